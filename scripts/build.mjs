@@ -1,0 +1,27 @@
+// Builds dist/: the library and CLI bundled by esbuild (CommonJS, Node 20), each test file bundled
+// on its own so the labs can run them with a bare `node --test`, and the public type declarations.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const listTs = (dir) =>
+  existsSync(join(root, dir))
+    ? readdirSync(join(root, dir)).filter((f) => f.endsWith('.ts')).map((f) => join(root, dir, f))
+    : [];
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning' };
+await build({
+  ...common,
+  entryPoints: { index: join(root, 'src/index.ts'), cli: join(root, 'src/cli.ts') },
+  outdir: join(root, 'dist'),
+});
+await build({
+  ...common,
+  entryPoints: listTs('test').filter((f) => f.endsWith('.test.ts')),
+  outdir: join(root, 'dist/test'),
+});
+// Type-check everything (strict) and emit the public declarations.
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
