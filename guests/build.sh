@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Builds the guests with GNU binutils: guests/<arch>/<name>.S -> <name>.bin (flat binary of .text)
+# and <name>.elf.S -> <name>.elf (static ELF, stripped). The output is byte-reproducible.
+#   bash guests/build.sh           rebuild and write the files next to their sources
+#   bash guests/build.sh --check   rebuild into a temp dir and compare with the committed files;
+#                                  names each file that differs and exits 1 if any does
+# Needs: as, ld, objcopy (Debian `binutils`) and aarch64-linux-gnu-as/ld/objcopy (Debian
+# `binutils-aarch64-linux-gnu`).
+set -euo pipefail
+export LC_ALL=C
+
+check=0
+case "${1:-}" in
+  '') ;;
+  --check) check=1 ;;
+  *) echo "usage: $0 [--check]" >&2; exit 2 ;;
+esac
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+need() {
+  command -v "$1" >/dev/null || { echo "build.sh: $1 not found (install the Debian package $2)" >&2; exit 2; }
+}
+need as binutils; need ld binutils; need objcopy binutils
+need aarch64-linux-gnu-as binutils-aarch64-linux-gnu
+need aarch64-linux-gnu-ld binutils-aarch64-linux-gnu
+need aarch64-linux-gnu-objcopy binutils-aarch64-linux-gnu
+
+# Per arch: assembler, linker, objcopy, ELF link address (the platform's load address).
+tools() {
+  case "$1" in
+    aarch64) AS="aarch64-linux-gnu-as"
+             LD=aarch64-linux-gnu-ld; OBJCOPY=aarch64-linux-gnu-objcopy; BASE=0x10000 ;;
+    x86_64)  AS="as --64 -mx86-used-note=no"
+             LD=ld; OBJCOPY=objcopy; BASE=0x1000 ;;
+  esac
+}
+
+outputs=()
+for arch in aarch64 x86_64; do
+  tools "$arch"
+  mkdir -p "$tmp/$arch"
+  for src in "$here/$arch"/*.S; do
+    file=${src##*/}
+    case "$file" in
+      *.elf.S) out=${file%.S} ;;   # hello.elf.S -> hello.elf
+      *)       out=${file%.S}.bin ;;
+    esac
+    obj="$tmp/$arch/${file%.S}.o"
+    $AS -o "$obj" "$src"
+    if [[ $out == *.elf ]]; then
+      # -n: no page alignment, so one small PT_LOAD at BASE (plus PT_GNU_STACK from noexecstack)
+      $LD -n -s --build-id=none -z noexecstack -Ttext="$BASE" -e _start -o "$tmp/$arch/$out" "$obj"
+    else
+      $OBJCOPY -O binary -j .text "$obj" "$tmp/$arch/$out"
+    fi
+    rm -f "$obj"
+    outputs+=("$arch/$out")
+  done
+done
+
+if [ "$check" = 0 ]; then
+  for f in "${outputs[@]}"; do cp "$tmp/$f" "$here/$f"; done
+  echo "built ${#outputs[@]} guests in $here"
+  exit 0
+fi
+
+bad=0
+for f in "${outputs[@]}"; do
+  if [ ! -e "$here/$f" ]; then echo "missing: guests/$f" >&2; bad=1
+  elif ! cmp -s "$tmp/$f" "$here/$f"; then echo "differs: guests/$f" >&2; bad=1
+  fi
+done
+# Built files with no source left behind
+for f in "$here"/aarch64/*.bin "$here"/aarch64/*.elf "$here"/x86_64/*.bin "$here"/x86_64/*.elf; do
+  [ -e "$f" ] || continue
+  rel=${f#"$here"/}
+  [ -e "$tmp/$rel" ] || { echo "no source for: guests/$rel" >&2; bad=1; }
+done
+if [ "$bad" = 0 ]; then echo "guests up to date (${#outputs[@]} files)"; fi
+exit "$bad"

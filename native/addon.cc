@@ -1,0 +1,221 @@
+// JavaScript bindings: KvmMachine (one VM, its RAM regions and its one vCPU) and kvmStatus().
+// The TypeScript layer (src/host/kvm-backend.ts) adds names, checks and typed errors on top.
+#include <napi.h>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "arch.h"
+#include "kvm_vcpu.h"
+#include "vcpu_loop.h"
+
+namespace femtovm {
+namespace {
+
+class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "KvmMachine",
+                       {
+                           InstanceMethod<&KvmMachine::Memory>("memory"),
+                           InstanceMethod<&KvmMachine::GetRegister>("getRegister"),
+                           InstanceMethod<&KvmMachine::SetRegister>("setRegister"),
+                           InstanceMethod<&KvmMachine::SetExitRecord>("setExitRecord"),
+                           InstanceMethod<&KvmMachine::SetUserRanges>("setUserRanges"),
+                           InstanceMethod<&KvmMachine::Begin>("begin"),
+                           InstanceMethod<&KvmMachine::Resume>("resume"),
+                           InstanceMethod<&KvmMachine::End>("end"),
+                           InstanceMethod<&KvmMachine::TakeConsole>("takeConsole"),
+                           InstanceMethod<&KvmMachine::Kick>("kick"),
+                           InstanceMethod<&KvmMachine::Close>("close"),
+                       });
+  }
+
+  // new KvmMachine({ regions: [{ guestAddr, size }], entry, stackTop, x86LongMode, x86Tables })
+  explicit KvmMachine(const Napi::CallbackInfo &info) : Napi::ObjectWrap<KvmMachine>(info) {
+    Napi::Env env = info.Env();
+    Napi::Object options = info[0].As<Napi::Object>();
+    try {
+      vm_ = std::make_unique<KvmVm>();
+      Napi::Array regions = options.Get("regions").As<Napi::Array>();
+      for (uint32_t i = 0; i < regions.Length(); i++) {
+        Napi::Object r = regions.Get(i).As<Napi::Object>();
+        vm_->AddRegion(Uint64(r.Get("guestAddr")), Uint64(r.Get("size")));
+      }
+      vcpu_ = std::make_unique<KvmVcpu>(*vm_, 0);
+      BootParams boot = {Uint64(options.Get("entry")), Uint64(options.Get("stackTop")),
+                         options.Get("x86LongMode").ToBoolean().Value(), Uint64(options.Get("x86Tables"))};
+      arch::SetupVcpu(*vm_, *vcpu_, boot);
+      loop_ = std::make_unique<VcpuLoop>(*vcpu_);
+    } catch (const CoreError &e) {
+      Release();
+      throw ToJsError(env, e);
+    }
+  }
+
+  ~KvmMachine() override { Release(); }
+
+ private:
+  static uint64_t Uint64(Napi::Value v) { return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value()); }
+
+  void Release() {
+    if (loop_) loop_->End();
+    for (Napi::Reference<Napi::ArrayBuffer> &ref : buffers_) {
+      if (!ref.IsEmpty() && !ref.Value().IsDetached()) ref.Value().Detach();
+    }
+    buffers_.clear();
+    exit_record_.Reset();
+    loop_.reset();
+    vcpu_.reset();
+    vm_.reset();
+  }
+
+  void CheckOpen(Napi::Env env) {
+    if (!vm_) {
+      Napi::Error e = Napi::Error::New(env, "the VM is closed");
+      e.Set("code", Napi::String::New(env, "ERR_VM_CLOSED"));
+      throw e;
+    }
+  }
+
+  // An ArrayBuffer over guest RAM region `index`: no copy; it keeps the mapping alive, and close()
+  // detaches it so no view reads a VM that is gone.
+  Napi::Value Memory(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    uint32_t index = info[0].As<Napi::Number>().Uint32Value();
+    const MemoryRegion &region = vm_->regions().at(index);
+    auto *owner = new std::shared_ptr<Mapping>(region.mapping);
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
+        info.Env(), region.mapping->host, region.mapping->size,
+        [](Napi::Env, void *, std::shared_ptr<Mapping> *hint) { delete hint; }, owner);
+    buffers_.push_back(Napi::Persistent(buffer));
+    return buffer;
+  }
+
+  Napi::Value GetRegister(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    std::string name = info[0].As<Napi::String>().Utf8Value();
+    uint64_t value = 0;
+    try {
+      if (!arch::GetRegister(*vcpu_, name, &value)) return env.Undefined();
+    } catch (const CoreError &e) {
+      throw ToJsError(env, e);
+    }
+    return Napi::BigInt::New(env, value);
+  }
+
+  Napi::Value SetRegister(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    std::string name = info[0].As<Napi::String>().Utf8Value();
+    bool lossless = true;
+    uint64_t value = info[1].As<Napi::BigInt>().Uint64Value(&lossless);
+    try {
+      return Napi::Boolean::New(env, arch::SetRegister(*vcpu_, name, value));
+    } catch (const CoreError &e) {
+      throw ToJsError(env, e);
+    }
+  }
+
+  // The caller-owned exit record (kExitRecordSize bytes), written on every exit that returns to JS.
+  void SetExitRecord(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+    if (buffer.ByteLength() < kExitRecordSize) throw Napi::RangeError::New(info.Env(), "exit record too small");
+    exit_record_ = Napi::Persistent(buffer);
+    loop_->SetExitRecord(static_cast<uint8_t *>(buffer.Data()));
+  }
+
+  // Flat [kind, start, end, kind, start, end, ...]: accesses that go to JavaScript devices.
+  void SetUserRanges(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    Napi::Float64Array flat = info[0].As<Napi::Float64Array>();
+    std::vector<AccessRange> ranges;
+    for (size_t i = 0; i + 2 < flat.ElementLength(); i += 3)
+      ranges.push_back({static_cast<AccessKind>(flat[i]), static_cast<uint64_t>(flat[i + 1]),
+                        static_cast<uint64_t>(flat[i + 2])});
+    loop_->SetUserRanges(std::move(ranges));
+  }
+
+  // begin({ maxExits, stopByte, timeoutMs, ignoreUnhandled })
+  void Begin(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    Napi::Object o = info[0].As<Napi::Object>();
+    RunLimits limits;
+    limits.max_exits = Uint64(o.Get("maxExits"));
+    limits.stop_byte = o.Get("stopByte").As<Napi::Number>().Int32Value();
+    double timeout_ms = o.Get("timeoutMs").As<Napi::Number>().DoubleValue();
+    if (timeout_ms > 0) {
+      limits.has_deadline = true;
+      limits.deadline = std::chrono::steady_clock::now() +
+                        std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1000.0));
+    }
+    limits.ignore_unhandled = o.Get("ignoreUnhandled").ToBoolean().Value();
+    loop_->Begin(limits);
+  }
+
+  Napi::Value Resume(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    return Napi::Number::New(info.Env(), static_cast<int32_t>(loop_->Resume()));
+  }
+
+  void End(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    loop_->End();
+  }
+
+  Napi::Value TakeConsole(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    std::string bytes = loop_->TakeConsole();
+    return Napi::Buffer<char>::Copy(info.Env(), bytes.data(), bytes.size());
+  }
+
+  // stop(): thread-safe kick of a run in progress; false when none is.
+  Napi::Value Kick(const Napi::CallbackInfo &info) {
+    return Napi::Boolean::New(info.Env(), vcpu_ && vcpu_->Kick(StopRequest::kStop));
+  }
+
+  void Close(const Napi::CallbackInfo &) { Release(); }
+
+  std::unique_ptr<KvmVm> vm_;
+  std::unique_ptr<KvmVcpu> vcpu_;
+  std::unique_ptr<VcpuLoop> loop_;
+  std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;
+  Napi::Reference<Napi::ArrayBuffer> exit_record_;
+};
+
+// kvmStatus(): { usable, code, reason } without throwing, for `femtovm info` and backend choice.
+Napi::Value KvmStatusJs(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  KvmStatus status = ProbeKvm();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("usable", status.usable);
+  o.Set("code", status.code ? Napi::Value(Napi::String::New(env, status.code)) : env.Null());
+  o.Set("reason", status.reason);
+  return o;
+}
+
+Napi::Value RegisterNamesJs(const Napi::CallbackInfo &info) {
+  const std::vector<std::string> &names = arch::RegisterNames();
+  Napi::Array out = Napi::Array::New(info.Env(), names.size());
+  for (uint32_t i = 0; i < names.size(); i++) out.Set(i, names[i]);
+  return out;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("KvmMachine", KvmMachine::Define(env));
+  exports.Set("kvmStatus", Napi::Function::New(env, KvmStatusJs, "kvmStatus"));
+  exports.Set("registerNames", Napi::Function::New(env, RegisterNamesJs, "registerNames"));
+  exports.Set("arch", Napi::String::New(env, arch::kName));
+  exports.Set("exitRecordSize", Napi::Number::New(env, static_cast<double>(kExitRecordSize)));
+  exports.Set("exitDataOffset", Napi::Number::New(env, static_cast<double>(kExitDataOffset)));
+  return exports;
+}
+
+}  // namespace
+}  // namespace femtovm
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return femtovm::Init(env, exports); }
+NODE_API_MODULE(femtovm, InitAddon)

@@ -1,0 +1,36 @@
+// The one interface behind which arch-specific KVM code lives. Exactly one implementation is
+// compiled: KVM runs guests of the host's own arch (arch_arm64.cc on arm64, arch_x86_64.cc on x86-64).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace femtovm {
+
+class KvmVm;
+class KvmVcpu;
+
+struct BootParams {
+  uint64_t entry;       // first instruction
+  uint64_t stack_top;   // initial stack pointer
+  bool x86_long_mode;   // x86-64: 64-bit long mode instead of 16-bit real mode
+  uint64_t x86_tables;  // x86-64 long mode: guest-physical page for the GDT and page tables (7 pages)
+};
+
+namespace arch {
+
+// The guest arch this build's KVM runs: "aarch64" or "x86_64".
+extern const char *const kName;
+
+// Per-VM setup before any vCPU exists.
+void SetupVm(KvmVm &vm);
+// Arch init of a new vCPU and its boot state (registers, modes, tables written into guest RAM).
+void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot);
+
+// Registers by name (lower case, as in the arch manuals); false when the name is not a register here.
+bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value);
+bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value);
+const std::vector<std::string> &RegisterNames();
+
+}  // namespace arch
+}  // namespace femtovm

@@ -1,0 +1,122 @@
+// AArch64 guests on arm64 hosts: the vCPU is initialised for the preferred target with PSCI 0.2 (so
+// SYSTEM_OFF reaches us as KVM_EXIT_SYSTEM_EVENT) and starts at EL1h with DAIF masked.
+#if defined(__aarch64__)
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+
+#include <cstddef>
+
+#include "arch.h"
+#include "kvm_vcpu.h"
+
+namespace femtovm {
+namespace arch {
+
+const char *const kName = "aarch64";
+
+namespace {
+
+constexpr uint64_t kPstateEl1hDaifMasked = 0x3c5;  // M=EL1h, D/A/I/F set
+
+constexpr uint64_t CoreReg(size_t offset_bytes) {
+  return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (offset_bytes / sizeof(uint32_t));
+}
+#define CORE(field) CoreReg(offsetof(struct kvm_regs, field))
+
+struct RegisterEntry {
+  const char *name;
+  uint64_t id;
+};
+
+// x0-x30, then the named core and system registers bare-metal code touches. "sp" is SP_EL1, the stack
+// pointer of EL1h where guests run.
+const std::vector<RegisterEntry> &Registers() {
+  static const std::vector<RegisterEntry> table = [] {
+    static const char *const kX[] = {"x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "x6",  "x7",  "x8",  "x9",  "x10",
+                                     "x11", "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21",
+                                     "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30"};
+    std::vector<RegisterEntry> t;
+    for (size_t i = 0; i < 31; i++) t.push_back({kX[i], CORE(regs.regs) + i * 2});
+    t.insert(t.end(), {
+                          {"sp", CORE(sp_el1)},
+                          {"pc", CORE(regs.pc)},
+                          {"pstate", CORE(regs.pstate)},
+                          {"sp_el0", CORE(regs.sp)},
+                          {"sp_el1", CORE(sp_el1)},
+                          {"elr_el1", CORE(elr_el1)},
+                          {"spsr_el1", CORE(spsr[KVM_SPSR_EL1])},
+                          {"midr_el1", ARM64_SYS_REG(3, 0, 0, 0, 0)},
+                          {"mpidr_el1", ARM64_SYS_REG(3, 0, 0, 0, 5)},
+                          {"sctlr_el1", ARM64_SYS_REG(3, 0, 1, 0, 0)},
+                          {"cpacr_el1", ARM64_SYS_REG(3, 0, 1, 0, 2)},
+                          {"esr_el1", ARM64_SYS_REG(3, 0, 5, 2, 0)},
+                          {"far_el1", ARM64_SYS_REG(3, 0, 6, 0, 0)},
+                          {"vbar_el1", ARM64_SYS_REG(3, 0, 12, 0, 0)},
+                          {"tpidr_el1", ARM64_SYS_REG(3, 0, 13, 0, 4)},
+                          {"tpidr_el0", ARM64_SYS_REG(3, 3, 13, 0, 2)},
+                      });
+    return t;
+  }();
+  return table;
+}
+#undef CORE
+
+const RegisterEntry *Find(const std::string &name) {
+  for (const RegisterEntry &r : Registers())
+    if (name == r.name) return &r;
+  return nullptr;
+}
+
+void SetOneReg(KvmVcpu &vcpu, uint64_t id, uint64_t value) {
+  kvm_one_reg reg = {id, reinterpret_cast<uint64_t>(&value)};
+  if (ioctl(vcpu.fd(), KVM_SET_ONE_REG, &reg) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_SET_ONE_REG");
+}
+
+uint64_t GetOneReg(KvmVcpu &vcpu, uint64_t id) {
+  uint64_t value = 0;
+  kvm_one_reg reg = {id, reinterpret_cast<uint64_t>(&value)};
+  if (ioctl(vcpu.fd(), KVM_GET_ONE_REG, &reg) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_GET_ONE_REG");
+  return value;
+}
+
+}  // namespace
+
+void SetupVm(KvmVm &) {}
+
+void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
+  kvm_vcpu_init init = {};
+  if (ioctl(vm.fd(), KVM_ARM_PREFERRED_TARGET, &init) < 0)
+    throw SyscallError("ERR_KVM_CREATE", "KVM_ARM_PREFERRED_TARGET");
+  init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+  if (ioctl(vcpu.fd(), KVM_ARM_VCPU_INIT, &init) < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_ARM_VCPU_INIT");
+  SetRegister(vcpu, "pstate", kPstateEl1hDaifMasked);
+  SetRegister(vcpu, "pc", boot.entry);
+  SetRegister(vcpu, "sp", boot.stack_top);
+}
+
+bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value) {
+  const RegisterEntry *r = Find(name);
+  if (r == nullptr) return false;
+  *value = GetOneReg(vcpu, r->id);
+  return true;
+}
+
+bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
+  const RegisterEntry *r = Find(name);
+  if (r == nullptr) return false;
+  SetOneReg(vcpu, r->id, value);
+  return true;
+}
+
+const std::vector<std::string> &RegisterNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all;
+    for (const RegisterEntry &r : Registers()) all.emplace_back(r.name);
+    return all;
+  }();
+  return names;
+}
+
+}  // namespace arch
+}  // namespace femtovm
+#endif  // __aarch64__

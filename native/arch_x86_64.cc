@@ -1,0 +1,189 @@
+// x86-64 guests on x86-64 hosts: 16-bit real mode as in the classic LWN example, or 64-bit long mode
+// with a flat GDT and identity-mapped page tables that the VMM writes into guest RAM.
+#if defined(__x86_64__)
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+
+#include <cstddef>
+#include <cstring>
+
+#include "arch.h"
+#include "kvm_vcpu.h"
+
+namespace femtovm {
+namespace arch {
+
+const char *const kName = "x86_64";
+
+namespace {
+
+constexpr uint64_t kPageSize = 0x1000;
+// Layout of the 7 pages at BootParams::x86_tables: GDT, PML4, PDPT, then 4 page directories of
+// 2 MiB pages identity-mapping the first 4 GiB (RAM and every MMIO address a guest may use).
+constexpr uint64_t kGdtPage = 0, kPml4Page = 1, kPdptPage = 2, kPdPage = 3, kPdCount = 4;
+constexpr uint64_t kTablePages = kPdPage + kPdCount;
+constexpr uint64_t kPresent = 1, kWritable = 2, kHugePage = 0x80;
+constexpr uint16_t kCodeSelector = 0x08, kDataSelector = 0x10;
+constexpr uint64_t kCr0Pe = 1, kCr0Et = 1 << 4, kCr0Ne = 1 << 5, kCr0Pg = 1ULL << 31;
+constexpr uint64_t kCr4Pae = 1 << 5;
+constexpr uint64_t kEferLme = 1 << 8, kEferLma = 1 << 10;
+
+// GDT descriptors: base 0, limit 4 GiB, present, DPL 0. Code: execute/read, L=1. Data: read/write.
+constexpr uint64_t kGdt[] = {0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL};
+
+void GetSregs(KvmVcpu &vcpu, kvm_sregs *sregs) {
+  if (ioctl(vcpu.fd(), KVM_GET_SREGS, sregs) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_GET_SREGS");
+}
+void SetSregs(KvmVcpu &vcpu, const kvm_sregs &sregs) {
+  if (ioctl(vcpu.fd(), KVM_SET_SREGS, &sregs) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_SET_SREGS");
+}
+void GetRegs(KvmVcpu &vcpu, kvm_regs *regs) {
+  if (ioctl(vcpu.fd(), KVM_GET_REGS, regs) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_GET_REGS");
+}
+void SetRegs(KvmVcpu &vcpu, const kvm_regs &regs) {
+  if (ioctl(vcpu.fd(), KVM_SET_REGS, &regs) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_SET_REGS");
+}
+
+kvm_segment FlatSegment(uint16_t selector, bool code) {
+  kvm_segment s = {};
+  s.limit = 0xffffffff;
+  s.selector = selector;
+  s.type = code ? 11 : 3;  // execute/read/accessed : read/write/accessed
+  s.present = 1;
+  s.s = 1;
+  s.l = code ? 1 : 0;
+  s.db = code ? 0 : 1;
+  s.g = 1;
+  return s;
+}
+
+void SetupLongMode(KvmVm &vm, kvm_sregs *sregs, uint64_t tables) {
+  uint8_t *host = vm.Translate(tables, kTablePages * kPageSize);
+  if (host == nullptr)
+    throw CoreError{"ERR_MEMORY", "long-mode tables do not fit in guest RAM", 0, nullptr};
+  std::memset(host, 0, kTablePages * kPageSize);
+  auto page = [&](uint64_t index) { return reinterpret_cast<uint64_t *>(host + index * kPageSize); };
+  auto gpa = [&](uint64_t index) { return tables + index * kPageSize; };
+  std::memcpy(page(kGdtPage), kGdt, sizeof kGdt);
+  page(kPml4Page)[0] = gpa(kPdptPage) | kPresent | kWritable;
+  for (uint64_t d = 0; d < kPdCount; d++) {
+    page(kPdptPage)[d] = gpa(kPdPage + d) | kPresent | kWritable;
+    for (uint64_t i = 0; i < 512; i++)
+      page(kPdPage + d)[i] = ((d * 512 + i) << 21) | kPresent | kWritable | kHugePage;
+  }
+  sregs->gdt.base = gpa(kGdtPage);
+  sregs->gdt.limit = sizeof kGdt - 1;
+  sregs->cr3 = gpa(kPml4Page);
+  sregs->cr4 = kCr4Pae;
+  sregs->cr0 = kCr0Pe | kCr0Et | kCr0Ne | kCr0Pg;
+  sregs->efer = kEferLme | kEferLma;
+  sregs->cs = FlatSegment(kCodeSelector, true);
+  sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = FlatSegment(kDataSelector, false);
+}
+
+// General registers by their offset in struct kvm_regs.
+struct RegsEntry {
+  const char *name;
+  size_t offset;
+};
+#define REG(n) {#n, offsetof(kvm_regs, n)}
+constexpr RegsEntry kRegs[] = {REG(rax), REG(rbx), REG(rcx), REG(rdx), REG(rsi), REG(rdi),
+                               REG(rsp), REG(rbp), REG(r8),  REG(r9),  REG(r10), REG(r11),
+                               REG(r12), REG(r13), REG(r14), REG(r15), REG(rip), REG(rflags)};
+#undef REG
+
+// Special registers: control registers, EFER, and segment selectors.
+struct SregsEntry {
+  const char *name;
+  uint64_t (*get)(const kvm_sregs &);
+  void (*set)(kvm_sregs &, uint64_t);
+};
+#define CR(n) {#n, [](const kvm_sregs &s) -> uint64_t { return s.n; }, [](kvm_sregs &s, uint64_t v) { s.n = v; }}
+#define SEL(n) \
+  {#n, [](const kvm_sregs &s) -> uint64_t { return s.n.selector; }, \
+   [](kvm_sregs &s, uint64_t v) { s.n.selector = static_cast<uint16_t>(v); }}
+constexpr SregsEntry kSregs[] = {CR(cr0), CR(cr2), CR(cr3), CR(cr4), CR(cr8), CR(efer), SEL(cs),
+                                 SEL(ds), SEL(es), SEL(fs), SEL(gs), SEL(ss)};
+#undef CR
+#undef SEL
+
+}  // namespace
+
+void SetupVm(KvmVm &vm) {
+  // Intel VMX without unrestricted guest needs a TSS for real mode; harmless elsewhere. The address
+  // is far above any RAM femtovm maps.
+  if (ioctl(vm.fd(), KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_SET_TSS_ADDR");
+}
+
+void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
+  kvm_sregs sregs;
+  GetSregs(vcpu, &sregs);
+  kvm_regs regs = {};
+  regs.rflags = 0x2;  // bit 1 is reserved and must be set
+  regs.rip = boot.entry;
+  if (boot.x86_long_mode) {
+    SetupLongMode(vm, &sregs, boot.x86_tables);
+    regs.rsp = boot.stack_top;
+  } else {
+    // Real mode: every segment at base 0; SP 0 wraps, so the first push lands at 0xfffe.
+    for (kvm_segment *s : {&sregs.cs, &sregs.ds, &sregs.es, &sregs.fs, &sregs.gs, &sregs.ss}) {
+      s->base = 0;
+      s->selector = 0;
+    }
+    regs.rsp = 0;
+  }
+  SetSregs(vcpu, sregs);
+  SetRegs(vcpu, regs);
+}
+
+bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value) {
+  for (const RegsEntry &r : kRegs) {
+    if (name != r.name) continue;
+    kvm_regs regs;
+    GetRegs(vcpu, &regs);
+    std::memcpy(value, reinterpret_cast<const uint8_t *>(&regs) + r.offset, sizeof *value);
+    return true;
+  }
+  for (const SregsEntry &r : kSregs) {
+    if (name != r.name) continue;
+    kvm_sregs sregs;
+    GetSregs(vcpu, &sregs);
+    *value = r.get(sregs);
+    return true;
+  }
+  return false;
+}
+
+bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
+  for (const RegsEntry &r : kRegs) {
+    if (name != r.name) continue;
+    kvm_regs regs;
+    GetRegs(vcpu, &regs);
+    std::memcpy(reinterpret_cast<uint8_t *>(&regs) + r.offset, &value, sizeof value);
+    SetRegs(vcpu, regs);
+    return true;
+  }
+  for (const SregsEntry &r : kSregs) {
+    if (name != r.name) continue;
+    kvm_sregs sregs;
+    GetSregs(vcpu, &sregs);
+    r.set(sregs, value);
+    SetSregs(vcpu, sregs);
+    return true;
+  }
+  return false;
+}
+
+const std::vector<std::string> &RegisterNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all;
+    for (const RegsEntry &r : kRegs) all.emplace_back(r.name);
+    for (const SregsEntry &r : kSregs) all.emplace_back(r.name);
+    return all;
+  }();
+  return names;
+}
+
+}  // namespace arch
+}  // namespace femtovm
+#endif  // __x86_64__

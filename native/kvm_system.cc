@@ -1,0 +1,77 @@
+#include "kvm_system.h"
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <mutex>
+
+namespace femtovm {
+
+namespace {
+std::mutex g_mutex;
+std::weak_ptr<KvmSystem> g_system;  // weak: the fd closes with the last VM
+
+// Capabilities the core uses; without them it would misbehave rather than fail cleanly.
+struct RequiredCap {
+  long cap;
+  const char *name;
+};
+constexpr RequiredCap kRequiredCaps[] = {
+    {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+    {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+};
+
+int OpenKvm() {
+  int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd >= 0) return fd;
+  int err = errno;
+  if (err == ENOENT || err == ENXIO || err == ENODEV)
+    throw CoreError{"ERR_KVM_MISSING", "/dev/kvm is missing: this host has no KVM", err, "open"};
+  if (err == EACCES || err == EPERM)
+    throw CoreError{"ERR_KVM_PERMISSION", "/dev/kvm is not accessible: permission denied (join the kvm group)", err,
+                    "open"};
+  throw SyscallError("ERR_KVM_MISSING", "open /dev/kvm", err);
+}
+}  // namespace
+
+KvmSystem::KvmSystem(int fd) : fd_(fd) {}
+
+KvmSystem::~KvmSystem() { close(fd_); }
+
+int KvmSystem::CheckExtension(long capability) const {
+  int r = ioctl(fd_, KVM_CHECK_EXTENSION, capability);
+  return r < 0 ? 0 : r;
+}
+
+std::shared_ptr<KvmSystem> KvmSystem::Get() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (auto existing = g_system.lock()) return existing;
+  std::shared_ptr<KvmSystem> system(new KvmSystem(OpenKvm()));  // owns the fd from here on
+  int api = ioctl(system->fd_, KVM_GET_API_VERSION, 0);
+  if (api != KVM_API_VERSION)
+    throw CoreError{"ERR_KVM_API_VERSION",
+                    "/dev/kvm speaks API version " + std::to_string(api) + ", femtovm needs " +
+                        std::to_string(KVM_API_VERSION),
+                    0, nullptr};
+  for (const RequiredCap &c : kRequiredCaps)
+    if (!system->CheckExtension(c.cap))
+      throw CoreError{"ERR_KVM_CAPABILITY", std::string("/dev/kvm lacks ") + c.name, 0, nullptr};
+  system->vcpu_mmap_size_ = ioctl(system->fd_, KVM_GET_VCPU_MMAP_SIZE, 0);
+  if (system->vcpu_mmap_size_ < static_cast<int>(sizeof(kvm_run)))
+    throw SyscallError("ERR_KVM_CAPABILITY", "KVM_GET_VCPU_MMAP_SIZE");
+  g_system = system;
+  return system;
+}
+
+KvmStatus ProbeKvm() {
+  try {
+    std::shared_ptr<KvmSystem> system = KvmSystem::Get();
+    return KvmStatus{true, nullptr, "", KVM_API_VERSION};
+  } catch (const CoreError &e) {
+    return KvmStatus{false, e.code, e.message, 0};
+  }
+}
+
+}  // namespace femtovm

@@ -1,0 +1,66 @@
+#include "kvm_vcpu.h"
+
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vcpu_kick.h"
+
+namespace femtovm {
+
+KvmVcpu::KvmVcpu(KvmVm &vm, unsigned long index) {
+  InstallKickHandler();
+  fd_ = ioctl(vm.fd(), KVM_CREATE_VCPU, index);
+  if (fd_ < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_CREATE_VCPU");
+  run_size_ = static_cast<size_t>(vm.system().vcpu_mmap_size());
+  void *run = mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (run == MAP_FAILED) {
+    CoreError e = SyscallError("ERR_KVM_CREATE", "mmap kvm_run");
+    close(fd_);
+    throw e;
+  }
+  run_ = static_cast<kvm_run *>(run);
+}
+
+KvmVcpu::~KvmVcpu() {
+  Watchdog::Instance().Disarm(this);
+  {
+    std::lock_guard<std::mutex> lock(kick_mutex_);
+    in_run_ = false;  // a thread torn down mid-run must never be signalled again
+  }
+  munmap(run_, run_size_);
+  close(fd_);
+}
+
+void KvmVcpu::BeginRun() {
+  std::lock_guard<std::mutex> lock(kick_mutex_);
+  thread_ = pthread_self();
+  in_run_ = true;
+}
+
+void KvmVcpu::EndRun() {
+  std::lock_guard<std::mutex> lock(kick_mutex_);
+  in_run_ = false;
+  stop_.store(StopRequest::kNone, std::memory_order_relaxed);
+  __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_RELAXED);
+}
+
+bool KvmVcpu::Kick(StopRequest why) {
+  std::lock_guard<std::mutex> lock(kick_mutex_);
+  if (!in_run_) return false;
+  StopRequest none = StopRequest::kNone;
+  stop_.compare_exchange_strong(none, why, std::memory_order_release);  // the first reason wins
+  __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_RELEASE);
+  pthread_kill(thread_, KickSignal());
+  return true;
+}
+
+StopRequest KvmVcpu::TakeStopRequest() {
+  std::lock_guard<std::mutex> lock(kick_mutex_);
+  StopRequest why = stop_.exchange(StopRequest::kNone, std::memory_order_acq_rel);
+  __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_RELAXED);
+  return why;
+}
+
+}  // namespace femtovm

@@ -1,0 +1,48 @@
+// A KVM vCPU fd, its mmap'd kvm_run, and the kick that makes a blocked KVM_RUN return. The run loop
+// that drives it lives in vcpu_loop.cc.
+#pragma once
+#include <linux/kvm.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "kvm_vm.h"
+
+namespace femtovm {
+
+// Why a run was asked to stop from outside the vCPU thread (0: not asked).
+enum class StopRequest : int { kNone = 0, kStop = 1, kTimeout = 2 };
+
+class KvmVcpu {
+ public:
+  KvmVcpu(KvmVm &vm, unsigned long index);  // KVM_CREATE_VCPU + mmap kvm_run; throws CoreError
+  ~KvmVcpu();
+  KvmVcpu(const KvmVcpu &) = delete;
+  KvmVcpu &operator=(const KvmVcpu &) = delete;
+
+  int fd() const { return fd_; }
+  kvm_run *run() const { return run_; }
+
+  // The calling thread owns the vCPU until EndRun: kicks are delivered to it.
+  void BeginRun();
+  void EndRun();
+  // Thread-safe. Asks the running vCPU to leave KVM_RUN: sets immediate_exit (so a kick that lands
+  // just before KVM_RUN is not lost), then signals the vCPU thread (so a KVM_RUN in progress returns
+  // EINTR). Returns false, doing nothing, when no run is in progress.
+  bool Kick(StopRequest why);
+  // The pending request, consumed by the run loop (clears immediate_exit).
+  StopRequest TakeStopRequest();
+  bool StopRequested() const { return stop_.load(std::memory_order_acquire) != StopRequest::kNone; }
+
+ private:
+  int fd_ = -1;
+  kvm_run *run_ = nullptr;
+  size_t run_size_ = 0;
+  std::mutex kick_mutex_;  // held while signalling, so the thread cannot leave the run meanwhile
+  bool in_run_ = false;
+  pthread_t thread_{};
+  std::atomic<StopRequest> stop_{StopRequest::kNone};
+};
+
+}  // namespace femtovm

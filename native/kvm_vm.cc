@@ -1,0 +1,54 @@
+#include "kvm_vm.h"
+
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch.h"
+
+namespace femtovm {
+
+KvmVm::KvmVm() : system_(KvmSystem::Get()) {
+  fd_ = ioctl(system_->fd(), KVM_CREATE_VM, 0UL);
+  if (fd_ < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_CREATE_VM");
+  try {
+    arch::SetupVm(*this);
+  } catch (...) {
+    close(fd_);
+    throw;
+  }
+}
+
+Mapping::~Mapping() { munmap(host, size); }
+
+// Closing the VM fd drops KVM's references to the slots; the mappings go with their last owner.
+KvmVm::~KvmVm() { close(fd_); }
+
+const MemoryRegion &KvmVm::AddRegion(uint64_t guest_addr, uint64_t size) {
+  void *host = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (host == MAP_FAILED) throw SyscallError("ERR_MEMORY", "mmap guest RAM");
+  kvm_userspace_memory_region region = {};
+  region.slot = static_cast<uint32_t>(regions_.size());
+  region.guest_phys_addr = guest_addr;
+  region.memory_size = size;
+  region.userspace_addr = reinterpret_cast<uint64_t>(host);
+  if (ioctl(fd_, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+    CoreError e = SyscallError("ERR_MEMORY", "KVM_SET_USER_MEMORY_REGION");
+    munmap(host, size);
+    throw e;
+  }
+  regions_.push_back(MemoryRegion{region.slot, guest_addr, std::make_shared<Mapping>(static_cast<uint8_t *>(host), size)});
+  return regions_.back();
+}
+
+uint8_t *KvmVm::Translate(uint64_t guest_addr, uint64_t len) const {
+  for (const MemoryRegion &r : regions_) {
+    uint64_t size = r.mapping->size;
+    if (guest_addr >= r.guest_addr && len <= size && guest_addr - r.guest_addr <= size - len)
+      return r.mapping->host + (guest_addr - r.guest_addr);
+  }
+  return nullptr;
+}
+
+}  // namespace femtovm

@@ -1,0 +1,52 @@
+// A KVM VM fd and its guest RAM: each region is an anonymous mapping registered with
+// KVM_SET_USER_MEMORY_REGION. JavaScript sees a region through an ArrayBuffer over the same memory.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kvm_system.h"
+
+namespace femtovm {
+
+// An anonymous mapping, unmapped when its last owner lets go: the VM and any JS ArrayBuffer over it
+// share it, so a buffer that outlives its VM never points at unmapped memory.
+struct Mapping {
+  Mapping(uint8_t *host, uint64_t size) : host(host), size(size) {}
+  ~Mapping();
+  Mapping(const Mapping &) = delete;
+  Mapping &operator=(const Mapping &) = delete;
+  uint8_t *const host;
+  const uint64_t size;
+};
+
+struct MemoryRegion {
+  uint32_t slot;
+  uint64_t guest_addr;
+  std::shared_ptr<Mapping> mapping;
+};
+
+class KvmVm {
+ public:
+  KvmVm();  // KVM_CREATE_VM (+ arch setup); throws CoreError
+  ~KvmVm();
+  KvmVm(const KvmVm &) = delete;
+  KvmVm &operator=(const KvmVm &) = delete;
+
+  int fd() const { return fd_; }
+  KvmSystem &system() const { return *system_; }
+
+  // Maps `size` bytes (page-aligned) at `guest_addr` as guest RAM; returns the region.
+  const MemoryRegion &AddRegion(uint64_t guest_addr, uint64_t size);
+  const std::vector<MemoryRegion> &regions() const { return regions_; }
+  // Host pointer for [guest_addr, guest_addr + len) inside one region, or nullptr.
+  uint8_t *Translate(uint64_t guest_addr, uint64_t len) const;
+
+ private:
+  std::shared_ptr<KvmSystem> system_;
+  int fd_ = -1;
+  std::vector<MemoryRegion> regions_;
+};
+
+}  // namespace femtovm

@@ -1,0 +1,97 @@
+// The vCPU run loop: KVM_RUN until something needs the caller. Exits for native devices (the console,
+// accesses the user chose to ignore) are handled here without returning; an access for a JavaScript
+// device returns once, its details written into a caller-owned exit record (no allocation per exit).
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kvm_vcpu.h"
+
+namespace femtovm {
+
+// Why Resume() returned. Values are shared with src/host/native.ts.
+enum class RunExit : int32_t {
+  kUserAccess = 1,   // an access to a JavaScript device: handle it, then Resume()
+  kHalted = 2,       // x86 HLT
+  kSystemOff = 3,    // PSCI SYSTEM_OFF
+  kSystemReset = 4,  // PSCI SYSTEM_RESET
+  kStopped = 5,      // Kick(kStop)
+  kTimeout = 6,      // the deadline passed
+  kMaxExits = 7,     // the exit budget is spent
+  kStopByte = 8,     // the console printed the stop byte
+  kUnhandled = 9,    // an access no device claims (details in the exit record)
+  kGuestError = 10,  // FAIL_ENTRY, INTERNAL_ERROR, SHUTDOWN, an unknown exit, or KVM_RUN failing
+};
+
+enum class AccessKind : int32_t { kMmio = 1, kPio = 2 };
+
+// The exit record, laid out in a caller-owned buffer: doubles first, then the access data bytes.
+// Field indices are shared with src/host/native.ts.
+enum ExitField : int {
+  kFieldKind = 0,         // AccessKind
+  kFieldAddress = 1,      // guest-physical address or port
+  kFieldSize = 2,         // bytes per access (1, 2, 4, 8)
+  kFieldIsWrite = 3,      // 1 write, 0 read
+  kFieldCount = 4,        // PIO string repeat count (1 for MMIO)
+  kFieldExits = 5,        // exits so far in this run
+  kFieldExitReason = 6,   // kGuestError: KVM exit reason, or -1 when KVM_RUN itself failed
+  kFieldErrorDetail = 7,  // kGuestError: hardware entry failure reason / internal suberror
+  kFieldErrno = 8,        // kGuestError with KVM_RUN failing: errno
+  kExitFieldCount = 9,
+};
+constexpr size_t kExitDataOffset = 128;  // bytes; data of the access follows the fields
+constexpr size_t kExitDataMax = 4096;    // the largest PIO string KVM hands over
+constexpr size_t kExitRecordSize = kExitDataOffset + kExitDataMax;
+
+struct AccessRange {
+  AccessKind kind;
+  uint64_t start;
+  uint64_t end;  // exclusive
+};
+
+struct RunLimits {
+  uint64_t max_exits = 0;  // 0: none
+  int stop_byte = -1;      // -1: none
+  bool has_deadline = false;
+  std::chrono::steady_clock::time_point deadline;
+  bool ignore_unhandled = false;  // unclaimed accesses: writes dropped, reads return 0
+};
+
+class VcpuLoop {
+ public:
+  explicit VcpuLoop(KvmVcpu &vcpu) : vcpu_(vcpu) {}
+
+  void SetExitRecord(uint8_t *record) { record_ = record; }
+  void SetUserRanges(std::vector<AccessRange> ranges) { user_ranges_ = std::move(ranges); }
+
+  void Begin(const RunLimits &limits);  // starts a run: owns the vCPU, arms the deadline
+  RunExit Resume();                     // enters (or re-enters) the guest
+  void End();                           // ends the run (idempotent)
+  bool running() const { return running_; }
+
+  uint64_t exits() const { return exits_; }
+  std::string TakeConsole() { return std::move(console_); }
+
+ private:
+  bool HandleMmio(RunExit *result);
+  bool HandleIo(RunExit *result);
+  bool Dispatch(AccessKind kind, uint64_t address, uint32_t size, bool is_write, uint32_t count, uint8_t *data,
+                RunExit *result);
+  bool ConsoleByte(uint8_t byte);  // false when it is the stop byte
+  RunExit GuestError(int exit_reason, uint64_t detail, int err);
+  double *fields() { return reinterpret_cast<double *>(record_); }
+
+  KvmVcpu &vcpu_;
+  uint8_t *record_ = nullptr;
+  std::vector<AccessRange> user_ranges_;
+  RunLimits limits_;
+  bool running_ = false;
+  uint64_t exits_ = 0;
+  uint8_t *pending_read_ = nullptr;  // where KVM wants the data of a read a JS device answers
+  size_t pending_read_len_ = 0;
+  std::string console_;
+};
+
+}  // namespace femtovm

@@ -1,0 +1,105 @@
+/**
+ * Loads the native core (build/Release/femtovm.node, or build-<arch>/Release/femtovm.node for a
+ * cross-built addon such as the arm64 lab's) and describes its JavaScript surface.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+import { KvmError } from './errors';
+
+/** Why the native run loop returned; mirrors RunExit in native/vcpu_loop.h. */
+export const enum NativeExit {
+  UserAccess = 1,
+  Halted = 2,
+  SystemOff = 3,
+  SystemReset = 4,
+  Stopped = 5,
+  Timeout = 6,
+  MaxExits = 7,
+  StopByte = 8,
+  Unhandled = 9,
+  GuestError = 10,
+}
+
+/** Indices into the exit record's Float64Array; mirrors ExitField in native/vcpu_loop.h. */
+export const enum ExitField {
+  Kind = 0,
+  Address = 1,
+  Size = 2,
+  IsWrite = 3,
+  Count = 4,
+  Exits = 5,
+  ExitReason = 6,
+  ErrorDetail = 7,
+  Errno = 8,
+}
+
+export interface NativeMachineOptions {
+  regions: { guestAddr: number; size: number }[];
+  entry: number;
+  stackTop: number;
+  x86LongMode: boolean;
+  x86Tables: number;
+}
+
+export interface NativeRunLimits {
+  maxExits: number;
+  stopByte: number;
+  timeoutMs: number;
+  ignoreUnhandled: boolean;
+}
+
+export interface NativeMachine {
+  memory(region: number): ArrayBuffer;
+  getRegister(name: string): bigint | undefined;
+  setRegister(name: string, value: bigint): boolean;
+  setExitRecord(record: ArrayBuffer): void;
+  setUserRanges(flat: Float64Array): void;
+  begin(limits: NativeRunLimits): void;
+  resume(): NativeExit;
+  end(): void;
+  takeConsole(): Buffer;
+  kick(): boolean;
+  close(): void;
+}
+
+export interface NativeKvmStatus {
+  usable: boolean;
+  code: string | null;
+  reason: string;
+}
+
+export interface NativeAddon {
+  KvmMachine: new (options: NativeMachineOptions) => NativeMachine;
+  kvmStatus(): NativeKvmStatus;
+  registerNames(): string[];
+  /** The guest arch this build's KVM runs (the host's arch). */
+  arch: 'aarch64' | 'x86_64';
+  exitRecordSize: number;
+  exitDataOffset: number;
+}
+
+/** The femtovm package root: the nearest directory above this file with femtovm's package.json. */
+export function packageRoot(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'femtovm') return dir;
+    if (dirname(dir) === dir) throw new Error(`femtovm: package root not found above ${__dirname}`);
+  }
+}
+
+let cached: NativeAddon | undefined;
+
+/** The native addon, loaded once. Throws KvmError ERR_KVM_MISSING when it was not built. */
+export function loadAddon(): NativeAddon {
+  if (cached !== undefined) return cached;
+  const root = packageRoot();
+  const candidates = [join(root, `build-${process.arch}`, 'Release', 'femtovm.node'), join(root, 'build', 'Release', 'femtovm.node')];
+  const path = candidates.find((p) => existsSync(p));
+  if (path === undefined) {
+    throw new KvmError('ERR_KVM_MISSING', `the native KVM core is not built (looked for ${candidates.join(', ')}): run npm install`);
+  }
+  // A computed path keeps esbuild from trying to bundle the .node file.
+  cached = require(path) as NativeAddon;
+  return cached;
+}

@@ -1,0 +1,53 @@
+/**
+ * What a VM needs from an execution backend (KVM, or the WebAssembly CPU): guest RAM, registers by
+ * name, and a run loop that ends with an outcome or a GuestError.
+ */
+import type { DeviceBus } from './devices';
+import type { GuestArch, RamLayout } from './platform';
+
+export type BackendKind = 'kvm' | 'wasm';
+
+/** How a run ended, when it ended without error. */
+export type Outcome = 'halted' | 'system-off' | 'system-reset' | 'stopped' | 'timeout' | 'max-exits';
+
+export interface RunLimits {
+  /** Wall-clock limit in ms (0: none). Holds for guests that spin without exits too. */
+  timeoutMs: number;
+  /** Exit budget (0: none). */
+  maxExits: number;
+  /** End the run after the console prints this byte (-1: none). */
+  stopOnByte: number;
+  /** Accesses no device claims: an ERR_UNHANDLED_ACCESS error, or ignored (reads return 0). */
+  unhandled: 'error' | 'ignore';
+}
+
+export interface BackendRunEnd {
+  outcome: Outcome;
+  exits: number;
+}
+
+export interface BootState {
+  layout: RamLayout;
+  entry: number;
+  x86LongMode: boolean;
+}
+
+export interface Backend {
+  readonly kind: BackendKind;
+  readonly arch: GuestArch;
+  /** A view over RAM region `index` of the layout (no copy). */
+  memory(index: number): Uint8Array;
+  /** undefined when `name` is not a register of this arch. */
+  getRegister(name: string): bigint | undefined;
+  /** false when `name` is not a register of this arch. */
+  setRegister(name: string, value: bigint): boolean;
+  registerNames(): readonly string[];
+  /** Runs until an outcome; throws GuestError (its `exits` set) when the guest cannot go on. */
+  run(limits: RunLimits, bus: DeviceBus): BackendRunEnd;
+  /** Console bytes printed since the last call. */
+  takeOutput(): Buffer;
+  /** Stops a run in progress from outside it (a device handler, or another thread); false if none. */
+  stop(): boolean;
+  /** Releases everything the backend holds. Idempotent. */
+  close(): void;
+}

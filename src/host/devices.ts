@@ -1,0 +1,98 @@
+/**
+ * Devices written in JavaScript. Like Firecracker's, every device sits behind one small interface:
+ * `read(offset, data)` fills `data` with the bytes the guest loads, `write(offset, data)` receives the
+ * bytes it stores (little-endian, `data.length` = access size). `offset` is relative to the device's
+ * base. `data` is a view reused across exits (no allocation per exit): copy it if you keep it.
+ */
+import { ConfigError } from './errors';
+import { CONSOLE_MMIO, CONSOLE_PORT } from './platform';
+
+export interface Device {
+  /** A guest load: fill `data`. A device without `read` reads as zeros. */
+  read?(offset: number, data: Uint8Array): void;
+  /** A guest store of `data`. A device without `write` ignores stores. */
+  write?(offset: number, data: Uint8Array): void;
+}
+
+export type AccessKind = 'mmio' | 'pio';
+
+export interface DeviceRange {
+  kind: AccessKind;
+  base: number;
+  size: number;
+}
+
+interface Mapped extends DeviceRange {
+  device: Device;
+}
+
+/** Native codes for access kinds (native/vcpu_loop.h AccessKind). */
+export const accessKindCode: Record<AccessKind, number> = { mmio: 1, pio: 2 };
+
+/** The guest-visible address map of JavaScript devices. */
+export class DeviceBus {
+  private readonly devices: Mapped[] = [];
+  /** Views of each access size over the backend's data buffer, made once. */
+  private views: Uint8Array[] = [];
+  private data: Uint8Array = new Uint8Array(0);
+
+  /** Adds a device. Ranges may not overlap each other nor the console. */
+  add(range: DeviceRange, device: Device): void {
+    const { kind, base, size } = range;
+    const limit = kind === 'pio' ? 0x10000 : 2 ** 53;
+    if (!Number.isSafeInteger(base) || !Number.isSafeInteger(size) || base < 0 || size <= 0 || base + size > limit) {
+      throw new ConfigError('ERR_ADDRESS_OUT_OF_RANGE', `${kind} device range 0x${base.toString(16)}+${size} is not a valid ${kind === 'pio' ? 'port' : 'address'} range`);
+    }
+    const console = kind === 'mmio' ? CONSOLE_MMIO : CONSOLE_PORT;
+    if (console >= base && console < base + size) throw new ConfigError('ERR_DEVICE_OVERLAP', `${kind} device at 0x${base.toString(16)} covers the console (0x${console.toString(16)})`);
+    for (const d of this.devices) {
+      if (d.kind === kind && base < d.base + d.size && d.base < base + size) {
+        throw new ConfigError('ERR_DEVICE_OVERLAP', `${kind} device at 0x${base.toString(16)}+${size} overlaps the one at 0x${d.base.toString(16)}+${d.size}`);
+      }
+    }
+    this.devices.push({ kind, base, size, device });
+  }
+
+  /** Checks a RAM region does not hide an MMIO device (an access there would never exit). */
+  checkAgainstRam(regions: { guestAddr: number; size: number }[]): void {
+    for (const d of this.devices) {
+      if (d.kind !== 'mmio') continue;
+      for (const r of regions) {
+        if (d.base < r.guestAddr + r.size && r.guestAddr < d.base + d.size) {
+          throw new ConfigError('ERR_DEVICE_OVERLAP', `MMIO device at 0x${d.base.toString(16)} lies inside guest RAM at 0x${r.guestAddr.toString(16)}`);
+        }
+      }
+    }
+  }
+
+  /** [kind, start, end, ...] for the native loop, which returns to JS only for these ranges. */
+  flatRanges(): Float64Array {
+    return Float64Array.from(this.devices.flatMap((d) => [accessKindCode[d.kind], d.base, d.base + d.size]));
+  }
+
+  /** The backend's exit data buffer: accesses are handed to devices as views over it. */
+  attachDataBuffer(data: Uint8Array): void {
+    this.data = data;
+    this.views = [];
+    for (const size of [1, 2, 4, 8]) this.views[size] = data.subarray(0, size);
+  }
+
+  /** Performs an access on the device that claims it; false when none does. */
+  access(kind: AccessKind, address: number, size: number, isWrite: boolean, count = 1): boolean {
+    const d = this.find(kind, address);
+    if (d === undefined) return false;
+    const offset = address - d.base;
+    for (let i = 0; i < count; i++) {
+      const data = count === 1 ? (this.views[size] ?? this.data.subarray(0, size)) : this.data.subarray(i * size, (i + 1) * size);
+      if (isWrite) d.device.write?.(offset, data);
+      else if (d.device.read !== undefined) d.device.read(offset, data);
+      else data.fill(0);
+    }
+    return true;
+  }
+
+  private find(kind: AccessKind, address: number): Mapped | undefined {
+    for (const d of this.devices) if (d.kind === kind && address >= d.base && address < d.base + d.size) return d;
+    return undefined;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The KVM backend: a NativeMachine (native/) runs the vCPU loop in C++; this side answers the exits
+ * it hands back (JavaScript devices) and turns the native stop codes into outcomes and typed errors.
+ */
+import { ExitField, loadAddon, NativeExit, type NativeMachine } from './addon';
+import type { Backend, BackendRunEnd, BootState, RunLimits } from './backend';
+import type { DeviceBus } from './devices';
+import { fromNative, GuestError, type AccessDetails } from './errors';
+import type { GuestArch } from './platform';
+
+// KVM exit reasons (linux/kvm.h) that end a run with an error.
+const KVM_EXIT_FAIL_ENTRY = 9;
+const KVM_EXIT_SHUTDOWN = 8;
+const KVM_EXIT_INTERNAL_ERROR = 17;
+const ENOSYS = 38;
+
+export class KvmBackend implements Backend {
+  readonly kind = 'kvm';
+  private readonly machine: NativeMachine;
+  private readonly record: Float64Array;
+  private readonly data: Uint8Array;
+  private readonly views: Uint8Array[];
+  private closed = false;
+
+  constructor(
+    readonly arch: GuestArch,
+    boot: BootState,
+  ) {
+    const addon = loadAddon();
+    try {
+      this.machine = new addon.KvmMachine({
+        regions: boot.layout.regions,
+        entry: boot.entry,
+        stackTop: boot.layout.guestTop,
+        x86LongMode: boot.x86LongMode,
+        x86Tables: boot.layout.x86Tables,
+      });
+    } catch (error) {
+      throw fromNative(error);
+    }
+    const buffer = new ArrayBuffer(addon.exitRecordSize);
+    this.record = new Float64Array(buffer, 0, addon.exitDataOffset / 8);
+    this.data = new Uint8Array(buffer, addon.exitDataOffset);
+    this.machine.setExitRecord(buffer);
+    this.views = boot.layout.regions.map((_, i) => new Uint8Array(this.machine.memory(i)));
+  }
+
+  memory(index: number): Uint8Array {
+    return this.views[index]!;
+  }
+
+  getRegister(name: string): bigint | undefined {
+    return this.call(() => this.machine.getRegister(name));
+  }
+
+  setRegister(name: string, value: bigint): boolean {
+    return this.call(() => this.machine.setRegister(name, value));
+  }
+
+  registerNames(): readonly string[] {
+    return loadAddon().registerNames();
+  }
+
+  // The vCPU loop's JavaScript half: the native loop returns only for JS devices, outcomes and errors.
+  run(limits: RunLimits, bus: DeviceBus): BackendRunEnd {
+    const { machine, record } = this;
+    machine.setUserRanges(bus.flatRanges());
+    bus.attachDataBuffer(this.data);
+    machine.begin({ maxExits: limits.maxExits, stopByte: limits.stopOnByte, timeoutMs: limits.timeoutMs, ignoreUnhandled: limits.unhandled === 'ignore' });
+    try {
+      for (;;) {
+        const exit = machine.resume();
+        if (exit === NativeExit.UserAccess) {
+          this.dispatch(bus);
+          continue;
+        }
+        const exits = record[ExitField.Exits]!;
+        switch (exit) {
+          case NativeExit.Halted:
+            return { outcome: 'halted', exits };
+          case NativeExit.SystemOff:
+            return { outcome: 'system-off', exits };
+          case NativeExit.SystemReset:
+            return { outcome: 'system-reset', exits };
+          case NativeExit.Stopped:
+          case NativeExit.StopByte:
+            return { outcome: 'stopped', exits };
+          case NativeExit.Timeout:
+            return { outcome: 'timeout', exits };
+          case NativeExit.MaxExits:
+            return { outcome: 'max-exits', exits };
+          case NativeExit.Unhandled:
+            throw unhandledAccess(this.access(), exits);
+          default:
+            throw this.guestError(exits);
+        }
+      }
+    } finally {
+      machine.end();
+    }
+  }
+
+  takeOutput(): Buffer {
+    return this.machine.takeConsole();
+  }
+
+  stop(): boolean {
+    return !this.closed && this.machine.kick();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.machine.close();
+  }
+
+  private dispatch(bus: DeviceBus): void {
+    const r = this.record;
+    const kind = r[ExitField.Kind] === 1 ? 'mmio' : 'pio';
+    try {
+      bus.access(kind, r[ExitField.Address]!, r[ExitField.Size]!, r[ExitField.IsWrite] === 1, r[ExitField.Count]!);
+    } catch (cause) {
+      const access = this.access();
+      const error = new GuestError('ERR_HANDLER_THREW', `the ${kind} device handler for a ${access.size}-byte ${access.direction} at 0x${access.address.toString(16)} threw: ${String(cause)}`, { cause });
+      error.access = access;
+      error.exits = r[ExitField.Exits]!;
+      throw error;
+    }
+  }
+
+  private access(): AccessDetails {
+    const r = this.record;
+    return {
+      kind: r[ExitField.Kind] === 1 ? 'mmio' : 'pio',
+      address: r[ExitField.Address]!,
+      size: r[ExitField.Size]!,
+      direction: r[ExitField.IsWrite] === 1 ? 'write' : 'read',
+    };
+  }
+
+  private guestError(exits: number): GuestError {
+    const r = this.record;
+    const reason = r[ExitField.ExitReason]!;
+    const detail = r[ExitField.ErrorDetail]!;
+    let error: GuestError;
+    if (reason === -1 && r[ExitField.Errno] === ENOSYS && this.arch === 'aarch64') {
+      error = new GuestError('ERR_GUEST_MMIO_NO_SYNDROME', 'the guest made an MMIO access KVM cannot decode (no valid syndrome: a load/store with writeback, a pair, or an exclusive)');
+    } else if (reason === -1) {
+      error = new GuestError('ERR_KVM_RUN', `KVM_RUN failed: errno ${r[ExitField.Errno]}`);
+    } else if (reason === KVM_EXIT_FAIL_ENTRY) {
+      error = new GuestError('ERR_GUEST_FAIL_ENTRY', `KVM_EXIT_FAIL_ENTRY: the CPU refused to enter the guest (hardware reason 0x${detail.toString(16)})`);
+    } else if (reason === KVM_EXIT_INTERNAL_ERROR) {
+      error = new GuestError('ERR_GUEST_INTERNAL_ERROR', `KVM_EXIT_INTERNAL_ERROR (suberror ${detail}): KVM could not emulate what the guest did`);
+    } else if (reason === KVM_EXIT_SHUTDOWN) {
+      error = new GuestError('ERR_GUEST_SHUTDOWN', 'KVM_EXIT_SHUTDOWN: the guest triple-faulted');
+    } else {
+      error = new GuestError('ERR_GUEST_EXIT_UNKNOWN', `KVM exit reason ${reason} is not one femtovm handles`);
+    }
+    error.exits = exits;
+    return error;
+  }
+
+  private call<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+}
+
+export function unhandledAccess(access: AccessDetails, exits: number): GuestError {
+  const error = new GuestError(
+    'ERR_UNHANDLED_ACCESS',
+    `unhandled ${access.kind} ${access.direction} of ${access.size} byte${access.size === 1 ? '' : 's'} at 0x${access.address.toString(16)}: no device claims it`,
+  );
+  error.access = access;
+  error.exits = exits;
+  return error;
+}

@@ -1,0 +1,235 @@
+/**
+ * The VM: guest RAM laid out per the platform contract, an image loaded into it, registers by name,
+ * JavaScript devices, and runs that end in an outcome or a typed error. Backend-neutral: KVM today,
+ * the WebAssembly CPU behind the same interface.
+ */
+import type { Backend, BackendKind, Outcome, RunLimits } from './backend';
+import { DeviceBus, type Device, type DeviceRange } from './devices';
+import { ConfigError, GuestError, ImageError, VmStateError } from './errors';
+import { parseImage, readImageFile, type LoadedImage } from './image';
+import { chooseBackend } from './info';
+import { KvmBackend } from './kvm-backend';
+import { customLayout, platforms, ramLayout, type GuestArch, type RamLayout, type X86Mode } from './platform';
+
+export interface VmOptions {
+  /** Guest architecture. Default: the host's (x86_64 on x86-64 hosts). */
+  arch?: GuestArch;
+  /** `auto` (default): KVM when the host's KVM runs this arch. */
+  backend?: BackendKind | 'auto';
+  /** Guest RAM in bytes (default: 64 KiB on aarch64, 1 MiB on x86_64). Ignored when `regions` is given. */
+  mem?: number;
+  /** Explicit RAM regions instead of `mem` (page-aligned, non-overlapping). */
+  regions?: { guestAddr: number; size: number }[];
+  /** x86_64: 16-bit real mode (default) or 64-bit long mode. */
+  x86Mode?: X86Mode;
+  /** Accesses no device claims: `error` (default) ends the run with ERR_UNHANDLED_ACCESS; `ignore` drops writes and reads 0. */
+  unhandled?: 'error' | 'ignore';
+}
+
+export interface LoadOptions {
+  /** Where a flat image goes (default: the arch's load address). ELF images go where they say. */
+  loadAddr?: number;
+  /** First instruction (default: the ELF entry, else the load address). */
+  entry?: number;
+}
+
+export interface RunOptions {
+  /** Wall-clock limit in ms; holds for a guest spinning with no exits. */
+  timeoutMs?: number;
+  /** Ends the run (outcome `max-exits`) after this many exits. */
+  maxExits?: number;
+  /** Ends the run (outcome `stopped`) after the console prints this byte. */
+  stopOnByte?: number;
+}
+
+export interface RunResult {
+  backend: BackendKind;
+  arch: GuestArch;
+  outcome: Outcome;
+  exits: number;
+  /** Console bytes the guest printed during this run. */
+  output: Buffer;
+  durationMs: number;
+}
+
+export class Vm {
+  readonly arch: GuestArch;
+  readonly backend: BackendKind;
+  readonly layout: RamLayout;
+  readonly x86Mode: X86Mode;
+  private readonly impl: Backend;
+  private readonly bus = new DeviceBus();
+  private readonly unhandled: 'error' | 'ignore';
+  private running = false;
+  private closed = false;
+
+  constructor(options: VmOptions = {}) {
+    const arch = options.arch ?? (process.arch === 'arm64' ? 'aarch64' : 'x86_64');
+    if (!(arch in platforms)) throw new ConfigError('ERR_INVALID_OPTION', `unknown arch ${JSON.stringify(arch)} (aarch64 or x86_64)`);
+    const x86Mode = options.x86Mode ?? 'real';
+    if (x86Mode !== 'real' && x86Mode !== 'long') throw new ConfigError('ERR_INVALID_OPTION', `unknown x86 mode ${JSON.stringify(x86Mode)} (real or long)`);
+    const layout = options.regions ? customLayout(arch, options.regions, x86Mode) : ramLayout(arch, options.mem ?? platforms[arch].defaultMem, x86Mode);
+    this.arch = arch;
+    this.x86Mode = x86Mode;
+    this.layout = layout;
+    this.unhandled = options.unhandled ?? 'error';
+    this.backend = chooseBackend(arch, options.backend ?? 'auto');
+    this.impl = new KvmBackend(arch, { layout, entry: platforms[arch].loadAddr, x86LongMode: arch === 'x86_64' && x86Mode === 'long' });
+  }
+
+  /**
+   * Loads a guest image (flat binary or ELF64, told apart by the ELF magic) from bytes or a file
+   * path, and points the PC at its entry. Every byte must land in guest RAM the guest owns.
+   */
+  load(image: Uint8Array | string, options: LoadOptions = {}): LoadedImage {
+    this.checkUsable();
+    const bytes = typeof image === 'string' ? readImageFile(image) : image;
+    const loaded = parseImage(bytes, this.arch, options.loadAddr ?? platforms[this.arch].loadAddr);
+    for (const s of loaded.segments) {
+      const target = this.ram(s.guestAddr, s.memSize);
+      if (target === undefined || s.guestAddr + s.memSize > this.layout.guestTop) {
+        throw new ImageError(
+          'ERR_IMAGE_OUT_OF_RANGE',
+          `image ${loaded.format === 'elf' ? 'segment ' : ''}0x${s.guestAddr.toString(16)}..0x${(s.guestAddr + s.memSize).toString(16)} is outside guest RAM (${this.describeRam()})`,
+        );
+      }
+      target.set(s.data);
+      target.fill(0, s.data.length);
+    }
+    const entry = options.entry ?? loaded.entry ?? loaded.segments[0]!.guestAddr;
+    this.setRegister(platforms[this.arch].pcRegister, entry);
+    return loaded;
+  }
+
+  /** A copy of `length` bytes of guest RAM at `guestAddr`. */
+  readMemory(guestAddr: number, length: number): Uint8Array {
+    return this.ramOrThrow(guestAddr, length).slice();
+  }
+
+  writeMemory(guestAddr: number, bytes: Uint8Array): void {
+    this.ramOrThrow(guestAddr, bytes.length).set(bytes);
+  }
+
+  /** A live view of guest RAM region `index` (no copy); detached when the VM closes. */
+  memory(index = 0): Uint8Array {
+    this.checkUsable();
+    return this.impl.memory(index);
+  }
+
+  getRegister(name: string): bigint {
+    this.checkUsable();
+    const value = this.impl.getRegister(name);
+    if (value === undefined) throw this.unknownRegister(name);
+    return value;
+  }
+
+  setRegister(name: string, value: bigint | number): void {
+    this.checkUsable();
+    const v = BigInt(value);
+    if (v < 0n || v >= 1n << 64n) throw new ConfigError('ERR_INVALID_OPTION', `register value ${v} does not fit in 64 bits`);
+    if (!this.impl.setRegister(name, v)) throw this.unknownRegister(name);
+  }
+
+  /** Every register of this arch by name. */
+  registers(): Record<string, bigint> {
+    this.checkUsable();
+    const all: Record<string, bigint> = {};
+    for (const name of this.impl.registerNames()) all[name] = this.impl.getRegister(name)!;
+    return all;
+  }
+
+  /** Maps a JavaScript device at an MMIO address range or a PIO port range (x86). */
+  addDevice(range: DeviceRange, device: Device): void {
+    this.checkUsable();
+    if (range.kind === 'pio' && this.arch !== 'x86_64') throw new ConfigError('ERR_INVALID_OPTION', 'port I/O exists on x86_64 only');
+    this.bus.add(range, device);
+    this.bus.checkAgainstRam(this.layout.regions);
+  }
+
+  /** Runs the guest until it ends, a limit, stop(), or an error (a GuestError with registers and output). */
+  run(options: RunOptions = {}): RunResult {
+    this.checkUsable();
+    if (this.running) throw new VmStateError('ERR_VM_BUSY', 'the VM is already running');
+    const limits: RunLimits = {
+      timeoutMs: nonNegative('timeoutMs', options.timeoutMs ?? 0),
+      maxExits: nonNegative('maxExits', options.maxExits ?? 0),
+      stopOnByte: options.stopOnByte ?? -1,
+      unhandled: this.unhandled,
+    };
+    if (!Number.isInteger(limits.stopOnByte) || limits.stopOnByte < -1 || limits.stopOnByte > 255) {
+      throw new ConfigError('ERR_INVALID_OPTION', `stopOnByte must be a byte (0..255), got ${options.stopOnByte}`);
+    }
+    const started = performance.now();
+    this.running = true;
+    try {
+      const end = this.impl.run(limits, this.bus);
+      return { backend: this.backend, arch: this.arch, ...end, output: this.impl.takeOutput(), durationMs: performance.now() - started };
+    } catch (error) {
+      if (error instanceof GuestError) this.describeFailure(error);
+      throw error;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Stops a run in progress (from a device handler); false when none is. */
+  stop(): boolean {
+    return !this.closed && this.impl.stop();
+  }
+
+  /** Releases the VM: fds, mappings, views. Idempotent; the VM is unusable afterwards. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.impl.close();
+  }
+
+  private describeFailure(error: GuestError): void {
+    error.output = this.impl.takeOutput();
+    error.registers = this.registers();
+    const pc = error.registers[platforms[this.arch].pcRegister];
+    if (pc !== undefined) error.message += ` (pc 0x${pc.toString(16)})`;
+  }
+
+  private ram(guestAddr: number, length: number): Uint8Array | undefined {
+    if (!Number.isSafeInteger(guestAddr) || !Number.isSafeInteger(length) || length < 0) return undefined;
+    for (const [i, r] of this.layout.regions.entries()) {
+      if (guestAddr >= r.guestAddr && guestAddr + length <= r.guestAddr + r.size) {
+        const offset = guestAddr - r.guestAddr;
+        return this.impl.memory(i).subarray(offset, offset + length);
+      }
+    }
+    return undefined;
+  }
+
+  private ramOrThrow(guestAddr: number, length: number): Uint8Array {
+    this.checkUsable();
+    const view = this.ram(guestAddr, length);
+    if (view === undefined) {
+      throw new ConfigError('ERR_ADDRESS_OUT_OF_RANGE', `0x${guestAddr.toString(16)}+${length} is not inside guest RAM (${this.describeRam()})`);
+    }
+    return view;
+  }
+
+  private describeRam(): string {
+    return this.layout.regions.map((r) => `0x${r.guestAddr.toString(16)}..0x${(r.guestAddr + r.size).toString(16)}`).join(', ');
+  }
+
+  private unknownRegister(name: string): ConfigError {
+    return new ConfigError('ERR_UNKNOWN_REGISTER', `${this.arch} has no register ${JSON.stringify(name)} (known: ${this.impl.registerNames().join(', ')})`);
+  }
+
+  private checkUsable(): void {
+    if (this.closed) throw new VmStateError('ERR_VM_CLOSED', 'the VM is closed');
+  }
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError('ERR_INVALID_OPTION', `${name} must be a non-negative number, got ${value}`);
+  return value;
+}
+
+/** Creates a VM (see VmOptions). Close it when done: `vm.close()`. */
+export function createVm(options: VmOptions = {}): Vm {
+  return new Vm(options);
+}

@@ -1,0 +1,27 @@
+/**
+ * femtovm: a minimal virtual machine monitor for Node.js.
+ *
+ *   import { createVm } from 'femtovm';
+ *   const vm = createVm({ arch: 'x86_64' });
+ *   vm.load('guests/x86_64/hello.bin');
+ *   console.log(vm.run().output.toString()); // "Hello\n"
+ *   vm.close();
+ */
+export { createVm, Vm, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from './host/vm';
+export type { BackendKind, Outcome } from './host/backend';
+export type { AccessKind, Device, DeviceRange } from './host/devices';
+export { hostInfo, kvmStatus, type HostInfo, type KvmStatus } from './host/info';
+export { parseImage, type ImageSegment, type LoadedImage } from './host/image';
+export { CONSOLE_MMIO, CONSOLE_PORT, MAX_MEM, parseSize, platforms, type ArchPlatform, type GuestArch, type X86Mode } from './host/platform';
+export {
+  BackendUnavailableError,
+  ConfigError,
+  ErrorCodes,
+  FemtovmError,
+  GuestError,
+  ImageError,
+  KvmError,
+  VmStateError,
+  type AccessDetails,
+  type ErrorCode,
+} from './host/errors';
