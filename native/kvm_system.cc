@@ -5,6 +5,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <mutex>
 
 namespace femtovm {
@@ -23,16 +25,19 @@ constexpr RequiredCap kRequiredCaps[] = {
     {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
 };
 
+// FEMTOVM_KVM_DEVICE names another device node (a KVM in a container, or a test of the failure paths).
 int OpenKvm() {
-  int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  const char *env = getenv("FEMTOVM_KVM_DEVICE");
+  std::string path = env != nullptr && *env != '\0' ? env : "/dev/kvm";
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd >= 0) return fd;
   int err = errno;
   if (err == ENOENT || err == ENXIO || err == ENODEV)
-    throw CoreError{"ERR_KVM_MISSING", "/dev/kvm is missing: this host has no KVM", err, "open"};
+    throw CoreError{"ERR_KVM_MISSING", path + " is missing: this host has no KVM", err, "open"};
   if (err == EACCES || err == EPERM)
-    throw CoreError{"ERR_KVM_PERMISSION", "/dev/kvm is not accessible: permission denied (join the kvm group)", err,
+    throw CoreError{"ERR_KVM_PERMISSION", path + " is not accessible: permission denied (join the kvm group)", err,
                     "open"};
-  throw SyscallError("ERR_KVM_MISSING", "open /dev/kvm", err);
+  throw CoreError{"ERR_KVM_MISSING", "open " + path + ": " + std::strerror(err), err, "open"};
 }
 }  // namespace
 
@@ -52,8 +57,9 @@ std::shared_ptr<KvmSystem> KvmSystem::Get() {
   int api = ioctl(system->fd_, KVM_GET_API_VERSION, 0);
   if (api != KVM_API_VERSION)
     throw CoreError{"ERR_KVM_API_VERSION",
-                    "/dev/kvm speaks API version " + std::to_string(api) + ", femtovm needs " +
-                        std::to_string(KVM_API_VERSION),
+                    api < 0 ? std::string("the KVM device does not answer KVM_GET_API_VERSION: not a KVM device")
+                            : "the KVM device speaks API version " + std::to_string(api) + ", femtovm needs " +
+                                  std::to_string(KVM_API_VERSION),
                     0, nullptr};
   for (const RequiredCap &c : kRequiredCaps)
     if (!system->CheckExtension(c.cap))

@@ -1,0 +1,137 @@
+// Integer arithmetic shared by the data-processing classes, written after the Arm ARM shared
+// pseudocode functions of the same names (AddWithCarry, ShiftReg, ExtendReg, DecodeBitMasks, ...).
+
+import { M32, signExtend, zeroExtend } from './insn';
+import { Slot, setSlot, slot } from './state';
+
+@inline function setNzcv(n: u64, z: bool, c: bool, v: u64): void {
+  setSlot(Slot.NZCV, (n << 3) | (<u64>z << 2) | (<u64>c << 1) | v);
+}
+
+/** AddWithCarry(x, y, carry) at 64 or 32 bits (sf), setting NZCV when `setFlags`. */
+@inline export function addWithCarry(x: u64, y: u64, carry: u64, sf: bool, setFlags: bool): u64 {
+  if (sf) {
+    const r = x + y + carry;
+    // Carry out of bit 63: the sum wrapped below x (or reached it exactly with a carry in).
+    if (setFlags) setNzcv(r >> 63, r == 0, carry != 0 ? r <= x : r < x, ((x ^ r) & (y ^ r)) >> 63);
+    return r;
+  }
+  const s = (x & M32) + (y & M32) + carry; // 33 bits: bit 32 is the carry out
+  const r = s & M32;
+  if (setFlags) setNzcv(r >> 31, r == 0, (s >> 32) != 0, (((x ^ r) & (y ^ r)) >> 31) & 1);
+  return r;
+}
+
+/** The flags of ANDS/BICS/TST: N and Z from the result, C = V = 0. */
+@inline export function setLogicalFlags(r: u64, sf: bool): void {
+  setSlot(Slot.NZCV, ((sf ? r >> 63 : (r >> 31) & 1) << 3) | (<u64>(r == 0) << 2));
+}
+
+/** ShiftReg: shift type LSL(0), LSR(1), ASR(2), ROR(3); amount < datasize. */
+export function shiftReg(v: u64, type: u32, amount: u32, sf: bool): u64 {
+  const a = <u64>amount;
+  if (sf) {
+    switch (type) {
+      case 0: return v << a;
+      case 1: return v >> a;
+      case 2: return <u64>(<i64>v >> a);
+      default: return rotr<u64>(v, a);
+    }
+  }
+  const w = <u32>v;
+  switch (type) {
+    case 0: return <u64>(w << amount);
+    case 1: return <u64>(w >>> amount);
+    case 2: return <u64><u32>(<i32>w >> amount);
+    default: return <u64>rotr<u32>(w, amount);
+  }
+}
+
+/** ExtendReg: option UXTB, UXTH, UXTW, UXTX, SXTB, SXTH, SXTW, SXTX (0..7), then LSL #shift. */
+@inline export function extendReg(v: u64, option: u32, shift: u32): u64 {
+  const width = 8 << (option & 3);
+  return ((option & 4) != 0 ? signExtend(v, width) : zeroExtend(v, width)) << <u64>shift;
+}
+
+/** ConditionHolds for one condition and one NZCV value. */
+function conditionHolds(cond: u32, nzcv: u32): bool {
+  const n = (nzcv >> 3) & 1, z = (nzcv >> 2) & 1, c = (nzcv >> 1) & 1, v = nzcv & 1;
+  let result: bool;
+  switch (cond >> 1) {
+    case 0: result = z == 1; break;            // EQ / NE
+    case 1: result = c == 1; break;            // CS / CC
+    case 2: result = n == 1; break;            // MI / PL
+    case 3: result = v == 1; break;            // VS / VC
+    case 4: result = c == 1 && z == 0; break;  // HI / LS
+    case 5: result = n == v; break;            // GE / LT
+    case 6: result = n == v && z == 0; break;  // GT / LE
+    default: result = true;                    // AL / NV
+  }
+  return (cond & 1) != 0 && cond != 15 ? !result : result;
+}
+
+// For each condition, a 16-bit set of the NZCV values it holds for: a test is one load and a shift.
+const CONDITIONS: usize = memory.data(16 * 2, 16);
+
+export function initConditions(): void {
+  for (let cond: u32 = 0; cond < 16; cond++) {
+    let holds: u32 = 0;
+    for (let nzcv: u32 = 0; nzcv < 16; nzcv++) if (conditionHolds(cond, nzcv)) holds |= 1 << nzcv;
+    store<u16>(CONDITIONS + (cond << 1), <u16>holds);
+  }
+}
+
+/** ConditionHolds(cond) for the current NZCV. */
+@inline export function condition(cond: u32): bool {
+  return ((<u32>load<u16>(CONDITIONS + (cond << 1)) >> <u32>slot(Slot.NZCV)) & 1) != 0;
+}
+
+/** The `tmask` half of the last decodeBitMasks result (bitfield moves use both). */
+export let tmask: u64 = 0;
+
+/** Ones(k) for k in 1..64 */
+@inline function ones(k: u32): u64 {
+  return <u64>-1 >> <u64>(64 - k);
+}
+
+/** Replicate an esize-bit element to 64 bits. */
+@inline function replicate(element: u64, esize: u32): u64 {
+  for (let size = esize; size < 64; size <<= 1) element |= element << <u64>size;
+  return element;
+}
+
+/**
+ * DecodeBitMasks(immN, imms, immr, immediate, datasize): returns wmask and sets `tmask`, or
+ * returns 0 (never a valid wmask) for a reserved encoding.
+ */
+export function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool, datasize: u32): u64 {
+  const len = 31 - <i32>clz<u32>((n << 6) | (~imms & 0x3f)); // HighestSetBit(immN:NOT(imms))
+  if (len < 1) return 0;
+  const esize: u32 = 1 << len;
+  if (esize > datasize) return 0;
+  const levels = esize - 1;
+  const s = imms & levels, r = immr & levels;
+  if (immediate && s == levels) return 0; // an all-ones element is not encodable
+  const emask = ones(esize);
+  const welem = ones(s + 1);
+  // ROR(welem, r) within the element
+  const rotated = ((welem >> <u64>r) | (welem << <u64>((esize - r) & 63))) & emask;
+  tmask = replicate(ones(((s - r) & levels) + 1), esize);
+  return replicate(rotated, esize);
+}
+
+/** The high 64 bits of the unsigned 128-bit product (UMULH). */
+export function umulh(a: u64, b: u64): u64 {
+  const al = a & M32, ah = a >> 32, bl = b & M32, bh = b >> 32;
+  const lh = al * bh, hl = ah * bl;
+  const mid = ((al * bl) >> 32) + (lh & M32) + (hl & M32);
+  return ah * bh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+}
+
+/** The high 64 bits of the signed 128-bit product (SMULH): the unsigned one, corrected for signs. */
+export function smulh(a: u64, b: u64): u64 {
+  let h = umulh(a, b);
+  if (<i64>a < 0) h -= b;
+  if (<i64>b < 0) h -= a;
+  return h;
+}

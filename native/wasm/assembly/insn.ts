@@ -1,0 +1,40 @@
+// Instruction fields and the handler type shared by every instruction class.
+
+/**
+ * Executes `insn`, fetched from `pc`, and returns where execution continues: pc + 4, a branch
+ * target, an exception vector, or `pc` itself when the CPU stopped for the host before completing it.
+ */
+export type Handler = (insn: u32, pc: u64) => u64;
+
+export const M32: u64 = 0xffff_ffff;
+
+/** insn[lo + width - 1 : lo] */
+@inline export function field(insn: u32, lo: u32, width: u32): u32 {
+  return (insn >>> lo) & ((1 << width) - 1);
+}
+
+/** insn[n] as a bool */
+@inline export function bit(insn: u32, n: u32): bool {
+  return ((insn >>> n) & 1) != 0;
+}
+
+// The register fields, named as in the Arm ARM encoding diagrams.
+@inline export function rd(insn: u32): u32 { return insn & 31; }
+@inline export function rn(insn: u32): u32 { return (insn >>> 5) & 31; }
+@inline export function rm(insn: u32): u32 { return (insn >>> 16) & 31; }
+@inline export function ra(insn: u32): u32 { return (insn >>> 10) & 31; }
+
+/** sf (insn[31]): true for the 64-bit (X register) form */
+@inline export function sf(insn: u32): bool { return <i32>insn < 0; }
+
+/** SignExtend(v<width-1:0>, 64) */
+@inline export function signExtend(v: u64, width: u32): u64 {
+  const s = <u64>(64 - width);
+  return <u64>(<i64>(v << s) >> s);
+}
+
+/** ZeroExtend(v<width-1:0>, 64), width 1..64 */
+@inline export function zeroExtend(v: u64, width: u32): u64 {
+  const s = <u64>(64 - width);
+  return (v << s) >> s;
+}

@@ -1,0 +1,111 @@
+// Guest physical memory: one RAM window [ramBase, ramBase + ramSize) held in linear memory at
+// RAM; every other address is MMIO, which the host emulates through an exit.
+
+import { signExtend, M32 } from './insn';
+import { Exit, Slot, setReg, setSlot } from './state';
+import { alignmentFault, stop } from './exceptions';
+
+/** Where guest RAM starts in linear memory (after the CPU's own static data). */
+export const RAM: usize = 0x10000;
+
+export let ramBase: u64 = 0;
+export let ramSize: u64 = 0;
+
+/** How a loaded value fills its register. */
+export enum Ext { ZERO, SIGN32, SIGN64 }
+
+/** How an access outside RAM is reported: KVM has a syndrome only for single, no-writeback ones. */
+export enum Mmio { EXIT, NO_SYNDROME }
+
+/** The value the last successful `read` loaded. */
+export let loaded: u64 = 0;
+
+/** Where execution continues after an access that did not complete (a fault vector, or pc). */
+export let resumePc: u64 = 0;
+
+/** Extends a `1 << sizeLog2`-byte loaded value as `ext` says. */
+export function extend(v: u64, sizeLog2: u32, ext: Ext): u64 {
+  const width = 8 << sizeLog2;
+  if (ext == Ext.ZERO) return v;
+  const s = signExtend(v, width);
+  return ext == Ext.SIGN32 ? s & M32 : s;
+}
+
+@inline function readRam(off: usize, sizeLog2: u32): u64 {
+  switch (sizeLog2) {
+    case 0: return <u64>load<u8>(off, RAM);
+    case 1: return <u64>load<u16>(off, RAM);
+    case 2: return <u64>load<u32>(off, RAM);
+    default: return load<u64>(off, RAM);
+  }
+}
+
+@inline function writeRam(off: usize, sizeLog2: u32, v: u64): void {
+  switch (sizeLog2) {
+    case 0: store<u8>(off, <u8>v, RAM); break;
+    case 1: store<u16>(off, <u16>v, RAM); break;
+    case 2: store<u32>(off, <u32>v, RAM); break;
+    default: store<u64>(off, v, RAM);
+  }
+}
+
+/** The RAM offset of an aligned access wholly inside RAM, else -1 (RAM bounds are 4 KiB aligned). */
+@inline function ramOffset(addr: u64, sizeLog2: u32): u64 {
+  const off = addr - ramBase;
+  return off < ramSize && (addr & ((1 << sizeLog2) - 1)) == 0 ? off : <u64>-1;
+}
+
+/** True if an access of `1 << sizeLog2` bytes at addr would complete in RAM. */
+@inline export function inRam(addr: u64, sizeLog2: u32): bool {
+  return ramOffset(addr, sizeLog2) != <u64>-1;
+}
+
+/**
+ * Reads `1 << sizeLog2` bytes at addr into `loaded` and returns true; or returns false with
+ * `resumePc` set: an alignment fault, or an MMIO exit (which the next run() completes into
+ * register rt, extended as `ext`).
+ */
+@inline export function read(addr: u64, sizeLog2: u32, pc: u64, insn: u32, mmio: Mmio, rt: u32, ext: Ext): bool {
+  const off = ramOffset(addr, sizeLog2);
+  if (off != <u64>-1) {
+    loaded = readRam(<usize>off, sizeLog2);
+    return true;
+  }
+  return outsideRam(addr, sizeLog2, false, 0, pc, insn, mmio, rt, ext);
+}
+
+/** Writes like `read` reads; the MMIO exit carries the store data. */
+@inline export function write(addr: u64, sizeLog2: u32, v: u64, pc: u64, insn: u32, mmio: Mmio): bool {
+  const off = ramOffset(addr, sizeLog2);
+  if (off != <u64>-1) {
+    writeRam(<usize>off, sizeLog2, v);
+    return true;
+  }
+  return outsideRam(addr, sizeLog2, true, v, pc, insn, mmio, 0, Ext.ZERO);
+}
+
+/** The slow path of read/write: always returns false, with `resumePc` set. */
+function outsideRam(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64, insn: u32,
+                    mmio: Mmio, rt: u32, ext: Ext): bool {
+  if ((addr & ((1 << sizeLog2) - 1)) != 0) {
+    resumePc = alignmentFault(addr, isWrite, pc);
+    return false;
+  }
+  resumePc = stop(mmio == Mmio.EXIT ? Exit.MMIO : Exit.MMIO_NO_SYNDROME, insn, pc);
+  setSlot(Slot.MMIO_ADDR, addr);
+  setSlot(Slot.MMIO_SIZE, 1 << sizeLog2);
+  setSlot(Slot.MMIO_WRITE, <u64>isWrite);
+  setSlot(Slot.MMIO_DATA, isWrite ? data & (<u64>-1 >> (64 - (8 << sizeLog2))) : 0);
+  setSlot(Slot.MMIO_REG, rt);
+  setSlot(Slot.MMIO_EXT, <u64>ext);
+  setSlot(Slot.MMIO_PENDING, <u64>(mmio == Mmio.EXIT));
+  return false;
+}
+
+/** Completes the MMIO access the CPU stopped at: a load takes the host's MMIO_DATA. */
+export function completeMmio(): void {
+  setSlot(Slot.MMIO_PENDING, 0);
+  if (load<u64>(0) == 0 && slotMmioWrite() == 0) {
+    // unreachable placeholder
+  }
+}

@@ -1,0 +1,90 @@
+// Architectural state of the one vCPU, at fixed addresses in linear memory so the host reads and
+// writes it through typed-array views: no calls and no allocation per exit. Every slot is 8 bytes.
+
+/** Slot indexes; exported to the host (as `Slot.NAME` globals) so both sides share one layout. */
+export enum Slot {
+  X0 = 0,        // x0..x30 are slots 0..30
+  XZR = 31,      // always 0: register 31 read as XZR
+  SP = 32,       // the selected stack pointer: SP_EL1 when SPSel = 1, else SP_EL0
+  SINK = 33,     // writes to XZR land here
+  PC = 34,
+  NZCV = 35,     // N<<3 | Z<<2 | C<<1 | V: the index into the condition table
+  DAIF = 36,     // as MRS DAIF reads it: D, A, I, F in bits 9:6
+  SPSEL = 37,
+  SP_OTHER = 38, // the stack pointer SPSel does not select
+  ELR_EL1 = 39,
+  SPSR_EL1 = 40,
+  ESR_EL1 = 41,
+  FAR_EL1 = 42,
+  VBAR_EL1 = 43,
+  SCTLR_EL1 = 44,
+  CPACR_EL1 = 45,
+  TPIDR_EL0 = 46,
+  TPIDR_EL1 = 47,
+  TPIDRRO_EL0 = 48,
+  FPCR = 49,
+  FPSR = 50,
+  MIDR_EL1 = 51,
+  MPIDR_EL1 = 52,
+  CNTFRQ_EL0 = 53,
+  EXCLUSIVE = 54, // 1 while the exclusive monitor is armed (by LDXR/LDAXR)
+  INSTRET = 55,   // instructions retired
+  // The exit record: why run() returned and what the host must do.
+  EXIT = 56,
+  MMIO_ADDR = 57,
+  MMIO_SIZE = 58,  // bytes: 1, 2, 4 or 8
+  MMIO_WRITE = 59, // 1 for a store
+  MMIO_DATA = 60,  // store data, or the value the host supplies for a load
+  MMIO_REG = 61,   // destination register of a load
+  MMIO_EXT = 62,   // how the loaded value is extended (Ext)
+  MMIO_PENDING = 63, // an MMIO access the next run() completes
+  FAULT_PC = 64,
+  FAULT_INSN = 65,
+  COUNT = 66,
+}
+
+/** Why run() returned. */
+export enum Exit {
+  SLICE_END = 0,     // the instruction budget was used up
+  MMIO = 1,          // a load/store outside RAM: see the MMIO_* slots; completed by the next run()
+  HVC = 2,           // HVC executed (PC is past it): x0 holds the function id (PSCI)
+  WFI = 3,           // WFI executed (PC is past it)
+  UNSUPPORTED = 4,   // an instruction this CPU does not implement: FAULT_PC, FAULT_INSN
+  MMIO_NO_SYNDROME = 5, // writeback, pair or exclusive access outside RAM (KVM: no valid syndrome)
+  FETCH_ABORT = 6,   // PC outside RAM: FAULT_PC
+}
+
+export const STATE: usize = memory.data(Slot.COUNT * 8, 64);
+
+@inline export function slot(s: Slot): u64 {
+  return load<u64>(STATE + (<usize>s << 3));
+}
+
+@inline export function setSlot(s: Slot, v: u64): void {
+  store<u64>(STATE + (<usize>s << 3), v);
+}
+
+/** X[r], register 31 reading as XZR */
+@inline export function reg(r: u32): u64 {
+  return load<u64>(STATE + (<usize>r << 3));
+}
+
+/** X[r], register 31 reading as SP */
+@inline export function regSp(r: u32): u64 {
+  return load<u64>(STATE + (<usize>(r == 31 ? Slot.SP : r) << 3));
+}
+
+/** X[r] = v, a write to register 31 (XZR) discarded */
+@inline export function setReg(r: u32, v: u64): void {
+  store<u64>(STATE + (<usize>(r == 31 ? Slot.SINK : r) << 3), v);
+}
+
+/** X[r] = v, register 31 being SP */
+@inline export function setRegSp(r: u32, v: u64): void {
+  store<u64>(STATE + (<usize>(r == 31 ? Slot.SP : r) << 3), v);
+}
+
+/** A W-register result zero-extends into the X register. */
+@inline export function sized(v: u64, sf: bool): u64 {
+  return sf ? v : v & 0xffff_ffff;
+}

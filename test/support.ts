@@ -1,0 +1,36 @@
+/** Shared by the test files: the repo root, guest paths, and the KVM gate. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+import { kvmStatus, type GuestArch } from '../src/index';
+
+export const root = (() => {
+  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'femtovm') return dir;
+  }
+  throw new Error('repo root not found');
+})();
+
+export const guest = (arch: GuestArch, name: string): string => join(root, 'guests', arch, name);
+export const cli = join(root, 'dist', 'cli.js');
+
+/**
+ * Why KVM tests for `arch` cannot run here, or undefined when they can. The lab sets
+ * FEMTOVM_REQUIRE_KVM=1: there an unusable /dev/kvm is a failure, not a skip.
+ */
+export function kvmSkipReason(arch: GuestArch): string | undefined {
+  const status = kvmStatus();
+  if (!status.usable) {
+    const reason = `no usable KVM here (${status.code}: ${status.reason}); \`npm run test:lab\` runs these tests on real KVM`;
+    if (process.env.FEMTOVM_REQUIRE_KVM === '1') throw new Error(`FEMTOVM_REQUIRE_KVM=1 but ${reason}`);
+    return reason;
+  }
+  if (status.arch !== arch) return `this host's KVM runs ${status.arch} guests, not ${arch}; \`npm run test:lab\` runs ${arch} on real KVM`;
+  return undefined;
+}
+
+/** Open file descriptors and memory mappings of this process, to prove nothing leaks. */
+export function processResources(): { fds: number; maps: number } {
+  return { fds: readdirSync('/proc/self/fd').length, maps: readFileSync('/proc/self/maps', 'utf8').split('\n').length };
+}

@@ -1,0 +1,293 @@
+/**
+ * The KVM backend against real KVM, for each guest arch: on the host where its KVM runs that arch
+ * (skipping loudly elsewhere), and always in the labs (`npm run test:lab`).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+
+import { createVm, GuestError, type GuestArch, type Vm, type VmOptions } from '../src/index';
+import { cli, guest, kvmSkipReason, processResources } from './support';
+
+interface ArchCase {
+  /** How a guest ends itself. */
+  end: 'halted' | 'system-off';
+  pc: string;
+  /** The register mmio-loop takes its count in. */
+  countRegister: string;
+  /** mmio-sizes, regs and the ELF need x86 long mode. */
+  longMode: VmOptions;
+  regs: { inputs: [string, bigint][]; sum: string; difference: string; stack: string };
+  faultCode: string;
+}
+
+const cases: Record<GuestArch, ArchCase> = {
+  x86_64: {
+    end: 'halted',
+    pc: 'rip',
+    countRegister: 'rcx',
+    longMode: { x86Mode: 'long' },
+    regs: { inputs: [['rax', 0x1234_5678_9abc_def0n], ['rbx', 0x1111n]], sum: 'rdx', difference: 'rsi', stack: 'rdi' },
+    faultCode: 'ERR_GUEST_SHUTDOWN',
+  },
+  aarch64: {
+    end: 'system-off',
+    pc: 'pc',
+    countRegister: 'x0',
+    longMode: {},
+    // PSCI SYSTEM_OFF overwrites x0-x3, so the guest leaves its results in x4-x6.
+    regs: { inputs: [['x0', 0x1234_5678_9abc_def0n], ['x1', 0x1111n]], sum: 'x4', difference: 'x5', stack: 'x6' },
+    faultCode: 'ERR_GUEST_MMIO_NO_SYNDROME',
+  },
+};
+
+/** A VM with `image` loaded; closed after `body`. */
+function withVm<T>(arch: GuestArch, image: string, options: VmOptions, body: (vm: Vm) => T): T {
+  const vm = createVm({ arch, backend: 'kvm', ...options });
+  try {
+    vm.load(guest(arch, image));
+    return body(vm);
+  } finally {
+    vm.close();
+  }
+}
+
+const le = (bytes: Uint8Array) => bytes.reduceRight((v, b) => (v << 8n) | BigInt(b), 0n);
+const bytesOf = (value: bigint, size: number) => Uint8Array.from({ length: size }, (_, i) => Number((value >> BigInt(8 * i)) & 0xffn));
+
+for (const arch of ['x86_64', 'aarch64'] as const) {
+  const c = cases[arch];
+  describe(`KVM ${arch}`, { skip: kvmSkipReason(arch) }, () => {
+    test('hello prints Hello and ends cleanly', () => {
+      const r = withVm(arch, 'hello.bin', {}, (vm) => vm.run({ timeoutMs: 10_000 }));
+      assert.equal(r.output.toString(), 'Hello\n');
+      assert.equal(r.outcome, c.end);
+      assert.equal(r.exits, 7);
+      assert.equal(r.backend, 'kvm');
+    });
+
+    test('an ELF64 image loads its segments and starts at e_entry', () => {
+      withVm(arch, 'hello.elf', c.longMode, (vm) => {
+        const pc = vm.getRegister(c.pc);
+        const r = vm.run({ timeoutMs: 10_000 });
+        assert.equal(r.output.toString(), 'Hello\n');
+        assert.ok(pc > BigInt(vm.layout.regions[0]!.guestAddr), 'entry is past the first loaded byte');
+      });
+    });
+
+    test('registers round-trip through the guest', () => {
+      withVm(arch, 'regs.bin', c.longMode, (vm) => {
+        for (const [name, value] of c.regs.inputs) vm.setRegister(name, value);
+        vm.run({ timeoutMs: 10_000 });
+        const [[, a], [, b]] = c.regs.inputs as [[string, bigint], [string, bigint]];
+        assert.equal(vm.getRegister(c.regs.sum), a + b);
+        assert.equal(vm.getRegister(c.regs.difference), a - b);
+        assert.equal(vm.getRegister(c.regs.stack), BigInt(vm.layout.guestTop));
+        assert.equal(vm.registers()[c.regs.sum], a + b);
+      });
+    });
+
+    test('MMIO reads and writes of every size reach the device with their data', () => {
+      const reads: number[] = [];
+      const writes: [number, bigint][] = [];
+      const values: Record<number, bigint> = { 1: 0x7fn, 2: 0xffffn, 4: 0x12345678n, 8: 0xfedcba9876543210n };
+      withVm(arch, 'mmio-sizes.bin', c.longMode, (vm) => {
+        vm.addDevice(
+          { kind: 'mmio', base: 0x900, size: 16 },
+          {
+            read: (offset, data) => {
+              assert.equal(offset, 0);
+              reads.push(data.length);
+              data.set(bytesOf(values[data.length]!, data.length));
+            },
+            write: (offset, data) => {
+              assert.equal(offset, 8);
+              writes.push([data.length, le(data)]);
+            },
+          },
+        );
+        assert.equal(vm.run({ timeoutMs: 10_000 }).outcome, c.end);
+      });
+      assert.deepEqual(reads, [1, 2, 4, 8]);
+      assert.deepEqual(writes, [[1, 0x80n], [2, 0n], [4, 0x12345679n], [8, 0xfedcba9876543211n]]);
+    });
+
+    test('a read device feeds the echo guest', () => {
+      const input = Buffer.from('Hi there!\n');
+      let next = 0;
+      const r = withVm(arch, 'mmio-echo.bin', {}, (vm) => {
+        vm.addDevice({ kind: 'mmio', base: 0x900, size: 1 }, { read: (_, data) => void (data[0] = input[next++] ?? 0) });
+        return vm.run({ timeoutMs: 10_000 });
+      });
+      assert.equal(r.output.toString(), 'Hi there!\n');
+    });
+
+    test('every write of a 1,000-exit loop arrives, in order', () => {
+      const seen: number[] = [];
+      const r = withVm(arch, 'mmio-loop.bin', {}, (vm) => {
+        vm.setRegister(c.countRegister, 1000);
+        vm.addDevice({ kind: 'mmio', base: 0x900, size: 4 }, { write: (_, data) => void seen.push(Number(le(data))) });
+        return vm.run({ timeoutMs: 30_000 });
+      });
+      assert.equal(r.outcome, c.end);
+      assert.equal(r.exits, 1001);
+      assert.deepEqual(seen, Array.from({ length: 1000 }, (_, i) => 1000 - i));
+    });
+
+    test('maxExits ends the run with outcome max-exits', () => {
+      const r = withVm(arch, 'mmio-loop.bin', { unhandled: 'ignore' }, (vm) => {
+        vm.setRegister(c.countRegister, 1000);
+        return vm.run({ maxExits: 10 });
+      });
+      assert.equal(r.outcome, 'max-exits');
+      assert.equal(r.exits, 10);
+    });
+
+    test('stop() from a device handler ends the run after that exit', () => {
+      const r = withVm(arch, 'mmio-loop.bin', {}, (vm) => {
+        vm.setRegister(c.countRegister, 1000);
+        let n = 0;
+        vm.addDevice({ kind: 'mmio', base: 0x900, size: 4 }, { write: () => void (++n === 5 && vm.stop()) });
+        return vm.run({ timeoutMs: 10_000 });
+      });
+      assert.equal(r.outcome, 'stopped');
+      assert.equal(r.exits, 5);
+    });
+
+    test('a guest spinning with no exits ends at its time limit', () => {
+      const r = withVm(arch, 'spin.bin', {}, (vm) => vm.run({ timeoutMs: 150 }));
+      assert.equal(r.outcome, 'timeout');
+      assert.equal(r.exits, 0);
+      assert.ok(r.durationMs >= 150 && r.durationMs < 10_000, `took ${r.durationMs} ms`);
+    });
+
+    test('stopOnByte ends the run after that console byte', () => {
+      const image = arch === 'aarch64' ? 'seed-hello.bin' : 'hello.bin';
+      const r = withVm(arch, image, {}, (vm) => vm.run({ stopOnByte: 0x0a, timeoutMs: 10_000 }));
+      assert.equal(r.output.toString(), 'Hello\n');
+      assert.equal(r.outcome, 'stopped');
+    });
+
+    test('a faulting guest is a GuestError with its code and registers', () => {
+      withVm(arch, 'fault.bin', {}, (vm) => {
+        const error = assertGuestError(() => vm.run({ timeoutMs: 10_000 }), c.faultCode);
+        assert.equal(typeof error.registers[c.pc], 'bigint');
+        assert.match(error.message, /pc 0x/);
+      });
+    });
+
+    test('an access no device claims is ERR_UNHANDLED_ACCESS naming it', () => {
+      withVm(arch, 'mmio-echo.bin', {}, (vm) => {
+        const error = assertGuestError(() => vm.run({ timeoutMs: 10_000 }), 'ERR_UNHANDLED_ACCESS');
+        assert.deepEqual(error.access, { kind: 'mmio', address: 0x900, size: 1, direction: 'read' });
+      });
+    });
+
+    test('unhandled accesses can be ignored: reads return 0', () => {
+      const r = withVm(arch, 'mmio-echo.bin', { unhandled: 'ignore' }, (vm) => vm.run({ timeoutMs: 10_000 }));
+      assert.equal(r.outcome, c.end);
+      assert.equal(r.output.length, 0);
+    });
+
+    test('a device handler that throws ends the run with ERR_HANDLER_THREW', () => {
+      withVm(arch, 'mmio-echo.bin', {}, (vm) => {
+        vm.addDevice({ kind: 'mmio', base: 0x900, size: 1 }, { read: () => { throw new Error('device broke'); } });
+        const error = assertGuestError(() => vm.run({ timeoutMs: 10_000 }), 'ERR_HANDLER_THREW');
+        assert.equal((error.cause as Error).message, 'device broke');
+        // The VM stays usable after a failed run.
+        assert.equal(typeof vm.getRegister(c.pc), 'bigint');
+      });
+    });
+
+    test('bad input gets typed errors', () => {
+      withVm(arch, 'hello.bin', {}, (vm) => {
+        assert.throws(() => vm.getRegister('bogus'), { code: 'ERR_UNKNOWN_REGISTER' });
+        assert.throws(() => vm.setRegister('bogus', 1), { code: 'ERR_UNKNOWN_REGISTER' });
+        assert.throws(() => vm.setRegister(c.pc, -1), { code: 'ERR_INVALID_OPTION' });
+        assert.throws(() => vm.load(new Uint8Array(16), { loadAddr: vm.layout.guestTop - 8 }), { code: 'ERR_IMAGE_OUT_OF_RANGE' });
+        assert.throws(() => vm.load(new Uint8Array(vm.layout.regions[0]!.size + 4096)), { code: 'ERR_IMAGE_OUT_OF_RANGE' });
+        const other = arch === 'x86_64' ? 'aarch64' : 'x86_64';
+        assert.throws(() => vm.load(readFileSync(guest(other, 'hello.elf'))), { code: 'ERR_ELF_MACHINE' });
+        assert.throws(() => vm.load(guest(arch, 'no-such.bin')), { code: 'ERR_IMAGE_NOT_FOUND' });
+        assert.throws(() => vm.readMemory(0x996, 1), { code: 'ERR_ADDRESS_OUT_OF_RANGE' });
+        assert.throws(() => vm.addDevice({ kind: 'mmio', base: 0x990, size: 16 }, {}), { code: 'ERR_DEVICE_OVERLAP' });
+        assert.throws(() => vm.addDevice({ kind: 'mmio', base: vm.layout.regions[0]!.guestAddr, size: 16 }, {}), { code: 'ERR_DEVICE_OVERLAP' });
+        assert.throws(() => vm.run({ stopOnByte: 300 }), { code: 'ERR_INVALID_OPTION' });
+      });
+    });
+
+    test('close() releases the VM: views detach, calls fail with ERR_VM_CLOSED', () => {
+      const vm = createVm({ arch, backend: 'kvm' });
+      const view = vm.memory();
+      assert.ok(view.length > 0);
+      vm.close();
+      vm.close();
+      assert.equal(view.length, 0);
+      assert.throws(() => vm.run(), { code: 'ERR_VM_CLOSED' });
+      assert.throws(() => vm.getRegister(c.pc), { code: 'ERR_VM_CLOSED' });
+      assert.equal(vm.stop(), false);
+    });
+
+    test('no fd or mapping leaks over 200 VMs, errors included', () => {
+      const cycle = (i: number) => {
+        const vm = createVm({ arch, backend: 'kvm' });
+        try {
+          vm.load(guest(arch, i % 2 ? 'hello.bin' : 'fault.bin'));
+          vm.run({ timeoutMs: 10_000 });
+        } catch (error) {
+          assert.ok(error instanceof GuestError);
+        } finally {
+          vm.close();
+        }
+      };
+      cycle(0);
+      const before = processResources();
+      for (let i = 0; i < 200; i++) cycle(i);
+      const after = processResources();
+      assert.equal(after.fds, before.fds);
+      assert.ok(after.maps - before.maps < 40, `mappings grew by ${after.maps - before.maps}`);
+    });
+
+    test('femtovm run prints the guest console and exits 0; --json gives the result object', () => {
+      const image = arch === 'aarch64' ? 'seed-hello.bin' : 'hello.bin';
+      const out = execFileSync(process.execPath, [cli, 'run', guest(arch, image), '--stop-on-byte', '0x0a'], { encoding: 'utf8' });
+      assert.equal(out, 'Hello\n');
+      const json = JSON.parse(execFileSync(process.execPath, [cli, 'run', guest(arch, 'hello.bin'), '--json'], { encoding: 'utf8' }));
+      assert.deepEqual(Object.keys(json).sort(), ['arch', 'backend', 'durationMs', 'exits', 'outcome', 'output']);
+      assert.deepEqual({ ...json, durationMs: 0 }, { backend: 'kvm', arch, outcome: c.end, exits: 7, output: 'Hello\n', durationMs: 0 });
+      const fault = spawnSync(process.execPath, [cli, 'run', guest(arch, 'fault.bin')], { encoding: 'utf8' });
+      assert.equal(fault.status, 1);
+      assert.match(fault.stderr, new RegExp(`^femtovm: ${c.faultCode}: .+\\n$`));
+    });
+  });
+}
+
+describe('KVM x86_64 port I/O and long mode', { skip: kvmSkipReason('x86_64') }, () => {
+    test('every out of the PIO loop reaches the port device, in order', () => {
+      const seen: number[] = [];
+      const r = withVm('x86_64', 'pio-loop.bin', {}, (vm) => {
+        vm.setRegister('rcx', 300);
+        vm.addDevice({ kind: 'pio', base: 0x80, size: 1 }, { write: (_, data) => void seen.push(data[0]!) });
+        return vm.run({ timeoutMs: 10_000 });
+      });
+      assert.equal(r.outcome, 'halted');
+      assert.deepEqual(seen, Array.from({ length: 300 }, (_, i) => (300 - i) & 0xff));
+    });
+
+    test('long mode: hello-long prints through the MMIO console', () => {
+      const r = withVm('x86_64', 'hello-long.bin', { x86Mode: 'long' }, (vm) => vm.run({ timeoutMs: 10_000 }));
+      assert.equal(r.output.toString(), 'Hello\n');
+    });
+});
+
+function assertGuestError(run: () => unknown, code: string): GuestError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof GuestError, `expected a GuestError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    return error;
+  }
+  assert.fail(`expected ${code}, the run succeeded`);
+}
