@@ -23,5 +23,7 @@ await build({
   entryPoints: listTs('test').filter((f) => f.endsWith('.test.ts')),
   outdir: join(root, 'dist/test'),
 });
-// Type-check everything (strict) and emit the public declarations.
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+// Type-check everything (strict), then emit the public declarations.
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), '--noEmit'], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });

@@ -7,6 +7,7 @@ import { isElf, readImageFile } from './host/image';
 import { hostInfo } from './host/info';
 import { parseSize, type GuestArch } from './host/platform';
 import { createVm, type RunResult } from './host/vm';
+import { runBench } from '../bench/index';
 import { runDemo } from './demo';
 
 const program = new Command('femtovm').description('a minimal virtual machine monitor: tiny bare-metal guests on KVM').showHelpAfterError();
@@ -128,6 +129,16 @@ program
   .description('the hello guest on every backend this host has, one line per run (npm start)')
   .action(() => {
     process.exitCode = runDemo();
+  });
+
+program
+  .command('bench')
+  .description('µs per exit on femtovm against a C baseline loop, same guest, same KVM, same run')
+  .option('--rounds <n>', 'alternating rounds (baseline, femtovm)', number('rounds'), 5)
+  .option('--count <n>', 'exits per round', number('count'), 100_000)
+  .option('--json', 'print JSON')
+  .action((flags: { rounds: number; count: number; json?: boolean }) => {
+    process.exitCode = runBench({ rounds: flags.rounds, count: flags.count, json: flags.json ?? false });
   });
 
 program.parse();
