@@ -23,6 +23,9 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
                            InstanceMethod<&KvmMachine::SetRegister>("setRegister"),
                            InstanceMethod<&KvmMachine::SetExitRecord>("setExitRecord"),
                            InstanceMethod<&KvmMachine::SetUserRanges>("setUserRanges"),
+                           InstanceMethod<&KvmMachine::AddNativeDevice>("addNativeDevice"),
+                           InstanceMethod<&KvmMachine::SetEventRing>("setEventRing"),
+                           InstanceAccessor<&KvmMachine::VcpuId>("vcpuId"),
                            InstanceMethod<&KvmMachine::Begin>("begin"),
                            InstanceMethod<&KvmMachine::Resume>("resume"),
                            InstanceMethod<&KvmMachine::End>("end"),
@@ -66,6 +69,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     }
     buffers_.clear();
     exit_record_.Reset();
+    event_ring_.Reset();
     loop_.reset();
     vcpu_.reset();
     vm_.reset();
@@ -139,6 +143,27 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     loop_->SetUserRanges(std::move(ranges));
   }
 
+  // addNativeDevice(kind, start, end, type, value): answered in C++ without leaving the loop.
+  void AddNativeDevice(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    bool lossless = true;
+    loop_->AddNativeDevice(NativeDevice{
+        AccessRange{static_cast<AccessKind>(info[0].As<Napi::Number>().Int32Value()), Uint64(info[1]), Uint64(info[2])},
+        static_cast<NativeDeviceType>(info[3].As<Napi::Number>().Int32Value()), info[4].As<Napi::BigInt>().Uint64Value(&lossless)});
+  }
+
+  // setEventRing(view): record every access into the SharedArrayBuffer under this Uint8Array (layout:
+  // native/event_ring.h). A view, because N-API reads a SharedArrayBuffer's memory only through one.
+  void SetEventRing(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    Napi::Uint8Array view = info[0].As<Napi::Uint8Array>();
+    if (view.ByteLength() < kRingHeaderBytes) throw Napi::TypeError::New(info.Env(), "event ring too small");
+    event_ring_ = Napi::Persistent(view.As<Napi::Object>());
+    loop_->AttachEventRing(view.Data());
+  }
+
+  Napi::Value VcpuId(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), vcpu_ ? vcpu_->id() : 0); }
+
   // begin({ maxExits, stopByte, timeoutMs, ignoreUnhandled })
   void Begin(const Napi::CallbackInfo &info) {
     CheckOpen(info.Env());
@@ -184,7 +209,13 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
   std::unique_ptr<VcpuLoop> loop_;
   std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;
   Napi::Reference<Napi::ArrayBuffer> exit_record_;
+  Napi::ObjectReference event_ring_;
 };
+
+// kickVcpu(id): stops the run of a vCPU that may live on another thread; false when none is running.
+Napi::Value KickVcpuJs(const Napi::CallbackInfo &info) {
+  return Napi::Boolean::New(info.Env(), KvmVcpu::KickById(info[0].As<Napi::Number>().DoubleValue(), StopRequest::kStop));
+}
 
 // kvmStatus(): { usable, code, reason } without throwing, for `femtovm info` and backend choice.
 Napi::Value KvmStatusJs(const Napi::CallbackInfo &info) {
@@ -208,6 +239,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("KvmMachine", KvmMachine::Define(env));
   exports.Set("kvmStatus", Napi::Function::New(env, KvmStatusJs, "kvmStatus"));
   exports.Set("registerNames", Napi::Function::New(env, RegisterNamesJs, "registerNames"));
+  exports.Set("kickVcpu", Napi::Function::New(env, KickVcpuJs, "kickVcpu"));
   exports.Set("arch", Napi::String::New(env, arch::kName));
   exports.Set("exitRecordSize", Napi::Number::New(env, static_cast<double>(kExitRecordSize)));
   exports.Set("exitDataOffset", Napi::Number::New(env, static_cast<double>(kExitDataOffset)));

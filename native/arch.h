@@ -32,5 +32,11 @@ bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value);
 bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value);
 const std::vector<std::string> &RegisterNames();
 
+// The PC of the instruction that caused the current exit, for event records. EnableExitPc is called
+// once first, so an arch can have KVM hand the PC over on every exit (x86 sync regs) instead of
+// an ioctl per exit.
+void EnableExitPc(KvmVcpu &vcpu);
+uint64_t ExitPc(KvmVcpu &vcpu);
+
 }  // namespace arch
 }  // namespace femtovm

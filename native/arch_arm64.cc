@@ -108,6 +108,16 @@ bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
   return true;
 }
 
+void EnableExitPc(KvmVcpu &) {}
+
+// arm64 has no sync regs: one KVM_GET_ONE_REG per recorded exit.
+uint64_t ExitPc(KvmVcpu &vcpu) {
+  uint64_t pc = 0;
+  kvm_one_reg reg = {CoreReg(offsetof(struct kvm_regs, regs.pc)), reinterpret_cast<uint64_t>(&pc)};
+  ioctl(vcpu.fd(), KVM_GET_ONE_REG, &reg);  // on failure the record says pc 0 rather than failing the run
+  return pc;
+}
+
 const std::vector<std::string> &RegisterNames() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> all;

@@ -174,6 +174,10 @@ bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
   return false;
 }
 
+void EnableExitPc(KvmVcpu &vcpu) { vcpu.run()->kvm_valid_regs |= KVM_SYNC_X86_REGS; }
+
+uint64_t ExitPc(KvmVcpu &vcpu) { return vcpu.run()->s.regs.regs.rip; }
+
 const std::vector<std::string> &RegisterNames() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> all;

@@ -5,9 +5,24 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <map>
+
 #include "vcpu_kick.h"
 
 namespace femtovm {
+
+namespace {
+// Live vCPUs by id. Ids are never reused, so a kick for a vCPU that is gone finds nothing.
+std::mutex g_registry_mutex;
+std::map<double, KvmVcpu *> g_registry;
+double g_next_id = 1;
+}  // namespace
+
+bool KvmVcpu::KickById(double id, StopRequest why) {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);  // the vCPU cannot be destroyed meanwhile
+  auto it = g_registry.find(id);
+  return it != g_registry.end() && it->second->Kick(why);
+}
 
 KvmVcpu::KvmVcpu(KvmVm &vm, unsigned long index) {
   InstallKickHandler();
@@ -21,9 +36,16 @@ KvmVcpu::KvmVcpu(KvmVm &vm, unsigned long index) {
     throw e;
   }
   run_ = static_cast<kvm_run *>(run);
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  id_ = g_next_id++;
+  g_registry[id_] = this;
 }
 
 KvmVcpu::~KvmVcpu() {
+  {
+    std::lock_guard<std::mutex> lock(g_registry_mutex);
+    g_registry.erase(id_);
+  }
   Watchdog::Instance().Disarm(this);
   {
     std::lock_guard<std::mutex> lock(kick_mutex_);

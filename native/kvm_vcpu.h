@@ -23,6 +23,9 @@ class KvmVcpu {
 
   int fd() const { return fd_; }
   kvm_run *run() const { return run_; }
+  // Process-wide id: any thread (the main thread, for a vCPU on a worker) can kick it by id.
+  double id() const { return id_; }
+  static bool KickById(double id, StopRequest why);
 
   // The calling thread owns the vCPU until EndRun: kicks are delivered to it.
   void BeginRun();
@@ -43,6 +46,7 @@ class KvmVcpu {
   bool in_run_ = false;
   pthread_t thread_{};
   std::atomic<StopRequest> stop_{StopRequest::kNone};
+  double id_ = 0;
 };
 
 }  // namespace femtovm

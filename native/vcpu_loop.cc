@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include <cstring>
 
+#include "arch.h"
 #include "vcpu_kick.h"
 
 namespace femtovm {
@@ -13,12 +15,26 @@ namespace {
 // The native console (docs/platform.md): byte stores to this MMIO address, byte `out`s to this port.
 constexpr uint64_t kConsoleMmio = 0x996;
 constexpr uint64_t kConsolePort = 0x3f8;
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+bool IsAccessExit(uint32_t reason) { return reason == KVM_EXIT_MMIO || reason == KVM_EXIT_IO; }
 }  // namespace
+
+void VcpuLoop::AttachEventRing(uint8_t *buffer) {
+  ring_.Attach(buffer);
+  arch::EnableExitPc(vcpu_);
+}
 
 void VcpuLoop::Begin(const RunLimits &limits) {
   limits_ = limits;
   exits_ = 0;
   pending_read_ = nullptr;
+  exit_pending_ = false;
   running_ = true;
   vcpu_.BeginRun();
   if (limits.has_deadline) Watchdog::Instance().Arm(&vcpu_, limits.deadline);
@@ -28,6 +44,7 @@ void VcpuLoop::End() {
   if (!running_) return;
   running_ = false;
   pending_read_ = nullptr;
+  exit_pending_ = false;
   Watchdog::Instance().Disarm(&vcpu_);
   vcpu_.EndRun();
 }
@@ -37,26 +54,33 @@ RunExit VcpuLoop::Resume() {
   if (pending_read_ != nullptr) {  // a JS device answered the read: hand its bytes to KVM
     std::memcpy(pending_read_, record_ + kExitDataOffset, pending_read_len_);
     pending_read_ = nullptr;
+    if (ring_.attached()) Record(pending_read_access_);  // its slot was checked free before returning
   }
   for (;;) {
-    if (vcpu_.StopRequested()) {
+    if (vcpu_.StopRequested()) {  // also while an exit waits for ring space: a stuck consumer cannot block stop
       StopRequest why = vcpu_.TakeStopRequest();
       if (why == StopRequest::kTimeout) return RunExit::kTimeout;
       if (why == StopRequest::kStop) return RunExit::kStopped;
     }
-    if (limits_.max_exits != 0 && exits_ >= limits_.max_exits) return RunExit::kMaxExits;
-    if (ioctl(vcpu_.fd(), KVM_RUN, 0) < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;  // a kick (checked above) or a stray signal
-      return GuestError(-1, 0, errno);
+    if (!exit_pending_) {
+      if (limits_.max_exits != 0 && exits_ >= limits_.max_exits) return RunExit::kMaxExits;
+      if (ioctl(vcpu_.fd(), KVM_RUN, 0) < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;  // a kick (checked above) or a stray signal
+        return GuestError(-1, 0, errno);
+      }
+      fields()[kFieldExits] = static_cast<double>(++exits_);
+      exit_pending_ = true;
     }
-    fields()[kFieldExits] = static_cast<double>(++exits_);
+    if (ring_.attached() && IsAccessExit(run->exit_reason)) {
+      if (ring_.Full()) return RunExit::kRingFull;  // the exit stays pending: nothing is lost
+      pc_ = arch::ExitPc(vcpu_);
+    }
+    exit_pending_ = false;
     RunExit result;
     switch (run->exit_reason) {
       case KVM_EXIT_MMIO:
-        if (HandleMmio(&result)) return result;
-        break;
       case KVM_EXIT_IO:
-        if (HandleIo(&result)) return result;
+        if (HandleAccess(CurrentAccess(), &result)) return result;
         break;
       case KVM_EXIT_HLT:
         return RunExit::kHalted;
@@ -74,64 +98,91 @@ RunExit VcpuLoop::Resume() {
   }
 }
 
-bool VcpuLoop::HandleMmio(RunExit *result) {
+VcpuLoop::Access VcpuLoop::CurrentAccess() const {
   kvm_run *run = vcpu_.run();
-  uint64_t address = run->mmio.phys_addr;
-  if (address == kConsoleMmio && run->mmio.is_write && run->mmio.len == 1) {
-    if (ConsoleByte(run->mmio.data[0])) return false;
-    *result = RunExit::kStopByte;
-    return true;
-  }
-  return Dispatch(AccessKind::kMmio, address, run->mmio.len, run->mmio.is_write != 0, 1, run->mmio.data, result);
+  if (run->exit_reason == KVM_EXIT_MMIO)
+    return Access{AccessKind::kMmio, run->mmio.phys_addr, run->mmio.len, run->mmio.is_write != 0, 1, run->mmio.data};
+  return Access{AccessKind::kPio,  run->io.port, run->io.size, run->io.direction == KVM_EXIT_IO_OUT, run->io.count,
+                reinterpret_cast<uint8_t *>(run) + run->io.data_offset};
 }
 
-bool VcpuLoop::HandleIo(RunExit *result) {
-  kvm_run *run = vcpu_.run();
-  uint8_t *data = reinterpret_cast<uint8_t *>(run) + run->io.data_offset;
-  bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
-  if (run->io.port == kConsolePort && is_write && run->io.size == 1) {
-    for (uint32_t i = 0; i < run->io.count; i++) {
-      if (!ConsoleByte(data[i])) {
+// Returns true when the caller must see this access (a JS device, an unhandled access, the stop byte).
+bool VcpuLoop::HandleAccess(const Access &a, RunExit *result) {
+  bool console = a.is_write && a.size == 1 &&
+                 (a.kind == AccessKind::kMmio ? a.address == kConsoleMmio : a.address == kConsolePort);
+  if (console) {
+    if (ring_.attached()) Record(a);
+    for (uint32_t i = 0; i < a.count; i++) {
+      if (!ConsoleByte(a.data[i])) {
         *result = RunExit::kStopByte;
         return true;
       }
     }
     return false;
   }
-  return Dispatch(AccessKind::kPio, run->io.port, run->io.size, is_write, run->io.count, data, result);
-}
-
-// Returns true when the caller must see this access (a JS device, or an unhandled access).
-bool VcpuLoop::Dispatch(AccessKind kind, uint64_t address, uint32_t size, bool is_write, uint32_t count, uint8_t *data,
-                        RunExit *result) {
-  size_t len = static_cast<size_t>(size) * count;
+  if (Native(a)) {
+    if (ring_.attached()) Record(a);
+    return false;
+  }
+  size_t len = static_cast<size_t>(a.size) * a.count;
   bool user = false;
   for (const AccessRange &r : user_ranges_)
-    if (r.kind == kind && address >= r.start && address < r.end) user = true;
+    if (r.kind == a.kind && a.address >= r.start && a.address < r.end) user = true;
   if (!user && limits_.ignore_unhandled) {
-    if (!is_write) std::memset(data, 0, len);
+    if (!a.is_write) std::memset(a.data, 0, len);
+    if (ring_.attached()) Record(a);
     return false;
   }
   double *f = fields();
-  f[kFieldKind] = static_cast<double>(kind);
-  f[kFieldAddress] = static_cast<double>(address);
-  f[kFieldSize] = size;
-  f[kFieldIsWrite] = is_write ? 1 : 0;
-  f[kFieldCount] = count;
-  if (is_write) {
-    std::memcpy(record_ + kExitDataOffset, data, len);
+  f[kFieldKind] = static_cast<double>(a.kind);
+  f[kFieldAddress] = static_cast<double>(a.address);
+  f[kFieldSize] = a.size;
+  f[kFieldIsWrite] = a.is_write ? 1 : 0;
+  f[kFieldCount] = a.count;
+  if (a.is_write) {
+    std::memcpy(record_ + kExitDataOffset, a.data, len);
+    if (user && ring_.attached()) Record(a);
   } else {
     std::memset(record_ + kExitDataOffset, 0, len);
-    pending_read_ = data;
+    pending_read_ = a.data;
     pending_read_len_ = len;
+    pending_read_access_ = a;  // recorded once the device has answered
   }
   *result = user ? RunExit::kUserAccess : RunExit::kUnhandled;
   return true;
 }
 
+bool VcpuLoop::Native(const Access &a) {
+  for (const NativeDevice &d : native_devices_) {
+    if (d.range.kind != a.kind || a.address < d.range.start || a.address >= d.range.end) continue;
+    if (!a.is_write) {
+      uint64_t value = d.type == NativeDeviceType::kCounter ? MonotonicNs() : d.value;
+      for (uint32_t i = 0; i < a.count; i++) std::memcpy(a.data + i * a.size, &value, a.size);  // little-endian host
+    }
+    return true;
+  }
+  return false;
+}
+
 bool VcpuLoop::ConsoleByte(uint8_t byte) {
   console_.push_back(static_cast<char>(byte));
   return static_cast<int>(byte) != limits_.stop_byte;
+}
+
+// One record per access (a PIO string is one record carrying its first element).
+void VcpuLoop::Record(const Access &a) {
+  EventRecord &r = ring_.Next();
+  r.time_ns = static_cast<double>(MonotonicNs());
+  r.address = static_cast<double>(a.address);
+  r.pc = static_cast<double>(pc_);
+  r.kind = a.kind == AccessKind::kMmio ? (a.is_write ? kEventMmioWrite : kEventMmioRead)
+                                       : (a.is_write ? kEventPioWrite : kEventPioRead);
+  r.size = a.size;
+  uint64_t data = 0;
+  std::memcpy(&data, a.data, a.size <= 8 ? a.size : 8);
+  r.data_lo = static_cast<uint32_t>(data);
+  r.data_hi = static_cast<uint32_t>(data >> 32);
+  ring_.Publish();
 }
 
 RunExit VcpuLoop::GuestError(int exit_reason, uint64_t detail, int err) {

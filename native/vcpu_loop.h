@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "event_ring.h"
 #include "kvm_vcpu.h"
 
 namespace femtovm {
@@ -23,6 +24,7 @@ enum class RunExit : int32_t {
   kStopByte = 8,     // the console printed the stop byte
   kUnhandled = 9,    // an access no device claims (details in the exit record)
   kGuestError = 10,  // FAIL_ENTRY, INTERNAL_ERROR, SHUTDOWN, an unknown exit, or KVM_RUN failing
+  kRingFull = 11,    // the event ring is full: wait for the consumer, then Resume() (nothing is lost)
 };
 
 enum class AccessKind : int32_t { kMmio = 1, kPio = 2 };
@@ -51,6 +53,18 @@ struct AccessRange {
   uint64_t end;  // exclusive
 };
 
+// Devices answered in C++ without leaving the loop (besides the console).
+enum class NativeDeviceType : int32_t {
+  kConstant = 1,  // reads return `value` (little-endian, truncated to the access size); writes are dropped
+  kCounter = 2,   // reads return a free-running nanosecond counter (CLOCK_MONOTONIC); writes are dropped
+};
+
+struct NativeDevice {
+  AccessRange range;
+  NativeDeviceType type;
+  uint64_t value;
+};
+
 struct RunLimits {
   uint64_t max_exits = 0;  // 0: none
   int stop_byte = -1;      // -1: none
@@ -65,6 +79,9 @@ class VcpuLoop {
 
   void SetExitRecord(uint8_t *record) { record_ = record; }
   void SetUserRanges(std::vector<AccessRange> ranges) { user_ranges_ = std::move(ranges); }
+  void AddNativeDevice(const NativeDevice &device) { native_devices_.push_back(device); }
+  // Every access from now on is also recorded in the ring (a SharedArrayBuffer the caller keeps alive).
+  void AttachEventRing(uint8_t *buffer);
 
   void Begin(const RunLimits &limits);  // starts a run: owns the vCPU, arms the deadline
   RunExit Resume();                     // enters (or re-enters) the guest
@@ -75,22 +92,35 @@ class VcpuLoop {
   std::string TakeConsole() { return std::move(console_); }
 
  private:
-  bool HandleMmio(RunExit *result);
-  bool HandleIo(RunExit *result);
-  bool Dispatch(AccessKind kind, uint64_t address, uint32_t size, bool is_write, uint32_t count, uint8_t *data,
-                RunExit *result);
+  struct Access {
+    AccessKind kind;
+    uint64_t address;
+    uint32_t size;
+    bool is_write;
+    uint32_t count;  // PIO string repeat count (1 for MMIO)
+    uint8_t *data;   // inside kvm_run
+  };
+  Access CurrentAccess() const;
+  bool HandleAccess(const Access &a, RunExit *result);
+  bool Native(const Access &a);  // true when a native device handled it
   bool ConsoleByte(uint8_t byte);  // false when it is the stop byte
+  void Record(const Access &a);
   RunExit GuestError(int exit_reason, uint64_t detail, int err);
   double *fields() { return reinterpret_cast<double *>(record_); }
 
   KvmVcpu &vcpu_;
   uint8_t *record_ = nullptr;
   std::vector<AccessRange> user_ranges_;
+  std::vector<NativeDevice> native_devices_;
+  EventRing ring_;
+  bool exit_pending_ = false;  // an exit taken from KVM_RUN but not yet handled (the ring was full)
+  Access pending_read_access_{};
   RunLimits limits_;
   bool running_ = false;
   uint64_t exits_ = 0;
   uint8_t *pending_read_ = nullptr;  // where KVM wants the data of a read a JS device answers
   size_t pending_read_len_ = 0;
+  uint64_t pc_ = 0;  // of the exit being handled, when events are recorded
   std::string console_;
 };
 

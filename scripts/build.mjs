@@ -15,15 +15,20 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning' };
 await build({
   ...common,
-  entryPoints: { index: join(root, 'src/index.ts'), cli: join(root, 'src/cli.ts') },
+  entryPoints: { index: join(root, 'src/index.ts'), cli: join(root, 'src/cli.ts'), 'vcpu-agent': join(root, 'src/workers/vcpu-agent.ts') },
   outdir: join(root, 'dist'),
+  // Piscina starts its own worker entry from its package; bundling it would break that path.
+  external: ['piscina'],
 });
 await build({
   ...common,
   entryPoints: listTs('test').filter((f) => f.endsWith('.test.ts')),
   outdir: join(root, 'dist/test'),
+  external: ['piscina'],
 });
 // Type-check everything (strict), then emit the public declarations.
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), '--noEmit'], { stdio: 'inherit' });
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+// The WebAssembly backend's A64 CPU (AssemblyScript).
+execFileSync(process.execPath, [join(root, 'native/wasm/build.mjs'), join(root, 'dist/a64.wasm')], { stdio: 'inherit' });

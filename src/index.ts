@@ -7,8 +7,10 @@
  *   console.log(vm.run().output.toString()); // "Hello\n"
  *   vm.close();
  */
+export { RemoteVm, VmPool, type PoolOptions, type PooledRunOptions, type PooledVmOptions } from './host/pool';
 export { createVm, Vm, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from './host/vm';
-export type { BackendKind, Outcome } from './host/backend';
+export type { BackendKind, NativeDeviceSpec, Outcome } from './host/backend';
+export { EventRingReader, type EventKind, type VmEvent } from './host/event-ring';
 export type { AccessKind, Device, DeviceRange } from './host/devices';
 export { hostInfo, kvmStatus, type HostInfo, type KvmStatus } from './host/info';
 export { parseImage, type ImageSegment, type LoadedImage } from './host/image';
@@ -21,6 +23,7 @@ export {
   GuestError,
   ImageError,
   KvmError,
+  PoolError,
   VmStateError,
   type AccessDetails,
   type ErrorCode,

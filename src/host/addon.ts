@@ -19,6 +19,7 @@ export const enum NativeExit {
   StopByte = 8,
   Unhandled = 9,
   GuestError = 10,
+  RingFull = 11,
 }
 
 /** Indices into the exit record's Float64Array; mirrors ExitField in native/vcpu_loop.h. */
@@ -55,6 +56,10 @@ export interface NativeMachine {
   setRegister(name: string, value: bigint): boolean;
   setExitRecord(record: ArrayBuffer): void;
   setUserRanges(flat: Float64Array): void;
+  addNativeDevice(kind: number, start: number, end: number, type: number, value: bigint): void;
+  setEventRing(ring: Uint8Array): void;
+  /** Process-wide id for kickVcpu(), from any thread. */
+  readonly vcpuId: number;
   begin(limits: NativeRunLimits): void;
   resume(): NativeExit;
   end(): void;
@@ -73,6 +78,8 @@ export interface NativeAddon {
   KvmMachine: new (options: NativeMachineOptions) => NativeMachine;
   kvmStatus(): NativeKvmStatus;
   registerNames(): string[];
+  /** Stops the run of the vCPU with this id, whatever thread it runs on; false when none is running. */
+  kickVcpu(id: number): boolean;
   /** The guest arch this build's KVM runs (the host's arch). */
   arch: 'aarch64' | 'x86_64';
   exitRecordSize: number;

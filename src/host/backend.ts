@@ -2,13 +2,13 @@
  * What a VM needs from an execution backend (KVM, or the WebAssembly CPU): guest RAM, registers by
  * name, and a run loop that ends with an outcome or a GuestError.
  */
-import type { DeviceBus } from './devices';
+import type { DeviceBus, DeviceRange } from './devices';
 import type { GuestArch, RamLayout } from './platform';
 
 export type BackendKind = 'kvm' | 'wasm';
 
 /** How a run ended, when it ended without error. */
-export type Outcome = 'halted' | 'system-off' | 'system-reset' | 'stopped' | 'timeout' | 'max-exits';
+export type Outcome = 'halted' | 'system-off' | 'system-reset' | 'stopped' | 'aborted' | 'timeout' | 'max-exits';
 
 export interface RunLimits {
   /** Wall-clock limit in ms (0: none). Holds for guests that spin without exits too. */
@@ -32,6 +32,9 @@ export interface BootState {
   x86LongMode: boolean;
 }
 
+/** A device answered inside the backend's own loop, without a call into JavaScript. */
+export type NativeDeviceSpec = { type: 'constant'; value: bigint | number } | { type: 'counter' };
+
 export interface Backend {
   readonly kind: BackendKind;
   readonly arch: GuestArch;
@@ -42,6 +45,11 @@ export interface Backend {
   /** false when `name` is not a register of this arch. */
   setRegister(name: string, value: bigint): boolean;
   registerNames(): readonly string[];
+  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void;
+  /** Records every access into `ring` from now on (src/host/event-ring.ts). */
+  attachEventRing(ring: SharedArrayBuffer): void;
+  /** Process-wide id of the vCPU for kickVcpu() from another thread (0 when not applicable). */
+  readonly vcpuId: number;
   /** Runs until an outcome; throws GuestError (its `exits` set) when the guest cannot go on. */
   run(limits: RunLimits, bus: DeviceBus): BackendRunEnd;
   /** Console bytes printed since the last call. */

@@ -24,6 +24,8 @@ export interface DeviceRange {
 
 interface Mapped extends DeviceRange {
   device: Device;
+  /** Answered by the backend's own loop (a native device): reserved here, never dispatched. */
+  native: boolean;
 }
 
 /** Native codes for access kinds (native/vcpu_loop.h AccessKind). */
@@ -37,7 +39,7 @@ export class DeviceBus {
   private data: Uint8Array = new Uint8Array(0);
 
   /** Adds a device. Ranges may not overlap each other nor the console. */
-  add(range: DeviceRange, device: Device): void {
+  add(range: DeviceRange, device: Device, native = false): void {
     const { kind, base, size } = range;
     const limit = kind === 'pio' ? 0x10000 : 2 ** 53;
     if (!Number.isSafeInteger(base) || !Number.isSafeInteger(size) || base < 0 || size <= 0 || base + size > limit) {
@@ -50,7 +52,7 @@ export class DeviceBus {
         throw new ConfigError('ERR_DEVICE_OVERLAP', `${kind} device at 0x${base.toString(16)}+${size} overlaps the one at 0x${d.base.toString(16)}+${d.size}`);
       }
     }
-    this.devices.push({ kind, base, size, device });
+    this.devices.push({ kind, base, size, device, native });
   }
 
   /** Checks a RAM region does not hide an MMIO device (an access there would never exit). */
@@ -67,7 +69,7 @@ export class DeviceBus {
 
   /** [kind, start, end, ...] for the native loop, which returns to JS only for these ranges. */
   flatRanges(): Float64Array {
-    return Float64Array.from(this.devices.flatMap((d) => [accessKindCode[d.kind], d.base, d.base + d.size]));
+    return Float64Array.from(this.devices.filter((d) => !d.native).flatMap((d) => [accessKindCode[d.kind], d.base, d.base + d.size]));
   }
 
   /** The backend's exit data buffer: accesses are handed to devices as views over it. */
@@ -92,7 +94,7 @@ export class DeviceBus {
   }
 
   private find(kind: AccessKind, address: number): Mapped | undefined {
-    for (const d of this.devices) if (d.kind === kind && address >= d.base && address < d.base + d.size) return d;
+    for (const d of this.devices) if (!d.native && d.kind === kind && address >= d.base && address < d.base + d.size) return d;
     return undefined;
   }
 }

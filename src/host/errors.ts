@@ -10,6 +10,7 @@ export const ErrorCodes = {
   image: ['ERR_IMAGE_NOT_FOUND', 'ERR_IMAGE_EMPTY', 'ERR_IMAGE_TOO_LARGE', 'ERR_IMAGE_OUT_OF_RANGE', 'ERR_ELF_CLASS', 'ERR_ELF_MACHINE', 'ERR_ELF_ENDIAN', 'ERR_ELF_TRUNCATED', 'ERR_ELF_INVALID'],
   config: ['ERR_INVALID_OPTION', 'ERR_MEM_SIZE', 'ERR_REGION_OVERLAP', 'ERR_ADDRESS_OUT_OF_RANGE', 'ERR_UNKNOWN_REGISTER', 'ERR_DEVICE_OVERLAP'],
   state: ['ERR_VM_CLOSED', 'ERR_VM_BUSY'],
+  pool: ['ERR_POOL_FULL', 'ERR_POOL_CLOSED'],
   guest: ['ERR_GUEST_FAIL_ENTRY', 'ERR_GUEST_INTERNAL_ERROR', 'ERR_GUEST_SHUTDOWN', 'ERR_GUEST_MMIO_NO_SYNDROME', 'ERR_GUEST_EXIT_UNKNOWN', 'ERR_KVM_RUN', 'ERR_UNHANDLED_ACCESS', 'ERR_HANDLER_THREW'],
 } as const;
 
@@ -18,8 +19,9 @@ export type BackendErrorCode = (typeof ErrorCodes.backend)[number];
 export type ImageErrorCode = (typeof ErrorCodes.image)[number];
 export type ConfigErrorCode = (typeof ErrorCodes.config)[number];
 export type StateErrorCode = (typeof ErrorCodes.state)[number];
+export type PoolErrorCode = (typeof ErrorCodes.pool)[number];
 export type GuestErrorCode = (typeof ErrorCodes.guest)[number];
-export type ErrorCode = KvmErrorCode | BackendErrorCode | ImageErrorCode | ConfigErrorCode | StateErrorCode | GuestErrorCode;
+export type ErrorCode = KvmErrorCode | BackendErrorCode | ImageErrorCode | ConfigErrorCode | StateErrorCode | PoolErrorCode | GuestErrorCode;
 
 export class FemtovmError extends Error {
   readonly code: ErrorCode;
@@ -59,6 +61,11 @@ export class VmStateError extends FemtovmError {
   declare readonly code: StateErrorCode;
 }
 
+/** A VmPool that cannot take a VM: its queue is full, or it is closed. */
+export class PoolError extends FemtovmError {
+  declare readonly code: PoolErrorCode;
+}
+
 /** What a guest access looked like when it went wrong. */
 export interface AccessDetails {
   kind: 'mmio' | 'pio';
@@ -86,6 +93,7 @@ for (const code of ErrorCodes.backend) classByCode.set(code, BackendUnavailableE
 for (const code of ErrorCodes.image) classByCode.set(code, ImageError);
 for (const code of ErrorCodes.config) classByCode.set(code, ConfigError);
 for (const code of ErrorCodes.state) classByCode.set(code, VmStateError);
+for (const code of ErrorCodes.pool) classByCode.set(code, PoolError);
 for (const code of ErrorCodes.guest) classByCode.set(code, GuestError);
 
 /** Turns an error thrown by the native core (a plain Error with `code`) into its typed class. */

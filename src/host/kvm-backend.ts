@@ -3,8 +3,9 @@
  * it hands back (JavaScript devices) and turns the native stop codes into outcomes and typed errors.
  */
 import { ExitField, loadAddon, NativeExit, type NativeMachine } from './addon';
-import type { Backend, BackendRunEnd, BootState, RunLimits } from './backend';
-import type { DeviceBus } from './devices';
+import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
+import { accessKindCode, type DeviceBus, type DeviceRange } from './devices';
+import { EventRingWriter } from './event-ring';
 import { fromNative, GuestError, type AccessDetails } from './errors';
 import type { GuestArch } from './platform';
 
@@ -20,6 +21,7 @@ export class KvmBackend implements Backend {
   private readonly record: Float64Array;
   private readonly data: Uint8Array;
   private readonly views: Uint8Array[];
+  private ring: EventRingWriter | undefined;
   private closed = false;
 
   constructor(
@@ -61,6 +63,20 @@ export class KvmBackend implements Backend {
     return loadAddon().registerNames();
   }
 
+  get vcpuId(): number {
+    return this.machine.vcpuId;
+  }
+
+  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
+    const type = spec.type === 'constant' ? 1 : 2;
+    this.machine.addNativeDevice(accessKindCode[range.kind], range.base, range.base + range.size, type, BigInt.asUintN(64, BigInt(spec.type === 'constant' ? spec.value : 0)));
+  }
+
+  attachEventRing(ring: SharedArrayBuffer): void {
+    this.machine.setEventRing(new Uint8Array(ring));
+    this.ring = new EventRingWriter(ring);
+  }
+
   // The vCPU loop's JavaScript half: the native loop returns only for JS devices, outcomes and errors.
   run(limits: RunLimits, bus: DeviceBus): BackendRunEnd {
     const { machine, record } = this;
@@ -72,6 +88,13 @@ export class KvmBackend implements Backend {
         const exit = machine.resume();
         if (exit === NativeExit.UserAccess) {
           this.dispatch(bus);
+          continue;
+        }
+        if (exit === NativeExit.RingFull) {
+          // Backpressure: wake the consumer and wait for a free slot; a kick still ends the wait
+          // within a slice, as Resume() checks for stop requests before the pending exit.
+          this.ring!.notify();
+          this.ring!.waitForSpace(5);
           continue;
         }
         const exits = record[ExitField.Exits]!;
@@ -97,6 +120,7 @@ export class KvmBackend implements Backend {
       }
     } finally {
       machine.end();
+      this.ring?.notify();
     }
   }
 

@@ -3,7 +3,7 @@
  * JavaScript devices, and runs that end in an outcome or a typed error. Backend-neutral: KVM today,
  * the WebAssembly CPU behind the same interface.
  */
-import type { Backend, BackendKind, Outcome, RunLimits } from './backend';
+import type { Backend, BackendKind, NativeDeviceSpec, Outcome, RunLimits } from './backend';
 import { DeviceBus, type Device, type DeviceRange } from './devices';
 import { ConfigError, GuestError, ImageError, VmStateError } from './errors';
 import { parseImage, readImageFile, type LoadedImage } from './image';
@@ -144,6 +144,33 @@ export class Vm {
     if (range.kind === 'pio' && this.arch !== 'x86_64') throw new ConfigError('ERR_INVALID_OPTION', 'port I/O exists on x86_64 only');
     this.bus.add(range, device);
     this.bus.checkAgainstRam(this.layout.regions);
+  }
+
+  /**
+   * Maps a device answered inside the backend's loop, with no call into JavaScript: `constant` (reads
+   * return `value`) or `counter` (reads return a free-running nanosecond counter). Writes are dropped.
+   */
+  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
+    this.checkUsable();
+    if (range.kind === 'pio' && this.arch !== 'x86_64') throw new ConfigError('ERR_INVALID_OPTION', 'port I/O exists on x86_64 only');
+    if (spec.type !== 'constant' && spec.type !== 'counter') throw new ConfigError('ERR_INVALID_OPTION', `unknown native device type ${JSON.stringify((spec as { type: unknown }).type)}`);
+    this.bus.add(range, {}, true);
+    this.bus.checkAgainstRam(this.layout.regions);
+    this.impl.addNativeDevice(range, spec);
+  }
+
+  /**
+   * @internal Records every access into an event ring (src/host/event-ring.ts). For VMs on worker
+   * threads: a full ring blocks the vCPU until a consumer on another thread drains it.
+   */
+  attachEventRing(ring: SharedArrayBuffer): void {
+    this.checkUsable();
+    this.impl.attachEventRing(ring);
+  }
+
+  /** @internal The vCPU's process-wide id, to stop it from another thread. */
+  get vcpuId(): number {
+    return this.impl.vcpuId;
   }
 
   /** Runs the guest until it ends, a limit, stop(), or an error (a GuestError with registers and output). */

@@ -1,0 +1,263 @@
+/**
+ * VMs on worker threads. A VmPool (over Piscina) gives each VM a dedicated thread for its whole life,
+ * so `maxThreads` bounds how many run at once and further VMs queue (a bounded queue: ERR_POOL_FULL
+ * past it). The main thread controls a VM over Comlink and stops it with a native kick, never a
+ * message: a thread inside KVM_RUN serves none.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import { join } from 'node:path';
+
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/umd/node-adapter';
+import { Piscina } from 'piscina';
+
+import type { OneShotTask, RunReply, SessionTask, VmSession } from '../workers/vcpu-agent';
+import { loadAddon, packageRoot } from './addon';
+import type { NativeDeviceSpec } from './backend';
+import { ControlBlock, ControlWord } from './control-block';
+import type { Device, DeviceRange } from './devices';
+import { ConfigError, GuestError, PoolError } from './errors';
+import { createRing, EventRingReader, type VmEvent } from './event-ring';
+import { createMailbox, MailboxServer } from './main-thread-device';
+import { installErrorTransfer, reviveError } from './remote-errors';
+import type { LoadOptions, RunOptions, RunResult, VmOptions } from './vm';
+
+installErrorTransfer();
+
+export interface PoolOptions {
+  /** Threads, so VMs running at once (default: the number of CPUs). */
+  maxThreads?: number;
+  /** VMs that may wait for a thread before createVm/run fail with ERR_POOL_FULL (default 1024). */
+  maxQueue?: number;
+  /** Idle threads end after this many ms (default 10 s). */
+  idleTimeoutMs?: number;
+}
+
+export interface PooledVmOptions extends VmOptions {
+  /** Record every MMIO/PIO access for `events()` (default false). Unconsumed events stall the vCPU. */
+  events?: boolean;
+  /** Event ring capacity in records (a power of two, default 4096). */
+  ringCapacity?: number;
+}
+
+export interface PooledRunOptions extends RunOptions {
+  /** Aborting ends the run with outcome `aborted`. */
+  signal?: AbortSignal;
+}
+
+/** How often stop() re-sends its kick until the vCPU acknowledges by leaving its run. */
+const KICK_INTERVAL_MS = 1;
+
+let nextRunId = 1;
+
+export class VmPool {
+  private readonly piscina: Piscina;
+  private closed = false;
+
+  constructor(options: PoolOptions = {}) {
+    this.piscina = new Piscina({
+      filename: join(packageRoot(), 'dist', 'vcpu-agent.js'),
+      minThreads: 0,
+      ...(options.maxThreads !== undefined && { maxThreads: options.maxThreads }),
+      maxQueue: options.maxQueue ?? 1024,
+      idleTimeout: options.idleTimeoutMs ?? 10_000,
+      concurrentTasksPerWorker: 1,
+    });
+  }
+
+  get threads(): number {
+    return this.piscina.threads.length;
+  }
+
+  /** A VM on its own worker thread, once a thread is free. Close it to free the thread. */
+  async createVm(options: PooledVmOptions = {}): Promise<RemoteVm> {
+    const { events, ringCapacity, ...vmOptions } = options;
+    const { port1, port2 } = new MessageChannel();
+    const control = new ControlBlock();
+    const ring = events ? createRing(ringCapacity) : undefined;
+    const mailbox = createMailbox();
+    const task: SessionTask = { kind: 'session', port: port2, options: vmOptions, control: control.buffer, mailbox, ...(ring && { ring }) };
+    const done = this.submit(task, [port2 as never]);
+    const session = Comlink.wrap<VmSession>(nodeEndpoint(port1 as never));
+    const vm = new RemoteVm(session, port1, control, done, ring, mailbox);
+    // The first call is served once the worker has created the VM; a failure to create rejects `done`.
+    await Promise.race([session.registers(), done.then(() => Promise.reject(new Error('the VM task ended before it started')))]).catch(async (error) => {
+      await vm.close();
+      throw error;
+    });
+    return vm;
+  }
+
+  /** Creates, loads, runs and closes a VM in one task: the fast path for many tiny VMs. */
+  async run(image: Uint8Array | string, options: PooledVmOptions & PooledRunOptions & { load?: LoadOptions; registers?: Record<string, bigint | number> } = {}): Promise<RunResult> {
+    const { timeoutMs, maxExits, stopOnByte, signal, load, registers, events: _events, ringCapacity: _capacity, ...vmOptions } = options;
+    const control = new ControlBlock();
+    const runId = nextRunId++;
+    const task: OneShotTask = {
+      kind: 'oneshot',
+      options: vmOptions,
+      image,
+      control: control.buffer,
+      runId,
+      run: { ...(timeoutMs !== undefined && { timeoutMs }), ...(maxExits !== undefined && { maxExits }), ...(stopOnByte !== undefined && { stopOnByte }) },
+      ...(load && { load }),
+      ...(registers && { registers: Object.fromEntries(Object.entries(registers).map(([k, v]) => [k, BigInt(v)])) }),
+    };
+    const reply = this.submit(task, []) as Promise<RunReply>;
+    const stopper = signal ? abortStopper(signal, control, runId, reply) : undefined;
+    try {
+      return unwrap(await reply);
+    } finally {
+      stopper?.();
+    }
+  }
+
+  /** Stops what runs, waits for every thread to end. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.piscina.close({ force: true });
+  }
+
+  private submit(task: SessionTask | OneShotTask, transferList: never[]): Promise<unknown> {
+    if (this.closed) return Promise.reject(new PoolError('ERR_POOL_CLOSED', 'the pool is closed'));
+    return this.piscina.run(task, { transferList }).catch((error: Error) => {
+      if (/queue is at limit/i.test(error.message)) throw new PoolError('ERR_POOL_FULL', `the pool is full: ${this.piscina.options.maxQueue} VMs already wait for a thread`);
+      throw error;
+    });
+  }
+}
+
+/** A VM on a worker thread. Every call but stop() is a message to its thread. */
+export class RemoteVm {
+  private running: { runId: number; promise: Promise<unknown> } | undefined;
+  private readonly mainDevices: Device[] = [];
+  private readonly mailboxServer: MailboxServer;
+  private handlerError: unknown;
+  private closed = false;
+
+  constructor(
+    private readonly session: Comlink.Remote<VmSession>,
+    private readonly port: import('node:worker_threads').MessagePort,
+    private readonly control: ControlBlock,
+    private readonly done: Promise<unknown>,
+    private readonly ring: SharedArrayBuffer | undefined,
+    mailbox: SharedArrayBuffer,
+  ) {
+    this.mailboxServer = new MailboxServer(mailbox, this.mainDevices, (error) => (this.handlerError = error));
+  }
+
+  load(image: Uint8Array | string, options: LoadOptions = {}): Promise<void> {
+    return this.session.load(image, options);
+  }
+  setRegister(name: string, value: bigint | number): Promise<void> {
+    return this.session.setRegister(name, value);
+  }
+  getRegister(name: string): Promise<bigint> {
+    return this.session.getRegister(name);
+  }
+  registers(): Promise<Record<string, bigint>> {
+    return this.session.registers();
+  }
+  readMemory(guestAddr: number, length: number): Promise<Uint8Array> {
+    return this.session.readMemory(guestAddr, length);
+  }
+  writeMemory(guestAddr: number, bytes: Uint8Array): Promise<void> {
+    return this.session.writeMemory(guestAddr, bytes);
+  }
+  /** Native tier: answered in C++ inside the vCPU loop (~no cost). */
+  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): Promise<void> {
+    return this.session.addNativeDevice(range, spec);
+  }
+  /** Worker tier: a module (a Device, or a factory of one) loaded on the VM's thread; one call per exit, no allocation. */
+  addDeviceModule(range: DeviceRange, path: string, options?: unknown): Promise<void> {
+    return this.session.addDeviceModule(range, path, options);
+  }
+  /** Main-thread tier: this object answers each access through an Atomics round trip (slow path, ~10 µs). */
+  addDevice(range: DeviceRange, device: Device): Promise<void> {
+    this.mainDevices.push(device);
+    return this.session.addMainThreadDevice(range, this.mainDevices.length - 1);
+  }
+
+  /** Runs the guest on its thread until it ends, a limit, stop(), an abort, or an error (rejects typed). */
+  async run(options: PooledRunOptions = {}): Promise<RunResult> {
+    const { signal, ...runOptions } = options;
+    const runId = nextRunId++;
+    this.handlerError = undefined;
+    const reply = this.session.run(runId, runOptions);
+    this.running = { runId, promise: reply };
+    const stopper = signal ? abortStopper(signal, this.control, runId, reply) : undefined;
+    try {
+      return unwrap(await reply, this.handlerError);
+    } finally {
+      stopper?.();
+      this.running = undefined;
+    }
+  }
+
+  /** Stops the run in progress; resolves once the vCPU has left it. Safe before, after, and twice. */
+  async stop(): Promise<void> {
+    const run = this.running;
+    if (run === undefined) return;
+    await stopRun(this.control, run.runId, 1, run.promise);
+  }
+
+  /** Batches of events, in order, until the VM closes. Needs `events: true` at creation. */
+  async *events(): AsyncGenerator<VmEvent[]> {
+    if (this.ring === undefined) throw new ConfigError('ERR_INVALID_OPTION', 'create the VM with { events: true } to read its events');
+    yield* new EventRingReader(this.ring).batches();
+  }
+
+  /** Ends the VM and frees its thread (stopping a run in progress). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stop();
+    this.session.close().catch(() => {});
+    await this.done.catch(() => {});
+    this.session[Comlink.releaseProxy]();
+    this.port.close();
+    this.mailboxServer.close();
+    await this.mailboxServer.done;
+  }
+}
+
+/**
+ * Sets the stop request for `runId`, then kicks the vCPU, again every KICK_INTERVAL_MS until it has
+ * left the run (a kick that lands before the worker entered it is re-sent, never lost). Resolves as
+ * soon as the worker marks the run finished, without waiting for its reply message.
+ */
+async function stopRun(control: ControlBlock, runId: number, reason: 1 | 2, settled: Promise<unknown>): Promise<void> {
+  control.store(ControlWord.StopReason, reason);
+  control.store(ControlWord.StopRun, runId);
+  let done = false;
+  const finished = settled.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  const addon = loadAddon();
+  while (!done && control.load(ControlWord.FinishedRun) !== runId) {
+    if (control.load(ControlWord.RunningRun) === runId) {
+      addon.kickVcpu(control.vcpuId);
+      await Atomics.waitAsync(control.words, ControlWord.RunningRun, runId, KICK_INTERVAL_MS).value;
+    } else {
+      await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, KICK_INTERVAL_MS))]);
+    }
+  }
+}
+
+function abortStopper(signal: AbortSignal, control: ControlBlock, runId: number, settled: Promise<unknown>): () => void {
+  const onAbort = () => void stopRun(control, runId, 2, settled);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
+function unwrap(reply: RunReply, handlerError?: unknown): RunResult {
+  if (reply.ok) return { ...reply.result, output: Buffer.from(reply.result.output) };
+  const error = reviveError(reply.error);
+  if (error instanceof GuestError && error.code === 'ERR_HANDLER_THREW' && handlerError !== undefined) {
+    Object.defineProperty(error, 'cause', { value: handlerError, configurable: true, writable: true });
+  }
+  throw error;
+}

@@ -1,0 +1,324 @@
+/**
+ * The WebAssembly backend's CPU: a software AArch64 (Armv8.0-A integer, EL1, MMU off) compiled
+ * from native/wasm to dist/a64.wasm. It exits like a KVM/arm64 vCPU does: MMIO with the access
+ * described, HVC (PSCI), WFI; architecturally UNDEFINED encodings, SVC, BRK and FP/SIMD traps go to
+ * the guest's vector table as on hardware.
+ *
+ * The wasm module is compiled once per thread; a CPU is one cheap instance of it and `reset()`
+ * reuses that instance. Exit details are read straight from the CPU's state in wasm memory, with
+ * plain-number getters: handling an exit allocates nothing.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Why `run()` returned. Values are the wasm module's `Exit.*` (checked when it loads). */
+export const CpuExit = {
+  /** The instruction budget was used up. */
+  SliceEnd: 0,
+  /** A load or store outside RAM: see `mmio*`; a read is completed by `completeMmioRead` + `run()`. */
+  Mmio: 1,
+  /** HVC executed (PC is past it): x0 holds the function id, e.g. PSCI SYSTEM_OFF 0x84000008. */
+  Hvc: 2,
+  /** WFI executed (PC is past it). */
+  Wfi: 3,
+  /** An instruction this CPU does not implement: `faultPc`, `faultInsn`. */
+  Unsupported: 4,
+  /** A pair, exclusive or writeback access outside RAM: KVM reports no valid syndrome for it. */
+  MmioNoSyndrome: 5,
+  /** Instruction fetch outside RAM: `faultPc`. */
+  FetchAbort: 6,
+} as const;
+export type CpuExit = (typeof CpuExit)[keyof typeof CpuExit];
+
+/** A64 system registers by name: op0, op1, CRn, CRm, op2 (their MRS/MSR encoding). */
+const SYSREGS: Readonly<Record<string, readonly [number, number, number, number, number]>> = {
+  nzcv: [3, 3, 4, 2, 0],
+  daif: [3, 3, 4, 2, 1],
+  currentel: [3, 0, 4, 2, 2],
+  spsel: [3, 0, 4, 2, 0],
+  sp_el0: [3, 0, 4, 1, 0],
+  sp_el1: [3, 4, 4, 1, 0],
+  elr_el1: [3, 0, 4, 0, 1],
+  spsr_el1: [3, 0, 4, 0, 0],
+  esr_el1: [3, 0, 5, 2, 0],
+  far_el1: [3, 0, 6, 0, 0],
+  vbar_el1: [3, 0, 12, 0, 0],
+  sctlr_el1: [3, 0, 1, 0, 0],
+  cpacr_el1: [3, 0, 1, 0, 2],
+  tpidr_el0: [3, 3, 13, 0, 2],
+  tpidrro_el0: [3, 3, 13, 0, 3],
+  tpidr_el1: [3, 0, 13, 0, 4],
+  midr_el1: [3, 0, 0, 0, 0],
+  mpidr_el1: [3, 0, 0, 0, 5],
+  cntfrq_el0: [3, 3, 14, 0, 0],
+  cntvct_el0: [3, 3, 14, 0, 2],
+  fpcr: [3, 3, 4, 4, 0],
+  fpsr: [3, 3, 4, 4, 1],
+};
+
+/** Every name `getReg`/`setReg` accept. */
+export const A64_REGISTER_NAMES: readonly string[] = [
+  ...Array.from({ length: 31 }, (_, i) => `x${i}`),
+  'sp',
+  'pc',
+  'pstate',
+  ...Object.keys(SYSREGS),
+];
+
+/** The MRS/MSR key (insn[20:5]) the wasm module names system registers by. */
+function sysregKey(name: string): number | undefined {
+  const enc = SYSREGS[name];
+  if (enc === undefined) return undefined;
+  const [op0, op1, crn, crm, op2] = enc;
+  return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
+}
+
+interface A64Exports {
+  readonly memory: WebAssembly.Memory;
+  readonly STATE_PTR: WebAssembly.Global;
+  readonly RAM_PTR: WebAssembly.Global;
+  reset(base: bigint, size: bigint, pc: bigint): number;
+  run(budget: number): number;
+  readSysreg(key: number): bigint;
+  writeSysreg(key: number, value: bigint): number;
+  getPstate(): bigint;
+  setPstate(value: bigint): number;
+}
+
+/** State slot indexes, read from the module's `Slot.*` exports. */
+interface Slots {
+  readonly sp: number;
+  readonly pc: number;
+  readonly instret: number;
+  readonly exit: number;
+  readonly mmioAddr: number;
+  readonly mmioSize: number;
+  readonly mmioWrite: number;
+  readonly mmioData: number;
+  readonly mmioReg: number;
+  readonly faultPc: number;
+  readonly faultInsn: number;
+}
+
+let compiled: { module: WebAssembly.Module; slots: Slots } | undefined;
+
+/** The directory of this package (the package.json named "femtovm"), from wherever the bundle is. */
+function packageRoot(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'femtovm') {
+      return dir;
+    }
+    if (dirname(dir) === dir) throw new Error(`femtovm: no package.json named "femtovm" above ${__dirname}`);
+  }
+}
+
+/** Compiles dist/a64.wasm on first use (synchronously: a few ms, once per thread). */
+function load(): { module: WebAssembly.Module; slots: Slots } {
+  if (compiled !== undefined) return compiled;
+  const path = join(packageRoot(), 'dist', 'a64.wasm');
+  if (!existsSync(path)) throw new Error(`femtovm: ${path} is missing: run npm run build`);
+  const module = new WebAssembly.Module(readFileSync(path));
+  // A throwaway instance to read the layout constants and check the exit numbering.
+  const probe = new WebAssembly.Instance(module, { env: { counter: () => 0n } }).exports;
+  const value = (name: string): number => {
+    const g = probe[name];
+    if (!(g instanceof WebAssembly.Global)) throw new Error(`femtovm: a64.wasm lacks export ${name}`);
+    return g.value as number;
+  };
+  const exitNames = ['SLICE_END', 'MMIO', 'HVC', 'WFI', 'UNSUPPORTED', 'MMIO_NO_SYNDROME', 'FETCH_ABORT'];
+  Object.values(CpuExit).forEach((v, i) => {
+    if (value(`Exit.${exitNames[i]}`) !== v) throw new Error('femtovm: a64.wasm exit numbering differs');
+  });
+  const slots: Slots = {
+    sp: value('Slot.SP'),
+    pc: value('Slot.PC'),
+    instret: value('Slot.INSTRET'),
+    exit: value('Slot.EXIT'),
+    mmioAddr: value('Slot.MMIO_ADDR'),
+    mmioSize: value('Slot.MMIO_SIZE'),
+    mmioWrite: value('Slot.MMIO_WRITE'),
+    mmioData: value('Slot.MMIO_DATA'),
+    mmioReg: value('Slot.MMIO_REG'),
+    faultPc: value('Slot.FAULT_PC'),
+    faultInsn: value('Slot.FAULT_INSN'),
+  };
+  compiled = { module, slots };
+  return compiled;
+}
+
+export interface A64CpuOptions {
+  /** Guest-physical address of RAM (4 KiB-aligned). Default 0x10000. */
+  ramBase?: number;
+  /** RAM size in bytes (4 KiB multiple). Default 64 KiB. */
+  ramSize?: number;
+  /** Initial PC. Default: ramBase. */
+  pc?: number;
+}
+
+const TWO32 = 2 ** 32;
+
+/** One AArch64 vCPU with its RAM, running in WebAssembly. */
+export class A64Cpu {
+  readonly #exports: A64Exports;
+  readonly #slots: Slots;
+  readonly #state: number; // byte offset of the state slots in wasm memory
+  readonly #ramPtr: number; // byte offset of guest RAM in wasm memory
+  #u32!: Uint32Array; // the state slots, as 32-bit halves
+  #u64!: BigUint64Array;
+  #ram!: Uint8Array;
+  #ramBase = 0;
+  #epoch = 0n; // hrtime at reset: CNTVCT_EL0 counts ns (CNTFRQ_EL0 = 1 GHz) from there
+
+  constructor(options: A64CpuOptions = {}) {
+    const { module, slots } = load();
+    const counter = (): bigint => process.hrtime.bigint() - this.#epoch;
+    this.#exports = new WebAssembly.Instance(module, { env: { counter } }).exports as unknown as A64Exports;
+    this.#slots = slots;
+    this.#state = this.#exports.STATE_PTR.value as number;
+    this.#ramPtr = this.#exports.RAM_PTR.value as number;
+    const ramBase = options.ramBase ?? 0x10000;
+    this.reset(ramBase, options.ramSize ?? 0x10000, options.pc ?? ramBase);
+  }
+
+  /**
+   * Back to the state KVM_ARM_VCPU_INIT gives, with zeroed RAM: PC = `pc` (default ramBase),
+   * PSTATE 0x3c5 (EL1h, DAIF masked), SP_EL1 = top of RAM, everything else 0.
+   */
+  reset(ramBase: number, ramSize: number, pc: number = ramBase): void {
+    if (ramBase % 4096 !== 0 || ramSize % 4096 !== 0 || ramSize <= 0 || !Number.isSafeInteger(ramBase + ramSize)) {
+      throw new RangeError(`A64Cpu: RAM must be 4 KiB-aligned and non-empty (base ${ramBase}, size ${ramSize})`);
+    }
+    if (!this.#exports.reset(BigInt(ramBase), BigInt(ramSize), BigInt(pc))) {
+      throw new RangeError(`A64Cpu: cannot allocate ${ramSize} bytes of RAM`);
+    }
+    const buffer = this.#exports.memory.buffer;
+    this.#u32 = new Uint32Array(buffer, this.#state);
+    this.#u64 = new BigUint64Array(buffer, this.#state);
+    this.#ram = new Uint8Array(buffer, this.#ramPtr, ramSize);
+    this.#ramBase = ramBase;
+    this.#epoch = process.hrtime.bigint();
+  }
+
+  /** Guest RAM, a view into wasm memory (a new view after each reset). */
+  get ram(): Uint8Array {
+    return this.#ram;
+  }
+
+  /** Guest-physical address of ram[0]. */
+  get ramBase(): number {
+    return this.#ramBase;
+  }
+
+  /** Runs at most `maxInsns` instructions (keep it ≤ 1e6 per call). */
+  run(maxInsns: number): CpuExit {
+    return this.#exports.run(maxInsns) as CpuExit;
+  }
+
+  /** A 64-bit slot as a number (exact below 2^53). */
+  #number(slot: number): number {
+    return this.#u32[slot * 2]! + this.#u32[slot * 2 + 1]! * TWO32;
+  }
+
+  /** Instructions retired since reset. */
+  get instret(): number {
+    return this.#number(this.#slots.instret);
+  }
+
+  /** The last exit. */
+  get exit(): CpuExit {
+    return this.#u32[this.#slots.exit * 2] as CpuExit;
+  }
+
+  /** MMIO exit: the guest-physical address. */
+  get mmioAddr(): number {
+    return this.#number(this.#slots.mmioAddr);
+  }
+
+  /** MMIO exit: the access size in bytes (1, 2, 4, 8). */
+  get mmioSize(): number {
+    return this.#u32[this.#slots.mmioSize * 2]!;
+  }
+
+  /** MMIO exit: a store (true) or a load. */
+  get mmioIsWrite(): boolean {
+    return this.#u32[this.#slots.mmioWrite * 2] !== 0;
+  }
+
+  /** MMIO store data, low 32 bits. */
+  get mmioDataLo(): number {
+    return this.#u32[this.#slots.mmioData * 2]!;
+  }
+
+  /** MMIO store data, high 32 bits (non-zero only for 8-byte stores). */
+  get mmioDataHi(): number {
+    return this.#u32[this.#slots.mmioData * 2 + 1]!;
+  }
+
+  /** MMIO store data (allocates a bigint: mmioDataLo/Hi do not). */
+  get mmioData(): bigint {
+    return this.#u64[this.#slots.mmioData]!;
+  }
+
+  /** MMIO load: the destination register number (31: XZR, the value is dropped). */
+  get mmioReg(): number {
+    return this.#u32[this.#slots.mmioReg * 2]!;
+  }
+
+  /**
+   * Supplies the value an MMIO load reads (the low mmioSize bytes of hi:lo count); the next
+   * `run()` writes it to the register, extended as the instruction says, and moves past it.
+   */
+  completeMmioRead(lo: number, hi = 0): void {
+    this.#u32[this.#slots.mmioData * 2] = lo;
+    this.#u32[this.#slots.mmioData * 2 + 1] = hi;
+  }
+
+  /** Unsupported, fetch-abort and no-syndrome exits: the PC of the instruction. */
+  get faultPc(): number {
+    return this.#number(this.#slots.faultPc);
+  }
+
+  /** Unsupported, MMIO, HVC and WFI exits: the instruction word. */
+  get faultInsn(): number {
+    return this.#u32[this.#slots.faultInsn * 2]!;
+  }
+
+  /**
+   * A register by name (see A64_REGISTER_NAMES): x0–x30, sp (the current one), pc, pstate (KVM
+   * layout: NZCV 31:28, DAIF 9:6, M[3:0]), and system registers such as nzcv, daif, sp_el0,
+   * sp_el1, vbar_el1, elr_el1, spsr_el1, esr_el1, far_el1, sctlr_el1, cntvct_el0.
+   */
+  getReg(name: string): bigint {
+    const slot = this.#gprSlot(name);
+    if (slot !== undefined) return this.#u64[slot]!;
+    // wasm returns i64 as a signed bigint
+    if (name === 'pstate') return BigInt.asUintN(64, this.#exports.getPstate());
+    return BigInt.asUintN(64, this.#exports.readSysreg(this.#key(name)));
+  }
+
+  /** Sets a register by name; throws for an unknown name or a value the register cannot take. */
+  setReg(name: string, value: bigint): void {
+    const slot = this.#gprSlot(name);
+    const v = BigInt.asUintN(64, value);
+    if (slot !== undefined) this.#u64[slot] = v;
+    else if (name === 'pstate') {
+      if (!this.#exports.setPstate(v)) throw new RangeError(`A64Cpu: PSTATE ${v.toString(16)} is not EL1t/EL1h`);
+    } else if (!this.#exports.writeSysreg(this.#key(name), v)) {
+      throw new RangeError(`A64Cpu: register ${name} cannot be set to 0x${v.toString(16)}`);
+    }
+  }
+
+  #gprSlot(name: string): number | undefined {
+    if (name === 'sp') return this.#slots.sp;
+    if (name === 'pc') return this.#slots.pc;
+    const m = /^x([0-9]|[12][0-9]|30)$/.exec(name);
+    return m ? Number(m[1]) : undefined;
+  }
+
+  #key(name: string): number {
+    const key = sysregKey(name);
+    if (key === undefined) throw new RangeError(`A64Cpu: no register named ${name}`);
+    return key;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The worker side of a pooled VM: a Piscina task that owns one VM on this thread for its whole life.
+ * Its vCPU loop is the VM's own (src/host/kvm-backend.ts over native/vcpu_loop.cc); this file adds
+ * what crosses threads: the Comlink endpoint, the stop protocol, the event ring and the device tiers.
+ */
+import type { MessagePort } from 'node:worker_threads';
+
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/umd/node-adapter';
+
+import type { NativeDeviceSpec } from '../host/backend';
+import { ControlBlock, ControlWord } from '../host/control-block';
+import type { Device, DeviceRange } from '../host/devices';
+import { EventRingWriter } from '../host/event-ring';
+import { mailboxDevice } from '../host/main-thread-device';
+import { installErrorTransfer, serializeError, type SerializedError } from '../host/remote-errors';
+import { createVm, type LoadOptions, type RunOptions, type RunResult, type Vm, type VmOptions } from '../host/vm';
+
+installErrorTransfer();
+
+interface Shared {
+  control: SharedArrayBuffer;
+  ring?: SharedArrayBuffer;
+  mailbox?: SharedArrayBuffer;
+}
+
+/** A VM driven over Comlink until close(). */
+export interface SessionTask extends Shared {
+  kind: 'session';
+  port: MessagePort;
+  options: VmOptions;
+}
+
+/** Create, load, run, close, in one task: the fast path for many tiny VMs. */
+export interface OneShotTask extends Shared {
+  kind: 'oneshot';
+  options: VmOptions;
+  image: Uint8Array | string;
+  load?: LoadOptions;
+  registers?: Record<string, bigint>;
+  run: RunOptions;
+  runId: number;
+}
+
+export type AgentTask = SessionTask | OneShotTask;
+export type RunReply = { ok: true; result: RunResult } | { ok: false; error: SerializedError };
+
+/** What a device module exports: a Device, or a factory taking the options given to addDeviceModule. */
+type DeviceModule = Device | ((options: unknown) => Device);
+
+/** The API a session exposes over Comlink. */
+export class VmSession {
+  private readonly closed: Promise<void>;
+  private close_!: () => void;
+
+  constructor(
+    private readonly vm: Vm,
+    private readonly shared: Shared,
+  ) {
+    this.closed = new Promise((resolve) => (this.close_ = resolve));
+  }
+
+  load(image: Uint8Array | string, options: LoadOptions = {}): void {
+    this.vm.load(image, options);
+  }
+  setRegister(name: string, value: bigint | number): void {
+    this.vm.setRegister(name, value);
+  }
+  getRegister(name: string): bigint {
+    return this.vm.getRegister(name);
+  }
+  registers(): Record<string, bigint> {
+    return this.vm.registers();
+  }
+  readMemory(guestAddr: number, length: number): Uint8Array {
+    return this.vm.readMemory(guestAddr, length);
+  }
+  writeMemory(guestAddr: number, bytes: Uint8Array): void {
+    this.vm.writeMemory(guestAddr, bytes);
+  }
+  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
+    this.vm.addNativeDevice(range, spec);
+  }
+  /** The worker tier: a module loaded on this thread; its device is called with no per-exit allocation. */
+  addDeviceModule(range: DeviceRange, path: string, options?: unknown): void {
+    const exported = require(path) as { default?: DeviceModule } & DeviceModule;
+    const made = exported.default ?? exported;
+    this.vm.addDevice(range, typeof made === 'function' ? made(options) : made);
+  }
+  /** The main-thread tier: device `index` of the main side's list, reached through the mailbox. */
+  addMainThreadDevice(range: DeviceRange, index: number): void {
+    if (this.shared.mailbox === undefined) throw new Error('no mailbox for main-thread devices');
+    this.vm.addDevice(range, mailboxDevice(this.shared.mailbox, index));
+  }
+  run(runId: number, options: RunOptions): RunReply {
+    return runControlled(this.vm, new ControlBlock(this.shared.control), runId, options);
+  }
+  close(): void {
+    this.close_();
+  }
+  whenClosed(): Promise<void> {
+    return this.closed;
+  }
+}
+
+/** A run under the stop protocol: a stop asked before the vCPU got here is honoured, not lost. */
+function runControlled(vm: Vm, control: ControlBlock, runId: number, options: RunOptions): RunReply {
+  control.store(ControlWord.RunningRun, runId);
+  try {
+    const stopped = () => control.load(ControlWord.StopRun) === runId;
+    const result: RunResult = stopped()
+      ? { backend: vm.backend, arch: vm.arch, outcome: 'stopped', exits: 0, output: Buffer.alloc(0), durationMs: 0 }
+      : vm.run(options);
+    if (result.outcome === 'stopped' && stopped() && control.load(ControlWord.StopReason) === 2) result.outcome = 'aborted';
+    return { ok: true, result };
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  } finally {
+    control.store(ControlWord.RunningRun, 0);
+    control.store(ControlWord.FinishedRun, runId);
+  }
+}
+
+function openVm(options: VmOptions, shared: Shared): Vm {
+  const vm = createVm(options);
+  new ControlBlock(shared.control).vcpuId = vm.vcpuId;
+  if (shared.ring !== undefined) vm.attachEventRing(shared.ring);
+  return vm;
+}
+
+export default async function vcpuAgent(task: AgentTask): Promise<RunReply | undefined> {
+  const ring = task.ring === undefined ? undefined : new EventRingWriter(task.ring);
+  let vm: Vm | undefined;
+  try {
+    vm = openVm(task.options, task);
+    if (task.kind === 'oneshot') {
+      vm.load(task.image, task.load ?? {});
+      for (const [name, value] of Object.entries(task.registers ?? {})) vm.setRegister(name, value);
+      return runControlled(vm, new ControlBlock(task.control), task.runId, task.run);
+    }
+    const session = new VmSession(vm, task);
+    Comlink.expose(session, nodeEndpoint(task.port as never));
+    await session.whenClosed();
+    return undefined;
+  } catch (error) {
+    if (task.kind === 'oneshot') return { ok: false, error: serializeError(error) };
+    throw error;
+  } finally {
+    vm?.close();
+    ring?.close();
+    if (task.kind === 'session') task.port.close();
+  }
+}
