@@ -7,7 +7,7 @@ import { createVm, type GuestArch } from '../src/index';
 import { packageRoot } from '../src/host/addon';
 import { join } from 'node:path';
 import { baselineBinary, runBaseline } from './baseline';
-import { median } from './stats';
+import { median } from '../src/host/stats';
 
 export interface ExitsRow {
   guest: string;

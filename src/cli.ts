@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-/** The femtovm command line: run a guest, say what this host can run, and the npm start demo. */
+/** The femtovm command line: run one guest or a swarm of them, say what this host can run, bench, demo. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
 
-import { FemtovmError } from './host/errors';
-import { isElf, readImageFile } from './host/image';
-import { hostInfo } from './host/info';
-import { parseSize, type GuestArch } from './host/platform';
-import { createVm, type RunResult } from './host/vm';
 import { runBench } from '../bench/index';
 import { runDemo } from './demo';
+import { FemtovmError } from './host/errors';
+import { CONSOLE_MMIO, CONSOLE_PORT, parseSize, type GuestArch } from './host/platform';
+import { isElf, readImageFile } from './host/image';
+import { hostInfo } from './host/info';
+import { VmPool, type PooledRunOptions } from './host/pool';
+import { runSwarm } from './host/swarm';
+import type { LoadOptions, RunResult, VmOptions } from './host/vm';
 
 const program = new Command('femtovm').description('a minimal virtual machine monitor: tiny bare-metal guests on KVM').showHelpAfterError();
 
@@ -17,14 +20,6 @@ const number = (what: string) => (text: string) => {
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${what} must be a non-negative number`);
   return n;
 };
-
-/** The guest arch: an ELF says; a flat image's path may (guests/aarch64/...); else the host's. */
-function inferArch(path: string, image: Uint8Array): GuestArch {
-  if (isElf(image) && image.length > 19) return image[18] === 183 ? 'aarch64' : 'x86_64';
-  if (/(^|[/\\])(aarch64|arm64)([/\\]|$)/.test(path)) return 'aarch64';
-  if (/(^|[/\\])(x86_64|x64|amd64)([/\\]|$)/.test(path)) return 'x86_64';
-  return process.arch === 'arm64' ? 'aarch64' : 'x86_64';
-}
 
 interface RunFlags {
   arch?: GuestArch;
@@ -40,63 +35,99 @@ interface RunFlags {
   json?: boolean;
 }
 
-program
-  .command('run')
-  .description('run a guest image (flat binary or ELF64); its console output goes to stdout')
-  .argument('<image>', 'guest image file')
-  .addOption(new Option('--arch <arch>', 'guest arch (default: from the ELF header or the path, else the host)').choices(['aarch64', 'x86_64']))
-  .addOption(new Option('--backend <backend>', 'execution backend').choices(['auto', 'kvm', 'wasm']).default('auto'))
-  .addOption(new Option('--x86-mode <mode>', 'x86_64: real (default for flat images) or long (default for ELF)').choices(['real', 'long']))
-  .option('--load-addr <addr>', 'where a flat image is loaded', number('load address'))
-  .option('--entry <addr>', 'first instruction (default: ELF entry, else the load address)', number('entry'))
-  .option('--mem <size>', 'guest RAM, e.g. 64K, 1M', (t) => parseSize(t))
-  .option('--timeout <ms>', 'wall-clock limit', number('timeout'))
-  .option('--max-exits <n>', 'end the run after this many exits', number('max exits'))
-  .option('--stop-on-byte <byte>', 'end the run after the console prints this byte (e.g. 0x0a)', number('stop byte'))
-  .option('--ignore-unhandled', 'accesses no device claims are ignored (reads return 0) instead of an error')
-  .option('--json', 'print one JSON object {backend, arch, outcome, exits, output, durationMs}')
-  .action((path: string, flags: RunFlags) => {
-    process.exitCode = runCommand(path, flags);
-  });
+/** The options `run` and `swarm` share. */
+function withRunOptions(command: Command): Command {
+  return command
+    .argument('<image>', 'guest image file (flat binary or ELF64)')
+    .addOption(new Option('--arch <arch>', 'guest arch (default: from the ELF header or the path, else the host)').choices(['aarch64', 'x86_64']))
+    .addOption(new Option('--backend <backend>', 'execution backend').choices(['auto', 'kvm', 'wasm']).default('auto'))
+    .addOption(new Option('--x86-mode <mode>', 'x86_64: real (default for flat images) or long (default for ELF)').choices(['real', 'long']))
+    .option('--load-addr <addr>', 'where a flat image is loaded', number('load address'))
+    .option('--entry <addr>', 'first instruction (default: ELF entry, else the load address)', number('entry'))
+    .option('--mem <size>', 'guest RAM, e.g. 64K, 1M', (t) => parseSize(t))
+    .option('--timeout <ms>', 'wall-clock limit per run', number('timeout'))
+    .option('--max-exits <n>', 'end a run after this many exits', number('max exits'))
+    .option('--stop-on-byte <byte>', 'end a run after the console prints this byte (e.g. 0x0a)', number('stop byte'))
+    .option('--ignore-unhandled', 'accesses no device claims are ignored (reads return 0) instead of an error');
+}
 
-function runCommand(path: string, flags: RunFlags): number {
-  let result: RunResult | undefined;
-  let failure: FemtovmError | undefined;
-  let arch: GuestArch | undefined = flags.arch;
-  try {
-    const image = readImageFile(path);
-    arch ??= inferArch(path, image);
-    const vm = createVm({
-      arch,
+/** The guest arch: an ELF says; a flat image's path may (guests/aarch64/...); else the host's. */
+function inferArch(path: string, image: Uint8Array): GuestArch {
+  if (isElf(image) && image.length > 19) return image[18] === 183 ? 'aarch64' : 'x86_64';
+  if (/(^|[/\\])(aarch64|arm64)([/\\]|$)/.test(path)) return 'aarch64';
+  if (/(^|[/\\])(x86_64|x64|amd64)([/\\]|$)/.test(path)) return 'x86_64';
+  return process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+}
+
+function parseFlags(image: Uint8Array, path: string, flags: RunFlags): { vm: VmOptions; load: LoadOptions; run: PooledRunOptions } {
+  return {
+    vm: {
+      arch: flags.arch ?? inferArch(path, image),
       backend: flags.backend,
       x86Mode: flags.x86Mode ?? (isElf(image) ? 'long' : 'real'),
       ...(flags.mem !== undefined && { mem: flags.mem }),
       unhandled: flags.ignoreUnhandled ? 'ignore' : 'error',
-    });
+    },
+    load: { ...(flags.loadAddr !== undefined && { loadAddr: flags.loadAddr }), ...(flags.entry !== undefined && { entry: flags.entry }) },
+    run: {
+      ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
+      ...(flags.maxExits !== undefined && { maxExits: flags.maxExits }),
+      ...(flags.stopOnByte !== undefined && { stopOnByte: flags.stopOnByte }),
+    },
+  };
+}
+
+withRunOptions(program.command('run').description('run a guest on a worker thread; its console output streams to stdout'))
+  .option('--json', 'print one JSON object {backend, arch, outcome, exits, output, durationMs}')
+  .action(async (path: string, flags: RunFlags) => {
+    process.exitCode = await runCommand(path, flags);
+  });
+
+async function runCommand(path: string, flags: RunFlags): Promise<number> {
+  let result: RunResult | undefined;
+  let failure: FemtovmError | undefined;
+  let options: ReturnType<typeof parseFlags> | undefined;
+  const pool = new VmPool({ maxThreads: 1 });
+  try {
+    const image = readImageFile(path);
+    options = parseFlags(image, path, flags);
+    const vm = await pool.createVm({ ...options.vm, events: true });
+    // Console bytes stream from the VM's event ring as the guest prints them.
+    const printed = (async () => {
+      for await (const batch of vm.events()) {
+        const bytes = batch.filter((e) => e.direction === 'write' && e.size === 1 && e.address === (e.kind === 'mmio' ? CONSOLE_MMIO : CONSOLE_PORT)).map((e) => Number(e.data));
+        if (bytes.length > 0 && !flags.json) process.stdout.write(Buffer.from(bytes));
+      }
+    })();
     try {
-      vm.load(image, { ...(flags.loadAddr !== undefined && { loadAddr: flags.loadAddr }), ...(flags.entry !== undefined && { entry: flags.entry }) });
-      result = vm.run({
-        ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
-        ...(flags.maxExits !== undefined && { maxExits: flags.maxExits }),
-        ...(flags.stopOnByte !== undefined && { stopOnByte: flags.stopOnByte }),
-      });
+      await vm.load(image, options.load);
+      const stop = () => void vm.stop();
+      process.once('SIGINT', stop);
+      try {
+        result = await vm.run(options.run);
+      } finally {
+        process.off('SIGINT', stop);
+      }
     } finally {
-      vm.close();
+      await vm.close();
+      await printed;
     }
   } catch (error) {
     if (!(error instanceof FemtovmError)) throw error;
     failure = error;
+  } finally {
+    await pool.close();
   }
-  const output = result?.output ?? (failure as { output?: Buffer } | undefined)?.output ?? Buffer.alloc(0);
   if (flags.json) {
+    const output = (result?.output ?? (failure as { output?: Buffer } | undefined)?.output ?? Buffer.alloc(0)).toString('latin1');
     const json = result
-      ? { ...result, output: output.toString('latin1') }
-      : { backend: flags.backend, arch: arch ?? null, outcome: 'error', exits: (failure as { exits?: number }).exits ?? 0, output: output.toString('latin1'), durationMs: 0, error: { code: failure!.code, message: failure!.message } };
+      ? { ...result, output }
+      : { backend: flags.backend, arch: options?.vm.arch ?? flags.arch ?? null, outcome: 'error', exits: (failure as { exits?: number }).exits ?? 0, output, durationMs: 0, error: { code: failure!.code, message: failure!.message } };
     process.stdout.write(`${JSON.stringify(json)}\n`);
-  } else {
-    process.stdout.write(output);
-    if (failure) process.stderr.write(`femtovm: ${failure.code}: ${failure.message}\n`);
-    else if (result && !cleanEnd(result)) process.stderr.write(`femtovm: the guest did not end by itself: ${result.outcome} after ${result.exits} exits\n`);
+  } else if (failure) {
+    process.stderr.write(`femtovm: ${failure.code}: ${failure.message}\n`);
+  } else if (result && !cleanEnd(result)) {
+    process.stderr.write(`femtovm: the guest did not end by itself: ${result.outcome} after ${result.exits} exits\n`);
   }
   if (failure) return 1;
   return cleanEnd(result!) ? 0 : result!.outcome === 'timeout' ? 124 : 2;
@@ -106,6 +137,38 @@ function runCommand(path: string, flags: RunFlags): number {
 function cleanEnd(result: RunResult): boolean {
   return result.outcome === 'halted' || result.outcome === 'system-off' || result.outcome === 'stopped';
 }
+
+withRunOptions(program.command('swarm').description('run N VMs of one image, K at a time, on worker threads, and summarize'))
+  .requiredOption('--count <n>', 'how many VMs', number('count'))
+  .option('--concurrency <k>', 'VMs at once (pool threads; default: CPUs)', number('concurrency'))
+  .option('--json', 'print the summary as JSON')
+  .action(async (path: string, flags: RunFlags & { count: number; concurrency?: number }) => {
+    const image = readImageFile(path);
+    const options = parseFlags(image, path, flags);
+    const bar = process.stderr.isTTY && !flags.json ? new SingleBar({ format: 'swarm [{bar}] {value}/{total} VMs, {failed} failed, {eta}s left' }, Presets.shades_classic) : undefined;
+    bar?.start(flags.count, 0, { failed: 0 });
+    const summary = await runSwarm(image, {
+      count: flags.count,
+      ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
+      vm: options.vm,
+      run: options.run,
+      load: options.load,
+      onProgress: (done, failed) => bar?.update(done, { failed }),
+    });
+    bar?.stop();
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    } else {
+      const outcomes = Object.entries(summary.outcomes).map(([k, v]) => `${k} ${v}`).join(', ');
+      process.stdout.write(
+        `${summary.count} VMs, ${summary.concurrency} at a time, in ${(summary.durationMs / 1000).toFixed(2)} s: ${summary.vmsPerSecond.toFixed(0)} VMs/s, ${summary.exitsPerSecond.toFixed(0)} exits/s\n` +
+          `run latency: p50 ${summary.latencyMs.p50.toFixed(2)} ms, p99 ${summary.latencyMs.p99.toFixed(2)} ms, max ${summary.latencyMs.max.toFixed(2)} ms\n` +
+          `outcomes: ${outcomes}\n` +
+          summary.failures.map((f) => `failed ×${f.count}: ${f.code}: ${f.message}\n`).join(''),
+      );
+    }
+    process.exitCode = summary.failures.length === 0 ? 0 : 1;
+  });
 
 program
   .command('info')
@@ -120,15 +183,8 @@ program
     const kvm = info.kvm.usable ? `usable (runs ${info.kvm.arch} guests)` : `not usable: ${info.kvm.code}: ${info.kvm.reason}`;
     process.stdout.write(`host arch: ${info.hostArch}\n/dev/kvm:  ${kvm}\n`);
     for (const [arch, backends] of Object.entries(info.backends)) {
-      process.stdout.write(`${arch.padEnd(8)} guests: ${backends.length ? backends.join(', ') : 'none here (run them in the lab: npm run lab -- --arch ' + arch + ' femtovm run ...)'}\n`);
+      process.stdout.write(`${arch.padEnd(8)} guests: ${backends.length ? backends.join(', ') : `none here (run them in the lab: npm run lab -- --arch ${arch} femtovm run ...)`}\n`);
     }
-  });
-
-program
-  .command('demo')
-  .description('the hello guest on every backend this host has, one line per run (npm start)')
-  .action(() => {
-    process.exitCode = runDemo();
   });
 
 program
@@ -141,4 +197,14 @@ program
     process.exitCode = runBench({ rounds: flags.rounds, count: flags.count, json: flags.json ?? false });
   });
 
-program.parse();
+program
+  .command('demo')
+  .description('the hello guest on every backend this host has, one line per run (npm start)')
+  .action(() => {
+    process.exitCode = runDemo();
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`femtovm: ${error instanceof FemtovmError ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
