@@ -19,7 +19,7 @@ import type { Device, DeviceRange } from './devices';
 import { ConfigError, GuestError, PoolError } from './errors';
 import { createRing, EventRingReader, type VmEvent } from './event-ring';
 import { createMailbox, MailboxServer } from './main-thread-device';
-import { installErrorTransfer, reviveError } from './remote-errors';
+import { installErrorTransfer, reviveError, type SerializedError } from './remote-errors';
 import type { LoadOptions, RunOptions, RunResult, VmOptions } from './vm';
 
 installErrorTransfer();
@@ -81,7 +81,8 @@ export class VmPool {
     const session = Comlink.wrap<VmSession>(nodeEndpoint(port1 as never));
     const vm = new RemoteVm(session, port1, control, done, ring, mailbox);
     // The first call is served once the worker has created the VM; a failure to create rejects `done`.
-    await Promise.race([session.registers(), done.then(() => Promise.reject(new Error('the VM task ended before it started')))]).catch(async (error) => {
+    const ended = done.then((reply) => Promise.reject((reply as RunReply | undefined)?.ok === false ? reviveError((reply as { error: SerializedError }).error) : new Error('the VM task ended before it started')));
+    await Promise.race([session.registers(), ended]).catch(async (error) => {
       await vm.close();
       throw error;
     });

@@ -143,8 +143,7 @@ export default async function vcpuAgent(task: AgentTask): Promise<RunReply | und
     await session.whenClosed();
     return undefined;
   } catch (error) {
-    if (task.kind === 'oneshot') return { ok: false, error: serializeError(error) };
-    throw error;
+    return { ok: false, error: serializeError(error) }; // a typed error survives the thread boundary
   } finally {
     vm?.close();
     ring?.close();
