@@ -8,164 +8,170 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { GuestError, PoolError, VmPool, type GuestArch } from '../src/index';
+import { GuestError, PoolError, VmPool, type BackendKind, type GuestArch } from '../src/index';
 import { guest, kvmSkipReason, processResources } from './support';
 
-const arch: GuestArch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
 const inLab = process.env.FEMTOVM_LAB !== undefined;
-const countRegister = arch === 'x86_64' ? 'rcx' : 'x0';
-const end = arch === 'x86_64' ? 'halted' : 'system-off';
 const threads = () => readdirSync('/proc/self/task').length;
+const hostArch: GuestArch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+const backends: [GuestArch, BackendKind, string | undefined][] = [
+  [hostArch, 'kvm', kvmSkipReason(hostArch)],
+  ['aarch64', 'wasm', inLab ? 'the WebAssembly backend is tested on the host, not in the lab' : undefined],
+];
 
-describe(`VmPool on KVM (${arch})`, { skip: kvmSkipReason(arch) }, () => {
-  let pool: VmPool;
-  // Threads that never idle out, so the thread count below is stable.
-  before(() => (pool = new VmPool({ maxThreads: 2, idleTimeoutMs: 3_600_000 })));
-  after(() => pool.close());
+for (const [arch, backend, skip] of backends) {
+  const countRegister = arch === 'x86_64' ? 'rcx' : 'x0';
+  const end = arch === 'x86_64' ? 'halted' : 'system-off';
+  describe(`VmPool on ${backend} (${arch})`, { skip }, () => {
+    let pool: VmPool;
+    // Threads that never idle out, so the thread count below is stable.
+    before(() => (pool = new VmPool({ maxThreads: 2, idleTimeoutMs: 3_600_000 })));
+    after(() => pool.close());
 
-  test('pool.run: create, load, run, close in one task', async () => {
-    const r = await pool.run(guest(arch, 'hello.bin'), { arch });
-    assert.equal(r.output.toString(), 'Hello\n');
-    assert.equal(r.outcome, end);
-  });
-
-  test('a spinning guest is stopped by stop(), by timeoutMs and by an AbortSignal', async () => {
-    const vm = await pool.createVm({ arch });
-    try {
-      await vm.load(guest(arch, 'spin.bin'));
-      const running = vm.run();
-      await new Promise((r) => setTimeout(r, 20));
-      await vm.stop();
-      assert.equal((await running).outcome, 'stopped');
-      assert.equal((await vm.run({ timeoutMs: 50 })).outcome, 'timeout');
-      const controller = new AbortController();
-      setTimeout(() => controller.abort(), 20);
-      assert.equal((await vm.run({ signal: controller.signal })).outcome, 'aborted');
-      const aborted = AbortSignal.abort();
-      assert.equal((await vm.run({ signal: aborted })).outcome, 'aborted');
-    } finally {
-      await vm.close();
-    }
-  });
-
-  test('stop is safe before a run, after it, twice at once, and loses no kick over many cycles', async () => {
-    const vm = await pool.createVm({ arch });
-    try {
-      await vm.load(guest(arch, 'spin.bin'));
-      await vm.stop(); // no run: nothing to do
-      const cycles = inLab ? 100 : 1000;
-      for (let i = 0; i < cycles; i++) {
-        const running = vm.run({ timeoutMs: 60_000 });
-        if (i % 3 === 0) await new Promise((r) => setImmediate(r)); // some kicks land before the vCPU is in KVM_RUN
-        await Promise.all([vm.stop(), vm.stop()]);
-        assert.equal((await running).outcome, 'stopped', `cycle ${i}`);
-        await vm.stop(); // after the run: nothing to do
-      }
-    } finally {
-      await vm.close();
-    }
-  });
-
-  test('events reach a slow consumer losslessly, in order, with backpressure', async () => {
-    const n = inLab ? 2000 : 20_000;
-    const vm = await pool.createVm({ arch, events: true, ringCapacity: 256 });
-    await vm.load(guest(arch, 'mmio-loop.bin'));
-    await vm.setRegister(countRegister, n);
-    await vm.addNativeDevice({ kind: 'mmio', base: 0x900, size: 4 }, { type: 'constant', value: 0 });
-    const consumed = (async () => {
-      const seen: { seq: number; data: bigint; address: number; pc: number }[] = [];
-      for await (const batch of vm.events()) {
-        seen.push(...batch);
-        await new Promise((r) => setTimeout(r, 1)); // slower than the vCPU: the ring fills
-      }
-      return seen;
-    })();
-    const r = await vm.run({ timeoutMs: 120_000 });
-    await vm.close();
-    const seen = await consumed;
-    assert.equal(r.outcome, end);
-    assert.equal(seen.length, n);
-    seen.forEach((e, i) => {
-      assert.equal(e.seq, i);
-      assert.equal(e.address, 0x900);
-      assert.equal(e.data, BigInt(n - i));
+    test('pool.run: create, load, run, close in one task', async () => {
+      const r = await pool.run(guest(arch, 'hello.bin'), { arch, backend });
+      assert.equal(r.output.toString(), 'Hello\n');
+      assert.equal(r.outcome, end);
     });
-    assert.ok(seen[0]!.pc >= 0x1000, 'events carry the PC');
-  });
 
-  test('three device tiers: native, a worker module, and the main thread', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'femtovm-device-'));
-    const module = join(dir, 'echo-device.js');
-    writeFileSync(module, "module.exports = (text) => { let i = 0; return { read: (_o, data) => { data[0] = text.charCodeAt(i++) || 0; } }; };\n");
-    const run = async (setup: (vm: Awaited<ReturnType<VmPool['createVm']>>) => Promise<void>) => {
-      const vm = await pool.createVm({ arch });
+    test('a spinning guest is stopped by stop(), by timeoutMs and by an AbortSignal', async () => {
+      const vm = await pool.createVm({ arch, backend });
       try {
-        await vm.load(guest(arch, 'mmio-echo.bin'));
-        await setup(vm);
-        return (await vm.run({ timeoutMs: 30_000 })).output.toString();
+        await vm.load(guest(arch, 'spin.bin'));
+        const running = vm.run();
+        await new Promise((r) => setTimeout(r, 20));
+        await vm.stop();
+        assert.equal((await running).outcome, 'stopped');
+        assert.equal((await vm.run({ timeoutMs: 50 })).outcome, 'timeout');
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 20);
+        assert.equal((await vm.run({ signal: controller.signal })).outcome, 'aborted');
+        const aborted = AbortSignal.abort();
+        assert.equal((await vm.run({ signal: aborted })).outcome, 'aborted');
       } finally {
         await vm.close();
       }
-    };
-    assert.equal(await run((vm) => vm.addDeviceModule({ kind: 'mmio', base: 0x900, size: 1 }, module, 'worker\n')), 'worker\n');
-    const text = Buffer.from('main\n');
-    let i = 0;
-    assert.equal(await run((vm) => vm.addDevice({ kind: 'mmio', base: 0x900, size: 1 }, { read: (_o, data) => void (data[0] = text[i++] ?? 0) })), 'main\n');
-    // A constant native device answering 0: the echo guest ends at once.
-    assert.equal(await run((vm) => vm.addNativeDevice({ kind: 'mmio', base: 0x900, size: 1 }, { type: 'constant', value: 0 })), '');
-  });
+    });
 
-  test('a failing VM beside a healthy one leaves the healthy one intact; the pool stays usable', async () => {
-    const results = await Promise.allSettled([pool.run(guest(arch, 'fault.bin'), { arch }), pool.run(guest(arch, 'hello.bin'), { arch })]);
-    assert.equal(results[0].status, 'rejected');
-    assert.ok((results[0] as PromiseRejectedResult).reason instanceof GuestError);
-    assert.equal(results[1].status, 'fulfilled');
-    assert.equal((results[1] as PromiseFulfilledResult<{ output: Buffer }>).value.output.toString(), 'Hello\n');
-    const vm = await pool.createVm({ arch });
-    try {
-      await vm.load(guest(arch, 'mmio-echo.bin'));
-      const cause = new Error('main-thread device broke');
-      await vm.addDevice({ kind: 'mmio', base: 0x900, size: 1 }, { read: () => { throw cause; } });
-      await assert.rejects(vm.run(), (e: unknown) => e instanceof GuestError && e.code === 'ERR_HANDLER_THREW' && e.cause === cause);
-      await assert.rejects(vm.getRegister('bogus'), { code: 'ERR_UNKNOWN_REGISTER' });
-    } finally {
+    test('stop is safe before a run, after it, twice at once, and loses no kick over many cycles', async () => {
+      const vm = await pool.createVm({ arch, backend });
+      try {
+        await vm.load(guest(arch, 'spin.bin'));
+        await vm.stop(); // no run: nothing to do
+        const cycles = inLab ? 100 : 1000;
+        for (let i = 0; i < cycles; i++) {
+          const running = vm.run({ timeoutMs: 60_000 });
+          if (i % 3 === 0) await new Promise((r) => setImmediate(r)); // some kicks land before the vCPU is in KVM_RUN
+          await Promise.all([vm.stop(), vm.stop()]);
+          assert.equal((await running).outcome, 'stopped', `cycle ${i}`);
+          await vm.stop(); // after the run: nothing to do
+        }
+      } finally {
+        await vm.close();
+      }
+    });
+
+    test('events reach a slow consumer losslessly, in order, with backpressure', async () => {
+      const n = inLab ? 2000 : 20_000;
+      const vm = await pool.createVm({ arch, backend, events: true, ringCapacity: 256 });
+      await vm.load(guest(arch, 'mmio-loop.bin'));
+      await vm.setRegister(countRegister, n);
+      await vm.addNativeDevice({ kind: 'mmio', base: 0x900, size: 4 }, { type: 'constant', value: 0 });
+      const consumed = (async () => {
+        const seen: { seq: number; data: bigint; address: number; pc: number }[] = [];
+        for await (const batch of vm.events()) {
+          seen.push(...batch);
+          await new Promise((r) => setTimeout(r, 1)); // slower than the vCPU: the ring fills
+        }
+        return seen;
+      })();
+      const r = await vm.run({ timeoutMs: 120_000 });
       await vm.close();
-    }
-    assert.equal((await pool.run(guest(arch, 'hello.bin'), { arch })).output.toString(), 'Hello\n');
-  });
+      const seen = await consumed;
+      assert.equal(r.outcome, end);
+      assert.equal(seen.length, n);
+      seen.forEach((e, i) => {
+        assert.equal(e.seq, i);
+        assert.equal(e.address, 0x900);
+        assert.equal(e.data, BigInt(n - i));
+      });
+      assert.ok(seen[0]!.pc >= 0x1000, 'events carry the PC');
+    });
 
-  test('a full pool queue is ERR_POOL_FULL; a closed pool is ERR_POOL_CLOSED', async () => {
-    const small = new VmPool({ maxThreads: 1, maxQueue: 1 });
-    const spinning = await small.createVm({ arch });
-    await spinning.load(guest(arch, 'spin.bin'));
-    const run = spinning.run();
-    const queued = small.run(guest(arch, 'hello.bin'), { arch });
-    await assert.rejects(small.run(guest(arch, 'hello.bin'), { arch }), (e: unknown) => e instanceof PoolError && e.code === 'ERR_POOL_FULL');
-    await spinning.stop();
-    await run;
-    await spinning.close();
-    await queued;
-    await small.close();
-    await assert.rejects(small.run(guest(arch, 'hello.bin'), { arch }), { code: 'ERR_POOL_CLOSED' });
-  });
+    test('three device tiers: native, a worker module, and the main thread', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'femtovm-device-'));
+      const module = join(dir, 'echo-device.js');
+      writeFileSync(module, "module.exports = (text) => { let i = 0; return { read: (_o, data) => { data[0] = text.charCodeAt(i++) || 0; } }; };\n");
+      const run = async (setup: (vm: Awaited<ReturnType<VmPool['createVm']>>) => Promise<void>) => {
+        const vm = await pool.createVm({ arch, backend });
+        try {
+          await vm.load(guest(arch, 'mmio-echo.bin'));
+          await setup(vm);
+          return (await vm.run({ timeoutMs: 30_000 })).output.toString();
+        } finally {
+          await vm.close();
+        }
+      };
+      assert.equal(await run((vm) => vm.addDeviceModule({ kind: 'mmio', base: 0x900, size: 1 }, module, 'worker\n')), 'worker\n');
+      const text = Buffer.from('main\n');
+      let i = 0;
+      assert.equal(await run((vm) => vm.addDevice({ kind: 'mmio', base: 0x900, size: 1 }, { read: (_o, data) => void (data[0] = text[i++] ?? 0) })), 'main\n');
+      // A constant native device answering 0: the echo guest ends at once.
+      assert.equal(await run((vm) => vm.addNativeDevice({ kind: 'mmio', base: 0x900, size: 1 }, { type: 'constant', value: 0 })), '');
+    });
 
-  test('many VMs, one after another and two at a time: fds, mappings and threads return to their start', async () => {
-    const n = inLab ? 200 : 10_000;
-    const local = new VmPool({ maxThreads: 2 });
-    await local.run(guest(arch, 'hello.bin'), { arch }); // the first thread and the addon are loaded
-    await local.close();
-    const before = { ...processResources(), threads: threads() };
-    const busy = new VmPool({ maxThreads: 2 });
-    for (let i = 0; i < n / 2; i++) await busy.run(guest(arch, 'hello.bin'), { arch });
-    let next = 0;
-    const lane = async () => {
-      while (next++ < n / 2) await busy.run(guest(arch, 'hello.bin'), { arch });
-    };
-    await Promise.all([lane(), lane()]);
-    await busy.close();
-    const after = { ...processResources(), threads: threads() };
-    assert.equal(after.threads, before.threads, 'threads');
-    assert.ok(after.fds - before.fds <= 2, `fds ${before.fds} -> ${after.fds}`);
-    assert.ok(after.maps - before.maps < 100, `mappings ${before.maps} -> ${after.maps}`);
+    test('a failing VM beside a healthy one leaves the healthy one intact; the pool stays usable', async () => {
+      const results = await Promise.allSettled([pool.run(guest(arch, 'fault.bin'), { arch, backend }), pool.run(guest(arch, 'hello.bin'), { arch, backend })]);
+      assert.equal(results[0].status, 'rejected');
+      assert.ok((results[0] as PromiseRejectedResult).reason instanceof GuestError);
+      assert.equal(results[1].status, 'fulfilled');
+      assert.equal((results[1] as PromiseFulfilledResult<{ output: Buffer }>).value.output.toString(), 'Hello\n');
+      const vm = await pool.createVm({ arch, backend });
+      try {
+        await vm.load(guest(arch, 'mmio-echo.bin'));
+        const cause = new Error('main-thread device broke');
+        await vm.addDevice({ kind: 'mmio', base: 0x900, size: 1 }, { read: () => { throw cause; } });
+        await assert.rejects(vm.run(), (e: unknown) => e instanceof GuestError && e.code === 'ERR_HANDLER_THREW' && e.cause === cause);
+        await assert.rejects(vm.getRegister('bogus'), { code: 'ERR_UNKNOWN_REGISTER' });
+      } finally {
+        await vm.close();
+      }
+      assert.equal((await pool.run(guest(arch, 'hello.bin'), { arch, backend })).output.toString(), 'Hello\n');
+    });
+
+    test('a full pool queue is ERR_POOL_FULL; a closed pool is ERR_POOL_CLOSED', async () => {
+      const small = new VmPool({ maxThreads: 1, maxQueue: 1 });
+      const spinning = await small.createVm({ arch, backend });
+      await spinning.load(guest(arch, 'spin.bin'));
+      const run = spinning.run();
+      const queued = small.run(guest(arch, 'hello.bin'), { arch, backend });
+      await assert.rejects(small.run(guest(arch, 'hello.bin'), { arch, backend }), (e: unknown) => e instanceof PoolError && e.code === 'ERR_POOL_FULL');
+      await spinning.stop();
+      await run;
+      await spinning.close();
+      await queued;
+      await small.close();
+      await assert.rejects(small.run(guest(arch, 'hello.bin'), { arch, backend }), { code: 'ERR_POOL_CLOSED' });
+    });
+
+    test('many VMs, one after another and two at a time: fds, mappings and threads return to their start', async () => {
+      const n = inLab ? 200 : 10_000;
+      const local = new VmPool({ maxThreads: 2 });
+      await local.run(guest(arch, 'hello.bin'), { arch, backend }); // the first thread and the addon are loaded
+      await local.close();
+      const before = { ...processResources(), threads: threads() };
+      const busy = new VmPool({ maxThreads: 2 });
+      for (let i = 0; i < n / 2; i++) await busy.run(guest(arch, 'hello.bin'), { arch, backend });
+      let next = 0;
+      const lane = async () => {
+        while (next++ < n / 2) await busy.run(guest(arch, 'hello.bin'), { arch, backend });
+      };
+      await Promise.all([lane(), lane()]);
+      await busy.close();
+      const after = { ...processResources(), threads: threads() };
+      assert.equal(after.threads, before.threads, 'threads');
+      assert.ok(after.fds - before.fds <= 2, `fds ${before.fds} -> ${after.fds}`);
+      assert.ok(after.maps - before.maps < 100, `mappings ${before.maps} -> ${after.maps}`);
+    });
   });
-});
+}

@@ -1,13 +1,14 @@
 /**
- * The KVM backend against real KVM, for each guest arch: on the host where its KVM runs that arch
- * (skipping loudly elsewhere), and always in the labs (`npm run test:lab`).
+ * The VM API on every backend: KVM for each guest arch, against real KVM on the host where its KVM
+ * runs that arch (skipping loudly elsewhere) and always in the labs (`npm run test:lab`); and the
+ * WebAssembly backend, which must give aarch64 guests the same outputs, outcomes and errors.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
-import { createVm, GuestError, type GuestArch, type Vm, type VmOptions } from '../src/index';
+import { createVm, GuestError, type BackendKind, type GuestArch, type Vm, type VmOptions } from '../src/index';
 import { cli, guest, kvmSkipReason, processResources } from './support';
 
 interface ArchCase {
@@ -43,8 +44,8 @@ const cases: Record<GuestArch, ArchCase> = {
 };
 
 /** A VM with `image` loaded; closed after `body`. */
-function withVm<T>(arch: GuestArch, image: string, options: VmOptions, body: (vm: Vm) => T): T {
-  const vm = createVm({ arch, backend: 'kvm', ...options });
+function withVmOn<T>(arch: GuestArch, image: string, options: VmOptions, body: (vm: Vm) => T, backend: BackendKind = 'kvm'): T {
+  const vm = createVm({ arch, backend, ...options });
   try {
     vm.load(guest(arch, image));
     return body(vm);
@@ -56,15 +57,18 @@ function withVm<T>(arch: GuestArch, image: string, options: VmOptions, body: (vm
 const le = (bytes: Uint8Array) => bytes.reduceRight((v, b) => (v << 8n) | BigInt(b), 0n);
 const bytesOf = (value: bigint, size: number) => Uint8Array.from({ length: size }, (_, i) => Number((value >> BigInt(8 * i)) & 0xffn));
 
-for (const arch of ['x86_64', 'aarch64'] as const) {
+const backends: [GuestArch, BackendKind][] = [['x86_64', 'kvm'], ['aarch64', 'kvm'], ['aarch64', 'wasm']];
+for (const [arch, backend] of backends) {
   const c = cases[arch];
-  describe(`KVM ${arch}`, { skip: kvmSkipReason(arch) }, () => {
+  const skip = backend === 'kvm' ? kvmSkipReason(arch) : process.env.FEMTOVM_LAB ? 'the WebAssembly backend is tested on the host, not in the lab' : undefined;
+  const withVm = <T>(a: GuestArch, image: string, options: VmOptions, body: (vm: Vm) => T) => withVmOn(a, image, options, body, backend);
+  describe(`${backend} ${arch}`, { skip }, () => {
     test('hello prints Hello and ends cleanly', () => {
       const r = withVm(arch, 'hello.bin', {}, (vm) => vm.run({ timeoutMs: 10_000 }));
       assert.equal(r.output.toString(), 'Hello\n');
       assert.equal(r.outcome, c.end);
       assert.equal(r.exits, 7);
-      assert.equal(r.backend, 'kvm');
+      assert.equal(r.backend, backend);
     });
 
     test('an ELF64 image loads its segments and starts at e_entry', () => {
@@ -217,13 +221,13 @@ for (const arch of ['x86_64', 'aarch64'] as const) {
       });
     });
 
-    test('close() releases the VM: views detach, calls fail with ERR_VM_CLOSED', () => {
-      const vm = createVm({ arch, backend: 'kvm' });
+    test('close() releases the VM: calls fail with ERR_VM_CLOSED (KVM: RAM views detach)', () => {
+      const vm = createVm({ arch, backend });
       const view = vm.memory();
       assert.ok(view.length > 0);
       vm.close();
       vm.close();
-      assert.equal(view.length, 0);
+      if (backend === 'kvm') assert.equal(view.length, 0);
       assert.throws(() => vm.run(), { code: 'ERR_VM_CLOSED' });
       assert.throws(() => vm.getRegister(c.pc), { code: 'ERR_VM_CLOSED' });
       assert.equal(vm.stop(), false);
@@ -231,7 +235,7 @@ for (const arch of ['x86_64', 'aarch64'] as const) {
 
     test('no fd or mapping leaks over 200 VMs, errors included', () => {
       const cycle = (i: number) => {
-        const vm = createVm({ arch, backend: 'kvm' });
+        const vm = createVm({ arch, backend });
         try {
           vm.load(guest(arch, i % 2 ? 'hello.bin' : 'fault.bin'));
           vm.run({ timeoutMs: 10_000 });
@@ -251,22 +255,22 @@ for (const arch of ['x86_64', 'aarch64'] as const) {
 
     test('femtovm run prints the guest console and exits 0; --json gives the result object', () => {
       const image = arch === 'aarch64' ? 'seed-hello.bin' : 'hello.bin';
-      const out = execFileSync(process.execPath, [cli, 'run', guest(arch, image), '--stop-on-byte', '0x0a'], { encoding: 'utf8' });
+      const out = execFileSync(process.execPath, [cli, 'run', guest(arch, image), '--backend', backend, '--stop-on-byte', '0x0a'], { encoding: 'utf8' });
       assert.equal(out, 'Hello\n');
-      const json = JSON.parse(execFileSync(process.execPath, [cli, 'run', guest(arch, 'hello.bin'), '--json'], { encoding: 'utf8' }));
+      const json = JSON.parse(execFileSync(process.execPath, [cli, 'run', guest(arch, 'hello.bin'), '--backend', backend, '--json'], { encoding: 'utf8' }));
       assert.deepEqual(Object.keys(json).sort(), ['arch', 'backend', 'durationMs', 'exits', 'outcome', 'output']);
-      assert.deepEqual({ ...json, durationMs: 0 }, { backend: 'kvm', arch, outcome: c.end, exits: 7, output: 'Hello\n', durationMs: 0 });
-      const fault = spawnSync(process.execPath, [cli, 'run', guest(arch, 'fault.bin')], { encoding: 'utf8' });
+      assert.deepEqual({ ...json, durationMs: 0 }, { backend, arch, outcome: c.end, exits: 7, output: 'Hello\n', durationMs: 0 });
+      const fault = spawnSync(process.execPath, [cli, 'run', guest(arch, 'fault.bin'), '--backend', backend], { encoding: 'utf8' });
       assert.equal(fault.status, 1);
       assert.match(fault.stderr, new RegExp(`^femtovm: ${c.faultCode}: .+\\n$`));
     });
   });
 }
 
-describe('KVM x86_64 port I/O and long mode', { skip: kvmSkipReason('x86_64') }, () => {
+describe('kvm x86_64 port I/O and long mode', { skip: kvmSkipReason('x86_64') }, () => {
     test('every out of the PIO loop reaches the port device, in order', () => {
       const seen: number[] = [];
-      const r = withVm('x86_64', 'pio-loop.bin', {}, (vm) => {
+      const r = withVmOn('x86_64', 'pio-loop.bin', {}, (vm) => {
         vm.setRegister('rcx', 300);
         vm.addDevice({ kind: 'pio', base: 0x80, size: 1 }, { write: (_, data) => void seen.push(data[0]!) });
         return vm.run({ timeoutMs: 10_000 });
@@ -276,7 +280,7 @@ describe('KVM x86_64 port I/O and long mode', { skip: kvmSkipReason('x86_64') },
     });
 
     test('long mode: hello-long prints through the MMIO console', () => {
-      const r = withVm('x86_64', 'hello-long.bin', { x86Mode: 'long' }, (vm) => vm.run({ timeoutMs: 10_000 }));
+      const r = withVmOn('x86_64', 'hello-long.bin', { x86Mode: 'long' }, (vm) => vm.run({ timeoutMs: 10_000 }));
       assert.equal(r.output.toString(), 'Hello\n');
     });
 });

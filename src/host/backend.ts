@@ -19,6 +19,17 @@ export interface RunLimits {
   stopOnByte: number;
   /** Accesses no device claims: an ERR_UNHANDLED_ACCESS error, or ignored (reads return 0). */
   unhandled: 'error' | 'ignore';
+  /**
+   * A shared word another thread sets to `value` to stop the run (the pool's stop protocol). KVM is
+   * kicked out of KVM_RUN instead; the WebAssembly CPU looks at the word between slices and in WFI.
+   */
+  stopWord?: StopWord;
+}
+
+export interface StopWord {
+  words: Int32Array;
+  index: number;
+  value: number;
 }
 
 export interface BackendRunEnd {

@@ -4,7 +4,7 @@
  * bytes it stores (little-endian, `data.length` = access size). `offset` is relative to the device's
  * base. `data` is a view reused across exits (no allocation per exit): copy it if you keep it.
  */
-import { ConfigError } from './errors';
+import { ConfigError, GuestError } from './errors';
 import { CONSOLE_MMIO, CONSOLE_PORT } from './platform';
 
 export interface Device {
@@ -79,16 +79,26 @@ export class DeviceBus {
     for (const size of [1, 2, 4, 8]) this.views[size] = data.subarray(0, size);
   }
 
-  /** Performs an access on the device that claims it; false when none does. */
+  /**
+   * Performs an access on the device that claims it; false when none does. A handler that throws
+   * ends the run: GuestError ERR_HANDLER_THREW, with what it threw as `cause`.
+   */
   access(kind: AccessKind, address: number, size: number, isWrite: boolean, count = 1): boolean {
     const d = this.find(kind, address);
     if (d === undefined) return false;
     const offset = address - d.base;
-    for (let i = 0; i < count; i++) {
-      const data = count === 1 ? (this.views[size] ?? this.data.subarray(0, size)) : this.data.subarray(i * size, (i + 1) * size);
-      if (isWrite) d.device.write?.(offset, data);
-      else if (d.device.read !== undefined) d.device.read(offset, data);
-      else data.fill(0);
+    try {
+      for (let i = 0; i < count; i++) {
+        const data = count === 1 ? (this.views[size] ?? this.data.subarray(0, size)) : this.data.subarray(i * size, (i + 1) * size);
+        if (isWrite) d.device.write?.(offset, data);
+        else if (d.device.read !== undefined) d.device.read(offset, data);
+        else data.fill(0);
+      }
+    } catch (cause) {
+      const direction = isWrite ? 'write' : 'read';
+      const error = new GuestError('ERR_HANDLER_THREW', `the ${kind} device handler for a ${size}-byte ${direction} at 0x${address.toString(16)} threw: ${String(cause)}`, { cause });
+      error.access = { kind, address, size, direction };
+      throw error;
     }
     return true;
   }

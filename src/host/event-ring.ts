@@ -111,11 +111,48 @@ export class EventRingReader {
   }
 }
 
-/** The producer-side helpers the worker uses around the native writer. */
+// CLOCK_MONOTONIC (what native records carry) from performance.now(), which allocates nothing.
+const monotonicOffsetNs = Number(process.hrtime.bigint()) - performance.now() * 1e6;
+
+/** Event kind codes in records; mirror EventKind in native/event_ring.h. */
+export const eventKindCode = { mmio: { read: 1, write: 2 }, pio: { read: 3, write: 4 } } as const;
+
+/**
+ * The producer side. The KVM backend's records are written by native code; this class waits for
+ * space and wakes consumers around it, and writes records itself for the WebAssembly backend.
+ */
 export class EventRingWriter {
   private readonly header: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly u32: Uint32Array;
+  private readonly capacity: number;
+  private seq = 0;
   constructor(ring: SharedArrayBuffer) {
     this.header = new Int32Array(ring, 0, HEADER_BYTES / 4);
+    this.capacity = this.header[RingWord.Capacity]!;
+    this.f64 = new Float64Array(ring, HEADER_BYTES);
+    this.u32 = new Uint32Array(ring, HEADER_BYTES);
+  }
+
+  full(): boolean {
+    return ((Atomics.load(this.header, RingWord.Write) - Atomics.load(this.header, RingWord.Read)) >>> 0) >= this.capacity;
+  }
+
+  /** Appends one record; the caller checked `full()` first. */
+  write(kind: number, address: number, size: number, dataLo: number, dataHi: number, pc: number): void {
+    const written = Atomics.load(this.header, RingWord.Write);
+    const slot = (written >>> 0) & (this.capacity - 1);
+    const f = slot * (RECORD_BYTES / 8);
+    const u = slot * (RECORD_BYTES / 4) + 8;
+    this.f64[f] = this.seq++;
+    this.f64[f + 1] = monotonicOffsetNs + performance.now() * 1e6;
+    this.f64[f + 2] = address;
+    this.f64[f + 3] = pc;
+    this.u32[u] = kind;
+    this.u32[u + 1] = size;
+    this.u32[u + 2] = dataLo;
+    this.u32[u + 3] = dataHi;
+    Atomics.store(this.header, RingWord.Write, (written + 1) | 0);
   }
   /** Blocks the vCPU thread until the consumer frees a slot (backpressure), or `timeoutMs` passes. */
   waitForSpace(timeoutMs: number): void {

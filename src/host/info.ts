@@ -40,22 +40,26 @@ export function hostInfo(): HostInfo {
   const kvm = kvmStatus();
   const backends: Record<GuestArch, BackendKind[]> = { aarch64: [], x86_64: [] };
   if (kvm.usable && kvm.arch !== undefined) backends[kvm.arch].push('kvm');
+  backends.aarch64.push('wasm');
   return { hostArch: process.arch, kvm, backends };
 }
 
-/** Picks the backend for `arch`: `auto` means KVM when the host's KVM runs that arch. */
+/**
+ * Picks the backend for `arch`: `auto` means KVM when the host's KVM runs that arch, else the
+ * WebAssembly CPU for aarch64 guests.
+ */
 export function chooseBackend(arch: GuestArch, requested: BackendKind | 'auto'): BackendKind {
   if (requested === 'wasm') {
-    throw new BackendUnavailableError('ERR_BACKEND_UNAVAILABLE', 'the WebAssembly backend is not part of this build yet');
+    if (arch !== 'aarch64') throw new BackendUnavailableError('ERR_BACKEND_UNAVAILABLE', `the WebAssembly backend runs aarch64 guests only, not ${arch}`);
+    return 'wasm';
   }
   const host = hostGuestArch();
   if (host !== arch) {
-    throw new BackendUnavailableError(
-      'ERR_ARCH_UNSUPPORTED',
-      `KVM on this ${process.arch} host cannot run ${arch} guests, and the WebAssembly backend that would is not part of this build yet`,
-    );
+    if (requested === 'auto' && arch === 'aarch64') return 'wasm';
+    throw new BackendUnavailableError('ERR_ARCH_UNSUPPORTED', `KVM on this ${process.arch} host cannot run ${arch} guests${arch === 'aarch64' ? ' (the wasm backend can: --backend wasm)' : ''}`);
   }
   const kvm = kvmStatus();
+  if (!kvm.usable && requested === 'auto' && arch === 'aarch64') return 'wasm';
   if (!kvm.usable) {
     throw new KvmError(kvm.code ?? 'ERR_KVM_MISSING', `${kvm.reason ?? 'KVM is unusable'}; \`npm run lab -- --arch ${arch} femtovm run ...\` runs it on real KVM in an emulated machine`);
   }

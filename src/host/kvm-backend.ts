@@ -140,14 +140,10 @@ export class KvmBackend implements Backend {
 
   private dispatch(bus: DeviceBus): void {
     const r = this.record;
-    const kind = r[ExitField.Kind] === 1 ? 'mmio' : 'pio';
     try {
-      bus.access(kind, r[ExitField.Address]!, r[ExitField.Size]!, r[ExitField.IsWrite] === 1, r[ExitField.Count]!);
-    } catch (cause) {
-      const access = this.access();
-      const error = new GuestError('ERR_HANDLER_THREW', `the ${kind} device handler for a ${access.size}-byte ${access.direction} at 0x${access.address.toString(16)} threw: ${String(cause)}`, { cause });
-      error.access = access;
-      error.exits = r[ExitField.Exits]!;
+      bus.access(r[ExitField.Kind] === 1 ? 'mmio' : 'pio', r[ExitField.Address]!, r[ExitField.Size]!, r[ExitField.IsWrite] === 1, r[ExitField.Count]!);
+    } catch (error) {
+      if (error instanceof GuestError) error.exits = r[ExitField.Exits]!;
       throw error;
     }
   }

@@ -3,12 +3,13 @@
  * JavaScript devices, and runs that end in an outcome or a typed error. Backend-neutral: KVM today,
  * the WebAssembly CPU behind the same interface.
  */
-import type { Backend, BackendKind, NativeDeviceSpec, Outcome, RunLimits } from './backend';
+import type { Backend, BackendKind, NativeDeviceSpec, Outcome, RunLimits, StopWord } from './backend';
 import { DeviceBus, type Device, type DeviceRange } from './devices';
 import { ConfigError, GuestError, ImageError, VmStateError } from './errors';
 import { parseImage, readImageFile, type LoadedImage } from './image';
 import { chooseBackend } from './info';
 import { KvmBackend } from './kvm-backend';
+import { WasmBackend } from './wasm-backend';
 import { customLayout, platforms, ramLayout, type GuestArch, type RamLayout, type X86Mode } from './platform';
 
 export interface VmOptions {
@@ -74,7 +75,8 @@ export class Vm {
     this.layout = layout;
     this.unhandled = options.unhandled ?? 'error';
     this.backend = chooseBackend(arch, options.backend ?? 'auto');
-    this.impl = new KvmBackend(arch, { layout, entry: platforms[arch].loadAddr, x86LongMode: arch === 'x86_64' && x86Mode === 'long' });
+    const boot = { layout, entry: platforms[arch].loadAddr, x86LongMode: arch === 'x86_64' && x86Mode === 'long' };
+    this.impl = this.backend === 'kvm' ? new KvmBackend(arch, boot) : new WasmBackend(boot);
   }
 
   /**
@@ -174,7 +176,7 @@ export class Vm {
   }
 
   /** Runs the guest until it ends, a limit, stop(), or an error (a GuestError with registers and output). */
-  run(options: RunOptions = {}): RunResult {
+  run(options: RunOptions = {}, /** @internal */ stopWord?: StopWord): RunResult {
     this.checkUsable();
     if (this.running) throw new VmStateError('ERR_VM_BUSY', 'the VM is already running');
     const limits: RunLimits = {
@@ -182,6 +184,7 @@ export class Vm {
       maxExits: nonNegative('maxExits', options.maxExits ?? 0),
       stopOnByte: options.stopOnByte ?? -1,
       unhandled: this.unhandled,
+      ...(stopWord && { stopWord }),
     };
     if (!Number.isInteger(limits.stopOnByte) || limits.stopOnByte < -1 || limits.stopOnByte > 255) {
       throw new ConfigError('ERR_INVALID_OPTION', `stopOnByte must be a byte (0..255), got ${options.stopOnByte}`);

@@ -110,7 +110,7 @@ function runControlled(vm: Vm, control: ControlBlock, runId: number, options: Ru
     const stopped = () => control.load(ControlWord.StopRun) === runId;
     const result: RunResult = stopped()
       ? { backend: vm.backend, arch: vm.arch, outcome: 'stopped', exits: 0, output: Buffer.alloc(0), durationMs: 0 }
-      : vm.run(options);
+      : vm.run(options, { words: control.words, index: ControlWord.StopRun, value: runId });
     if (result.outcome === 'stopped' && stopped() && control.load(ControlWord.StopReason) === 2) result.outcome = 'aborted';
     return { ok: true, result };
   } catch (error) {

@@ -57,12 +57,18 @@ export function exceptionReturn(insn: u32, pc: u64): u64 {
   return (target & 3) != 0 ? pcAlignmentFault(target) : target;
 }
 
-/** Stops the CPU with `exit`; the instruction at pc is not executed. */
+/**
+ * Set in a handler's returned PC when the CPU stops for the host (PCs are 4-byte aligned): the run
+ * loop tests the PC it already holds instead of loading the exit slot after every instruction.
+ */
+export const STOPPED: u64 = 1;
+
+/** Stops the CPU with `exit`; the instruction at pc is not executed (run() resumes at pc). */
 export function stop(exit: Exit, insn: u32, pc: u64): u64 {
   setSlot(Slot.EXIT, exit);
   setSlot(Slot.FAULT_PC, pc);
   setSlot(Slot.FAULT_INSN, insn);
-  return pc;
+  return pc | STOPPED;
 }
 
 /** An instruction this CPU does not implement: the host decides. */
@@ -77,4 +83,10 @@ export function unsupported(insn: u32, pc: u64): u64 {
  */
 export function simdFp(insn: u32, pc: u64): u64 {
   return fpTrapped() ? takeException(EC.FP_ACCESS, 0x1e0_0000, pc) : unsupported(insn, pc);
+}
+
+/** Stops the CPU with `exit` after completing the instruction at pc (HVC, WFI). */
+export function stopAfter(exit: Exit, insn: u32, pc: u64): u64 {
+  stop(exit, insn, pc);
+  return (pc + 4) | STOPPED;
 }

@@ -1,10 +1,4 @@
-// Instruction fields and the handler type shared by every instruction class.
-
-/**
- * Executes `insn`, fetched from `pc`, and returns where execution continues: pc + 4, a branch
- * target, an exception vector, or `pc` itself when the CPU stopped for the host before completing it.
- */
-export type Handler = (insn: u32, pc: u64) => u64;
+// Instruction fields, named as in the Arm ARM encoding diagrams.
 
 export const M32: u64 = 0xffff_ffff;
 

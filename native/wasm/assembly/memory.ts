@@ -2,7 +2,7 @@
 // RAM; every other address is MMIO, which the host emulates through an exit.
 
 import { signExtend, M32 } from './insn';
-import { Exit, Slot, setReg, setSlot } from './state';
+import { Exit, Slot, setReg, setSlot, slot } from './state';
 import { alignmentFault, stop } from './exceptions';
 
 /** Where guest RAM starts in linear memory (after the CPU's own static data). */
@@ -24,7 +24,7 @@ export let loaded: u64 = 0;
 export let resumePc: u64 = 0;
 
 /** Extends a `1 << sizeLog2`-byte loaded value as `ext` says. */
-export function extend(v: u64, sizeLog2: u32, ext: Ext): u64 {
+@inline export function extend(v: u64, sizeLog2: u32, ext: Ext): u64 {
   const width = 8 << sizeLog2;
   if (ext == Ext.ZERO) return v;
   const s = signExtend(v, width);
@@ -95,17 +95,42 @@ function outsideRam(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64,
   setSlot(Slot.MMIO_ADDR, addr);
   setSlot(Slot.MMIO_SIZE, 1 << sizeLog2);
   setSlot(Slot.MMIO_WRITE, <u64>isWrite);
-  setSlot(Slot.MMIO_DATA, isWrite ? data & (<u64>-1 >> (64 - (8 << sizeLog2))) : 0);
+  setSlot(Slot.MMIO_DATA, isWrite ? data & sizeMask(sizeLog2) : 0);
   setSlot(Slot.MMIO_REG, rt);
   setSlot(Slot.MMIO_EXT, <u64>ext);
   setSlot(Slot.MMIO_PENDING, <u64>(mmio == Mmio.EXIT));
   return false;
 }
 
-/** Completes the MMIO access the CPU stopped at: a load takes the host's MMIO_DATA. */
-export function completeMmio(): void {
+/** Mask of the low `1 << sizeLog2` bytes. */
+@inline function sizeMask(sizeLog2: u32): u64 {
+  return <u64>-1 >> <u64>(64 - (8 << sizeLog2));
+}
+
+/**
+ * Completes the MMIO access the CPU stopped at (the next run() does this, as KVM_RUN does): a load
+ * writes the host's MMIO_DATA, extended, to its register. Returns the PC after the instruction.
+ */
+export function completeMmio(pc: u64): u64 {
   setSlot(Slot.MMIO_PENDING, 0);
-  if (load<u64>(0) == 0 && slotMmioWrite() == 0) {
-    // unreachable placeholder
+  if (slot(Slot.MMIO_WRITE) == 0) {
+    const sizeLog2 = <u32>ctz(slot(Slot.MMIO_SIZE));
+    const v = slot(Slot.MMIO_DATA) & sizeMask(sizeLog2);
+    setReg(<u32>slot(Slot.MMIO_REG), extend(v, sizeLog2, <Ext>slot(Slot.MMIO_EXT)));
   }
+  return pc + 4;
+}
+
+/** RAM bytes possibly written since the memory was created: beyond them it is still zero. */
+let dirty: u64 = 0;
+
+/** Maps `size` bytes of zeroed RAM at guest address `base`; false if memory cannot grow. */
+export function mapRam(base: u64, size: u64): bool {
+  const pages = <i32>((<u64>RAM + size + 0xffff) >> 16);
+  if (memory.size() < pages && memory.grow(pages - memory.size()) < 0) return false;
+  memory.fill(RAM, 0, <usize>min(size, dirty));
+  dirty = max(dirty, size);
+  ramBase = base;
+  ramSize = size;
+  return true;
 }

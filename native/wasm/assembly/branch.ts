@@ -1,0 +1,63 @@
+// Branches, exception generating and system instructions (op0 = 101x): the branches, and the
+// class table, indexed like the Arm ARM's by op0 = insn[31:29] and op1's top bits insn[25:24].
+
+import { bit, field, rd, rn, sf, signExtend } from './insn';
+import { condition } from './alu';
+import { reg, setReg, sized } from './state';
+import { exceptionReturn, pcAlignmentFault, undefinedInsn } from './exceptions';
+import { Op } from './ops';
+
+/** Unconditional branch (immediate): B, BL (op = insn[31] links). */
+@inline export function branchImmediate(insn: u32, pc: u64): u64 {
+  if (sf(insn)) setReg(30, pc + 4);
+  return pc + signExtend(<u64>(insn << 2), 28);
+}
+
+/** Compare and branch (immediate): CBZ, CBNZ (op = insn[24]). */
+@inline export function compareBranch(insn: u32, pc: u64): u64 {
+  const isZero = sized(reg(rd(insn)), sf(insn)) == 0;
+  return isZero != bit(insn, 24) ? pc + signExtend(<u64>(field(insn, 5, 19) << 2), 21) : pc + 4;
+}
+
+/** Test and branch (immediate): TBZ, TBNZ (op = insn[24]) on bit b5:b40 of Rt. */
+export function testBranch(insn: u32, pc: u64): u64 {
+  const b = (field(insn, 31, 1) << 5) | field(insn, 19, 5);
+  const isZero = ((reg(rd(insn)) >> <u64>b) & 1) == 0;
+  return isZero != bit(insn, 24) ? pc + signExtend(<u64>(field(insn, 5, 14) << 2), 16) : pc + 4;
+}
+
+/** Conditional branch (immediate): B.cond (o0 = insn[4] = 1 is Armv8.8 BC.cond). */
+@inline export function conditionalBranch(insn: u32, pc: u64): u64 {
+  if (bit(insn, 4)) return undefinedInsn(insn, pc);
+  return condition(insn & 15) ? pc + signExtend(<u64>(field(insn, 5, 19) << 2), 21) : pc + 4;
+}
+
+/**
+ * Unconditional branch (register), by opc = insn[24:21]: BR, BLR, RET, ERET. op2 = insn[20:16]
+ * must be 11111 and op3 = insn[15:10] zero (non-zero op3 are the pointer-authentication forms).
+ */
+export function branchRegister(insn: u32, pc: u64): u64 {
+  const opc = field(insn, 21, 4);
+  if (field(insn, 16, 5) != 31 || field(insn, 10, 6) != 0 || rd(insn) != 0) return undefinedInsn(insn, pc);
+  if (opc == 0b0100 && rn(insn) == 31) return exceptionReturn(insn, pc);
+  if (opc > 0b0010) return undefinedInsn(insn, pc);
+  const target = reg(rn(insn)); // read before BLR writes x30: BLR x30 branches to the old value
+  if (opc == 0b0001) setReg(30, pc + 4);
+  return (target & 3) != 0 ? pcAlignmentFault(target) : target;
+}
+
+// Indexed by op0 = insn[31:29] : insn[25:24].
+const BRANCH_SYSTEM: StaticArray<Op> = [
+  Op.BRANCH_IMM, Op.BRANCH_IMM, Op.BRANCH_IMM, Op.BRANCH_IMM,             // 000: B
+  Op.COMPARE_BRANCH, Op.COMPARE_BRANCH, Op.TEST_BRANCH, Op.TEST_BRANCH,   // 001
+  Op.COND_BRANCH, Op.UNDEFINED, Op.UNDEFINED, Op.UNDEFINED,               // 010
+  Op.UNDEFINED, Op.UNDEFINED, Op.UNDEFINED, Op.UNDEFINED,                 // 011
+  Op.BRANCH_IMM, Op.BRANCH_IMM, Op.BRANCH_IMM, Op.BRANCH_IMM,             // 100: BL
+  Op.COMPARE_BRANCH, Op.COMPARE_BRANCH, Op.TEST_BRANCH, Op.TEST_BRANCH,   // 101
+  Op.EXCEPTION_GEN, Op.SYSTEM, Op.BRANCH_REG, Op.BRANCH_REG,              // 110
+  Op.UNDEFINED, Op.UNDEFINED, Op.UNDEFINED, Op.UNDEFINED,                 // 111
+];
+
+export function selectBranchSystem(insn: u32): Op {
+  return BRANCH_SYSTEM[(field(insn, 29, 3) << 2) | field(insn, 24, 2)];
+}

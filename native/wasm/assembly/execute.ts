@@ -1,0 +1,70 @@
+// Executes one instruction: its class's handler. Every handler takes the instruction word and its
+// address and returns where execution continues: pc + 4, a branch target, an exception vector, or
+// (with STOPPED set) where run() resumes after stopping for the host.
+
+import { Op } from './ops';
+import { addSubImmediate, bitfield, extract, logicalImmediate, moveWide, pcRelAddressing } from './dp-imm';
+import {
+  addSubCarry, addSubExtended, addSubShifted, conditionalCompare, conditionalSelect, dataProcessing1Source,
+  dataProcessing2Source, logicalShifted, multiplyAdd, multiplyAddLong, multiplyHigh,
+} from './dp-reg';
+import { branchImmediate, branchRegister, compareBranch, conditionalBranch, testBranch } from './branch';
+import { exceptionGeneration, system } from './system';
+import { loadLiteral, loadStoreExclusive, loadStorePair, loadStoreRegister, loadStoreUnsigned } from './loadstore';
+import { simdFp, undefinedInsn, unsupported } from './exceptions';
+
+@inline export function execute(op: Op, insn: u32, pc: u64): u64 {
+  switch (op) {
+    case Op.UNDEFINED: return undefinedInsn(insn, pc);
+    case Op.UNSUPPORTED: return unsupported(insn, pc);
+    case Op.SIMD_FP: return simdFp(insn, pc);
+    case Op.PC_REL: return pcRelAddressing(insn, pc);
+    case Op.ADD_W_IMM: return addSubImmediate(insn, pc, false, false, false);
+    case Op.ADDS_W_IMM: return addSubImmediate(insn, pc, false, false, true);
+    case Op.SUB_W_IMM: return addSubImmediate(insn, pc, false, true, false);
+    case Op.SUBS_W_IMM: return addSubImmediate(insn, pc, false, true, true);
+    case Op.ADD_X_IMM: return addSubImmediate(insn, pc, true, false, false);
+    case Op.ADDS_X_IMM: return addSubImmediate(insn, pc, true, false, true);
+    case Op.SUB_X_IMM: return addSubImmediate(insn, pc, true, true, false);
+    case Op.SUBS_X_IMM: return addSubImmediate(insn, pc, true, true, true);
+    case Op.LOGICAL_IMM: return logicalImmediate(insn, pc);
+    case Op.MOVE_WIDE: return moveWide(insn, pc);
+    case Op.BITFIELD: return bitfield(insn, pc);
+    case Op.EXTRACT: return extract(insn, pc);
+    case Op.LOGICAL_SHIFTED: return logicalShifted(insn, pc);
+    case Op.ADD_SUB_SHIFTED: return addSubShifted(insn, pc);
+    case Op.ADD_SUB_EXTENDED: return addSubExtended(insn, pc);
+    case Op.ADD_SUB_CARRY: return addSubCarry(insn, pc);
+    case Op.COND_COMPARE: return conditionalCompare(insn, pc);
+    case Op.COND_SELECT: return conditionalSelect(insn, pc);
+    case Op.DP_2SOURCE: return dataProcessing2Source(insn, pc);
+    case Op.DP_1SOURCE: return dataProcessing1Source(insn, pc);
+    case Op.MUL_ADD: return multiplyAdd(insn, pc);
+    case Op.MUL_ADD_LONG: return multiplyAddLong(insn, pc);
+    case Op.MUL_HIGH: return multiplyHigh(insn, pc);
+    case Op.BRANCH_IMM: return branchImmediate(insn, pc);
+    case Op.COMPARE_BRANCH: return compareBranch(insn, pc);
+    case Op.TEST_BRANCH: return testBranch(insn, pc);
+    case Op.COND_BRANCH: return conditionalBranch(insn, pc);
+    case Op.BRANCH_REG: return branchRegister(insn, pc);
+    case Op.EXCEPTION_GEN: return exceptionGeneration(insn, pc);
+    case Op.SYSTEM: return system(insn, pc);
+    case Op.STRB_UIMM: return loadStoreUnsigned(insn, pc, 0, 0);
+    case Op.LDRB_UIMM: return loadStoreUnsigned(insn, pc, 0, 1);
+    case Op.LDRSB_X_UIMM: return loadStoreUnsigned(insn, pc, 0, 2);
+    case Op.LDRSB_W_UIMM: return loadStoreUnsigned(insn, pc, 0, 3);
+    case Op.STRH_UIMM: return loadStoreUnsigned(insn, pc, 1, 0);
+    case Op.LDRH_UIMM: return loadStoreUnsigned(insn, pc, 1, 1);
+    case Op.LDRSH_X_UIMM: return loadStoreUnsigned(insn, pc, 1, 2);
+    case Op.LDRSH_W_UIMM: return loadStoreUnsigned(insn, pc, 1, 3);
+    case Op.STR_W_UIMM: return loadStoreUnsigned(insn, pc, 2, 0);
+    case Op.LDR_W_UIMM: return loadStoreUnsigned(insn, pc, 2, 1);
+    case Op.LDRSW_UIMM: return loadStoreUnsigned(insn, pc, 2, 2);
+    case Op.STR_X_UIMM: return loadStoreUnsigned(insn, pc, 3, 0);
+    case Op.LDR_X_UIMM: return loadStoreUnsigned(insn, pc, 3, 1);
+    case Op.LDST_REGISTER: return loadStoreRegister(insn, pc);
+    case Op.LOAD_LITERAL: return loadLiteral(insn, pc);
+    case Op.LDST_PAIR: return loadStorePair(insn, pc);
+    default: return loadStoreExclusive(insn, pc);
+  }
+}

@@ -1,0 +1,181 @@
+// Loads and stores (op0 = x1x0). Classes by op0 = insn[29:28] and op2 = insn[24:23]; V = insn[26]
+// selects the SIMD&FP register forms.
+
+import { bit, field, ra, rd, rm, rn, signExtend } from './insn';
+import { extendReg } from './alu';
+import { Slot, reg, regSp, setReg, setRegSp, setSlot, slot } from './state';
+import { alignmentFault, undefinedInsn, unsupported } from './exceptions';
+import { Op } from './ops';
+import { Ext, Mmio, extend, inRam, loaded, read, resumePc, write } from './memory';
+
+/** How a load with opc = insn[23:22] fills its register: 01 zero-extends, 10 sign-extends to 64, 11 to 32 bits. */
+@inline function loadExt(opc: u32): Ext {
+  return opc == 1 ? Ext.ZERO : opc == 2 ? Ext.SIGN64 : Ext.SIGN32;
+}
+
+/**
+ * Load/store register, every addressing form, by size = insn[31:30] and opc = insn[23:22]
+ * (00 STR*, 01 LDR*, 10 LDRS* to X or PRFM, 11 LDRS* to W). The address form:
+ *   insn[24] = 1: unsigned immediate, imm12 scaled by the size;
+ *   insn[21] = 1: register offset, Rm extended (option = insn[15:13]) and shifted if S = insn[12];
+ *   otherwise imm9 with insn[11:10] = 00 unscaled (LDUR), 01 post-index, 10 unprivileged, 11 pre-index.
+ */
+export function loadStoreRegister(insn: u32, pc: u64): u64 {
+  const sizeLog2 = field(insn, 30, 2), opc = field(insn, 22, 2), rt = rd(insn);
+  const base = regSp(rn(insn));
+  let addr: u64, writeback = false, updated: u64 = 0;
+  if (bit(insn, 24)) {
+    addr = base + (<u64>field(insn, 10, 12) << sizeLog2);
+  } else if (bit(insn, 21)) {
+    const form = field(insn, 10, 2), option = field(insn, 13, 3);
+    if (form == 0) return unsupported(insn, pc); // atomic memory operations (Armv8.1 LSE)
+    if (form != 2 || (option & 2) == 0) return undefinedInsn(insn, pc); // LDRAA/LDRAB; bad option
+    addr = base + extendReg(reg(rm(insn)), option, bit(insn, 12) ? sizeLog2 : 0);
+  } else {
+    const form = field(insn, 10, 2);
+    updated = base + signExtend(<u64>field(insn, 12, 9), 9);
+    writeback = (form & 1) != 0;
+    addr = form == 1 ? base : updated;
+  }
+  if (opc == 3 && sizeLog2 >= 2) return undefinedInsn(insn, pc);
+  if (opc == 2 && sizeLog2 == 3) {
+    // PRFM / PRFUM: a hint with no effect; the writeback and unprivileged forms are unallocated.
+    return writeback || (!bit(insn, 24) && !bit(insn, 21) && field(insn, 10, 2) == 2) ? undefinedInsn(insn, pc) : pc + 4;
+  }
+  const mmio = writeback ? Mmio.NO_SYNDROME : Mmio.EXIT;
+  if (opc == 0) {
+    if (!write(addr, sizeLog2, reg(rt), pc, insn, mmio)) return resumePc;
+    if (writeback) setRegSp(rn(insn), updated);
+  } else {
+    const ext = loadExt(opc);
+    if (!read(addr, sizeLog2, pc, insn, mmio, rt, ext)) return resumePc;
+    if (writeback) setRegSp(rn(insn), updated);
+    setReg(rt, extend(loaded, sizeLog2, ext));
+  }
+  return pc + 4;
+}
+
+/**
+ * Load/store register (unsigned immediate), the form compiled code uses most: one Op per size and
+ * opc, so `sizeLog2` and `opc` are constants here (PRFM goes to loadStoreRegister).
+ */
+@inline export function loadStoreUnsigned(insn: u32, pc: u64, sizeLog2: u32, opc: u32): u64 {
+  const addr = regSp(rn(insn)) + (<u64>field(insn, 10, 12) << sizeLog2), rt = rd(insn);
+  if (opc == 0) return write(addr, sizeLog2, reg(rt), pc, insn, Mmio.EXIT) ? pc + 4 : resumePc;
+  const ext = loadExt(opc);
+  if (!read(addr, sizeLog2, pc, insn, Mmio.EXIT, rt, ext)) return resumePc;
+  setReg(rt, extend(loaded, sizeLog2, ext));
+  return pc + 4;
+}
+
+/** Load register (literal), by opc = insn[31:30]: LDR W, LDR X, LDRSW, PRFM. */
+export function loadLiteral(insn: u32, pc: u64): u64 {
+  const opc = field(insn, 30, 2), rt = rd(insn);
+  if (opc == 3) return pc + 4;
+  const addr = pc + signExtend(<u64>(field(insn, 5, 19) << 2), 21);
+  const sizeLog2: u32 = opc == 1 ? 3 : 2, ext = opc == 2 ? Ext.SIGN64 : Ext.ZERO;
+  if (!read(addr, sizeLog2, pc, insn, Mmio.EXIT, rt, ext)) return resumePc;
+  setReg(rt, extend(loaded, sizeLog2, ext));
+  return pc + 4;
+}
+
+/**
+ * Load/store register pair, by opc = insn[31:30] (00 W, 01 LDPSW, 10 X) and L = insn[22];
+ * insn[24:23] = 00 no-allocate offset (LDNP/STNP), 01 post-index, 10 offset, 11 pre-index.
+ * A pair outside RAM has no syndrome: both halves complete in RAM, or neither starts.
+ */
+export function loadStorePair(insn: u32, pc: u64): u64 {
+  const opc = field(insn, 30, 2), isLoad = bit(insn, 22), index = field(insn, 23, 2);
+  if (opc == 3 || (opc == 1 && (!isLoad || index == 0))) return undefinedInsn(insn, pc); // incl. STGP (MTE)
+  const sizeLog2: u32 = opc == 2 ? 3 : 2, ext = opc == 1 ? Ext.SIGN64 : Ext.ZERO;
+  const base = regSp(rn(insn));
+  const updated = base + (signExtend(<u64>field(insn, 15, 7), 7) << sizeLog2);
+  const addr = index == 1 ? base : updated, second = addr + (1 << sizeLog2);
+  const rt = rd(insn), rt2 = ra(insn);
+  if (!inRam(addr, sizeLog2) || !inRam(second, sizeLog2)) {
+    const bad = inRam(addr, sizeLog2) ? second : addr; // raises the fault or exit for that half
+    if (isLoad) read(bad, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rt, ext);
+    else write(bad, sizeLog2, 0, pc, insn, Mmio.NO_SYNDROME);
+    return resumePc;
+  }
+  if (isLoad) {
+    read(addr, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rt, ext);
+    const first = loaded;
+    read(second, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rt2, ext);
+    setReg(rt, extend(first, sizeLog2, ext));
+    setReg(rt2, extend(loaded, sizeLog2, ext));
+  } else {
+    write(addr, sizeLog2, reg(rt), pc, insn, Mmio.NO_SYNDROME);
+    write(second, sizeLog2, reg(rt2), pc, insn, Mmio.NO_SYNDROME);
+  }
+  if (index & 1) setRegSp(rn(insn), updated); // post- and pre-index write the base back
+  return pc + 4;
+}
+
+/**
+ * Load/store exclusive, by o2 = insn[23], L = insn[22], o1 = insn[21], o0 = insn[15]:
+ * LDXR/LDAXR and STXR/STLXR (o2 = o1 = 0), their pair forms (o1 = 1, 32/64-bit), LDAR/STLR
+ * (o2 = 1, o0 = 1). One CPU: STXR succeeds (status 0) iff an LDXR armed the monitor.
+ */
+export function loadStoreExclusive(insn: u32, pc: u64): u64 {
+  const sizeLog2 = field(insn, 30, 2), isLoad = bit(insn, 22), pair = bit(insn, 21);
+  const addr = regSp(rn(insn)), rt = rd(insn), rt2 = ra(insn);
+  if (bit(insn, 23)) {
+    if (pair || !bit(insn, 15)) return unsupported(insn, pc); // CAS*, LDLAR/STLLR (Armv8.1)
+    // LDAR/STLR: a single access with a syndrome, ordered by nature on one in-order CPU
+    if (isLoad) {
+      if (!read(addr, sizeLog2, pc, insn, Mmio.EXIT, rt, Ext.ZERO)) return resumePc;
+      setReg(rt, loaded);
+    } else if (!write(addr, sizeLog2, reg(rt), pc, insn, Mmio.EXIT)) {
+      return resumePc;
+    }
+    return pc + 4;
+  }
+  if (pair && sizeLog2 < 2) return unsupported(insn, pc); // CASP (Armv8.1)
+  // The whole access is single-copy atomic, so aligned to its total size.
+  if ((addr & ((<u64>1 << (sizeLog2 + <u32>pair)) - 1)) != 0) return alignmentFault(addr, !isLoad, pc);
+  const second = addr + (1 << sizeLog2);
+  if (isLoad) {
+    if (!read(addr, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rt, Ext.ZERO)) return resumePc;
+    const first = loaded;
+    if (pair) {
+      read(second, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rt2, Ext.ZERO); // same RAM page as `first`
+      setReg(rt2, loaded);
+    }
+    setReg(rt, first);
+    setSlot(Slot.EXCLUSIVE, 1);
+    return pc + 4;
+  }
+  let status: u64 = 1;
+  if (slot(Slot.EXCLUSIVE) != 0) {
+    if (!write(addr, sizeLog2, reg(rt), pc, insn, Mmio.NO_SYNDROME)) return resumePc;
+    if (pair) write(second, sizeLog2, reg(rt2), pc, insn, Mmio.NO_SYNDROME);
+    status = 0;
+  }
+  setSlot(Slot.EXCLUSIVE, 0);
+  setReg(rm(insn), status);
+  return pc + 4;
+}
+
+// Indexed by op0 = insn[29:28] : op2 = insn[24:23], for V = 0.
+const LOAD_STORE: StaticArray<Op> = [
+  Op.LDST_EXCLUSIVE, Op.LDST_EXCLUSIVE, Op.UNDEFINED, Op.UNDEFINED,       // 00
+  Op.LOAD_LITERAL, Op.LOAD_LITERAL, Op.UNSUPPORTED, Op.UNSUPPORTED,       // 01: 1x is LDAPUR/STLUR (v8.4), CPY/SET (v8.8)
+  Op.LDST_PAIR, Op.LDST_PAIR, Op.LDST_PAIR, Op.LDST_PAIR,                 // 10
+  Op.LDST_REGISTER, Op.LDST_REGISTER, Op.LDST_REGISTER, Op.LDST_REGISTER, // 11
+];
+
+// Load/store register (unsigned immediate), by size:opc.
+const UNSIGNED_IMMEDIATE: StaticArray<Op> = [
+  Op.STRB_UIMM, Op.LDRB_UIMM, Op.LDRSB_X_UIMM, Op.LDRSB_W_UIMM,
+  Op.STRH_UIMM, Op.LDRH_UIMM, Op.LDRSH_X_UIMM, Op.LDRSH_W_UIMM,
+  Op.STR_W_UIMM, Op.LDR_W_UIMM, Op.LDRSW_UIMM, Op.UNDEFINED,
+  Op.STR_X_UIMM, Op.LDR_X_UIMM, Op.LDST_REGISTER, Op.UNDEFINED, // PRFM, unallocated
+];
+
+export function selectLoadStore(insn: u32): Op {
+  if (bit(insn, 26)) return Op.SIMD_FP;
+  const op = LOAD_STORE[(field(insn, 28, 2) << 2) | field(insn, 23, 2)];
+  if (op == Op.LDST_REGISTER && bit(insn, 24)) return UNSIGNED_IMMEDIATE[(field(insn, 30, 2) << 2) | field(insn, 22, 2)];
+  return op;
+}

@@ -1,0 +1,48 @@
+// The instruction classes this CPU executes, one handler each. The decoder maps an instruction to
+// one of these; execute.ts calls its handler. (A dense numbering: the dispatch is one br_table and
+// a direct call, which V8 runs about four times faster than a call_indirect through a table.)
+// The hottest classes get one Op per value of their top fields, so that their handler is compiled
+// once per form with those fields as constants.
+
+export enum Op {
+  UNDEFINED,        // architecturally UNDEFINED: EC 0 to the guest
+  UNSUPPORTED,      // valid, but not implemented here: an exit to the host
+  SIMD_FP,          // SIMD&FP: trapped by CPACR_EL1.FPEN, else unsupported
+  // Data processing -- immediate
+  PC_REL,
+  // Add/subtract (immediate), by sf:op:S = insn[31:29]
+  ADD_W_IMM, ADDS_W_IMM, SUB_W_IMM, SUBS_W_IMM, ADD_X_IMM, ADDS_X_IMM, SUB_X_IMM, SUBS_X_IMM,
+  LOGICAL_IMM,
+  MOVE_WIDE,
+  BITFIELD,
+  EXTRACT,
+  // Data processing -- register
+  LOGICAL_SHIFTED,
+  ADD_SUB_SHIFTED,
+  ADD_SUB_EXTENDED,
+  ADD_SUB_CARRY,
+  COND_COMPARE,
+  COND_SELECT,
+  DP_2SOURCE,
+  DP_1SOURCE,
+  MUL_ADD,
+  MUL_ADD_LONG,
+  MUL_HIGH,
+  // Branches, exception generating and system instructions
+  BRANCH_IMM,
+  COMPARE_BRANCH,
+  TEST_BRANCH,
+  COND_BRANCH,
+  BRANCH_REG,
+  EXCEPTION_GEN,
+  SYSTEM,
+  // Loads and stores
+  // Load/store register (unsigned immediate), by size and opc
+  STRB_UIMM, LDRB_UIMM, LDRSB_X_UIMM, LDRSB_W_UIMM, STRH_UIMM, LDRH_UIMM, LDRSH_X_UIMM, LDRSH_W_UIMM,
+  STR_W_UIMM, LDR_W_UIMM, LDRSW_UIMM, STR_X_UIMM, LDR_X_UIMM,
+  // Load/store register, the other forms (and PRFM)
+  LDST_REGISTER,
+  LOAD_LITERAL,
+  LDST_PAIR,
+  LDST_EXCLUSIVE,
+}

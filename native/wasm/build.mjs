@@ -1,0 +1,26 @@
+// Compiles the AssemblyScript A64 CPU into one small wasm module:
+//   node native/wasm/build.mjs <out.wasm>
+// No GC or runtime (the CPU allocates nothing: all state is static memory), optimized for speed.
+import asc from 'assemblyscript/asc';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+const out = process.argv[2];
+if (!out) {
+  console.error('usage: node native/wasm/build.mjs <out.wasm>');
+  process.exit(2);
+}
+mkdirSync(dirname(out), { recursive: true });
+const entry = join(dirname(new URL(import.meta.url).pathname), 'assembly/index.ts');
+const { error } = await asc.main([
+  entry,
+  '--outFile', out,
+  '-O3', '--noAssert',
+  '--runtime', 'stub',
+  '--use', 'abort=', // nothing can abort: no import for it
+  '--initialMemory', '2', // CPU state below 64 KiB, then the default 64 KiB of guest RAM
+], { stdout: process.stdout, stderr: process.stderr });
+if (error) {
+  console.error(error.message);
+  process.exit(1);
+}

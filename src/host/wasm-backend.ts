@@ -1,0 +1,240 @@
+/**
+ * The WebAssembly backend: AArch64 guests on any host, on the software CPU of src/host/wasm/a64-cpu.ts.
+ * Its run loop gives the same exits and events as KVM/arm64: an MMIO exit for every access outside RAM,
+ * PSCI SYSTEM_OFF/RESET through HVC, WFI waiting without burning a core until a stop or time limit.
+ * It runs in slices (V8 tiers wasm up only between calls, and slices let stop and timeouts act).
+ */
+import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
+import { DeviceBus, type DeviceRange } from './devices';
+import { ConfigError, GuestError } from './errors';
+import { EventRingWriter, eventKindCode } from './event-ring';
+import { CONSOLE_MMIO } from './platform';
+import { unhandledAccess } from './kvm-backend';
+import { A64_REGISTER_NAMES, A64Cpu, CpuExit } from './wasm/a64-cpu';
+
+/**
+ * Instructions per slice: V8 tiers a wasm function up only between calls, and the loop looks at stop
+ * requests and time limits between slices. 100k instructions is ~0.5 ms: stop stays well under 1 ms.
+ */
+const SLICE = 100_000;
+// PSCI function ids (as KVM implements PSCI 0.2 in the kernel) and SMCCC return values.
+const PSCI_VERSION = 0x84000000;
+const PSCI_SYSTEM_OFF = 0x84000008;
+const PSCI_SYSTEM_RESET = 0x84000009;
+const PSCI_0_2 = 2n;
+const SMCCC_NOT_SUPPORTED = BigInt.asUintN(64, -1n);
+const PSCI_INTERNAL_FAILURE = BigInt.asUintN(64, -6n); // what KVM leaves in x0 on SYSTEM_OFF/RESET
+
+/** CPUs of closed VMs on this thread, reset for the next: a new VM costs a reset, not a wasm instance. */
+const idleCpus: A64Cpu[] = [];
+
+interface NativeLikeDevice {
+  range: DeviceRange;
+  spec: NativeDeviceSpec;
+}
+
+export class WasmBackend implements Backend {
+  readonly kind = 'wasm';
+  readonly arch = 'aarch64';
+  readonly vcpuId = 0;
+  private readonly cpu: A64Cpu;
+  private readonly data = new Uint8Array(8);
+  private readonly dataView = new DataView(this.data.buffer);
+  private readonly nativeDevices: NativeLikeDevice[] = [];
+  private ring: EventRingWriter | undefined;
+  private output: number[] = [];
+  private stopRequested = false;
+  private closed = false;
+
+  constructor(boot: BootState) {
+    const [region, ...rest] = boot.layout.regions;
+    if (region === undefined || rest.length > 0) throw new ConfigError('ERR_INVALID_OPTION', 'the WebAssembly backend maps one RAM region');
+    const idle = idleCpus.pop();
+    idle?.reset(region.guestAddr, region.size, boot.entry);
+    this.cpu = idle ?? new A64Cpu({ ramBase: region.guestAddr, ramSize: region.size, pc: boot.entry });
+    this.cpu.setReg('sp', BigInt(boot.layout.guestTop));
+  }
+
+  memory(index: number): Uint8Array {
+    if (index !== 0) throw new RangeError(`no RAM region ${index}`);
+    return this.cpu.ram;
+  }
+
+  getRegister(name: string): bigint | undefined {
+    return A64_REGISTER_NAMES.includes(name) ? this.cpu.getReg(name) : undefined;
+  }
+
+  setRegister(name: string, value: bigint): boolean {
+    if (!A64_REGISTER_NAMES.includes(name)) return false;
+    this.cpu.setReg(name, value);
+    return true;
+  }
+
+  registerNames(): readonly string[] {
+    return A64_REGISTER_NAMES;
+  }
+
+  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
+    this.nativeDevices.push({ range, spec });
+  }
+
+  attachEventRing(ring: SharedArrayBuffer): void {
+    this.ring = new EventRingWriter(ring);
+  }
+
+  // The vCPU loop of the WebAssembly backend.
+  run(limits: RunLimits, bus: DeviceBus): BackendRunEnd {
+    const cpu = this.cpu;
+    const deadline = limits.timeoutMs > 0 ? performance.now() + limits.timeoutMs : Infinity;
+    let exits = 0;
+    this.stopRequested = false;
+    bus.attachDataBuffer(this.data);
+    try {
+      for (;;) {
+        const stop = this.checkStop(limits, deadline);
+        if (stop !== undefined) return { outcome: stop, exits };
+        if (limits.maxExits > 0 && exits >= limits.maxExits) return { outcome: 'max-exits', exits };
+        switch (cpu.run(SLICE)) {
+          case CpuExit.SliceEnd:
+            break;
+          case CpuExit.Mmio: {
+            exits++;
+            const end = this.mmio(limits, bus, exits);
+            if (end !== undefined) return { outcome: end, exits };
+            break;
+          }
+          case CpuExit.Hvc: {
+            const fn = Number(cpu.getReg('x0') & 0xffffffffn);
+            if (fn === PSCI_SYSTEM_OFF || fn === PSCI_SYSTEM_RESET) {
+              exits++;
+              this.smcccReturn(PSCI_INTERNAL_FAILURE);
+              return { outcome: fn === PSCI_SYSTEM_OFF ? 'system-off' : 'system-reset', exits };
+            }
+            this.smcccReturn(fn === PSCI_VERSION ? PSCI_0_2 : SMCCC_NOT_SUPPORTED); // answered in-kernel on KVM: no exit
+            break;
+          }
+          case CpuExit.Wfi:
+          case CpuExit.FetchAbort: {
+            // Nothing can wake the CPU (no interrupts; a fetch outside RAM repeats forever on KVM):
+            // sleep until a stop or the time limit, as a vCPU blocked in KVM_RUN would.
+            const outcome = this.waitForStop(limits, deadline);
+            return { outcome, exits };
+          }
+          case CpuExit.MmioNoSyndrome:
+            throw withExits(new GuestError('ERR_GUEST_MMIO_NO_SYNDROME', 'the guest made an MMIO access KVM cannot decode (no valid syndrome: a load/store with writeback, a pair, or an exclusive)'), exits);
+          default:
+            throw withExits(new GuestError('ERR_GUEST_UNSUPPORTED_INSN', `the WebAssembly CPU does not implement instruction 0x${cpu.faultInsn.toString(16).padStart(8, '0')} at 0x${cpu.faultPc.toString(16)}`), exits);
+        }
+      }
+    } finally {
+      this.ring?.notify();
+    }
+  }
+
+  takeOutput(): Buffer {
+    const out = Buffer.from(this.output);
+    this.output = [];
+    return out;
+  }
+
+  stop(): boolean {
+    if (this.closed) return false;
+    this.stopRequested = true;
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    idleCpus.push(this.cpu);
+  }
+
+  /** One MMIO access: the console, a native-like device, a JS device, or the unhandled policy. */
+  private mmio(limits: RunLimits, bus: DeviceBus, exits: number): BackendRunEnd['outcome'] | undefined {
+    const cpu = this.cpu;
+    const address = cpu.mmioAddr;
+    const size = cpu.mmioSize;
+    const isWrite = cpu.mmioIsWrite;
+    if (isWrite) {
+      this.dataView.setUint32(0, cpu.mmioDataLo, true);
+      this.dataView.setUint32(4, cpu.mmioDataHi, true);
+    } else {
+      this.data.fill(0);
+    }
+    let claimed = true;
+    if (isWrite && size === 1 && address === CONSOLE_MMIO) {
+      this.output.push(this.data[0]!);
+    } else if (!this.native(address, size, isWrite) && !this.deviceAccess(bus, address, size, isWrite, exits)) {
+      if (limits.unhandled === 'error') throw unhandledAccess({ kind: 'mmio', address, size, direction: isWrite ? 'write' : 'read' }, exits);
+      claimed = false;
+    }
+    if (!isWrite) cpu.completeMmioRead(this.dataView.getUint32(0, true), this.dataView.getUint32(4, true));
+    if (this.ring !== undefined) this.record(address, size, isWrite, limits);
+    if (claimed && isWrite && size === 1 && address === CONSOLE_MMIO && this.data[0] === limits.stopOnByte) return 'stopped';
+    return undefined;
+  }
+
+  private deviceAccess(bus: DeviceBus, address: number, size: number, isWrite: boolean, exits: number): boolean {
+    try {
+      return bus.access('mmio', address, size, isWrite);
+    } catch (error) {
+      throw error instanceof GuestError ? withExits(error, exits) : error;
+    }
+  }
+
+  private native(address: number, size: number, isWrite: boolean): boolean {
+    for (const { range, spec } of this.nativeDevices) {
+      if (range.kind !== 'mmio' || address < range.base || address >= range.base + range.size) continue;
+      if (!isWrite) {
+        const value = spec.type === 'counter' ? process.hrtime.bigint() : BigInt(spec.value);
+        this.dataView.setBigUint64(0, BigInt.asUintN(64, value), true);
+        this.data.fill(0, size);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Records the access; a full ring makes this vCPU wait for the consumer (backpressure). */
+  private record(address: number, size: number, isWrite: boolean, limits: RunLimits): void {
+    const ring = this.ring!;
+    while (ring.full()) {
+      ring.notify();
+      ring.waitForSpace(5);
+      if (this.checkStop(limits, Infinity) !== undefined) break;
+    }
+    if (ring.full()) return; // stopping: the run ends at this access
+    const kind = isWrite ? eventKindCode.mmio.write : eventKindCode.mmio.read;
+    ring.write(kind, address, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), Number(this.cpu.getReg('pc')));
+  }
+
+  private checkStop(limits: RunLimits, deadline: number): 'stopped' | 'timeout' | undefined {
+    if (this.stopRequested || (limits.stopWord !== undefined && Atomics.load(limits.stopWord.words, limits.stopWord.index) === limits.stopWord.value)) return 'stopped';
+    if (performance.now() >= deadline) return 'timeout';
+    return undefined;
+  }
+
+  /** Blocks (Atomics.wait on the stop word, no spinning) until stopped or the deadline. */
+  private waitForStop(limits: RunLimits, deadline: number): 'stopped' | 'timeout' {
+    for (;;) {
+      const stop = this.checkStop(limits, deadline);
+      if (stop !== undefined) return stop;
+      const wait = Math.min(deadline - performance.now(), 50);
+      const word = limits.stopWord;
+      if (word !== undefined) Atomics.wait(word.words, word.index, Atomics.load(word.words, word.index), wait);
+      else Atomics.wait(sleeper, 0, 0, wait);
+    }
+  }
+
+  private smcccReturn(x0: bigint): void {
+    this.cpu.setReg('x0', x0);
+    for (const r of ['x1', 'x2', 'x3']) this.cpu.setReg(r, 0n);
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function withExits(error: GuestError, exits: number): GuestError {
+  error.exits = exits;
+  return error;
+}

@@ -1,0 +1,27 @@
+/**
+ * npm run fuzz:cpu -- [--cases N] [--seed S] [--from I] [--show K]
+ * Differential fuzzing of the wasm CPU against qemu-aarch64; prints a reproducer per mismatch.
+ */
+import { parseArgs } from 'node:util';
+import { describe, runDiff } from './diff';
+import { oracleUnavailable } from './oracle';
+
+const { values } = parseArgs({
+  options: {
+    cases: { type: 'string', default: '10000' },
+    seed: { type: 'string', default: String(Date.now() % 1_000_000) },
+    from: { type: 'string', default: '0' },
+    show: { type: 'string', default: '5' },
+  },
+});
+const why = oracleUnavailable();
+if (why !== undefined) {
+  console.error(`fuzz:cpu: ${why}`);
+  process.exit(2);
+}
+const seed = Number(values.seed), cases = Number(values.cases), show = Number(values.show);
+const t0 = Date.now();
+const report = runDiff(seed, cases, Number(values.from));
+for (const m of report.mismatches.slice(0, show)) console.log(`${describe(m)}\n`);
+console.log(`seed ${seed}: ${report.cases} cases, ${report.mismatches.length} mismatches, ${report.faulted} faulted under QEMU (skipped), ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+process.exit(report.mismatches.length === 0 ? 0 : 1);
