@@ -75,12 +75,6 @@ export function run(budget: i32): Exit {
     if ((pc & STOPPED) != 0 || n == budget) break;
     pc = step(pc, base, size);
     n++;
-    if ((pc & STOPPED) != 0 || n == budget) break;
-    pc = step(pc, base, size);
-    n++;
-    if ((pc & STOPPED) != 0 || n == budget) break;
-    pc = step(pc, base, size);
-    n++;
     if ((pc & STOPPED) != 0) break;
   }
   if ((pc & STOPPED) != 0) {

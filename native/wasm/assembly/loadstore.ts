@@ -8,30 +8,46 @@ import { alignmentFault, undefinedInsn, unsupported } from './exceptions';
 import { Op } from './ops';
 import { Ext, Mmio, extend, inRam, loaded, read, resumePc, write } from './memory';
 
-/** How a load with opc = insn[23:22] fills its register: 01 zero-extends, 10 sign-extends to 64, 11 to 32 bits. */
-@inline function loadExt(opc: u32): Ext {
-  return opc == 1 ? Ext.ZERO : opc == 2 ? Ext.SIGN64 : Ext.SIGN32;
+/**
+ * The access of a load/store register instruction: stores Rt, or loads it extended as opc says
+ * (01 zero-extend, 10 sign-extend to 64 bits, 11 to 32). False if the CPU stopped or faulted
+ * instead (resumePc says where to go).
+ */
+@inline function transfer(insn: u32, pc: u64, addr: u64, sizeLog2: u32, opc: u32, mmio: Mmio): bool {
+  const rt = rd(insn);
+  if (opc == 0) return write(addr, sizeLog2, reg(rt), pc, insn, mmio);
+  const ext = opc == 1 ? Ext.ZERO : opc == 2 ? Ext.SIGN64 : Ext.SIGN32;
+  if (!read(addr, sizeLog2, pc, insn, mmio, rt, ext)) return false;
+  setReg(rt, extend(loaded, sizeLog2, ext));
+  return true;
 }
 
 /**
- * Load/store register, every addressing form, by size = insn[31:30] and opc = insn[23:22]
- * (00 STR*, 01 LDR*, 10 LDRS* to X or PRFM, 11 LDRS* to W). The address form:
- *   insn[24] = 1: unsigned immediate, imm12 scaled by the size;
+ * Load/store register (unsigned immediate), the form compiled code uses most: one Op per size and
+ * opc, so `sizeLog2` and `opc` are constants here (PRFM goes to loadStoreRegister).
+ */
+@inline export function loadStoreUnsigned(insn: u32, pc: u64, sizeLog2: u32, opc: u32): u64 {
+  const addr = regSp(rn(insn)) + (<u64>field(insn, 10, 12) << sizeLog2);
+  return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT) ? pc + 4 : resumePc;
+}
+
+/**
+ * Load/store register, the other forms, by size = insn[31:30] and opc = insn[23:22]
+ * (00 STR*, 01 LDR*, 10 LDRS* to X or PRFM, 11 LDRS* to W):
+ *   insn[24] = 1: unsigned immediate: only PRFM comes here;
  *   insn[21] = 1: register offset, Rm extended (option = insn[15:13]) and shifted if S = insn[12];
  *   otherwise imm9 with insn[11:10] = 00 unscaled (LDUR), 01 post-index, 10 unprivileged, 11 pre-index.
  */
 export function loadStoreRegister(insn: u32, pc: u64): u64 {
-  const sizeLog2 = field(insn, 30, 2), opc = field(insn, 22, 2), rt = rd(insn);
+  const sizeLog2 = field(insn, 30, 2), opc = field(insn, 22, 2);
   const base = regSp(rn(insn));
-  let addr: u64, writeback = false, updated: u64 = 0;
-  if (bit(insn, 24)) {
-    addr = base + (<u64>field(insn, 10, 12) << sizeLog2);
-  } else if (bit(insn, 21)) {
+  let addr: u64 = 0, writeback = false, updated: u64 = 0;
+  if (bit(insn, 21) && !bit(insn, 24)) {
     const form = field(insn, 10, 2), option = field(insn, 13, 3);
     if (form == 0) return unsupported(insn, pc); // atomic memory operations (Armv8.1 LSE)
     if (form != 2 || (option & 2) == 0) return undefinedInsn(insn, pc); // LDRAA/LDRAB; bad option
     addr = base + extendReg(reg(rm(insn)), option, bit(insn, 12) ? sizeLog2 : 0);
-  } else {
+  } else if (!bit(insn, 24)) {
     const form = field(insn, 10, 2);
     updated = base + signExtend(<u64>field(insn, 12, 9), 9);
     writeback = (form & 1) != 0;
@@ -42,41 +58,18 @@ export function loadStoreRegister(insn: u32, pc: u64): u64 {
     // PRFM / PRFUM: a hint with no effect; the writeback and unprivileged forms are unallocated.
     return writeback || (!bit(insn, 24) && !bit(insn, 21) && field(insn, 10, 2) == 2) ? undefinedInsn(insn, pc) : pc + 4;
   }
-  const mmio = writeback ? Mmio.NO_SYNDROME : Mmio.EXIT;
-  if (opc == 0) {
-    if (!write(addr, sizeLog2, reg(rt), pc, insn, mmio)) return resumePc;
-    if (writeback) setRegSp(rn(insn), updated);
-  } else {
-    const ext = loadExt(opc);
-    if (!read(addr, sizeLog2, pc, insn, mmio, rt, ext)) return resumePc;
-    if (writeback) setRegSp(rn(insn), updated);
-    setReg(rt, extend(loaded, sizeLog2, ext));
-  }
-  return pc + 4;
-}
-
-/**
- * Load/store register (unsigned immediate), the form compiled code uses most: one Op per size and
- * opc, so `sizeLog2` and `opc` are constants here (PRFM goes to loadStoreRegister).
- */
-@inline export function loadStoreUnsigned(insn: u32, pc: u64, sizeLog2: u32, opc: u32): u64 {
-  const addr = regSp(rn(insn)) + (<u64>field(insn, 10, 12) << sizeLog2), rt = rd(insn);
-  if (opc == 0) return write(addr, sizeLog2, reg(rt), pc, insn, Mmio.EXIT) ? pc + 4 : resumePc;
-  const ext = loadExt(opc);
-  if (!read(addr, sizeLog2, pc, insn, Mmio.EXIT, rt, ext)) return resumePc;
-  setReg(rt, extend(loaded, sizeLog2, ext));
+  if (!transfer(insn, pc, addr, sizeLog2, opc, writeback ? Mmio.NO_SYNDROME : Mmio.EXIT)) return resumePc;
+  if (writeback) setRegSp(rn(insn), updated);
   return pc + 4;
 }
 
 /** Load register (literal), by opc = insn[31:30]: LDR W, LDR X, LDRSW, PRFM. */
 export function loadLiteral(insn: u32, pc: u64): u64 {
-  const opc = field(insn, 30, 2), rt = rd(insn);
+  const opc = field(insn, 30, 2);
   if (opc == 3) return pc + 4;
   const addr = pc + signExtend(<u64>(field(insn, 5, 19) << 2), 21);
-  const sizeLog2: u32 = opc == 1 ? 3 : 2, ext = opc == 2 ? Ext.SIGN64 : Ext.ZERO;
-  if (!read(addr, sizeLog2, pc, insn, Mmio.EXIT, rt, ext)) return resumePc;
-  setReg(rt, extend(loaded, sizeLog2, ext));
-  return pc + 4;
+  // As the register forms: LDR W is size 2 opc 01, LDR X size 3 opc 01, LDRSW size 2 opc 10.
+  return transfer(insn, pc, addr, opc == 1 ? 3 : 2, opc == 2 ? 2 : 1, Mmio.EXIT) ? pc + 4 : resumePc;
 }
 
 /**
