@@ -13,6 +13,12 @@ import { VmPool, type PooledRunOptions } from './host/pool';
 import { runSwarm } from './host/swarm';
 import type { LoadOptions, RunResult, VmOptions } from './host/vm';
 
+// A reader that stops early (`femtovm info | head -1`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 const program = new Command('femtovm').description('a minimal virtual machine monitor: tiny bare-metal guests on KVM').showHelpAfterError();
 
 const number = (what: string) => (text: string) => {

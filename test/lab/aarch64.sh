@@ -8,6 +8,7 @@ KERNEL_META=linux-image-arm64
 KERNEL_MODULES="virtio_pci 9pnet_virtio 9p"
 CONSOLE=ttyAMA0
 HOSTROOT=0
+DEFAULT_SMP=2
 
 arch_host_packages() {
   need qemu-system-aarch64 qemu-system-arm
@@ -73,20 +74,17 @@ build_addon() {
   local nodedir; nodedir=$(node -p 'require("path").resolve(process.execPath, "../..")')
   [ -f "$nodedir/include/node/node_api.h" ] || nodedir=$(npm config get nodedir 2>/dev/null || true)
   [ -f "$nodedir/include/node/node_api.h" ] || die "no Node headers at $nodedir/include/node (needed to cross-build offline)"
-  local key
-  key=$( { echo "lab-addon-v1 $(node -p process.version) $nodedir"; hash_tree "$src/binding.gyp" "$src/native" "$naa/package.json"; } |
-         sha256sum | cut -c1-16)
-  if [ "$(cat "$stage/.key" 2>/dev/null)" = "$key" ] && [ -f "$stage/.out" ] &&
-     [ "$(cat "$stage/.out")" = "$out" ] && ls "$out"/*.node >/dev/null 2>&1; then
-    return
-  fi
+  # cfg: what needs a fresh configure; key: that plus the sources
+  local cfg key
+  cfg=$(echo "lab-addon-v1 $(node -p process.version) $nodedir $src"; hash_tree "$src/binding.gyp" "$naa/package.json")
+  key=$(echo "$cfg $(hash_tree "$src/native")")
+  if [ "$(cat "$stage/.key" 2>/dev/null)" = "$key" ] && ls "$out"/*.node >/dev/null 2>&1; then return; fi
   log "cross-building the addon for arm64 (log: $stage/build.log)"
   mkdir -p "$stage/node_modules"
   ln -sfn "$naa" "$stage/node_modules/node-addon-api"
-  # Copies keep the sources' mtimes, so make recompiles only what changed; configure again only
-  # when binding.gyp changed.
+  # Copies keep the sources' mtimes, so make recompiles only what changed.
   local gyp_cmd=build
-  cmp -s "$src/binding.gyp" "$stage/binding.gyp" && [ -f "$stage/build/Makefile" ] || gyp_cmd=rebuild
+  [ "$(cat "$stage/.cfg" 2>/dev/null)" = "$cfg" ] && [ -f "$stage/build/Makefile" ] || gyp_cmd=rebuild
   cp -p "$src/binding.gyp" "$stage/binding.gyp"
   rm -rf "$stage/native"; cp -a "$src/native" "$stage/native"
   local gyp; gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
@@ -94,7 +92,7 @@ build_addon() {
   local args=("$gyp_cmd"); [ "$gyp_cmd" = rebuild ] && args+=(--arch=arm64 --nodedir="$nodedir")
   if ! (cd "$stage" && CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ \
         AR=aarch64-linux-gnu-ar node "$gyp" "${args[@]}" --jobs="$(nproc)") > "$stage/build.log" 2>&1; then
-    rm -f "$stage/.key"
+    rm -f "$stage/.key" "$stage/.cfg"
     grep -E 'error|Error' "$stage/build.log" | head -20 | sed 's/^/[lab]   /' >&2
     die "the arm64 cross-build of the addon failed (full log: $stage/build.log)"
   fi
@@ -102,12 +100,12 @@ build_addon() {
   mkdir -p "$out"
   for f in "$stage"/build/Release/*.node; do
     [ -f "$f" ] || continue
-    aarch64-linux-gnu-readelf -h "$f" | grep -q AArch64 || die "$f is not an arm64 binary"
+    [[ $(aarch64-linux-gnu-readelf -h "$f") == *AArch64* ]] || die "$f is not an arm64 binary"
     cp "$f" "$out/.tmp.${f##*/}" && mv "$out/.tmp.${f##*/}" "$out/${f##*/}"
     n=$((n + 1))
   done
   [ "$n" -gt 0 ] || die "the cross-build produced no .node file (see $stage/build.log)"
-  echo "$key" > "$stage/.key"; echo "$out" > "$stage/.out"
+  echo "$cfg" > "$stage/.cfg"; echo "$key" > "$stage/.key"
 }
 
 arch_initramfs_key() { cat "$ACACHE/rt/.debs" "$ACACHE/node/.version"; }

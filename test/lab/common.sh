@@ -69,7 +69,7 @@ install_missing() {
 # Debian packages of the guest's architecture are downloaded (never installed) into
 # $CACHE/debs/<deb arch>/; arm64 needs dpkg's foreign architecture for that.
 apt_ready_for() {  # $1: deb arch
-  if [ "$1" != "$(dpkg --print-architecture)" ] && ! dpkg --print-foreign-architectures | grep -qx "$1"; then
+  if [ "$1" != "$(dpkg --print-architecture)" ] && ! dpkg --print-foreign-architectures | grep -x "$1" >/dev/null; then
     require_root "dpkg --add-architecture $1"
     log "dpkg --add-architecture $1"
     dpkg --add-architecture "$1"
@@ -88,7 +88,7 @@ deb_fetch() {
   for p in "$@"; do rm -f "$dir/${p}"_*.deb; done
   (cd "$dir" && apt-get download -q "${@/%/:$DEB_ARCH}" 2>&1) | { grep -v -e unsandboxed -e '^Get:' >&2 || true; }
   for p in "$@"; do
-    local deb; deb=$(ls "$dir/${p}"_*.deb 2>/dev/null | head -1)
+    local deb; deb=$(ls "$dir/${p}"_*.deb 2>/dev/null | head -1 || true)
     [ -n "$deb" ] || die "apt-get download $p:$DEB_ARCH failed"
     dpkg-deb -x "$deb" "$dest"
     echo "${deb##*/}" >> "$dest/.debs"
@@ -210,7 +210,7 @@ write_control() {
   local v
   {
     echo 'export PATH="/tmp/.lab/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME=/tmp'
-    [ "$tty" = 1 ] && echo "export TERM=$(shquote "${TERM:-vt100}")"
+    if [ "$tty" = 1 ]; then echo "export TERM=$(shquote "${TERM:-vt100}")"; else echo "export TERM=dumb"; fi
     echo "export FEMTOVM_LAB=$(shquote "$ARCH")"
     for v in CI ${LAB_ENV:-}; do
       [[ $v =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "LAB_ENV: not a variable name: $v"
@@ -250,7 +250,7 @@ run_guest() {
   [ "${LAB_VERBOSE:-0}" = 1 ] || append="$append quiet loglevel=1"
   arch_qemu   # sets QEMU=(binary + machine/cpu) and QEMU_EXTRA=(...)
   local virtfs="security_model=none,multidevs=remap"
-  QEMU+=(-smp "${LAB_SMP:-2}" -m "${LAB_MEM:-2048}" -display none -monitor none -serial stdio
+  QEMU+=(-smp "${LAB_SMP:-$DEFAULT_SMP}" -m "${LAB_MEM:-2048}" -display none -monitor none -serial stdio
          -no-reboot -nic none
          -kernel "$ACACHE/kernel/image" -initrd "$ACACHE/initramfs.cpio" -append "$append"
          -virtfs "local,path=${CTL//,/,,},mount_tag=labctl,$virtfs"

@@ -15,7 +15,7 @@
 #                          if set, always are)
 #   LAB_TIMEOUT=1200       seconds the command may run (then 124)
 #   LAB_BOOT_TIMEOUT=180   seconds from starting qemu to the guest being ready (then 125)
-#   LAB_SMP=2 LAB_MEM=2048 guest vCPUs and MiB
+#   LAB_SMP, LAB_MEM=2048  guest vCPUs (default: x86_64 1, aarch64 2) and MiB
 #   LAB_VERBOSE=1          show the guest kernel's messages and qemu's stderr
 #   LAB_SKIP_ADDON=1       aarch64: boot without cross-building the addon (to debug the lab)
 #
@@ -28,14 +28,14 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$LAB_DIR/../.." && pwd)
 source "$LAB_DIR/common.sh"
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//' >&2; exit 125; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//' >&2; exit "${1:-125}"; }
 
 ARCH=aarch64
 while [ $# -gt 0 ]; do
   case $1 in
     --arch) [ $# -ge 2 ] || usage; ARCH=$2; shift 2 ;;
     --arch=*) ARCH=${1#--arch=}; shift ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     --) shift; break ;;
     -*) log "unknown option $1"; usage ;;
     *) break ;;
@@ -56,6 +56,9 @@ CACHE=$ROOT/.lab-cache
 ACACHE=$CACHE/$ARCH
 T_START=$(now)
 
+# Any unexpected failure while setting up is a lab failure (125), not some other status.
+set -E
+trap 'die "setup failed: \"$BASH_COMMAND\" (line $LINENO of ${BASH_SOURCE[0]##*/})"' ERR
 lock_cache
 need cpio cpio
 arch_host_packages
@@ -65,6 +68,7 @@ step setup_busybox
 arch_setup
 step setup_initramfs
 unlock_cache
+trap - ERR
 
 log "$ARCH guest: $(cat "$ACACHE/kernel/version"), booting (qemu, TCG): $*"
 rc=0
