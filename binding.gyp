@@ -8,6 +8,7 @@
       "native/kvm_vcpu.cc",
       "native/vcpu_loop.cc",
       "native/vcpu_kick.cc",
+      "native/snapshot.cc",
       "native/arch_arm64.cc",
       "native/arch_x86_64.cc"
     ],

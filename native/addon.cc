@@ -8,6 +8,7 @@
 
 #include "arch.h"
 #include "kvm_vcpu.h"
+#include "snapshot.h"
 #include "vcpu_loop.h"
 
 namespace femtovm {
@@ -31,6 +32,8 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
                            InstanceMethod<&KvmMachine::End>("end"),
                            InstanceMethod<&KvmMachine::TakeConsole>("takeConsole"),
                            InstanceMethod<&KvmMachine::Kick>("kick"),
+                           InstanceMethod<&KvmMachine::TakeSnapshot>("snapshot"),
+                           InstanceMethod<&KvmMachine::Restore>("restore"),
                            InstanceMethod<&KvmMachine::Close>("close"),
                        });
   }
@@ -71,6 +74,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     exit_record_.Reset();
     event_ring_.Reset();
     loop_.reset();
+    snapshot_.reset();
     vcpu_.reset();
     vm_.reset();
   }
@@ -202,11 +206,38 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     return Napi::Boolean::New(info.Env(), vcpu_ && vcpu_->Kick(StopRequest::kStop));
   }
 
+  // snapshot(): RAM and the whole vCPU state, kept natively (one per machine; a new one replaces it).
+  void TakeSnapshot(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    try {
+      snapshot_ = std::make_unique<Snapshot>(*vm_, *vcpu_);
+    } catch (const CoreError &e) {
+      throw ToJsError(info.Env(), e);
+    }
+  }
+
+  // restore(hostWrote): back to the snapshot; returns the pages copied.
+  Napi::Value Restore(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    if (!snapshot_) {
+      Napi::Error e = Napi::Error::New(env, "the VM has no snapshot to restore");
+      e.Set("code", Napi::String::New(env, "ERR_NO_SNAPSHOT"));
+      throw e;
+    }
+    try {
+      return Napi::Number::New(env, static_cast<double>(snapshot_->Restore(*vm_, *vcpu_, info[0].ToBoolean().Value())));
+    } catch (const CoreError &e) {
+      throw ToJsError(env, e);
+    }
+  }
+
   void Close(const Napi::CallbackInfo &) { Release(); }
 
   std::unique_ptr<KvmVm> vm_;
   std::unique_ptr<KvmVcpu> vcpu_;
   std::unique_ptr<VcpuLoop> loop_;
+  std::unique_ptr<Snapshot> snapshot_;
   std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;
   Napi::Reference<Napi::ArrayBuffer> exit_record_;
   Napi::ObjectReference event_ring_;

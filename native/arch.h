@@ -2,6 +2,7 @@
 // compiled: KVM runs guests of the host's own arch (arch_arm64.cc on arm64, arch_x86_64.cc on x86-64).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,14 @@ struct BootParams {
 };
 
 namespace arch {
+
+// Everything of a vCPU's state a guest can change and KVM lets userspace read back and set: for
+// snapshots, so a reset VM is indistinguishable from a fresh one. Defined per arch.
+struct ArchState;
+struct ArchStateDeleter {
+  void operator()(ArchState *state) const;
+};
+using ArchStatePtr = std::unique_ptr<ArchState, ArchStateDeleter>;
 
 // The guest arch this build's KVM runs: "aarch64" or "x86_64".
 extern const char *const kName;
@@ -37,6 +46,10 @@ const std::vector<std::string> &RegisterNames();
 // an ioctl per exit.
 void EnableExitPc(KvmVcpu &vcpu);
 uint64_t ExitPc(KvmVcpu &vcpu);
+
+// The whole vCPU state, and putting it back. Throw CoreError ERR_KVM_REGISTER on failure.
+ArchStatePtr SaveState(KvmVm &vm, KvmVcpu &vcpu);
+void RestoreState(KvmVcpu &vcpu, const ArchState &state);
 
 }  // namespace arch
 }  // namespace femtovm

@@ -5,8 +5,10 @@
 #include <sys/ioctl.h>
 
 #include <cstddef>
+#include <mutex>
 
 #include "arch.h"
+#include "kvm_abi.h"
 #include "kvm_vcpu.h"
 
 namespace femtovm {
@@ -116,6 +118,69 @@ uint64_t ExitPc(KvmVcpu &vcpu) {
   kvm_one_reg reg = {CoreReg(offsetof(struct kvm_regs, regs.pc)), reinterpret_cast<uint64_t>(&pc)};
   ioctl(vcpu.fd(), KVM_GET_ONE_REG, &reg);  // on failure the record says pc 0 rather than failing the run
   return pc;
+}
+
+// ---- snapshots: every register KVM_GET_REG_LIST names (core, FP/SIMD, system, timer, firmware),
+// minus the few it will not take back (found once per process by writing back what was read).
+
+struct ArchState {
+  std::vector<uint64_t> ids;
+  std::vector<uint8_t> values;  // each register's bytes, in the order of ids
+};
+
+void ArchStateDeleter::operator()(ArchState *state) const { delete state; }
+
+namespace {
+
+size_t RegSize(uint64_t id) { return size_t{1} << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT); }
+
+std::vector<uint64_t> SaveableRegs(KvmVcpu &vcpu) {
+  static std::mutex mutex;
+  static std::vector<uint64_t> saveable;
+  static bool probed = false;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (probed) return saveable;
+  abi::RegListHeader probe = {};
+  ioctl(vcpu.fd(), abi::kGetRegList, &probe);  // E2BIG, with n filled in
+  std::vector<uint64_t> list(1 + probe.n);  // n, then the ids
+  list[0] = probe.n;
+  if (ioctl(vcpu.fd(), abi::kGetRegList, list.data()) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_GET_REG_LIST");
+  for (uint64_t i = 1; i <= list[0]; i++) {
+    uint64_t id = list[i];
+    uint8_t value[256];
+    if (RegSize(id) > sizeof value) continue;
+    kvm_one_reg reg = {id, reinterpret_cast<uint64_t>(value)};
+    if (ioctl(vcpu.fd(), KVM_GET_ONE_REG, &reg) == 0 && ioctl(vcpu.fd(), KVM_SET_ONE_REG, &reg) == 0)
+      saveable.push_back(id);
+  }
+  probed = true;
+  return saveable;
+}
+
+}  // namespace
+
+ArchStatePtr SaveState(KvmVm &, KvmVcpu &vcpu) {
+  ArchStatePtr state(new ArchState());
+  state->ids = SaveableRegs(vcpu);
+  size_t total = 0;
+  for (uint64_t id : state->ids) total += RegSize(id);
+  state->values.resize(total);
+  size_t offset = 0;
+  for (uint64_t id : state->ids) {
+    kvm_one_reg reg = {id, reinterpret_cast<uint64_t>(state->values.data() + offset)};
+    if (ioctl(vcpu.fd(), KVM_GET_ONE_REG, &reg) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_GET_ONE_REG");
+    offset += RegSize(id);
+  }
+  return state;
+}
+
+void RestoreState(KvmVcpu &vcpu, const ArchState &state) {
+  size_t offset = 0;
+  for (uint64_t id : state.ids) {
+    kvm_one_reg reg = {id, reinterpret_cast<uint64_t>(state.values.data() + offset)};
+    if (ioctl(vcpu.fd(), KVM_SET_ONE_REG, &reg) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_SET_ONE_REG");
+    offset += RegSize(id);
+  }
 }
 
 const std::vector<std::string> &RegisterNames() {

@@ -42,6 +42,17 @@ const MemoryRegion &KvmVm::AddRegion(uint64_t guest_addr, uint64_t size) {
   return regions_.back();
 }
 
+void KvmVm::EnableDirtyLog(uint32_t slot) {
+  const MemoryRegion &r = regions_.at(slot);
+  kvm_userspace_memory_region region = {};
+  region.slot = slot;
+  region.flags = KVM_MEM_LOG_DIRTY_PAGES;
+  region.guest_phys_addr = r.guest_addr;
+  region.memory_size = r.mapping->size;
+  region.userspace_addr = reinterpret_cast<uint64_t>(r.mapping->host);
+  if (ioctl(fd_, KVM_SET_USER_MEMORY_REGION, &region) < 0) throw SyscallError("ERR_MEMORY", "KVM_SET_USER_MEMORY_REGION (dirty log)");
+}
+
 uint8_t *KvmVm::Translate(uint64_t guest_addr, uint64_t len) const {
   for (const MemoryRegion &r : regions_) {
     uint64_t size = r.mapping->size;

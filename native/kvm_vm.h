@@ -40,6 +40,8 @@ class KvmVm {
   // Maps `size` bytes (page-aligned) at `guest_addr` as guest RAM; returns the region.
   const MemoryRegion &AddRegion(uint64_t guest_addr, uint64_t size);
   const std::vector<MemoryRegion> &regions() const { return regions_; }
+  // Has KVM log which pages of the region the guest writes (KVM_MEM_LOG_DIRTY_PAGES).
+  void EnableDirtyLog(uint32_t slot);
   // Host pointer for [guest_addr, guest_addr + len) inside one region, or nullptr.
   uint8_t *Translate(uint64_t guest_addr, uint64_t len) const;
 

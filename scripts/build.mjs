@@ -26,9 +26,9 @@ await build({
   outdir: join(root, 'dist/test'),
   external: ['piscina'],
 });
+// The WebAssembly backend's A64 CPU (AssemblyScript).
+execFileSync(process.execPath, [join(root, 'native/wasm/build.mjs'), join(root, 'dist/a64.wasm')], { stdio: 'inherit' });
 // Type-check everything (strict), then emit the public declarations.
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), '--noEmit'], { stdio: 'inherit' });
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-// The WebAssembly backend's A64 CPU (AssemblyScript).
-execFileSync(process.execPath, [join(root, 'native/wasm/build.mjs'), join(root, 'dist/a64.wasm')], { stdio: 'inherit' });

@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 
-import { runBench } from '../bench/index';
+import { DEFAULT_DURATION, runBench, SUITES } from '../bench/index';
 import { runDemo } from './demo';
 import { FemtovmError } from './host/errors';
 import { CONSOLE_MMIO, CONSOLE_PORT, parseSize, type GuestArch } from './host/platform';
@@ -147,8 +147,9 @@ function cleanEnd(result: RunResult): boolean {
 withRunOptions(program.command('swarm').description('run N VMs of one image, K at a time, on worker threads, and summarize'))
   .requiredOption('--count <n>', 'how many VMs', number('count'))
   .option('--concurrency <k>', 'VMs at once (pool threads; default: CPUs)', number('concurrency'))
+  .option('--no-reuse', 'create and destroy a VM for every run instead of resetting warm VMs to their snapshot')
   .option('--json', 'print the summary as JSON')
-  .action(async (path: string, flags: RunFlags & { count: number; concurrency?: number }) => {
+  .action(async (path: string, flags: RunFlags & { count: number; concurrency?: number; reuse: boolean }) => {
     const image = readImageFile(path);
     const options = parseFlags(image, path, flags);
     const bar = process.stderr.isTTY && !flags.json ? new SingleBar({ format: 'swarm [{bar}] {value}/{total} VMs, {failed} failed, {eta}s left' }, Presets.shades_classic) : undefined;
@@ -159,6 +160,7 @@ withRunOptions(program.command('swarm').description('run N VMs of one image, K a
       vm: options.vm,
       run: options.run,
       load: options.load,
+      reuse: flags.reuse,
       onProgress: (done, failed) => bar?.update(done, { failed }),
     });
     bar?.stop();
@@ -195,12 +197,14 @@ program
 
 program
   .command('bench')
-  .description('µs per exit on femtovm against a C baseline loop, same guest, same KVM, same run')
-  .option('--rounds <n>', 'alternating rounds (baseline, femtovm)', number('rounds'), 5)
-  .option('--count <n>', 'exits per round', number('count'), 100_000)
-  .option('--json', 'print JSON')
-  .action((flags: { rounds: number; count: number; json?: boolean }) => {
-    process.exitCode = runBench({ rounds: flags.rounds, count: flags.count, json: flags.json ?? false });
+  .description('every suite against its baseline (C loop, C swarm, QEMU), alternated in one run: a table with ratios and goals')
+  .argument('[suite...]', `suites to run: ${SUITES.join(', ')} (default: all)`)
+  .option('--duration <s>', 'seconds of work per suite, roughly (scales rounds and counts)', number('duration'), DEFAULT_DURATION)
+  .option('--json <file>', 'write every result, sample summary and host fact as JSON')
+  .option('--html <file>', 'write a self-contained HTML report with charts')
+  .option('--markdown', 'print the results as a Markdown table (for README) instead of the terminal table')
+  .action(async (suites: string[], flags: { duration: number; json?: string; html?: string; markdown?: boolean }) => {
+    process.exitCode = await runBench({ suites, duration: flags.duration, ...(flags.json && { json: flags.json }), ...(flags.html && { html: flags.html }), markdown: flags.markdown ?? false });
   });
 
 program

@@ -65,6 +65,10 @@ export interface NativeMachine {
   end(): void;
   takeConsole(): Buffer;
   kick(): boolean;
+  /** Copies RAM and the whole vCPU state (one snapshot per machine). */
+  snapshot(): void;
+  /** Back to the snapshot; `hostWrote`: the VMM wrote RAM since, so every page is copied. Returns pages copied. */
+  restore(hostWrote: boolean): number;
   close(): void;
 }
 

@@ -65,6 +65,10 @@ export interface Backend {
   run(limits: RunLimits, bus: DeviceBus): BackendRunEnd;
   /** Console bytes printed since the last call. */
   takeOutput(): Buffer;
+  /** Copies RAM and every register a guest can change (replacing an earlier snapshot). */
+  snapshot(): void;
+  /** Back to the snapshot, RAM and registers; `hostWrote` when the VMM itself wrote RAM since. Returns pages copied. */
+  restore(hostWrote: boolean): number;
   /** Stops a run in progress from outside it (a device handler, or another thread); false if none. */
   stop(): boolean;
   /** Releases everything the backend holds. Idempotent. */

@@ -74,6 +74,7 @@ export class DeviceBus {
 
   /** The backend's exit data buffer: accesses are handed to devices as views over it. */
   attachDataBuffer(data: Uint8Array): void {
+    if (data === this.data) return;
     this.data = data;
     this.views = [];
     for (const size of [1, 2, 4, 8]) this.views[size] = data.subarray(0, size);

@@ -128,6 +128,14 @@ export class KvmBackend implements Backend {
     return this.machine.takeConsole();
   }
 
+  snapshot(): void {
+    this.call(() => this.machine.snapshot());
+  }
+
+  restore(hostWrote: boolean): number {
+    return this.call(() => this.machine.restore(hostWrote));
+  }
+
   stop(): boolean {
     return !this.closed && this.machine.kick();
   }

@@ -89,9 +89,13 @@ export class VmPool {
     return vm;
   }
 
-  /** Creates, loads, runs and closes a VM in one task: the fast path for many tiny VMs. */
-  async run(image: Uint8Array | string, options: PooledVmOptions & PooledRunOptions & { load?: LoadOptions; registers?: Record<string, bigint | number> } = {}): Promise<RunResult> {
-    const { timeoutMs, maxExits, stopOnByte, signal, load, registers, events: _events, ringCapacity: _capacity, ...vmOptions } = options;
+  /**
+   * Runs `image` on a VM in one task: the fast path for many tiny VMs. With `reuse` (the default) the
+   * worker serves it from a warm VM of the same setup reset to its snapshot, instead of creating one;
+   * `reuse: false` creates and destroys a VM for every run.
+   */
+  async run(image: Uint8Array | string, options: PooledVmOptions & PooledRunOptions & { load?: LoadOptions; registers?: Record<string, bigint | number>; reuse?: boolean } = {}): Promise<RunResult> {
+    const { timeoutMs, maxExits, stopOnByte, signal, load, registers, reuse, events: _events, ringCapacity: _capacity, ...vmOptions } = options;
     const control = new ControlBlock();
     const runId = nextRunId++;
     const task: OneShotTask = {
@@ -100,6 +104,7 @@ export class VmPool {
       image,
       control: control.buffer,
       runId,
+      reuse: reuse ?? true,
       run: { ...(timeoutMs !== undefined && { timeoutMs }), ...(maxExits !== undefined && { maxExits }), ...(stopOnByte !== undefined && { stopOnByte }) },
       ...(load && { load }),
       ...(registers && { registers: Object.fromEntries(Object.entries(registers).map(([k, v]) => [k, BigInt(v)])) }),

@@ -13,6 +13,8 @@ export interface SwarmOptions {
   vm?: VmOptions;
   run?: PooledRunOptions;
   load?: LoadOptions;
+  /** Serve runs from warm VMs reset to their snapshot (default true). */
+  reuse?: boolean;
   onProgress?: (done: number, failed: number) => void;
 }
 
@@ -46,7 +48,7 @@ export async function runSwarm(image: Uint8Array | string, options: SwarmOptions
       const t = performance.now();
       let result: RunResult | undefined;
       try {
-        result = await pool.run(image, { ...options.vm, ...options.run, ...(options.load && { load: options.load }) });
+        result = await pool.run(image, { ...options.vm, ...options.run, ...(options.load && { load: options.load }), reuse: options.reuse ?? true });
         outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
         exits += result.exits;
       } catch (error) {

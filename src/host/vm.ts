@@ -63,6 +63,9 @@ export class Vm {
   private readonly unhandled: 'error' | 'ignore';
   private running = false;
   private closed = false;
+  private snapshotTaken = false;
+  /** The VMM itself wrote RAM since the snapshot (KVM's dirty log sees only the guest's writes). */
+  private hostWrote = false;
 
   constructor(options: VmOptions = {}) {
     const arch = options.arch ?? (process.arch === 'arm64' ? 'aarch64' : 'x86_64');
@@ -97,6 +100,7 @@ export class Vm {
       }
       target.set(s.data);
       target.fill(0, s.data.length);
+      this.hostWrote = true;
     }
     const entry = options.entry ?? loaded.entry ?? loaded.segments[0]!.guestAddr;
     this.setRegister(platforms[this.arch].pcRegister, entry);
@@ -110,12 +114,40 @@ export class Vm {
 
   writeMemory(guestAddr: number, bytes: Uint8Array): void {
     this.ramOrThrow(guestAddr, bytes.length).set(bytes);
+    this.hostWrote = true;
   }
 
-  /** A live view of guest RAM region `index` (no copy); detached when the VM closes. */
+  /** A live view of guest RAM region `index` (no copy); detached when the VM closes (KVM). */
   memory(index = 0): Uint8Array {
     this.checkUsable();
+    this.hostWrote = true; // what is written through the view is out of sight: the next restore copies all
     return this.impl.memory(index);
+  }
+
+  /**
+   * Snapshots the VM: RAM and every register a guest can change (x86: general, segment and control
+   * registers, x87/SSE/AVX state, XCR0, debug registers, pending events, MSRs; aarch64: every register
+   * KVM lists, FP/SIMD and EL1 system registers included). One snapshot per VM; a new one replaces it.
+   */
+  snapshot(): void {
+    this.checkIdle();
+    this.impl.snapshot();
+    this.snapshotTaken = true;
+    this.hostWrote = false;
+  }
+
+  /**
+   * Resets the VM to its snapshot, so the next run cannot tell it from a fresh VM: registers, and the
+   * RAM pages the guest dirtied (from KVM's dirty log for large RAM; small RAM is copied whole).
+   * Console output not yet taken is dropped. Returns how many pages were copied.
+   */
+  restore(): number {
+    this.checkIdle();
+    if (!this.snapshotTaken) throw new VmStateError('ERR_NO_SNAPSHOT', 'restore() needs a snapshot() first');
+    const pages = this.impl.restore(this.hostWrote);
+    this.impl.takeOutput();
+    this.hostWrote = false;
+    return pages;
   }
 
   getRegister(name: string): bigint {
@@ -177,8 +209,7 @@ export class Vm {
 
   /** Runs the guest until it ends, a limit, stop(), or an error (a GuestError with registers and output). */
   run(options: RunOptions = {}, /** @internal */ stopWord?: StopWord): RunResult {
-    this.checkUsable();
-    if (this.running) throw new VmStateError('ERR_VM_BUSY', 'the VM is already running');
+    this.checkIdle();
     const limits: RunLimits = {
       timeoutMs: nonNegative('timeoutMs', options.timeoutMs ?? 0),
       maxExits: nonNegative('maxExits', options.maxExits ?? 0),
@@ -251,6 +282,11 @@ export class Vm {
 
   private checkUsable(): void {
     if (this.closed) throw new VmStateError('ERR_VM_CLOSED', 'the VM is closed');
+  }
+
+  private checkIdle(): void {
+    this.checkUsable();
+    if (this.running) throw new VmStateError('ERR_VM_BUSY', 'the VM is running');
   }
 }
 

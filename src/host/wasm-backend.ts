@@ -45,6 +45,7 @@ export class WasmBackend implements Backend {
   private output: number[] = [];
   private stopRequested = false;
   private closed = false;
+  private saved: { ram: Uint8Array; state: Uint8Array } | undefined;
 
   constructor(boot: BootState) {
     const [region, ...rest] = boot.layout.regions;
@@ -129,6 +130,18 @@ export class WasmBackend implements Backend {
     } finally {
       this.ring?.notify();
     }
+  }
+
+  snapshot(): void {
+    this.saved = { ram: this.cpu.ram.slice(), state: this.cpu.saveState() };
+  }
+
+  // The CPU does not track which pages the guest wrote: RAM is copied whole (64 KiB: ~3 µs).
+  restore(): number {
+    const saved = this.saved!;
+    this.cpu.restoreState(saved.state, saved.ram);
+    this.output = [];
+    return Math.ceil(saved.ram.length / 4096);
   }
 
   takeOutput(): Buffer {

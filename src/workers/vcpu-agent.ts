@@ -3,6 +3,7 @@
  * Its vCPU loop is the VM's own (src/host/kvm-backend.ts over native/vcpu_loop.cc); this file adds
  * what crosses threads: the Comlink endpoint, the stop protocol, the event ring and the device tiers.
  */
+import { createHash } from 'node:crypto';
 import type { MessagePort } from 'node:worker_threads';
 
 import * as Comlink from 'comlink';
@@ -40,6 +41,8 @@ export interface OneShotTask extends Shared {
   registers?: Record<string, bigint>;
   run: RunOptions;
   runId: number;
+  /** Serve it from a warm VM of the same setup on this thread, reset to its snapshot (default). */
+  reuse: boolean;
 }
 
 export type AgentTask = SessionTask | OneShotTask;
@@ -121,6 +124,60 @@ function runControlled(vm: Vm, control: ControlBlock, runId: number, options: Ru
   }
 }
 
+/**
+ * Warm VMs on this thread, by setup (options, image, load address, registers): each was snapshotted
+ * right after setup, so a reset makes it indistinguishable from a fresh one. At most WARM_LIMIT are
+ * kept; the least recently used goes first. A VM whose run ended in an error is never kept.
+ */
+const WARM_LIMIT = 8;
+const warm = new Map<string, Vm>();
+
+function setupKey(task: OneShotTask): string {
+  const image = typeof task.image === 'string' ? `path:${task.image}` : `bytes:${createHash('sha256').update(task.image).digest('hex')}`;
+  return JSON.stringify([task.options, image, task.load ?? {}, Object.entries(task.registers ?? {}).map(([k, v]) => [k, String(v)])]);
+}
+
+function takeWarm(key: string, control: ControlBlock): Vm | undefined {
+  const vm = warm.get(key);
+  if (vm === undefined) return undefined;
+  warm.delete(key);
+  vm.restore();
+  control.vcpuId = vm.vcpuId;
+  return vm;
+}
+
+function keepWarm(key: string, vm: Vm): void {
+  warm.set(key, vm);
+  for (const [oldest, old] of warm) {
+    if (warm.size <= WARM_LIMIT) break;
+    warm.delete(oldest);
+    old.close();
+  }
+}
+
+/** A one-shot run: a warm VM reset to its snapshot, or a new one set up (and snapshotted to reuse). */
+function runOneShot(task: OneShotTask): RunReply {
+  const control = new ControlBlock(task.control);
+  const key = task.reuse && task.ring === undefined ? setupKey(task) : undefined;
+  let vm = key === undefined ? undefined : takeWarm(key, control);
+  let reply: RunReply | undefined;
+  try {
+    if (vm === undefined) {
+      vm = openVm(task.options, task);
+      vm.load(task.image, task.load ?? {});
+      for (const [name, value] of Object.entries(task.registers ?? {})) vm.setRegister(name, value);
+      if (key !== undefined) vm.snapshot();
+    }
+    reply = runControlled(vm, control, task.runId, task.run);
+    return reply;
+  } catch (error) {
+    return { ok: false, error: serializeError(error) }; // a typed error survives the thread boundary
+  } finally {
+    if (vm !== undefined && key !== undefined && reply?.ok === true) keepWarm(key, vm);
+    else vm?.close();
+  }
+}
+
 function openVm(options: VmOptions, shared: Shared): Vm {
   const vm = createVm(options);
   new ControlBlock(shared.control).vcpuId = vm.vcpuId;
@@ -129,15 +186,11 @@ function openVm(options: VmOptions, shared: Shared): Vm {
 }
 
 export default async function vcpuAgent(task: AgentTask): Promise<RunReply | undefined> {
+  if (task.kind === 'oneshot') return runOneShot(task);
   const ring = task.ring === undefined ? undefined : new EventRingWriter(task.ring);
   let vm: Vm | undefined;
   try {
     vm = openVm(task.options, task);
-    if (task.kind === 'oneshot') {
-      vm.load(task.image, task.load ?? {});
-      for (const [name, value] of Object.entries(task.registers ?? {})) vm.setRegister(name, value);
-      return runControlled(vm, new ControlBlock(task.control), task.runId, task.run);
-    }
     const session = new VmSession(vm, task);
     Comlink.expose(session, nodeEndpoint(task.port as never));
     await session.whenClosed();
@@ -147,6 +200,6 @@ export default async function vcpuAgent(task: AgentTask): Promise<RunReply | und
   } finally {
     vm?.close();
     ring?.close();
-    if (task.kind === 'session') task.port.close();
+    task.port.close();
   }
 }

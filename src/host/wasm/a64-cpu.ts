@@ -98,6 +98,8 @@ interface Slots {
   readonly mmioReg: number;
   readonly faultPc: number;
   readonly faultInsn: number;
+  /** How many 8-byte slots the architectural state takes. */
+  readonly count: number;
 }
 
 let compiled: { module: WebAssembly.Module; slots: Slots } | undefined;
@@ -141,6 +143,7 @@ function load(): { module: WebAssembly.Module; slots: Slots } {
     mmioData: value('Slot.MMIO_DATA'),
     mmioReg: value('Slot.MMIO_REG'),
     faultPc: value('Slot.FAULT_PC'),
+    count: value('Slot.COUNT'),
     faultInsn: value('Slot.FAULT_INSN'),
   };
   compiled = { module, slots };
@@ -198,6 +201,21 @@ export class A64Cpu {
     this.#ram = new Uint8Array(buffer, this.#ramPtr, ramSize);
     this.#ramBase = ramBase;
     this.#epoch = process.hrtime.bigint();
+  }
+
+  /** A copy of the whole architectural state (registers, system registers, monitor), for snapshots. */
+  saveState(): Uint8Array {
+    return new Uint8Array(this.#exports.memory.buffer, this.#state, this.#slots.count * 8).slice();
+  }
+
+  /**
+   * Back to a state from saveState() and RAM contents from `ram` (a copy of this CPU's RAM): a reset
+   * first, so nothing the CPU caches about RAM or the PC survives from the run before.
+   */
+  restoreState(state: Uint8Array, ram: Uint8Array): void {
+    this.reset(this.#ramBase, this.#ram.length);
+    this.#ram.set(ram);
+    new Uint8Array(this.#exports.memory.buffer, this.#state, state.length).set(state);
   }
 
   /** Guest RAM, a view into wasm memory (a new view after each reset). */

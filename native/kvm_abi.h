@@ -1,0 +1,36 @@
+// KVM structures that end in a flexible array member, declared with their C layout. Linux's uapi
+// headers declare them through __DECLARE_FLEX_ARRAY, whose empty struct takes a byte in C++: the
+// C++ sizes differ from C's, and so do the ioctl numbers derived from them (KVM answers EINVAL).
+#pragma once
+#include <linux/kvm.h>
+
+#include <cstdint>
+
+namespace femtovm::abi {
+
+struct MsrsHeader {  // struct kvm_msrs: struct kvm_msr_entry entries[] follow
+  uint32_t nmsrs;
+  uint32_t pad;
+};
+struct MsrListHeader {  // struct kvm_msr_list: uint32_t indices[] follow
+  uint32_t nmsrs;
+};
+struct Xsave {  // struct kvm_xsave (the legacy 4 KiB area)
+  uint32_t region[1024];
+};
+struct RegListHeader {  // struct kvm_reg_list: uint64_t reg[] follow
+  uint64_t n;
+};
+
+static_assert(sizeof(MsrsHeader) == 8 && sizeof(MsrListHeader) == 4 && sizeof(Xsave) == 4096 && sizeof(RegListHeader) == 8,
+              "C layouts");
+
+constexpr unsigned long kGetMsrIndexList = _IOWR(KVMIO, 0x02, MsrListHeader);
+constexpr unsigned long kGetMsrs = _IOWR(KVMIO, 0x88, MsrsHeader);
+constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, MsrsHeader);
+constexpr unsigned long kGetXsave = _IOR(KVMIO, 0xa4, Xsave);
+constexpr unsigned long kSetXsave = _IOW(KVMIO, 0xa5, Xsave);
+constexpr unsigned long kGetXsave2 = _IOR(KVMIO, 0xcf, Xsave);
+constexpr unsigned long kGetRegList = _IOWR(KVMIO, 0xb0, RegListHeader);
+
+}  // namespace femtovm::abi
