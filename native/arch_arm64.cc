@@ -126,6 +126,7 @@ uint64_t ExitPc(KvmVcpu &vcpu) {
 struct ArchState {
   std::vector<uint64_t> ids;
   std::vector<uint8_t> values;  // each register's bytes, in the order of ids
+  kvm_mp_state mp_state;        // after PSCI SYSTEM_OFF the vCPU is powered off: KVM_RUN would block
 };
 
 void ArchStateDeleter::operator()(ArchState *state) const { delete state; }
@@ -161,6 +162,7 @@ std::vector<uint64_t> SaveableRegs(KvmVcpu &vcpu) {
 
 ArchStatePtr SaveState(KvmVm &, KvmVcpu &vcpu) {
   ArchStatePtr state(new ArchState());
+  if (ioctl(vcpu.fd(), KVM_GET_MP_STATE, &state->mp_state) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_GET_MP_STATE");
   state->ids = SaveableRegs(vcpu);
   size_t total = 0;
   for (uint64_t id : state->ids) total += RegSize(id);
@@ -175,6 +177,7 @@ ArchStatePtr SaveState(KvmVm &, KvmVcpu &vcpu) {
 }
 
 void RestoreState(KvmVcpu &vcpu, const ArchState &state) {
+  if (ioctl(vcpu.fd(), KVM_SET_MP_STATE, &state.mp_state) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_SET_MP_STATE");
   size_t offset = 0;
   for (uint64_t id : state.ids) {
     kvm_one_reg reg = {id, reinterpret_cast<uint64_t>(state.values.data() + offset)};
