@@ -22,7 +22,7 @@ const backends: [GuestArch, BackendKind, string | undefined][] = [
 for (const [arch, backend, skip] of backends) {
   const countRegister = arch === 'x86_64' ? 'rcx' : 'x0';
   const end = arch === 'x86_64' ? 'halted' : 'system-off';
-  describe(`VmPool on ${backend} (${arch})`, { skip }, () => {
+  describe(`VmPool on ${backend} (${arch})`, { skip, timeout: 600_000 }, () => {
     let pool: VmPool;
     // Threads that never idle out, so the thread count below is stable.
     before(() => (pool = new VmPool({ maxThreads: 2, idleTimeoutMs: 3_600_000 })));

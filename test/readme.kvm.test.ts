@@ -18,7 +18,7 @@ for (const [i, source] of examples.entries()) {
     // The examples are plain JavaScript modules apart from the package name.
     const file = join(mkdtempSync(join(tmpdir(), 'femtovm-readme-')), `example${i + 1}.mjs`);
     writeFileSync(file, source.replaceAll("from 'femtovm'", `from '${pathToFileURL(join(root, 'dist', 'index.js')).href}'`));
-    const out = execFileSync(process.execPath, [file], { cwd: root, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [file], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     const expected = [...source.matchAll(/console\.log\(.*\/\/ (.+)$/gm)].map((m) => m[1]!.trim());
     assert.equal(out.trim().split('\n').map((l) => l.trim()).join('\n'), expected.join('\n'));
   });

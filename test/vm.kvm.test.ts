@@ -256,12 +256,13 @@ for (const [arch, backend] of backends) {
 
     test('femtovm run prints the guest console and exits 0; --json gives the result object', () => {
       const image = arch === 'aarch64' ? 'seed-hello.bin' : 'hello.bin';
-      const out = execFileSync(process.execPath, [cli, 'run', guest(arch, image), '--backend', backend, '--stop-on-byte', '0x0a'], { encoding: 'utf8' });
+      const limits = ['--timeout', '10000'];
+      const out = execFileSync(process.execPath, [cli, 'run', guest(arch, image), '--backend', backend, '--stop-on-byte', '0x0a', ...limits], { encoding: 'utf8' });
       assert.equal(out, 'Hello\n');
-      const json = JSON.parse(execFileSync(process.execPath, [cli, 'run', guest(arch, 'hello.bin'), '--backend', backend, '--json'], { encoding: 'utf8' }));
+      const json = JSON.parse(execFileSync(process.execPath, [cli, 'run', guest(arch, 'hello.bin'), '--backend', backend, '--json', ...limits], { encoding: 'utf8' }));
       assert.deepEqual(Object.keys(json).sort(), ['arch', 'backend', 'durationMs', 'exits', 'outcome', 'output']);
       assert.deepEqual({ ...json, durationMs: 0 }, { backend, arch, outcome: c.end, exits: 7, output: 'Hello\n', durationMs: 0 });
-      const fault = spawnSync(process.execPath, [cli, 'run', guest(arch, 'fault.bin'), '--backend', backend], { encoding: 'utf8' });
+      const fault = spawnSync(process.execPath, [cli, 'run', guest(arch, 'fault.bin'), '--backend', backend, ...limits], { encoding: 'utf8' });
       assert.equal(fault.status, 1);
       assert.match(fault.stderr, new RegExp(`^femtovm: ${c.faultCode}: .+\\n$`));
     });
