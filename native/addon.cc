@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <memory>
+#include <map>
+#include <mutex>
+#include <set>
 #include <vector>
 
 #include "arch.h"
@@ -41,6 +44,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
   // new KvmMachine({ regions: [{ guestAddr, size }], entry, stackTop, x86LongMode, x86Tables })
   explicit KvmMachine(const Napi::CallbackInfo &info) : Napi::ObjectWrap<KvmMachine>(info) {
     Napi::Env env = info.Env();
+    LiveMachines(env).insert(this);
     Napi::Object options = info[0].As<Napi::Object>();
     try {
       vm_ = std::make_unique<KvmVm>();
@@ -60,9 +64,45 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     }
   }
 
-  ~KvmMachine() override { Release(); }
+  ~KvmMachine() override {
+    if (live_ != nullptr) live_->erase(this);
+    Release();
+  }
+
+  // When a thread's environment ends (a worker terminated with VMs still open, such as a pool's warm
+  // VMs), finalizers may never run: release every machine of that environment then.
+  static void ReleaseAll(std::set<KvmMachine *> *live) {
+    for (KvmMachine *machine : *live) {
+      machine->Release();
+      machine->live_ = nullptr;
+    }
+    delete live;
+  }
 
  private:
+  // The machines of one environment (one per thread that loaded the addon), created on first use.
+  std::set<KvmMachine *> &LiveMachines(Napi::Env env) {
+    static std::mutex mutex;
+    static std::map<napi_env, std::set<KvmMachine *> *> by_env;
+    std::lock_guard<std::mutex> lock(mutex);
+    std::set<KvmMachine *> *&live = by_env[env];
+    if (live == nullptr) {
+      live = new std::set<KvmMachine *>();
+      env.AddCleanupHook([e = static_cast<napi_env>(env)] {
+        Napi::HandleScope scope(Napi::Env{e});  // Release() detaches the RAM buffers: that needs handles
+        std::set<KvmMachine *> *set;
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          set = by_env[e];
+          by_env.erase(e);
+        }
+        ReleaseAll(set);
+      });
+    }
+    live_ = live;
+    return *live;
+  }
+
   static uint64_t Uint64(Napi::Value v) { return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value()); }
 
   void Release() {
@@ -241,6 +281,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
   std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;
   Napi::Reference<Napi::ArrayBuffer> exit_record_;
   Napi::ObjectReference event_ring_;
+  std::set<KvmMachine *> *live_ = nullptr;
 };
 
 // kickVcpu(id): stops the run of a vCPU that may live on another thread; false when none is running.
