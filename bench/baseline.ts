@@ -12,21 +12,60 @@ export interface BaselineRun {
   exits: number;
   seconds: number;
   usPerExit: number;
+  /** With `latency`: ns between consecutive KVM_RUN returns (the first from the loop's start). */
+  latencyNs?: number[];
 }
 
+export interface BaselineSwarm {
+  vms: number;
+  threads: number;
+  alive: number;
+  seconds: number;
+  vmsPerSecond: number;
+  /** Each VM's create + run + destroy, ns. */
+  cycleNs: number[];
+}
+
+export interface BaselineKicks {
+  kicks: number;
+  /** Kick to KVM_RUN returning on the vCPU thread, ns. */
+  exitNs: number[];
+  /** Kick to the kicking thread knowing the vCPU left KVM_RUN, ns. */
+  ackNs: number[];
+}
+
+let built: string | undefined;
+
+/** The baseline binary, built (once per source change) if needed. */
 export function baselineBinary(): string {
+  if (built !== undefined) return built;
   const root = packageRoot();
   const source = join(root, 'bench', 'baseline', 'exit_loop.c');
   const cross = join(root, `build-${process.arch}`, 'bench', 'exit_loop');
-  if (existsSync(cross) && statSync(cross).mtimeMs >= statSync(source).mtimeMs) return cross;
+  if (existsSync(cross) && statSync(cross).mtimeMs >= statSync(source).mtimeMs) return (built = cross);
   const binary = join(root, 'build', 'bench', 'exit_loop');
   if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
     mkdirSync(join(root, 'build', 'bench'), { recursive: true });
-    execFileSync('cc', ['-O2', '-Wall', '-o', binary, source], { stdio: 'inherit' });
+    execFileSync('cc', ['-O2', '-Wall', '-pthread', '-o', binary, source], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  return binary;
+  return (built = binary);
 }
 
-export function runBaseline(binary: string, image: string, count: number): BaselineRun {
-  return JSON.parse(execFileSync(binary, [image, String(count)], { encoding: 'utf8' })) as BaselineRun;
+function runJson<T>(args: string[]): T {
+  return JSON.parse(execFileSync(baselineBinary(), args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] })) as T;
+}
+
+/** The exit loop: `count` into ecx / x0, every exit answered in C. */
+export function runBaseline(image: string, count: number, latency = false): BaselineRun {
+  return runJson<BaselineRun>([...(latency ? ['--latency'] : []), image, String(count)]);
+}
+
+/** Creates, runs and destroys `vms` VMs over `threads` threads, with `alive` idle VMs open meanwhile. */
+export function runBaselineSwarm(image: string, vms: number, threads: number, alive = 0): BaselineSwarm {
+  return runJson<BaselineSwarm>(['--vms', String(vms), '--threads', String(threads), '--alive', String(alive), image]);
+}
+
+/** `kicks` stop requests to a vCPU spinning in KVM_RUN. */
+export function runBaselineKicks(image: string, kicks: number): BaselineKicks {
+  return runJson<BaselineKicks>(['--kick', String(kicks), image]);
 }

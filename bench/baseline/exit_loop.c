@@ -1,28 +1,48 @@
-/* exit_loop: the C baseline for femtovm's MMIO-exit benchmark.
+/* exit_loop: the C baselines for `femtovm bench` (bench/README.md).
  *
- * Runs the same flat guest binary femtovm runs (e.g. guests/<arch>/mmio-loop.bin), under KVM, on
- * the platform of docs/platform.md with the same vCPU setup as femtovm, and times nothing but the
- * KVM_RUN loop, with every exit handled in the cheapest way: an MMIO write or a port write is
- * counted and the vCPU resumed; HLT (x86) or PSCI SYSTEM_OFF/RESET (aarch64) ends the run.
+ * Runs the same flat guest binaries femtovm runs (guests/<arch>/NAME.bin), under KVM, with the same vCPU
+ * setup as femtovm on the platform of README.md, and handles every exit in the cheapest way: an MMIO
+ * or port write is counted and the vCPU resumed, a read is answered with the constant 1, HLT (x86) or
+ * PSCI SYSTEM_OFF/RESET (aarch64) ends the run. It times only what it is asked to measure.
  *
- *   usage:  exit_loop <guest.bin> <count>      count goes to ecx (x86-64) / x0 (aarch64)
- *   output: one JSON line {"exits":N,"seconds":S,"usPerExit":U}
- *           exits = number of KVM_RUN returns (the final HLT/SYSTEM_OFF included), seconds =
- *           CLOCK_MONOTONIC time of the run loop only, usPerExit = seconds * 1e6 / exits.
+ *   exit_loop [--latency] <guest.bin> <count>
+ *       The exit loop: count goes to ecx (x86-64) / x0 (aarch64), e.g. guests/x86_64/mmio-loop.bin.
+ *       Prints {"exits":N,"seconds":S,"usPerExit":U}: exits = KVM_RUN returns (the final HLT or
+ *       SYSTEM_OFF included), seconds = CLOCK_MONOTONIC time of the run loop only.
+ *       --latency adds "latencyNs":[...], the time between consecutive KVM_RUN returns (one
+ *       clock_gettime per exit, kept in a preallocated array).
+ *
+ *   exit_loop --vms N [--threads T] [--alive K] <guest.bin>
+ *       The swarm: creates, runs to its end and destroys N VMs of the guest (e.g. hello.bin), spread
+ *       over T threads (default 1), after opening K idle VMs that stay alive meanwhile (default 0).
+ *       Prints {"vms":N,"threads":T,"alive":K,"seconds":S,"vmsPerSecond":V,"cycleNs":[...]}: seconds
+ *       from the threads' start to the last VM destroyed; cycleNs, each VM's create+run+destroy time.
+ *
+ *   exit_loop --kick N <spin.bin>
+ *       Stop latency: a vCPU thread runs the never-exiting guest; N times the main thread waits 1-3 ms,
+ *       then kicks it the way femtovm does (kvm_run->immediate_exit = 1, then a signal whose no-op
+ *       handler has no SA_RESTART, so KVM_RUN returns EINTR) and waits on a futex for the vCPU thread
+ *       to report it has left KVM_RUN. Prints {"kicks":N,"exitNs":[...],"ackNs":[...]}: kick to
+ *       KVM_RUN returning on the vCPU thread, and kick to the main thread knowing it.
+ *
  *   errors: message on stderr, exit status 1 (no /dev/kvm, unexpected exit, ...); 2 for usage.
  *
- * Build (only libc and <linux/kvm.h>):  cc -O2 -o exit_loop exit_loop.c   (or `make`)
- *   the aarch64 part compiles with aarch64-linux-gnu-gcc -O2 -o exit_loop exit_loop.c
+ * Build (libc, pthreads and <linux/kvm.h>):  cc -O2 -pthread -o exit_loop exit_loop.c   (or `make`)
+ *   the aarch64 part compiles with aarch64-linux-gnu-gcc -O2 -pthread -o exit_loop exit_loop.c
  *
  * x86-64: 16-bit real mode (cs = ds = es = fs = gs = ss = 0, rip = 0x1000, rflags = 0x2), one RAM
- *   slot at GPA [0x1000, 1 MiB): page 0 is unmapped, so 0x0-0xfff (0x900, 0x996) are MMIO.
+ *   slot at GPA [0x1000, 1 MiB): page 0 is unmapped, so 0x0-0xfff (0x900, 0x996) are MMIO;
+ *   KVM_SET_TSS_ADDR as femtovm does.
  * aarch64: RAM at GPA [0x10000, 0x20000) (64 KiB), KVM_ARM_PREFERRED_TARGET + KVM_ARM_VCPU_INIT
  *   with KVM_ARM_VCPU_PSCI_0_2, PC = 0x10000, PSTATE = 0x3c5 (EL1h, DAIF masked), SP_EL1 = top of RAM.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +51,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,23 +79,66 @@ static void die(const char *fmt, ...) {
     exit(1);
 }
 
+__attribute__((noreturn))
+static void usage(void) {
+    fputs("usage: exit_loop [--latency] <guest.bin> <count>\n"
+          "       exit_loop --vms N [--threads T] [--alive K] <guest.bin>\n"
+          "       exit_loop --kick N <spin.bin>\n", stderr);
+    exit(2);
+}
+
 static int xioctl(int fd, unsigned long req, void *arg, const char *what) {
     int r = ioctl(fd, req, arg);
     if (r < 0) die("%s: %s", what, strerror(errno));
     return r;
 }
 
-/* Reads the whole guest image into buf (at most max bytes). */
-static size_t load_image(const char *path, uint8_t *buf, size_t max) {
-    FILE *f = fopen(path, "rb");
-    if (!f) die("%s: %s", path, strerror(errno));
-    size_t n = fread(buf, 1, max, f);
-    if (ferror(f)) die("%s: read error", path);
-    if (n == max && fgetc(f) != EOF) die("%s: larger than guest RAM (%zu bytes)", path, max);
-    fclose(f);
-    if (n == 0) die("%s: empty image", path);
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned long long parse_count(const char *text, const char *what) {
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(text, &end, 0);
+    if (errno || *end || text[0] == '-' || end == text) die("bad %s '%s'", what, text);
     return n;
 }
+
+/* The guest image, read once. */
+static uint8_t image[RAM_SIZE];
+static size_t image_len;
+
+static void load_image(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) die("%s: %s", path, strerror(errno));
+    size_t max = RAM_SIZE - (LOAD_ADDR - RAM_BASE);
+    image_len = fread(image, 1, max, f);
+    if (ferror(f)) die("%s: read error", path);
+    if (image_len == max && fgetc(f) != EOF) die("%s: larger than guest RAM (%zu bytes)", path, max);
+    fclose(f);
+    if (image_len == 0) die("%s: empty image", path);
+}
+
+static int kvm_fd = -1;
+static int run_size;
+
+static void open_kvm(void) {
+    kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm_fd < 0) die("cannot open /dev/kvm: %s", strerror(errno));
+    int api = ioctl(kvm_fd, KVM_GET_API_VERSION, NULL);
+    if (api != KVM_API_VERSION) die("KVM API version %d, expected %d", api, KVM_API_VERSION);
+    run_size = xioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL, "KVM_GET_VCPU_MMAP_SIZE");
+}
+
+/* One VM with one vCPU, the image loaded, the PC at its start. */
+struct guest_vm {
+    int fd, vcpu;
+    uint8_t *ram;
+    struct kvm_run *run;
+};
 
 #if defined(__aarch64__)
 static void set_core_reg(int vcpu, uint64_t offset, uint64_t value, const char *what) {
@@ -85,84 +150,89 @@ static void set_core_reg(int vcpu, uint64_t offset, uint64_t value, const char *
 }
 #endif
 
-int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s <guest.bin> <count>\n", argv[0]);
-        return 2;
-    }
-    char *end;
-    errno = 0;
-    unsigned long long count = strtoull(argv[2], &end, 0);
-    if (errno || *end || argv[2][0] == '-' || end == argv[2]) die("bad count '%s'", argv[2]);
-#if defined(__x86_64__)
-    if (count > 0xffffffffull) die("count %llu does not fit in ecx", count);
-#endif
-
-    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (kvm < 0) die("cannot open /dev/kvm: %s", strerror(errno));
-    int api = ioctl(kvm, KVM_GET_API_VERSION, NULL);
-    if (api != KVM_API_VERSION) die("KVM API version %d, expected %d", api, KVM_API_VERSION);
-    int vm = xioctl(kvm, KVM_CREATE_VM, 0, "KVM_CREATE_VM");
-
-    uint8_t *ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (ram == MAP_FAILED) die("mmap guest RAM: %s", strerror(errno));
-    load_image(argv[1], ram + (LOAD_ADDR - RAM_BASE), RAM_SIZE - (LOAD_ADDR - RAM_BASE));
+/* Creates a VM running the image with `arg` in ecx (x86-64) / x0 (aarch64). */
+static void vm_create(struct guest_vm *g, uint64_t arg) {
+    g->fd = xioctl(kvm_fd, KVM_CREATE_VM, 0, "KVM_CREATE_VM");
+    g->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (g->ram == MAP_FAILED) die("mmap guest RAM: %s", strerror(errno));
+    memcpy(g->ram + (LOAD_ADDR - RAM_BASE), image, image_len);
     struct kvm_userspace_memory_region region = {
         .slot = 0, .guest_phys_addr = RAM_BASE, .memory_size = RAM_SIZE,
-        .userspace_addr = (uint64_t)(uintptr_t)ram,
+        .userspace_addr = (uint64_t)(uintptr_t)g->ram,
     };
-    xioctl(vm, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
-
-    int vcpu = xioctl(vm, KVM_CREATE_VCPU, 0, "KVM_CREATE_VCPU");
-    int run_size = xioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, NULL, "KVM_GET_VCPU_MMAP_SIZE");
-    struct kvm_run *run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-    if (run == MAP_FAILED) die("mmap kvm_run: %s", strerror(errno));
-
+    xioctl(g->fd, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
+#if defined(__x86_64__)
+    xioctl(g->fd, KVM_SET_TSS_ADDR, (void *)0xfffbd000ul, "KVM_SET_TSS_ADDR");
+#endif
+    g->vcpu = xioctl(g->fd, KVM_CREATE_VCPU, 0, "KVM_CREATE_VCPU");
+    g->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
+    if (g->run == MAP_FAILED) die("mmap kvm_run: %s", strerror(errno));
 #if defined(__x86_64__)
     struct kvm_sregs sregs;
-    xioctl(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+    xioctl(g->vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
     sregs.cs.base = 0;
     sregs.cs.selector = 0;
     sregs.ds.base = 0;
     sregs.ds.selector = 0;
     sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-    xioctl(vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
+    xioctl(g->vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
     struct kvm_regs regs;
     memset(&regs, 0, sizeof regs);
     regs.rip = LOAD_ADDR;
     regs.rflags = 0x2;
-    regs.rcx = count;
-    xioctl(vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+    regs.rcx = arg;
+    xioctl(g->vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
 #else
     struct kvm_vcpu_init init;
     memset(&init, 0, sizeof init);
-    xioctl(vm, KVM_ARM_PREFERRED_TARGET, &init, "KVM_ARM_PREFERRED_TARGET");
+    xioctl(g->fd, KVM_ARM_PREFERRED_TARGET, &init, "KVM_ARM_PREFERRED_TARGET");
     init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
-    xioctl(vcpu, KVM_ARM_VCPU_INIT, &init, "KVM_ARM_VCPU_INIT");
-    set_core_reg(vcpu, offsetof(struct kvm_regs, regs.pc), LOAD_ADDR, "set PC");
-    set_core_reg(vcpu, offsetof(struct kvm_regs, regs.pstate), 0x3c5, "set PSTATE");
-    set_core_reg(vcpu, offsetof(struct kvm_regs, sp_el1), RAM_BASE + RAM_SIZE, "set SP_EL1");
-    set_core_reg(vcpu, offsetof(struct kvm_regs, regs.regs[0]), count, "set x0");
+    xioctl(g->vcpu, KVM_ARM_VCPU_INIT, &init, "KVM_ARM_VCPU_INIT");
+    set_core_reg(g->vcpu, offsetof(struct kvm_regs, regs.pc), LOAD_ADDR, "set PC");
+    set_core_reg(g->vcpu, offsetof(struct kvm_regs, regs.pstate), 0x3c5, "set PSTATE");
+    set_core_reg(g->vcpu, offsetof(struct kvm_regs, sp_el1), RAM_BASE + RAM_SIZE, "set SP_EL1");
+    set_core_reg(g->vcpu, offsetof(struct kvm_regs, regs.regs[0]), arg, "set x0");
 #endif
+}
 
+static void vm_destroy(struct guest_vm *g) {
+    munmap(g->run, run_size);
+    close(g->vcpu);
+    munmap(g->ram, RAM_SIZE);
+    close(g->fd);
+}
+
+/* Runs the guest until it ends; returns the number of KVM_RUN returns. With `latency`, stores the
+ * time between consecutive returns (the first measured from the loop's start) for up to `cap` exits. */
+static unsigned long long vm_run(struct guest_vm *g, uint64_t *latency, size_t cap) {
+    struct kvm_run *run = g->run;
     unsigned long long exits = 0;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t last = latency ? now_ns() : 0;
     for (;;) {
-        if (ioctl(vcpu, KVM_RUN, NULL) < 0) {
+        if (ioctl(g->vcpu, KVM_RUN, NULL) < 0) {
             if (errno == EINTR) continue;
             die("KVM_RUN failed after %llu exits: %s", exits, strerror(errno));
+        }
+        if (latency && exits < cap) {
+            uint64_t t = now_ns();
+            latency[exits] = t - last;
+            last = t;
         }
         exits++;
         switch (run->exit_reason) {
         case KVM_EXIT_MMIO:
-            if (!run->mmio.is_write)
-                die("unexpected MMIO read at 0x%llx (%u bytes)", (unsigned long long)run->mmio.phys_addr, run->mmio.len);
+            if (!run->mmio.is_write) {
+                memset(run->mmio.data, 0, sizeof run->mmio.data);
+                run->mmio.data[0] = 1;
+            }
             continue;
 #if defined(__x86_64__)
         case KVM_EXIT_IO:
-            if (run->io.direction != KVM_EXIT_IO_OUT)
-                die("unexpected port read from 0x%x", run->io.port);
+            if (run->io.direction == KVM_EXIT_IO_IN) {
+                uint8_t *data = (uint8_t *)run + run->io.data_offset;
+                memset(data, 0, (size_t)run->io.size * run->io.count);
+                data[0] = 1;
+            }
             continue;
         case KVM_EXIT_HLT:
             break;
@@ -183,11 +253,180 @@ int main(int argc, char **argv) {
         default:
             die("unexpected exit reason %u after %llu exits", run->exit_reason, exits);
         }
-        break;
+        return exits;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+}
 
-    double seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("{\"exits\":%llu,\"seconds\":%.6f,\"usPerExit\":%.4f}\n", exits, seconds, seconds * 1e6 / (double)exits);
+static void print_array(const char *name, const uint64_t *values, size_t n) {
+    printf(",\"%s\":[", name);
+    for (size_t i = 0; i < n; i++) printf(i ? ",%llu" : "%llu", (unsigned long long)values[i]);
+    putchar(']');
+}
+
+/* ---- the exit loop ---- */
+
+static int exit_loop(unsigned long long count, int latency) {
+#if defined(__x86_64__)
+    if (count > 0xffffffffull) die("count %llu does not fit in ecx", count);
+#endif
+    size_t cap = latency ? (size_t)count + 1 : 0;
+    uint64_t *lat = NULL;
+    if (latency) {
+        lat = calloc(cap, sizeof *lat);
+        if (!lat) die("out of memory for %zu latencies", cap);
+    }
+    struct guest_vm g;
+    vm_create(&g, count);
+    uint64_t t0 = now_ns();
+    unsigned long long exits = vm_run(&g, lat, cap);
+    double seconds = (double)(now_ns() - t0) / 1e9;
+    vm_destroy(&g);
+    printf("{\"exits\":%llu,\"seconds\":%.6f,\"usPerExit\":%.4f", exits, seconds, seconds * 1e6 / (double)exits);
+    if (latency) print_array("latencyNs", lat, exits < cap ? exits : cap);
+    puts("}");
     return 0;
+}
+
+/* ---- the swarm ---- */
+
+static unsigned long long swarm_total;
+static unsigned long long swarm_next;    /* atomic: VMs handed out */
+static uint64_t *swarm_cycle;            /* per VM create+run+destroy ns */
+
+static void *swarm_thread(void *arg) {
+    (void)arg;
+    for (;;) {
+        unsigned long long i = __atomic_fetch_add(&swarm_next, 1, __ATOMIC_RELAXED);
+        if (i >= swarm_total) return NULL;
+        uint64_t t = now_ns();
+        struct guest_vm g;
+        vm_create(&g, 0);
+        vm_run(&g, NULL, 0);
+        vm_destroy(&g);
+        swarm_cycle[i] = now_ns() - t;
+    }
+}
+
+static int swarm(unsigned long long vms, unsigned long long threads, unsigned long long alive) {
+    if (threads == 0 || threads > 256) die("--threads must be 1..256");
+    /* Each VM holds 2 fds: lift the soft fd limit to the hard one, as Node does. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    struct guest_vm *idle = calloc(alive ? alive : 1, sizeof *idle);
+    swarm_cycle = calloc(vms ? vms : 1, sizeof *swarm_cycle);
+    if (!idle || !swarm_cycle) die("out of memory");
+    for (unsigned long long i = 0; i < alive; i++) vm_create(&idle[i], 0);
+    swarm_total = vms;
+    pthread_t tid[256];
+    uint64_t t0 = now_ns();
+    for (unsigned long long i = 0; i < threads; i++)
+        if (pthread_create(&tid[i], NULL, swarm_thread, NULL) != 0) die("pthread_create failed");
+    for (unsigned long long i = 0; i < threads; i++) pthread_join(tid[i], NULL);
+    double seconds = (double)(now_ns() - t0) / 1e9;
+    for (unsigned long long i = 0; i < alive; i++) vm_destroy(&idle[i]);
+    printf("{\"vms\":%llu,\"threads\":%llu,\"alive\":%llu,\"seconds\":%.6f,\"vmsPerSecond\":%.2f",
+           vms, threads, alive, seconds, (double)vms / seconds);
+    print_array("cycleNs", swarm_cycle, vms);
+    puts("}");
+    return 0;
+}
+
+/* ---- stop latency ---- */
+
+enum { KICK_IDLE = 0, KICK_RUN = 1, KICK_LEFT = 2, KICK_QUIT = 3 };
+static int kick_state;                 /* futex word */
+static uint64_t kick_exit_ns;          /* when KVM_RUN returned, written before KICK_LEFT */
+
+static void futex_wait(int *word, int value, long timeout_ns) {
+    struct timespec ts = { timeout_ns / 1000000000l, timeout_ns % 1000000000l };
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, value, timeout_ns ? &ts : NULL, NULL, 0);
+}
+static void futex_wake(int *word) { syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0); }
+static int load_state(void) { return __atomic_load_n(&kick_state, __ATOMIC_ACQUIRE); }
+static void store_state(int s) {
+    __atomic_store_n(&kick_state, s, __ATOMIC_RELEASE);
+    futex_wake(&kick_state);
+}
+
+static void on_kick(int sig) { (void)sig; }
+
+static void *kick_vcpu_thread(void *arg) {
+    struct guest_vm *g = arg;
+    for (;;) {
+        int s;
+        while ((s = load_state()) == KICK_IDLE || s == KICK_LEFT) futex_wait(&kick_state, s, 0);
+        if (s == KICK_QUIT) return NULL;
+        if (ioctl(g->vcpu, KVM_RUN, NULL) == 0) die("the spin guest exited (reason %u)", g->run->exit_reason);
+        if (errno != EINTR) die("KVM_RUN failed: %s", strerror(errno));
+        kick_exit_ns = now_ns();
+        g->run->immediate_exit = 0;
+        store_state(KICK_LEFT);
+    }
+}
+
+static int kick(unsigned long long kicks) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_kick;   /* no SA_RESTART: KVM_RUN returns EINTR */
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGUSR1, &action, NULL);
+    uint64_t *exit_ns = calloc(kicks ? kicks : 1, sizeof *exit_ns);
+    uint64_t *ack_ns = calloc(kicks ? kicks : 1, sizeof *ack_ns);
+    if (!exit_ns || !ack_ns) die("out of memory");
+    struct guest_vm g;
+    vm_create(&g, 0);
+    pthread_t vcpu;
+    if (pthread_create(&vcpu, NULL, kick_vcpu_thread, &g) != 0) die("pthread_create failed");
+    unsigned int seed = 1;
+    for (unsigned long long i = 0; i < kicks; i++) {
+        store_state(KICK_RUN);
+        struct timespec pause = { 0, 1000000l + (long)(rand_r(&seed) % 2000000) };  /* 1-3 ms in KVM_RUN */
+        nanosleep(&pause, NULL);
+        uint64_t t0 = now_ns();
+        g.run->immediate_exit = 1;
+        pthread_kill(vcpu, SIGUSR1);
+        int s;
+        while ((s = load_state()) != KICK_LEFT) {
+            futex_wait(&kick_state, s, 1000000l);
+            if (load_state() != KICK_LEFT) pthread_kill(vcpu, SIGUSR1);  /* re-kick every 1 ms, as femtovm */
+        }
+        ack_ns[i] = now_ns() - t0;
+        exit_ns[i] = kick_exit_ns - t0;
+        __atomic_store_n(&kick_state, KICK_IDLE, __ATOMIC_RELEASE);
+    }
+    store_state(KICK_QUIT);
+    pthread_join(vcpu, NULL);
+    vm_destroy(&g);
+    printf("{\"kicks\":%llu", kicks);
+    print_array("exitNs", exit_ns, kicks);
+    print_array("ackNs", ack_ns, kicks);
+    puts("}");
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    int latency = 0;
+    unsigned long long vms = 0, threads = 1, alive = 0, kicks = 0;
+    int mode = 0; /* 0 exit loop, 1 swarm, 2 kick */
+    int i = 1;
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--latency") == 0) { latency = 1; continue; }
+        if (i + 1 >= argc) usage();
+        if (strcmp(flag, "--vms") == 0) { vms = parse_count(argv[++i], "--vms"); mode = 1; }
+        else if (strcmp(flag, "--threads") == 0) threads = parse_count(argv[++i], "--threads");
+        else if (strcmp(flag, "--alive") == 0) alive = parse_count(argv[++i], "--alive");
+        else if (strcmp(flag, "--kick") == 0) { kicks = parse_count(argv[++i], "--kick"); mode = 2; }
+        else usage();
+    }
+    int rest = argc - i;
+    if (mode == 0 ? rest != 2 : rest != 1) usage();
+    load_image(argv[i]);
+    open_kvm();
+    if (mode == 1) return swarm(vms, threads, alive);
+    if (mode == 2) return kick(kicks);
+    return exit_loop(parse_count(argv[i + 1], "count"), latency);
 }

@@ -1,9 +1,12 @@
 // CPU benchmark guest (no exits until the end): x0 = N. N times: load a word of a 4 KiB array
-// just past the image, add the counter, store it back, sum it in x9 (7 instructions per
+// past the image, add the counter, store it back, sum it in x9 (7 instructions per
 // iteration). Position-independent (the array is found with adr), so `femtovm bench` also runs it
-// as a Linux program under qemu-aarch64. Needs 4 KiB of zeroed RAM past the image. Ends with PSCI
-// SYSTEM_OFF.
+// as a Linux program under qemu-aarch64. The array starts at the first page boundary past the image
+// (code and data on separate pages: QEMU retranslates a page's code after a store to it); needs
+// 8 KiB of zeroed RAM past the image. Ends with PSCI SYSTEM_OFF.
     adr     x1, array
+    add     x1, x1, #0xfff          // up to the next page boundary
+    and     x1, x1, #~0xfff
     mov     x9, #0
     cbz     x0, 2f
 1:  and     x2, x0, #511
@@ -17,4 +20,4 @@
     movk    x0, #0x8400, lsl #16
     hvc     #0
     .balign 16
-array:                              // 512 doublewords of RAM past the image
+array:                              // RAM past the image

@@ -1,11 +1,13 @@
 // CPU benchmark guest, branchy (no exits until the end): x0 = N rounds. Each round fills 64
-// doublewords just past the image from a 64-bit LCG, insertion-sorts them (data-dependent
-// branches), and adds the median (element 32) to x9. Position-independent (adr), so `femtovm
-// bench` also runs it as a Linux program under qemu-aarch64. Needs 512 bytes of RAM past the
-// image. Ends with PSCI SYSTEM_OFF.
+// doublewords past the image from a 64-bit LCG (same seed each round), insertion-sorts them
+// (data-dependent branches), and adds the median (element 32) to x9. Position-independent (adr), so `femtovm
+// bench` also runs it as a Linux program under qemu-aarch64. The array starts at the first page
+// boundary past the image (code and data on separate pages: QEMU retranslates a page's code after
+// a store to it); needs 4 KiB of RAM past the image. Ends with PSCI SYSTEM_OFF.
     adr     x1, array
+    add     x1, x1, #0xfff          // up to the next page boundary
+    and     x1, x1, #~0xfff
     mov     x9, #0
-    mov     x10, #12345             // LCG state
     movz    x11, #0x7f2d            // multiplier 6364136223846793005
     movk    x11, #0x4c95, lsl #16
     movk    x11, #0xf42d, lsl #32
@@ -15,7 +17,8 @@
     movk    x12, #0xe0ed, lsl #32
     movk    x12, #0x1405, lsl #48
     cbz     x0, 9f
-1:  mov     x2, #0                  // fill
+1:  mov     x10, #12345             // LCG seed: every round sorts the same data
+    mov     x2, #0                  // fill
 2:  madd    x10, x10, x11, x12
     lsr     x3, x10, #33
     str     x3, [x1, x2, lsl #3]
@@ -45,4 +48,4 @@
     movk    x0, #0x8400, lsl #16
     hvc     #0
     .balign 16
-array:                              // 64 doublewords of RAM past the image
+array:                              // RAM past the image

@@ -1,0 +1,189 @@
+/**
+ * The cpu suite: guest instructions per second of the WebAssembly A64 CPU (src/host/wasm/a64-cpu.ts)
+ * on compute guests that make no exit until they end (guests/aarch64/cpu-*.S: a countdown, a
+ * load/store loop, an insertion sort), against QEMU's TCG (`qemu-aarch64`, Debian qemu-user) running
+ * the very same code bytes as a static Linux ELF. Rounds alternate wasm and QEMU.
+ *
+ * The ELF is made here: a 5-instruction harness (x0 = N, bl guest, exit(x9)) followed by the guest's
+ * bytes with its final `hvc #0` replaced by `ret`; the guests are position-independent and use only
+ * RAM past their image (zeroed bss in the ELF). QEMU's rate is differential, (I(kN) − I(0)) /
+ * (t(kN) − t(0)), so process start and translation cancel; I comes from the wasm CPU's instret (the
+ * same instructions), and the exit status (x9 & 0xff) is checked against the wasm CPU's x9.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { A64Cpu, CpuExit } from '../src/host/wasm/a64-cpu';
+import { pairRatios, summarize } from '../src/host/stats';
+import { clamp, judge, type Row, type SuiteContext, type SuiteResult } from './types';
+
+const RAM_BASE = 0x10000;
+const RAM_SIZE = 1 << 20;
+const SLICE = 1_000_000; // V8 tiers up a wasm function only between calls: run in slices
+const PSCI_SYSTEM_OFF = 0x84000008n;
+const HVC0 = 0xd4000002;
+const RET = 0xd65f03c0;
+
+interface Kernel {
+  guest: string;
+  name: string;
+  /** N for a quick calibration run. */
+  probe: number;
+}
+
+const kernels: Kernel[] = [
+  { guest: 'cpu-countdown', name: 'countdown (subs, b.ne)', probe: 1_000_000 },
+  { guest: 'cpu-loadstore', name: 'load/store loop', probe: 300_000 },
+  { guest: 'cpu-sort', name: 'insertion sort (branchy)', probe: 100 },
+];
+
+/** A static aarch64 Linux ELF: harness + guest bytes (hvc #0 → ret) + 1 MiB of zeroed bss. */
+export function harnessElf(guest: Uint8Array, n: number): Buffer {
+  const BASE = 0x400000;
+  const CODE = 0x80;
+  const code = Buffer.alloc(0x20 + guest.length);
+  [0x580000c0, 0x94000007, 0xaa0903e0, 0xd2800ba8, 0xd4000001, 0xd503201f].forEach((w, i) => code.writeUInt32LE(w, i * 4)); // ldr x0, N; bl guest; mov x0, x9; mov x8, #93; svc #0; nop
+  code.writeBigUInt64LE(BigInt(n), 0x18);
+  Buffer.from(guest).copy(code, 0x20);
+  for (let off = 0x20; off + 4 <= code.length; off += 4) if (code.readUInt32LE(off) === HVC0) code.writeUInt32LE(RET, off);
+  const file = Buffer.alloc(CODE + code.length);
+  file.write('\x7fELF', 0, 'latin1');
+  file[4] = 2; // ELFCLASS64
+  file[5] = 1; // little-endian
+  file[6] = 1; // EV_CURRENT
+  file.writeUInt16LE(2, 16); // ET_EXEC
+  file.writeUInt16LE(183, 18); // EM_AARCH64
+  file.writeUInt32LE(1, 20);
+  file.writeBigUInt64LE(BigInt(BASE + CODE), 24); // e_entry
+  file.writeBigUInt64LE(64n, 32); // e_phoff
+  file.writeUInt16LE(64, 52); // e_ehsize
+  file.writeUInt16LE(56, 54); // e_phentsize
+  file.writeUInt16LE(1, 56); // e_phnum
+  file.writeUInt32LE(1, 64); // PT_LOAD
+  file.writeUInt32LE(7, 68); // RWX
+  file.writeBigUInt64LE(0n, 72); // p_offset
+  file.writeBigUInt64LE(BigInt(BASE), 80); // p_vaddr
+  file.writeBigUInt64LE(BigInt(BASE), 88); // p_paddr
+  file.writeBigUInt64LE(BigInt(file.length), 96); // p_filesz
+  file.writeBigUInt64LE(BigInt(file.length + (1 << 20)), 104); // p_memsz
+  file.writeBigUInt64LE(0x1000n, 112); // p_align
+  code.copy(file, CODE);
+  return file;
+}
+
+interface WasmRun {
+  instret: number;
+  seconds: number;
+  x9: bigint;
+}
+
+function runWasm(cpu: A64Cpu, guest: Uint8Array, n: number): WasmRun {
+  cpu.reset(RAM_BASE, RAM_SIZE);
+  cpu.ram.set(guest);
+  cpu.setReg('x0', BigInt(n));
+  const t0 = performance.now();
+  let exit: CpuExit;
+  while ((exit = cpu.run(SLICE)) === CpuExit.SliceEnd);
+  const seconds = (performance.now() - t0) / 1000;
+  if (exit !== CpuExit.Hvc || cpu.getReg('x0') !== PSCI_SYSTEM_OFF) throw new Error(`the guest ended with exit ${exit}, x0 0x${cpu.getReg('x0').toString(16)}, not PSCI SYSTEM_OFF`);
+  return { instret: cpu.instret, seconds, x9: cpu.getReg('x9') };
+}
+
+function qemuVersion(): string | undefined {
+  const r = spawnSync('qemu-aarch64', ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n')[0] : undefined;
+}
+
+/** Runs an ELF under qemu-aarch64: wall seconds and exit status. */
+function runQemu(elf: string): { seconds: number; status: number } {
+  const t0 = performance.now();
+  const r = spawnSync('qemu-aarch64', [elf], { stdio: 'ignore' });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status === null) throw new Error(`qemu-aarch64 ${elf}: ${r.error?.message ?? `signal ${r.signal}`}`);
+  return { seconds, status: r.status };
+}
+
+export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
+  const started = performance.now();
+  let cpu: A64Cpu;
+  try {
+    cpu = new A64Cpu({ ramBase: RAM_BASE, ramSize: RAM_SIZE });
+  } catch (error) {
+    const reason = `the wasm A64 CPU cannot load: ${error instanceof Error ? error.message : String(error)}`;
+    return { suite: 'cpu', status: 'skipped', reason, seconds: 0, rows: [], notes: [] };
+  }
+  const qemu = qemuVersion();
+  const notes: string[] = [
+    'MIPS: guest instructions retired (the wasm CPU\'s instret) per second of run() calls in slices of 1e6 instructions, on the main thread. Ratio: wasm / QEMU per round, median over rounds.',
+  ];
+  if (qemu === undefined) notes.push('qemu-aarch64 is not installed (Debian package qemu-user): no QEMU baseline, wasm figures only.');
+  else notes.push(`QEMU baseline: ${qemu} (TCG, user mode), same code as a static ELF, rate from runs of k·N and 0 iterations (k sized so that QEMU's run lasts about as long as the wasm one).`);
+  const runSeconds = clamp(ctx.duration / 40, 0.03, 0.4);
+  const perRound = runSeconds * (qemu ? 2 : 1);
+  const rounds = Math.round(clamp((0.8 * ctx.duration) / (kernels.length * perRound), 3, 15));
+  const dir = mkdtempSync(join(tmpdir(), 'femtovm-bench-cpu-'));
+  const rows: Row[] = [];
+  try {
+    for (const kernel of kernels) {
+      const guest = new Uint8Array(readFileSync(join(ctx.root, 'guests', 'aarch64', `${kernel.guest}.bin`)));
+      // Calibration (and JIT warm-up): instructions per unit of N, and the rate.
+      runWasm(cpu, guest, kernel.probe);
+      const zero = runWasm(cpu, guest, 0);
+      const probe = runWasm(cpu, guest, kernel.probe);
+      const perN = (probe.instret - zero.instret) / kernel.probe;
+      const n = Math.max(1, Math.round((runSeconds * (probe.instret / probe.seconds)) / perN));
+      const wasm: number[] = [];
+      const base: number[] = [];
+      let elfKn: string | undefined;
+      let elf0: string | undefined;
+      let k = 4; // QEMU runs k·N iterations
+      if (qemu) {
+        const check = join(dir, `${kernel.guest}-check.elf`);
+        writeFileSync(check, harnessElf(guest, kernel.probe), { mode: 0o755 });
+        const status = runQemu(check).status;
+        if (status !== Number(probe.x9 & 0xffn)) throw new Error(`${kernel.guest}: qemu-aarch64 exit status ${status}, the wasm CPU's x9 & 0xff is ${probe.x9 & 0xffn}`);
+        // QEMU is faster: give it k·N iterations so that its run, too, lasts about runSeconds.
+        elf0 = join(dir, `${kernel.guest}-0.elf`);
+        writeFileSync(elf0, harnessElf(guest, 0), { mode: 0o755 });
+        const elf4n = join(dir, `${kernel.guest}-4n.elf`);
+        writeFileSync(elf4n, harnessElf(guest, 4 * n), { mode: 0o755 });
+        runQemu(elf0);
+        const t4n = runQemu(elf4n).seconds - runQemu(elf0).seconds;
+        k = Math.round(clamp((4 * runSeconds) / Math.max(t4n, 1e-3), 4, 64));
+        elfKn = join(dir, `${kernel.guest}-kn.elf`);
+        writeFileSync(elfKn, harnessElf(guest, k * n), { mode: 0o755 });
+      }
+      for (let round = 0; round < rounds; round++) {
+        const w = runWasm(cpu, guest, n);
+        wasm.push(w.instret / w.seconds / 1e6);
+        if (elfKn && elf0) {
+          const tkn = runQemu(elfKn).seconds;
+          const t0 = runQemu(elf0).seconds;
+          base.push((k * (w.instret - zero.instret)) / (tkn - t0) / 1e6);
+        }
+      }
+      const ws = summarize(wasm);
+      const bs = base.length ? summarize(base) : undefined;
+      const ratios = bs ? summarize(pairRatios(wasm, base)) : undefined;
+      ctx.log(`cpu ${kernel.guest}: ${rounds} rounds of ${n} (${((n * perN) / 1e6).toFixed(0)} M instructions), wasm ${ws.p50.toFixed(0)} MIPS${bs ? `, qemu ${bs.p50.toFixed(0)} MIPS` : ''}`);
+      rows.push(
+        judge({
+          id: `cpu/${kernel.guest}`,
+          name: `wasm A64 CPU · ${kernel.name}`,
+          unit: 'MIPS',
+          value: ws.p50,
+          stat: `median of ${rounds} rounds × ${((n * perN) / 1e6).toFixed(0)} M instructions`,
+          ...(bs && { baselineName: 'qemu-aarch64 (TCG)', baselineValue: bs.p50, ratio: ratios!.p50 }),
+          goal: { metric: 'value', op: '>=', target: 300, text: '≥ 300 MIPS' },
+          rounds: { femtovm: ws, ...(bs && { baseline: bs, ratio: ratios! }) },
+          extra: { instructionsPerIteration: perN, iterations: n },
+        }),
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { suite: 'cpu', status: 'ran', seconds: (performance.now() - started) / 1000, rows, notes };
+}

@@ -1,0 +1,157 @@
+// `femtovm bench` smoke test: every suite runs (or, needing KVM where there is none, says why it did
+// not) and writes well-formed results; the HTML report renders its charts in headless Chromium.
+// No timing and no goal is asserted: this checks the bench works, not how fast femtovm is.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { cli, kvmSkipReason, root } from './support';
+
+const SUITES = ['exits', 'stop', 'swarm', 'cpu', 'events'];
+const KVM_SUITES = ['exits', 'stop', 'swarm'];
+const hostArch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+
+interface Summary {
+  n: number;
+  min: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+interface Row {
+  id: string;
+  name: string;
+  unit: string;
+  value?: number;
+  baselineValue?: number;
+  ratio?: number;
+  goal?: { metric: string; op: string; target: number; text: string };
+  met?: boolean;
+  skipped?: string;
+  distributions?: { label: string; unit: string; summary: Summary; histogram: { edges: number[]; counts: number[] } }[];
+  extra?: Record<string, unknown>;
+}
+interface Report {
+  tool: string;
+  duration: number;
+  host: { cpuModel: string; kernel: string; node: string; where: string; nestedKvm: { nested: boolean | null; evidence: string[] } };
+  method: string[];
+  suites: { suite: string; status: string; reason?: string; rows: Row[]; notes: string[] }[];
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'femtovm-bench-test-'));
+const jsonFile = join(dir, 'bench.json');
+const htmlFile = join(dir, 'bench.html');
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+let run: ReturnType<typeof spawnSync> | undefined;
+/** One bench run shared by the tests below (the suites take ~1 s of work each at --duration 1). */
+function benchRun(): ReturnType<typeof spawnSync> {
+  run ??= spawnSync(process.execPath, [cli, 'bench', '--duration', '1', '--json', jsonFile, '--html', htmlFile], { cwd: root, encoding: 'utf8', timeout: 150_000 });
+  return run;
+}
+
+const positive = (x: unknown, what: string) => assert.ok(typeof x === 'number' && Number.isFinite(x) && x > 0, `${what}: ${String(x)}`);
+
+test('femtovm bench --duration 1 --json: every suite ran and its results are well-formed', { timeout: 180_000 }, async (t) => {
+  const r = benchRun();
+  assert.equal(r.status, 0, `femtovm bench failed (status ${r.status}, signal ${r.signal}):\n${r.stderr}`);
+  assert.match(String(r.stdout), /suite\s+measurement\s+baseline\s+femtovm\s+ratio\s+rounds p10–p90\s+goal/);
+  const report = JSON.parse(readFileSync(jsonFile, 'utf8')) as Report;
+  assert.equal(report.tool, 'femtovm bench');
+  assert.equal(report.duration, 1);
+  for (const key of ['cpuModel', 'kernel', 'node', 'where'] as const) assert.ok(report.host[key], `host.${key}`);
+  assert.ok(Array.isArray(report.host.nestedKvm.evidence));
+  assert.ok(report.method.length > 0);
+  assert.deepEqual(report.suites.map((s) => s.suite), SUITES);
+
+  const kvmSkip = kvmSkipReason(hostArch);
+  const ids = (suite: string) => report.suites.find((s) => s.suite === suite)!.rows.map((row) => row.id);
+  for (const suite of report.suites) {
+    await t.test(suite.suite, (st) => {
+      if (KVM_SUITES.includes(suite.suite) && kvmSkip !== undefined) {
+        assert.equal(suite.status, 'skipped', `${suite.suite} without KVM`);
+        assert.ok(suite.reason, `${suite.suite} says why it skipped`);
+        st.skip(kvmSkip);
+        return;
+      }
+      assert.equal(suite.status, 'ran', `${suite.suite}: ${suite.reason ?? ''}`);
+      assert.ok(suite.rows.length > 0, `${suite.suite} has rows`);
+      for (const row of suite.rows) {
+        const what = `${suite.suite} · ${row.name}`;
+        assert.ok(row.id.startsWith(`${suite.suite}/`) && row.unit, what);
+        if (row.skipped !== undefined) {
+          assert.ok(row.skipped.length > 0, `${what} says why it skipped`);
+          st.diagnostic(`${what}: skipped: ${row.skipped}`);
+          continue;
+        }
+        positive(row.value, `${what} value`);
+        if (row.baselineValue !== undefined) positive(row.baselineValue, `${what} baseline`);
+        if (row.ratio !== undefined) positive(row.ratio, `${what} ratio`);
+        if (row.goal !== undefined) assert.equal(typeof row.met, 'boolean', `${what}: goal judged`);
+        for (const d of row.distributions ?? []) {
+          assert.ok(d.summary.n > 0 && d.summary.min <= d.summary.p50 && d.summary.p50 <= d.summary.p99 && d.summary.p99 <= d.summary.max, `${what} ${d.label} summary`);
+          assert.equal(d.histogram.edges.length, d.histogram.counts.length + 1, `${what} ${d.label} histogram`);
+          assert.equal(d.histogram.counts.reduce((a, b) => a + b, 0), d.summary.n, `${what} ${d.label}: every sample in a bin`);
+        }
+        if (row.extra?.lossless !== undefined) assert.equal(row.extra.lossless, true, `${what}: events lost or corrupted`);
+      }
+      const expected: Record<string, string[]> = {
+        exits: ['exits/mmio-write/native', 'exits/mmio-write/js', 'exits/mmio-write/main', 'exits/mmio-read/native', 'exits/mmio-read/js', ...(hostArch === 'x86_64' ? ['exits/pio-write/native'] : [])],
+        stop: ['stop/stop'],
+        swarm: ['swarm/pool-1', 'swarm/pool-2', 'swarm/pool-4', 'swarm/wasm-2', 'swarm/alive-0'],
+        cpu: ['cpu/cpu-countdown', 'cpu/cpu-loadstore', 'cpu/cpu-sort'],
+        events: [...(kvmSkip === undefined ? ['events/kvm-plain', 'events/kvm-fast', 'events/kvm-slow'] : []), 'events/wasm-fast'],
+      };
+      for (const id of expected[suite.suite]!) assert.ok(ids(suite.suite).includes(id), `row ${id}`);
+    });
+  }
+});
+
+test('femtovm bench --html: a self-contained report that renders its charts in headless Chromium', { timeout: 180_000 }, (t) => {
+  assert.equal(benchRun().status, 0);
+  const html = readFileSync(htmlFile, 'utf8');
+  assert.ok(!/<script[^>]+src=/i.test(html) && !/<link[^>]+href=/i.test(html), 'no external scripts or styles');
+  assert.match(html, /Chart\.js/, 'Chart.js is inlined');
+  const browser = ['chromium', 'chromium-browser', 'google-chrome'].find((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
+  if (browser === undefined) {
+    t.skip('SKIPPED LOUDLY: chromium is not installed (apt-get install chromium), so the HTML report was not rendered');
+    return;
+  }
+  const flags = (profile: string) => [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    `--user-data-dir=${join(dir, profile)}`,
+  ];
+  const png = join(dir, 'bench.png');
+  const shot = spawnSync(browser, [...flags('profile-shot'), '--window-size=1280,2400', `--screenshot=${png}`, `file://${htmlFile}`], { encoding: 'utf8', timeout: 60_000 });
+  assert.ok(existsSync(png), `no screenshot (status ${shot.status}):\n${shot.stderr}`);
+  const bytes = readFileSync(png);
+  assert.equal(bytes.subarray(1, 4).toString('latin1'), 'PNG');
+  assert.ok(statSync(png).size > 10_000, 'a screenshot with something on it');
+  // The DOM after the page's script ran: it marks how many charts it drew, or the error it met.
+  const dom = spawnSync(browser, [...flags('profile-dom'), '--dump-dom', `file://${htmlFile}`], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 });
+  const body = /<body[^>]*>/.exec(dom.stdout)?.[0] ?? '';
+  assert.doesNotMatch(body, /data-chart-error/, `the charts script failed: ${body}`);
+  const drawn = /data-charts-rendered="(\d+)"/.exec(body);
+  assert.ok(drawn && Number(drawn[1]) > 0, `no charts drawn (status ${dom.status})`);
+});
+
+test('femtovm bench --markdown prints a table for README; an unknown suite is a usage error', { timeout: 60_000 }, () => {
+  const md = spawnSync(process.execPath, [cli, 'bench', 'cpu', '--duration', '0.3', '--markdown'], { cwd: root, encoding: 'utf8', timeout: 50_000 });
+  assert.equal(md.status, 0, md.stderr);
+  assert.match(md.stdout, /^Host: /);
+  assert.match(md.stdout, /\| suite \| measurement \| baseline \| femtovm \| ratio \| rounds p10–p90 \| goal \| \|/);
+  assert.match(md.stdout, /\| cpu \| wasm A64 CPU/);
+  const bad = spawnSync(process.execPath, [cli, 'bench', 'nope'], { cwd: root, encoding: 'utf8', timeout: 10_000 });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /unknown suite nope/);
+});
