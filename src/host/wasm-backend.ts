@@ -218,7 +218,7 @@ export class WasmBackend implements Backend {
     }
     if (ring.full()) return; // stopping: the run ends at this access
     const kind = isWrite ? eventKindCode.mmio.write : eventKindCode.mmio.read;
-    ring.write(kind, address, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), Number(this.cpu.getReg('pc')));
+    ring.write(kind, address, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), this.cpu.pcNumber);
   }
 
   private checkStop(limits: RunLimits, deadline: number): 'stopped' | 'timeout' | undefined {

@@ -238,6 +238,11 @@ export class A64Cpu {
     return this.#u32[slot * 2]! + this.#u32[slot * 2 + 1]! * TWO32;
   }
 
+  /** The program counter as a number (pc: getReg allocates a bigint). */
+  get pcNumber(): number {
+    return this.#number(this.#slots.pc);
+  }
+
   /** Instructions retired since reset. */
   get instret(): number {
     return this.#number(this.#slots.instret);
