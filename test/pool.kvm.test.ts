@@ -171,7 +171,8 @@ for (const [arch, backend, skip] of backends) {
       const after = { ...processResources(), threads: threads() };
       assert.equal(after.threads, before.threads, 'threads');
       assert.ok(after.fds - before.fds <= 2, `fds ${before.fds} -> ${after.fds}`);
-      assert.ok(after.maps - before.maps < 100, `mappings ${before.maps} -> ${after.maps}`);
+      // The V8 heap maps and unmaps pages of its own: a small drift is not a leak of n VMs.
+    assert.ok(after.maps - before.maps < Math.min(300, n / 2), `mappings ${before.maps} -> ${after.maps}`);
     });
   });
 }
