@@ -28,6 +28,16 @@ arch_setup() {
   step setup_node
   if [ "${LAB_SKIP_ADDON:-0}" = 1 ]; then log "LAB_SKIP_ADDON=1: not building the arm64 addon"
   else step build_addon; fi
+  step build_bench_baseline
+}
+
+# The bench's C baseline, cross-compiled (the guest has no compiler) to where bench/baseline.ts looks
+# for it: build-arm64/bench/exit_loop. Rebuilt when the source is newer.
+build_bench_baseline() {
+  local src=$ROOT/bench/baseline/exit_loop.c out=$ROOT/build-arm64/bench/exit_loop
+  [ -f "$src" ] && ! [ "$out" -nt "$src" ] || return 0
+  mkdir -p "${out%/*}"
+  aarch64-linux-gnu-gcc -O2 -static -pthread -o "$out" "$src" || die "cross-compiling $src for arm64 failed"
 }
 
 # glibc, libstdc++ and libgcc_s for arm64: all that the official Node binary links against.
