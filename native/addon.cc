@@ -222,7 +222,11 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
                         std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1000.0));
     }
     limits.ignore_unhandled = o.Get("ignoreUnhandled").ToBoolean().Value();
-    loop_->Begin(limits);
+    try {
+      loop_->Begin(limits);
+    } catch (const CoreError &e) {
+      throw ToJsError(info.Env(), e);
+    }
   }
 
   Napi::Value Resume(const Napi::CallbackInfo &info) {

@@ -47,6 +47,10 @@ const std::vector<std::string> &RegisterNames();
 void EnableExitPc(KvmVcpu &vcpu);
 uint64_t ExitPc(KvmVcpu &vcpu);
 
+// Makes a vCPU that the guest powered off (PSCI SYSTEM_OFF/RESET on arm64) runnable again, so a VM
+// that ended can be run again, as on the WebAssembly backend. x86 has nothing to do.
+void PowerOn(KvmVcpu &vcpu);
+
 // The whole vCPU state, and putting it back. Throw CoreError ERR_KVM_REGISTER on failure.
 ArchStatePtr SaveState(KvmVm &vm, KvmVcpu &vcpu);
 void RestoreState(KvmVcpu &vcpu, const ArchState &state);

@@ -112,6 +112,11 @@ bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
 
 void EnableExitPc(KvmVcpu &) {}
 
+void PowerOn(KvmVcpu &vcpu) {
+  kvm_mp_state runnable = {KVM_MP_STATE_RUNNABLE};
+  if (ioctl(vcpu.fd(), KVM_SET_MP_STATE, &runnable) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_SET_MP_STATE");
+}
+
 // arm64 has no sync regs: one KVM_GET_ONE_REG per recorded exit.
 uint64_t ExitPc(KvmVcpu &vcpu) {
   uint64_t pc = 0;

@@ -196,6 +196,8 @@ bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
   return false;
 }
 
+void PowerOn(KvmVcpu &) {}
+
 void EnableExitPc(KvmVcpu &vcpu) { vcpu.run()->kvm_valid_regs |= KVM_SYNC_X86_REGS; }
 
 uint64_t ExitPc(KvmVcpu &vcpu) { return vcpu.run()->s.regs.regs.rip; }

@@ -31,6 +31,10 @@ void VcpuLoop::AttachEventRing(uint8_t *buffer) {
 }
 
 void VcpuLoop::Begin(const RunLimits &limits) {
+  if (powered_off_) {  // before anything else: it may throw, and then the run has not begun
+    arch::PowerOn(vcpu_);
+    powered_off_ = false;
+  }
   limits_ = limits;
   exits_ = 0;
   pending_read_ = nullptr;
@@ -85,8 +89,10 @@ RunExit VcpuLoop::Resume() {
       case KVM_EXIT_HLT:
         return RunExit::kHalted;
       case KVM_EXIT_SYSTEM_EVENT:
-        if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) return RunExit::kSystemOff;
-        if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) return RunExit::kSystemReset;
+        if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN || run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
+          powered_off_ = true;
+          return run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ? RunExit::kSystemOff : RunExit::kSystemReset;
+        }
         return GuestError(static_cast<int>(run->exit_reason), run->system_event.type, 0);
       case KVM_EXIT_FAIL_ENTRY:
         return GuestError(KVM_EXIT_FAIL_ENTRY, run->fail_entry.hardware_entry_failure_reason, 0);

@@ -114,6 +114,7 @@ class VcpuLoop {
   std::vector<NativeDevice> native_devices_;
   EventRing ring_;
   bool exit_pending_ = false;  // an exit taken from KVM_RUN but not yet handled (the ring was full)
+  bool powered_off_ = false;   // the last run ended with PSCI SYSTEM_OFF/RESET
   Access pending_read_access_{};
   RunLimits limits_;
   bool running_ = false;

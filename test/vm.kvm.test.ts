@@ -139,6 +139,17 @@ for (const [arch, backend] of backends) {
       assert.deepEqual(seen, Array.from({ length: 1000 }, (_, i) => 1000 - i));
     });
 
+    test('a VM whose guest ended runs again after a new load (arm64: powered on again after SYSTEM_OFF)', () => {
+      withVm(arch, 'hello.bin', {}, (vm) => {
+        for (let i = 0; i < 3; i++) {
+          if (i > 0) vm.load(guest(arch, 'hello.bin'));
+          const r = vm.run({ timeoutMs: 10_000 });
+          assert.equal(r.outcome, c.end, `run ${i + 1}`);
+          assert.equal(r.output.toString(), 'Hello\n');
+        }
+      });
+    });
+
     test('maxExits ends the run with outcome max-exits', () => {
       const r = withVm(arch, 'mmio-loop.bin', { unhandled: 'ignore' }, (vm) => {
         vm.setRegister(c.countRegister, 1000);

@@ -82,7 +82,7 @@ export class KvmBackend implements Backend {
     const { machine, record } = this;
     machine.setUserRanges(bus.flatRanges());
     bus.attachDataBuffer(this.data);
-    machine.begin({ maxExits: limits.maxExits, stopByte: limits.stopOnByte, timeoutMs: limits.timeoutMs, ignoreUnhandled: limits.unhandled === 'ignore' });
+    this.call(() => machine.begin({ maxExits: limits.maxExits, stopByte: limits.stopOnByte, timeoutMs: limits.timeoutMs, ignoreUnhandled: limits.unhandled === 'ignore' }));
     try {
       for (;;) {
         const exit = machine.resume();
