@@ -1,16 +1,11 @@
 /** Shared by the test files: the repo root, guest paths, and the KVM gate. */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
+import { packageRoot } from '../src/host/addon';
 import { kvmStatus, type GuestArch } from '../src/index';
 
-export const root = (() => {
-  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'femtovm') return dir;
-  }
-  throw new Error('repo root not found');
-})();
+export const root = packageRoot();
 
 export const guest = (arch: GuestArch, name: string): string => join(root, 'guests', arch, name);
 export const cli = join(root, 'dist', 'cli.js');

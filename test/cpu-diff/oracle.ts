@@ -7,7 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/host/addon';
 import { LAYOUT } from './layout';
 import type { TestCase } from './gen';
 
@@ -39,13 +40,7 @@ export function oracleUnavailable(): string | undefined {
 
 /** This directory in the source tree (the tests run bundled from dist/test/). */
 function sourceDir(): string {
-  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'femtovm') {
-      return join(dir, 'test', 'cpu-diff');
-    }
-  }
-  throw new Error(`no femtovm package above ${__dirname}`);
+  return join(packageRoot(), 'test', 'cpu-diff');
 }
 
 /** The harness binary, compiled once per source version. */

@@ -9,7 +9,9 @@
  * plain-number getters: handling an exit allocates nothing.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+
+import { packageRoot } from '../addon';
 
 /** Why `run()` returned. Values are the wasm module's `Exit.*` (checked when it loads). */
 export const CpuExit = {
@@ -103,17 +105,6 @@ interface Slots {
 }
 
 let compiled: { module: WebAssembly.Module; slots: Slots } | undefined;
-
-/** The directory of this package (the package.json named "femtovm"), from wherever the bundle is. */
-function packageRoot(): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'femtovm') {
-      return dir;
-    }
-    if (dirname(dir) === dir) throw new Error(`femtovm: no package.json named "femtovm" above ${__dirname}`);
-  }
-}
 
 /** Compiles dist/a64.wasm on first use (synchronously: a few ms, once per thread). */
 function load(): { module: WebAssembly.Module; slots: Slots } {
