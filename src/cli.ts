@@ -7,7 +7,7 @@ import { DEFAULT_DURATION, runBench, SUITES } from '../bench/index';
 import { runDemo } from './demo';
 import { FemtovmError } from './host/errors';
 import { CONSOLE_MMIO, CONSOLE_PORT, parseSize, type GuestArch } from './host/platform';
-import { isElf, readImageFile } from './host/image';
+import { elfArch, isElf, readImageFile } from './host/image';
 import { hostInfo } from './host/info';
 import { VmPool, type PooledRunOptions } from './host/pool';
 import { runSwarm } from './host/swarm';
@@ -59,7 +59,8 @@ function withRunOptions(command: Command): Command {
 
 /** The guest arch: an ELF says; a flat image's path may (guests/aarch64/...); else the host's. */
 function inferArch(path: string, image: Uint8Array): GuestArch {
-  if (isElf(image) && image.length > 19) return image[18] === 183 ? 'aarch64' : 'x86_64';
+  const fromElf = elfArch(image);
+  if (fromElf !== undefined) return fromElf;
   if (/(^|[/\\])(aarch64|arm64)([/\\]|$)/.test(path)) return 'aarch64';
   if (/(^|[/\\])(x86_64|x64|amd64)([/\\]|$)/.test(path)) return 'x86_64';
   return process.arch === 'arm64' ? 'aarch64' : 'x86_64';

@@ -46,6 +46,13 @@ export function isElf(image: Uint8Array): boolean {
   return image.length >= 4 && ELF_MAGIC.every((b, i) => image[i] === b);
 }
 
+/** The guest arch an ELF image is built for (from e_machine); undefined for a flat image or another machine. */
+export function elfArch(image: Uint8Array): GuestArch | undefined {
+  if (!isElf(image) || image.length < 20) return undefined;
+  const machine = image[18]! | (image[19]! << 8);
+  return (Object.keys(EM) as GuestArch[]).find((arch) => EM[arch] === machine);
+}
+
 /** A flat binary: the bytes, loaded as one segment at `loadAddr`. */
 export function parseFlat(image: Uint8Array, loadAddr: number): LoadedImage {
   checkSize(image);
