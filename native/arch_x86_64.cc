@@ -35,17 +35,14 @@ constexpr uint64_t kEferLme = 1 << 8, kEferLma = 1 << 10;
 // GDT descriptors: base 0, limit 4 GiB, present, DPL 0. Code: execute/read, L=1. Data: read/write.
 constexpr uint64_t kGdt[] = {0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL};
 
-void GetSregs(KvmVcpu &vcpu, kvm_sregs *sregs) {
-  if (ioctl(vcpu.fd(), KVM_GET_SREGS, sregs) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_GET_SREGS");
+template <typename T>
+void Get(KvmVcpu &vcpu, unsigned long request, T *value, const char *what) {
+  if (ioctl(vcpu.fd(), request, value) < 0) throw SyscallError("ERR_KVM_REGISTER", what);
 }
-void SetSregs(KvmVcpu &vcpu, const kvm_sregs &sregs) {
-  if (ioctl(vcpu.fd(), KVM_SET_SREGS, &sregs) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_SET_SREGS");
-}
-void GetRegs(KvmVcpu &vcpu, kvm_regs *regs) {
-  if (ioctl(vcpu.fd(), KVM_GET_REGS, regs) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_GET_REGS");
-}
-void SetRegs(KvmVcpu &vcpu, const kvm_regs &regs) {
-  if (ioctl(vcpu.fd(), KVM_SET_REGS, &regs) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_SET_REGS");
+
+template <typename T>
+void Set(KvmVcpu &vcpu, unsigned long request, const T *value, const char *what) {
+  if (ioctl(vcpu.fd(), request, value) < 0) throw SyscallError("ERR_KVM_REGISTER", what);
 }
 
 kvm_segment FlatSegment(uint16_t selector, bool code) {
@@ -121,7 +118,7 @@ void SetupVm(KvmVm &vm) {
 
 void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
   kvm_sregs sregs;
-  GetSregs(vcpu, &sregs);
+  Get(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
   kvm_regs regs = {};
   regs.rflags = 0x2;  // bit 1 is reserved and must be set
   regs.rip = boot.entry;
@@ -136,8 +133,8 @@ void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
     }
     regs.rsp = 0;
   }
-  SetSregs(vcpu, sregs);
-  SetRegs(vcpu, regs);
+  Set(vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
+  Set(vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
 }
 
 namespace {
@@ -150,9 +147,9 @@ void ApplySyncedState(KvmVcpu &vcpu) {
   kvm_run *run = vcpu.run();
   if ((run->kvm_dirty_regs & kSyncRestored) == 0) return;
   run->kvm_dirty_regs &= ~kSyncRestored;
-  SetSregs(vcpu, run->s.regs.sregs);
-  SetRegs(vcpu, run->s.regs.regs);
-  if (ioctl(vcpu.fd(), KVM_SET_VCPU_EVENTS, &run->s.regs.events) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_SET_VCPU_EVENTS");
+  Set(vcpu, KVM_SET_SREGS, &run->s.regs.sregs, "KVM_SET_SREGS");
+  Set(vcpu, KVM_SET_REGS, &run->s.regs.regs, "KVM_SET_REGS");
+  Set(vcpu, KVM_SET_VCPU_EVENTS, &run->s.regs.events, "KVM_SET_VCPU_EVENTS");
 }
 }  // namespace
 
@@ -161,14 +158,14 @@ bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value) {
   for (const RegsEntry &r : kRegs) {
     if (name != r.name) continue;
     kvm_regs regs;
-    GetRegs(vcpu, &regs);
+    Get(vcpu, KVM_GET_REGS, &regs, "KVM_GET_REGS");
     std::memcpy(value, reinterpret_cast<const uint8_t *>(&regs) + r.offset, sizeof *value);
     return true;
   }
   for (const SregsEntry &r : kSregs) {
     if (name != r.name) continue;
     kvm_sregs sregs;
-    GetSregs(vcpu, &sregs);
+    Get(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
     *value = r.get(sregs);
     return true;
   }
@@ -180,17 +177,17 @@ bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
   for (const RegsEntry &r : kRegs) {
     if (name != r.name) continue;
     kvm_regs regs;
-    GetRegs(vcpu, &regs);
+    Get(vcpu, KVM_GET_REGS, &regs, "KVM_GET_REGS");
     std::memcpy(reinterpret_cast<uint8_t *>(&regs) + r.offset, &value, sizeof value);
-    SetRegs(vcpu, regs);
+    Set(vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
     return true;
   }
   for (const SregsEntry &r : kSregs) {
     if (name != r.name) continue;
     kvm_sregs sregs;
-    GetSregs(vcpu, &sregs);
+    Get(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
     r.set(sregs, value);
-    SetSregs(vcpu, sregs);
+    Set(vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
     return true;
   }
   return false;
@@ -268,16 +265,6 @@ std::vector<uint32_t> SaveableMsrs(KvmVm &vm, KvmVcpu &vcpu) {
   }
   probed = true;
   return saveable;
-}
-
-template <typename T>
-void Get(KvmVcpu &vcpu, unsigned long request, T *value, const char *what) {
-  if (ioctl(vcpu.fd(), request, value) < 0) throw SyscallError("ERR_KVM_REGISTER", what);
-}
-
-template <typename T>
-void Set(KvmVcpu &vcpu, unsigned long request, const T *value, const char *what) {
-  if (ioctl(vcpu.fd(), request, value) < 0) throw SyscallError("ERR_KVM_REGISTER", what);
 }
 
 }  // namespace

@@ -74,9 +74,9 @@ std::shared_ptr<KvmSystem> KvmSystem::Get() {
 KvmStatus ProbeKvm() {
   try {
     std::shared_ptr<KvmSystem> system = KvmSystem::Get();
-    return KvmStatus{true, nullptr, "", KVM_API_VERSION};
+    return KvmStatus{true, nullptr, ""};
   } catch (const CoreError &e) {
-    return KvmStatus{false, e.code, e.message, 0};
+    return KvmStatus{false, e.code, e.message};
   }
 }
 

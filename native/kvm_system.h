@@ -33,7 +33,6 @@ struct KvmStatus {
   bool usable;
   const char *code;  // nullptr when usable
   std::string reason;
-  int api_version;
 };
 KvmStatus ProbeKvm();
 
