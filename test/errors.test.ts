@@ -80,6 +80,10 @@ test('device ranges may not overlap each other or the console', () => {
   assert.throws(() => bus.add({ kind: 'pio', base: 0xffff, size: 2 }, {}), { code: 'ERR_ADDRESS_OUT_OF_RANGE' });
   assert.throws(() => bus.add({ kind: 'mmio', base: -1, size: 2 }, {}), { code: 'ERR_ADDRESS_OUT_OF_RANGE' });
   bus.add({ kind: 'pio', base: 0x900, size: 8 }, {}); // another address space: no overlap
+  const withRam = new DeviceBus([{ guestAddr: 0x8000, size: 0x1000 }]);
+  assert.throws(() => withRam.add({ kind: 'mmio', base: 0x8ffc, size: 8 }, {}), { code: 'ERR_DEVICE_OVERLAP' });
+  withRam.add({ kind: 'mmio', base: 0x9000, size: 8 }, {}); // a rejected device is not kept: its neighbour fits
+  withRam.add({ kind: 'pio', base: 0x8800, size: 8 }, {}); // ports are not RAM
 });
 
 test('bad VM options are ConfigErrors before anything is created', () => {

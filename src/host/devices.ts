@@ -34,11 +34,15 @@ export const accessKindCode: Record<AccessKind, number> = { mmio: 1, pio: 2 };
 /** The guest-visible address map of JavaScript devices. */
 export class DeviceBus {
   private readonly devices: Mapped[] = [];
+
+  /** `ram`: guest RAM, which no MMIO device may overlap (an access there would never exit). */
+  constructor(private readonly ram: readonly { guestAddr: number; size: number }[] = []) {}
+
   /** Views of each access size over the backend's data buffer, made once. */
   private views: Uint8Array[] = [];
   private data: Uint8Array = new Uint8Array(0);
 
-  /** Adds a device. Ranges may not overlap each other nor the console. */
+  /** Adds a device. Ranges may not overlap each other, the console, nor (MMIO) guest RAM. */
   add(range: DeviceRange, device: Device, native = false): void {
     const { kind, base, size } = range;
     const limit = kind === 'pio' ? 0x10000 : 2 ** 53;
@@ -52,19 +56,12 @@ export class DeviceBus {
         throw new ConfigError('ERR_DEVICE_OVERLAP', `${kind} device at 0x${base.toString(16)}+${size} overlaps the one at 0x${d.base.toString(16)}+${d.size}`);
       }
     }
-    this.devices.push({ kind, base, size, device, native });
-  }
-
-  /** Checks a RAM region does not hide an MMIO device (an access there would never exit). */
-  checkAgainstRam(regions: { guestAddr: number; size: number }[]): void {
-    for (const d of this.devices) {
-      if (d.kind !== 'mmio') continue;
-      for (const r of regions) {
-        if (d.base < r.guestAddr + r.size && r.guestAddr < d.base + d.size) {
-          throw new ConfigError('ERR_DEVICE_OVERLAP', `MMIO device at 0x${d.base.toString(16)} lies inside guest RAM at 0x${r.guestAddr.toString(16)}`);
-        }
+    for (const r of kind === 'mmio' ? this.ram : []) {
+      if (base < r.guestAddr + r.size && r.guestAddr < base + size) {
+        throw new ConfigError('ERR_DEVICE_OVERLAP', `MMIO device at 0x${base.toString(16)} lies inside guest RAM at 0x${r.guestAddr.toString(16)}`);
       }
     }
+    this.devices.push({ kind, base, size, device, native });
   }
 
   /** [kind, start, end, ...] for the native loop, which returns to JS only for these ranges. */

@@ -59,7 +59,7 @@ export class Vm {
   readonly layout: RamLayout;
   readonly x86Mode: X86Mode;
   private readonly impl: Backend;
-  private readonly bus = new DeviceBus();
+  private readonly bus: DeviceBus;
   private readonly unhandled: 'error' | 'ignore';
   private running = false;
   private closed = false;
@@ -76,6 +76,7 @@ export class Vm {
     this.arch = arch;
     this.x86Mode = x86Mode;
     this.layout = layout;
+    this.bus = new DeviceBus(layout.regions);
     this.unhandled = options.unhandled ?? 'error';
     this.backend = chooseBackend(arch, options.backend ?? 'auto');
     const boot = { layout, entry: platforms[arch].loadAddr, x86LongMode: arch === 'x86_64' && x86Mode === 'long' };
@@ -174,10 +175,7 @@ export class Vm {
 
   /** Maps a JavaScript device at an MMIO address range or a PIO port range (x86). */
   addDevice(range: DeviceRange, device: Device): void {
-    this.checkUsable();
-    if (range.kind === 'pio' && this.arch !== 'x86_64') throw new ConfigError('ERR_INVALID_OPTION', 'port I/O exists on x86_64 only');
-    this.bus.add(range, device);
-    this.bus.checkAgainstRam(this.layout.regions);
+    this.mapDevice(range, device, false);
   }
 
   /**
@@ -185,11 +183,8 @@ export class Vm {
    * return `value`) or `counter` (reads return a free-running nanosecond counter). Writes are dropped.
    */
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
-    this.checkUsable();
-    if (range.kind === 'pio' && this.arch !== 'x86_64') throw new ConfigError('ERR_INVALID_OPTION', 'port I/O exists on x86_64 only');
     if (spec.type !== 'constant' && spec.type !== 'counter') throw new ConfigError('ERR_INVALID_OPTION', `unknown native device type ${JSON.stringify((spec as { type: unknown }).type)}`);
-    this.bus.add(range, {}, true);
-    this.bus.checkAgainstRam(this.layout.regions);
+    this.mapDevice(range, {}, true);
     this.impl.addNativeDevice(range, spec);
   }
 
@@ -243,6 +238,12 @@ export class Vm {
     if (this.closed) return;
     this.closed = true;
     this.impl.close();
+  }
+
+  private mapDevice(range: DeviceRange, device: Device, native: boolean): void {
+    this.checkUsable();
+    if (range.kind === 'pio' && this.arch !== 'x86_64') throw new ConfigError('ERR_INVALID_OPTION', 'port I/O exists on x86_64 only');
+    this.bus.add(range, device, native);
   }
 
   private describeFailure(error: GuestError): void {
