@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 
-import { createVm, ImageError, parseImage, parseSize } from '../src/index';
+import { createVm, GuestError, ImageError, parseImage, parseSize } from '../src/index';
 import { DeviceBus } from '../src/host/devices';
 import { customLayout, ramLayout } from '../src/host/platform';
 import { cli, guest, root } from './support';
@@ -87,6 +87,21 @@ test('bad VM options are ConfigErrors before anything is created', () => {
   assert.throws(() => createVm({ arch: 'riscv' as never }), { code: 'ERR_INVALID_OPTION' });
   assert.throws(() => createVm({ x86Mode: 'protected' as never }), { code: 'ERR_INVALID_OPTION' });
   assert.throws(() => createVm({ mem: 1000 }), { code: 'ERR_MEM_SIZE' });
+});
+
+test('the WebAssembly backend runs aarch64 only: ERR_BACKEND_UNAVAILABLE otherwise', () => {
+  assert.throws(() => createVm({ arch: 'x86_64', backend: 'wasm' }), { code: 'ERR_BACKEND_UNAVAILABLE' });
+});
+
+test('an instruction the WebAssembly CPU lacks is ERR_GUEST_UNSUPPORTED_INSN naming it and its PC', () => {
+  const vm = createVm({ arch: 'aarch64', backend: 'wasm' });
+  try {
+    vm.load(new Uint8Array(new Uint32Array([0xf8200041]).buffer)); // ldadd x0, x1, [x2] (LSE, Armv8.1)
+    vm.setRegister('x2', 0x10100);
+    assert.throws(() => vm.run({ timeoutMs: 5000 }), (e: unknown) => e instanceof GuestError && e.code === 'ERR_GUEST_UNSUPPORTED_INSN' && /0xf8200041 at 0x10000/.test(e.message));
+  } finally {
+    vm.close();
+  }
 });
 
 test('a guest arch the host KVM cannot run is ERR_ARCH_UNSUPPORTED', () => {
