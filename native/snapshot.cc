@@ -38,12 +38,9 @@ void CompletePendingAccess(KvmVcpu &vcpu) {
 Snapshot::Snapshot(KvmVm &vm, KvmVcpu &vcpu) : vcpu_state_((CompletePendingAccess(vcpu), arch::SaveState(vm, vcpu))) {
   for (const MemoryRegion &r : vm.regions()) {
     uint64_t size = r.mapping->size;
-    bool dirty_log = size >= kCopyWholeBelow;
-    if (dirty_log) {
-      vm.EnableDirtyLog(r.slot);
-      DirtyLog(vm, r.slot, size);  // start clean: only what the guest writes from now on
-    }
-    regions_.push_back(RegionCopy{r.slot, dirty_log, std::vector<uint8_t>(r.mapping->host, r.mapping->host + size)});
+    vm.EnableDirtyLog(r.slot);
+    DirtyLog(vm, r.slot, size);  // start clean: only what the guest writes from now on
+    regions_.push_back(RegionCopy{r.slot, std::vector<uint8_t>(r.mapping->host, r.mapping->host + size)});
   }
 }
 
@@ -54,11 +51,6 @@ uint64_t Snapshot::Restore(KvmVm &vm, KvmVcpu &vcpu, bool host_wrote) {
     const MemoryRegion &r = vm.regions().at(copy.slot);
     uint8_t *host = r.mapping->host;
     uint64_t size = copy.bytes.size();
-    if (!copy.dirty_log) {
-      std::memcpy(host, copy.bytes.data(), size);
-      pages += size / kPage;
-      continue;
-    }
     std::vector<uint64_t> dirty = DirtyLog(vm, copy.slot, size);  // also clears it for the next run
     for (uint64_t page = 0; page < size / kPage; page++) {
       if (!host_wrote && !(dirty[page / 64] >> (page % 64) & 1)) continue;

