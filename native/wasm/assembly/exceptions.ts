@@ -58,10 +58,10 @@ export function exceptionReturn(insn: u32, pc: u64): u64 {
 }
 
 /**
- * Set in a handler's returned PC when the CPU stops for the host (PCs are 4-byte aligned): the run
- * loop tests the PC it already holds instead of loading the exit slot after every instruction.
+ * Set in a handler's returned PC when the CPU stops for the host: such a PC lies outside RAM (RAM
+ * ends below PA_LIMIT), so the run loop's fetch bounds check catches it with no test of its own.
  */
-export const STOPPED: u64 = 1;
+export const STOPPED: u64 = 1 << 63;
 
 /** Stops the CPU with `exit`; the instruction at pc is not executed (run() resumes at pc). */
 export function stop(exit: Exit, insn: u32, pc: u64): u64 {

@@ -121,11 +121,15 @@ export function completeMmio(pc: u64): u64 {
   return pc + 4;
 }
 
+/** Physical addresses have at most 52 bits (so a PC with STOPPED set is never in RAM). */
+const PA_LIMIT: u64 = 1 << 52;
+
 /** RAM bytes possibly written since the memory was created: beyond them it is still zero. */
 let dirty: u64 = 0;
 
-/** Maps `size` bytes of zeroed RAM at guest address `base`; false if memory cannot grow. */
+/** Maps `size` bytes of zeroed RAM at guest address `base`; false if memory cannot grow or the RAM ends above PA_LIMIT. */
 export function mapRam(base: u64, size: u64): bool {
+  if (base + size > PA_LIMIT) return false;
   const pages = <i32>((<u64>RAM + size + 0xffff) >> 16);
   if (memory.size() < pages && memory.grow(pages - memory.size()) < 0) return false;
   memory.fill(RAM, 0, <usize>min(size, dirty));
