@@ -11,6 +11,7 @@ import { eventsSuite } from './events';
 import { exitsSuite } from './exits';
 import { hostFacts } from './host';
 import { htmlReport, markdownTable, terminalTable, type BenchReport } from './report';
+import { reuseSuite } from './reuse';
 import { stopSuite } from './stop';
 import { swarmSuite } from './swarm';
 import { SUITES, type SuiteContext, type SuiteName, type SuiteResult } from './types';
@@ -38,11 +39,12 @@ export const METHOD = [
   'Goals are judged on the stated metric; MISSED means the measured figure is on the wrong side of the target in this run. Absolute times on a shared or nested host are context: compare ratios.',
 ];
 
-const needsKvm: Record<SuiteName, boolean> = { exits: true, stop: true, swarm: true, cpu: false, events: false };
+const needsKvm: Record<SuiteName, boolean> = { exits: true, stop: true, swarm: true, reuse: false, cpu: false, events: false };
 const run: Record<SuiteName, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   exits: exitsSuite,
   stop: stopSuite,
   swarm: swarmSuite,
+  reuse: reuseSuite,
   cpu: cpuSuite,
   events: eventsSuite,
 };

@@ -2,7 +2,7 @@
 import type { GuestArch } from '../src/index';
 import type { Histogram, Summary } from '../src/host/stats';
 
-export const SUITES = ['exits', 'stop', 'swarm', 'cpu', 'events'] as const;
+export const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 /** A goal on a row: its `ratio` or its `value` against a target. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { cli, kvmSkipReason, root } from './support';
 
-const SUITES = ['exits', 'stop', 'swarm', 'cpu', 'events'];
+const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events'];
 const KVM_SUITES = ['exits', 'stop', 'swarm'];
 const hostArch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
 
@@ -103,6 +103,7 @@ test('femtovm bench --duration 1 --json: every suite ran and its results are wel
         exits: ['exits/mmio-write/native', 'exits/mmio-write/js', 'exits/mmio-write/main', 'exits/mmio-read/native', 'exits/mmio-read/js', ...(hostArch === 'x86_64' ? ['exits/pio-write/native'] : [])],
         stop: ['stop/stop'],
         swarm: ['swarm/pool-1', 'swarm/pool-2', 'swarm/pool-4', 'swarm/wasm-2', 'swarm/alive-0'],
+        reuse: [...(kvmSkip === undefined ? ['reuse/kvm-runs', 'reuse/kvm-reset'] : []), 'reuse/wasm-runs'],
         cpu: ['cpu/cpu-countdown', 'cpu/cpu-loadstore', 'cpu/cpu-sort'],
         events: [...(kvmSkip === undefined ? ['events/kvm-plain', 'events/kvm-fast', 'events/kvm-slow'] : []), 'events/wasm-fast'],
       };
