@@ -3,8 +3,9 @@
  * (RemoteVm with `events: true`), the guest storing to a native device in a loop (mmio-loop), against
  * the same guest's exit rate without events; with a fast consumer (checks each event and moves on)
  * and a slow one (20 µs of work per event, slower than the guest: backpressure stalls the vCPU).
- * Every event's seq is checked (contiguous); its data (the counter the guest stored, N, N−1, …, 1)
- * on every event by the slow consumer and on every 64th by the fast one. Rounds alternate the C loop,
+ * Events are read through the typed batch view (RemoteVm.eventViews(): no object per event). Every
+ * event's seq is checked (contiguous); its data (the counter the guest stored, N, N−1, …, 1) on every
+ * event by the slow consumer and on every 64th by the fast one. Rounds alternate the C loop,
  * femtovm without events, with the fast consumer and with the slow one. The wasm backend's row
  * alternates it with and without events.
  */
@@ -37,12 +38,13 @@ class Consumer {
   }
 
   private async loop(vm: RemoteVm): Promise<void> {
-    for await (const batch of vm.events()) {
-      for (const e of batch) {
-        if (e.seq !== this.seq) this.gaps++;
-        this.seq = e.seq + 1;
+    for await (const batch of vm.eventViews()) {
+      for (let i = 0; i < batch.length; i++) {
+        const seq = batch.seq(i);
+        if (seq !== this.seq) this.gaps++;
+        this.seq = seq + 1;
         // The stored counter: checked on every event by the slow consumer, on every 64th by the fast one.
-        if ((this.slow || (this.received & 63) === 0 || this.received === this.count - 1) && e.data !== BigInt(this.count - this.received)) this.badData++;
+        if ((this.slow || (this.received & 63) === 0 || this.received === this.count - 1) && (batch.dataLo(i) !== this.count - this.received || batch.dataHi(i) !== 0)) this.badData++;
         this.received++;
         this.total++;
         if (this.slow) {

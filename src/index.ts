@@ -10,7 +10,8 @@
 export { RemoteVm, VmPool, type PoolOptions, type PooledRunOptions, type PooledVmOptions } from './host/pool';
 export { createVm, Vm, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from './host/vm';
 export type { BackendKind, NativeDeviceSpec, Outcome } from './host/backend';
-export { EventRingReader, type EventKind, type VmEvent } from './host/event-ring';
+export { EventRingReader } from './host/event-ring';
+export { EventBatchView, type EventDirection, type EventKind, type VmEvent } from './host/event-batch';
 export type { AccessKind, Device, DeviceRange } from './host/devices';
 export { hostInfo, kvmStatus, type HostInfo, type KvmStatus } from './host/info';
 export { parseImage, type ImageSegment, type LoadedImage } from './host/image';

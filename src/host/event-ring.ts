@@ -3,162 +3,144 @@
  * record into for every MMIO/PIO access, drained here on the consumer's thread. Lossless and ordered:
  * a full ring makes the vCPU wait (backpressure), it never drops or overwrites.
  */
+import { EventBatchView, RECORD_BYTES, type VmEvent } from './event-batch';
+import { ConfigError } from './errors';
 
-/** Int32 header words; mirrors RingHeader in native/event_ring.h. */
+/**
+ * Int32 header words; mirrors RingHeader in native/event_ring.h. What each side writes sits on its
+ * own cache line, 128 bytes apart, so one side's stores do not steal the line the other writes.
+ */
 export const enum RingWord {
+  /** Records published by the producer (wraps at 2^32). */
   Write = 0,
-  Read = 1,
   Capacity = 2,
   /** Set by the producer side when the VM will write no more (the run ended). */
   Closed = 3,
+  /** Records the consumer has given back (wraps at 2^32). */
+  Read = 32,
 }
-const HEADER_BYTES = 64;
-const RECORD_BYTES = 64;
-
-export type EventKind = 'mmio' | 'pio';
-
-/** One guest access, as the vCPU loop saw it. */
-export interface VmEvent {
-  /** 0-based, contiguous per VM: a gap would mean a lost event (there are none). */
-  seq: number;
-  /** CLOCK_MONOTONIC, ns. */
-  timeNs: number;
-  kind: EventKind;
-  direction: 'read' | 'write';
-  address: number;
-  size: number;
-  /** The bytes stored, or for reads the value the device returned, little-endian. */
-  data: bigint;
-  /** Program counter of the accessing instruction. */
-  pc: number;
-}
-
-const kinds: [EventKind, 'read' | 'write'][] = [['mmio', 'read'], ['mmio', 'read'], ['mmio', 'write'], ['pio', 'read'], ['pio', 'write']];
+const HEADER_BYTES = 256;
 
 export function createRing(capacity = 4096): SharedArrayBuffer {
-  if (!Number.isInteger(Math.log2(capacity)) || capacity < 2) throw new RangeError('ring capacity must be a power of two');
+  if (!Number.isInteger(capacity) || capacity < 2 || (capacity & (capacity - 1)) !== 0 || capacity > 2 ** 24) {
+    throw new ConfigError('ERR_INVALID_OPTION', `ringCapacity must be a power of two from 2 to 2^24 records, not ${capacity}`);
+  }
   const sab = new SharedArrayBuffer(HEADER_BYTES + capacity * RECORD_BYTES);
   new Int32Array(sab, 0, HEADER_BYTES / 4)[RingWord.Capacity] = capacity;
   return sab;
 }
 
-/** The consumer side of a ring. */
-export class EventRingReader {
-  private readonly header: Int32Array;
-  private readonly f64: Float64Array;
-  private readonly u32: Uint32Array;
-  private readonly capacity: number;
-
+/** Typed views over one ring, for either side. */
+class RingViews {
+  protected readonly header: Int32Array;
+  protected readonly f64: Float64Array;
+  protected readonly u32: Uint32Array;
+  protected readonly capacity: number;
   constructor(ring: SharedArrayBuffer) {
     this.header = new Int32Array(ring, 0, HEADER_BYTES / 4);
     this.capacity = this.header[RingWord.Capacity]!;
     this.f64 = new Float64Array(ring, HEADER_BYTES);
     this.u32 = new Uint32Array(ring, HEADER_BYTES);
   }
+}
 
-  /** Records written and not yet consumed. */
+/** The consumer side of a ring. */
+export class EventRingReader extends RingViews {
+  /** Records taken (handed out in a view, given back or not): the consumer's copy of Read plus the view's. */
+  private taken: number;
+  private held: EventBatchView | undefined;
+
+  constructor(ring: SharedArrayBuffer) {
+    super(ring);
+    this.taken = Atomics.load(this.header, RingWord.Read);
+  }
+
+  /** Records published and not yet taken. */
   pending(): number {
-    return (Atomics.load(this.header, RingWord.Write) - Atomics.load(this.header, RingWord.Read)) >>> 0;
+    return (Atomics.load(this.header, RingWord.Write) - this.taken) >>> 0;
   }
 
   get closed(): boolean {
     return Atomics.load(this.header, RingWord.Closed) === 1;
   }
 
-  /** Takes every pending record (at most `max`), frees their slots and wakes a waiting producer. */
+  /** Takes every pending record (at most `max`) as objects, frees their slots and wakes a waiting producer. */
   drain(max = Infinity): VmEvent[] {
-    const read = Atomics.load(this.header, RingWord.Read);
-    const n = Math.min(this.pending(), max);
-    const events: VmEvent[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const slot = ((read + i) >>> 0) & (this.capacity - 1);
-      const f = slot * (RECORD_BYTES / 8);
-      const u = slot * (RECORD_BYTES / 4) + 8;
-      const [kind, direction] = kinds[this.u32[u]!]!;
-      events[i] = {
-        seq: this.f64[f]!,
-        timeNs: this.f64[f + 1]!,
-        address: this.f64[f + 2]!,
-        pc: this.f64[f + 3]!,
-        kind,
-        direction,
-        size: this.u32[u + 1]!,
-        data: (BigInt(this.u32[u + 3]!) << 32n) | BigInt(this.u32[u + 2]!),
-      };
-    }
-    if (n > 0) {
-      Atomics.store(this.header, RingWord.Read, (read + n) | 0);
-      Atomics.notify(this.header, RingWord.Read);
-    }
+    const events = this.take(max).toArray();
+    this.release();
     return events;
   }
 
   /**
-   * Batches until the producer closes the ring. Waits with Atomics.waitAsync on the write index; a
-   * native producer cannot wake a V8 waiter, so each wait also ends after `pollMs` to look again.
+   * Batches of objects until the producer closes the ring. Each batch's slots are freed before it is
+   * handed out, so the producer refills the ring while the consumer works through it.
    */
   async *batches(pollMs = 2): AsyncGenerator<VmEvent[]> {
-    for (;;) {
-      const closed = this.closed; // read before draining: nothing is written after close
-      const batch = this.drain();
-      if (batch.length > 0) yield batch;
-      else if (closed) return;
-      else {
-        const seen = Atomics.load(this.header, RingWord.Write);
-        if (this.pending() === 0) await Atomics.waitAsync(this.header, RingWord.Write, seen, pollMs).value;
-      }
+    for (let view = await this.next(Infinity, pollMs); view !== undefined; view = await this.next(Infinity, pollMs)) {
+      const events = view.toArray();
+      this.release();
+      yield events;
     }
+  }
+
+  /**
+   * Batches read in place (see EventBatchView) until the producer closes the ring: each is released
+   * when the next is requested or the loop ends. A batch takes at most half the ring, so the producer
+   * fills the other half while the consumer reads this one.
+   */
+  async *views(pollMs = 2): AsyncGenerator<EventBatchView> {
+    try {
+      for (let view = await this.next(this.capacity / 2, pollMs); view !== undefined; view = await this.next(this.capacity / 2, pollMs)) {
+        yield view;
+        this.release();
+      }
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * The next batch of at most `max` records, or undefined once the ring is closed and empty. Waits with
+   * Atomics.waitAsync on the write index; a native producer cannot wake a V8 waiter, so each wait also
+   * ends after `pollMs` to look again.
+   */
+  private async next(max: number, pollMs: number): Promise<EventBatchView | undefined> {
+    for (;;) {
+      const closed = this.closed; // read before looking for records: nothing is written after close
+      if (this.pending() > 0) return this.take(max);
+      if (closed) return undefined;
+      const seen = Atomics.load(this.header, RingWord.Write);
+      if (((seen - this.taken) >>> 0) === 0) await Atomics.waitAsync(this.header, RingWord.Write, seen, pollMs).value;
+    }
+  }
+
+  /** Hands out the pending records (at most `max`) as a view; their slots stay the consumer's until release(). */
+  private take(max: number): EventBatchView {
+    const count = Math.min(this.pending(), max);
+    this.held = new EventBatchView(this.f64, this.u32, this.taken, this.capacity - 1, count);
+    this.taken = (this.taken + count) | 0;
+    return this.held;
+  }
+
+  /** Gives the held view's slots back to the producer and wakes it if it waits for space. */
+  private release(): void {
+    if (this.held === undefined) return;
+    this.held.release();
+    this.held = undefined;
+    Atomics.store(this.header, RingWord.Read, this.taken);
+    Atomics.notify(this.header, RingWord.Read);
   }
 }
 
-// CLOCK_MONOTONIC (what native records carry) from performance.now(), which allocates nothing.
-const monotonicOffsetNs = Number(process.hrtime.bigint()) - performance.now() * 1e6;
-
-/** Event kind codes in records; mirror EventKind in native/event_ring.h. */
-export const eventKindCode = { mmio: { read: 1, write: 2 }, pio: { read: 3, write: 4 } } as const;
-
 /**
- * The producer side. The KVM backend's records are written by native code; this class waits for
- * space and wakes consumers around it, and writes records itself for the WebAssembly backend.
+ * The producer side's waiting and waking, for a ring whose records native code writes (the KVM
+ * backend's vCPU loop); EventRingWriter adds writing records from JavaScript.
  */
-export class EventRingWriter {
-  private readonly header: Int32Array;
-  private readonly f64: Float64Array;
-  private readonly u32: Uint32Array;
-  private readonly capacity: number;
-  private seq = 0;
-  constructor(ring: SharedArrayBuffer) {
-    this.header = new Int32Array(ring, 0, HEADER_BYTES / 4);
-    this.capacity = this.header[RingWord.Capacity]!;
-    this.f64 = new Float64Array(ring, HEADER_BYTES);
-    this.u32 = new Uint32Array(ring, HEADER_BYTES);
-  }
-
-  full(): boolean {
-    return ((Atomics.load(this.header, RingWord.Write) - Atomics.load(this.header, RingWord.Read)) >>> 0) >= this.capacity;
-  }
-
-  /** Appends one record; the caller checked `full()` first. */
-  write(kind: number, address: number, size: number, dataLo: number, dataHi: number, pc: number): void {
-    const written = Atomics.load(this.header, RingWord.Write);
-    const slot = (written >>> 0) & (this.capacity - 1);
-    const f = slot * (RECORD_BYTES / 8);
-    const u = slot * (RECORD_BYTES / 4) + 8;
-    this.f64[f] = this.seq++;
-    this.f64[f + 1] = monotonicOffsetNs + performance.now() * 1e6;
-    this.f64[f + 2] = address;
-    this.f64[f + 3] = pc;
-    this.u32[u] = kind;
-    this.u32[u + 1] = size;
-    this.u32[u + 2] = dataLo;
-    this.u32[u + 3] = dataHi;
-    Atomics.store(this.header, RingWord.Write, (written + 1) | 0);
-  }
+export class EventRingProducer extends RingViews {
   /** Blocks the vCPU thread until the consumer frees a slot (backpressure), or `timeoutMs` passes. */
   waitForSpace(timeoutMs: number): void {
     const read = Atomics.load(this.header, RingWord.Read);
-    const capacity = this.header[RingWord.Capacity]!;
-    if (((Atomics.load(this.header, RingWord.Write) - read) >>> 0) >= capacity) Atomics.wait(this.header, RingWord.Read, read, timeoutMs);
+    if (((Atomics.load(this.header, RingWord.Write) - read) >>> 0) >= this.capacity) Atomics.wait(this.header, RingWord.Read, read, timeoutMs);
   }
   /** Wakes a consumer waiting for records. */
   notify(): void {
@@ -167,5 +149,85 @@ export class EventRingWriter {
   close(): void {
     Atomics.store(this.header, RingWord.Closed, 1);
     Atomics.notify(this.header, RingWord.Write);
+  }
+}
+
+// CLOCK_MONOTONIC (what native records carry) from performance.now(), which allocates nothing.
+const monotonicOffsetNs = Number(process.hrtime.bigint()) - performance.now() * 1e6;
+/**
+ * Records are published (the write index stored) in groups: at most this many wait unpublished, and
+ * none longer than PUBLISH_MS once more records follow (the caller publishes at pauses).
+ */
+const PUBLISH_EVERY = 64;
+const PUBLISH_MS = 0.1;
+
+/**
+ * Writes records from JavaScript (the WebAssembly backend's vCPU loop). Per record: one clock read and
+ * eight typed-array stores; the shared indices are touched once per group of records (publish) and
+ * once per ring's worth of free slots (hasSpace), not per record.
+ */
+export class EventRingWriter extends EventRingProducer {
+  private readonly mask: number;
+  /** Records written, published or not: the producer's own copy of the write index. */
+  private written: number;
+  private published: number;
+  /** `written` may reach this without looking at the read index again. */
+  private freeUntil: number;
+  private publishBy = 0;
+  private seq = 0;
+
+  constructor(ring: SharedArrayBuffer) {
+    super(ring);
+    this.mask = this.capacity - 1;
+    this.written = this.published = Atomics.load(this.header, RingWord.Write);
+    this.freeUntil = (Atomics.load(this.header, RingWord.Read) + this.capacity) | 0;
+  }
+
+  /** Whether write() may be called now. */
+  hasSpace(): boolean {
+    if (this.written !== this.freeUntil) return true;
+    this.freeUntil = (Atomics.load(this.header, RingWord.Read) + this.capacity) | 0;
+    return this.written !== this.freeUntil;
+  }
+
+  /** Appends one record; the caller checked `hasSpace()` first. */
+  write(kind: number, address: number, size: number, dataLo: number, dataHi: number, pc: number): void {
+    const slot = this.written & this.mask;
+    const f = slot * (RECORD_BYTES / 8);
+    const u = slot * (RECORD_BYTES / 4) + 8;
+    const now = performance.now();
+    this.f64[f] = this.seq++;
+    this.f64[f + 1] = monotonicOffsetNs + now * 1e6;
+    this.f64[f + 2] = address;
+    this.f64[f + 3] = pc;
+    this.u32[u] = kind;
+    this.u32[u + 1] = size;
+    this.u32[u + 2] = dataLo;
+    this.u32[u + 3] = dataHi;
+    this.written = (this.written + 1) | 0;
+    // A lone record goes out at once (publishBy has passed); a burst goes out in groups.
+    if (now >= this.publishBy || ((this.written - this.published) | 0) >= PUBLISH_EVERY) this.publish(now);
+  }
+
+  /** Makes every record written so far visible to the consumer. */
+  publish(now = performance.now()): void {
+    if (this.written === this.published) return;
+    Atomics.store(this.header, RingWord.Write, this.written);
+    this.published = this.written;
+    this.publishBy = now + PUBLISH_MS;
+    // A consumer asleep in its poll interval is woken once a quarter of the ring waits for it (the
+    // estimate counts from the last read index seen, so it errs towards waking).
+    if (((this.written - this.freeUntil + this.capacity) >>> 0) >= this.capacity / 4) this.notify();
+  }
+
+  override waitForSpace(timeoutMs: number): void {
+    this.publish();
+    this.notify();
+    super.waitForSpace(timeoutMs);
+  }
+
+  override close(): void {
+    this.publish();
+    super.close();
   }
 }

@@ -5,7 +5,7 @@
 import { ExitField, loadAddon, NativeExit, type NativeMachine } from './addon';
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
 import { accessKindCode, type DeviceBus, type DeviceRange } from './devices';
-import { EventRingWriter } from './event-ring';
+import { EventRingProducer } from './event-ring';
 import { fromNative, GuestError, type AccessDetails } from './errors';
 import type { GuestArch } from './platform';
 
@@ -21,7 +21,7 @@ export class KvmBackend implements Backend {
   private readonly record: Float64Array;
   private readonly data: Uint8Array;
   private readonly views: Uint8Array[];
-  private ring: EventRingWriter | undefined;
+  private ring: EventRingProducer | undefined;
   private closed = false;
 
   constructor(
@@ -74,7 +74,7 @@ export class KvmBackend implements Backend {
 
   attachEventRing(ring: SharedArrayBuffer): void {
     this.machine.setEventRing(new Uint8Array(ring));
-    this.ring = new EventRingWriter(ring);
+    this.ring = new EventRingProducer(ring);
   }
 
   // The vCPU loop's JavaScript half: the native loop returns only for JS devices, outcomes and errors.

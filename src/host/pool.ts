@@ -17,7 +17,8 @@ import type { NativeDeviceSpec } from './backend';
 import { ControlBlock, ControlWord } from './control-block';
 import type { Device, DeviceRange } from './devices';
 import { ConfigError, GuestError, PoolError } from './errors';
-import { createRing, EventRingReader, type VmEvent } from './event-ring';
+import type { EventBatchView, VmEvent } from './event-batch';
+import { createRing, EventRingReader } from './event-ring';
 import { createMailbox, MailboxServer } from './main-thread-device';
 import { installErrorTransfer, reviveError, type SerializedError } from './remote-errors';
 import type { LoadOptions, RunOptions, RunResult, VmOptions } from './vm';
@@ -208,10 +209,22 @@ export class RemoteVm {
     await stopRun(this.control, run.runId, 1, run.promise);
   }
 
-  /** Batches of events, in order, until the VM closes. Needs `events: true` at creation. */
+  /** Batches of events as objects, in order, until the VM closes. Needs `events: true` at creation. */
   async *events(): AsyncGenerator<VmEvent[]> {
+    yield* this.ringReader().batches();
+  }
+
+  /**
+   * The same events as typed views read in place (no allocation per event): each batch is valid only
+   * until the next is requested or the loop ends (see EventBatchView).
+   */
+  async *eventViews(): AsyncGenerator<EventBatchView> {
+    yield* this.ringReader().views();
+  }
+
+  private ringReader(): EventRingReader {
     if (this.ring === undefined) throw new ConfigError('ERR_INVALID_OPTION', 'create the VM with { events: true } to read its events');
-    yield* new EventRingReader(this.ring).batches();
+    return new EventRingReader(this.ring);
   }
 
   /** Ends the VM and frees its thread (stopping a run in progress). Idempotent. */

@@ -7,7 +7,8 @@
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
 import { DeviceBus, type DeviceRange } from './devices';
 import { ConfigError, GuestError } from './errors';
-import { EventRingWriter, eventKindCode } from './event-ring';
+import { eventKindCode } from './event-batch';
+import { EventRingWriter } from './event-ring';
 import { CONSOLE_MMIO } from './platform';
 import { unhandledAccess } from './kvm-backend';
 import { A64_REGISTER_NAMES, A64Cpu, CpuExit } from './wasm/a64-cpu';
@@ -97,6 +98,7 @@ export class WasmBackend implements Backend {
         if (limits.maxExits > 0 && exits >= limits.maxExits) return { outcome: 'max-exits', exits };
         switch (cpu.run(SLICE)) {
           case CpuExit.SliceEnd:
+            this.ring?.publish(); // records of a burst that ended wait no longer than a slice
             break;
           case CpuExit.Mmio: {
             exits++;
@@ -118,6 +120,7 @@ export class WasmBackend implements Backend {
           case CpuExit.FetchAbort: {
             // Nothing can wake the CPU (no interrupts; a fetch outside RAM repeats forever on KVM):
             // sleep until a stop or the time limit, as a vCPU blocked in KVM_RUN would.
+            this.ring?.publish();
             const outcome = this.waitForStop(limits, deadline);
             return { outcome, exits };
           }
@@ -128,6 +131,7 @@ export class WasmBackend implements Backend {
         }
       }
     } finally {
+      this.ring?.publish();
       this.ring?.notify();
     }
   }
@@ -211,12 +215,10 @@ export class WasmBackend implements Backend {
   /** Records the access; a full ring makes this vCPU wait for the consumer (backpressure). */
   private record(address: number, size: number, isWrite: boolean, limits: RunLimits): void {
     const ring = this.ring!;
-    while (ring.full()) {
-      ring.notify();
+    while (!ring.hasSpace()) {
       ring.waitForSpace(5);
-      if (this.checkStop(limits, Infinity) !== undefined) break;
+      if (this.checkStop(limits, Infinity) !== undefined) return; // stopping: the run ends at this access
     }
-    if (ring.full()) return; // stopping: the run ends at this access
     const kind = isWrite ? eventKindCode.mmio.write : eventKindCode.mmio.read;
     ring.write(kind, address, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), this.cpu.pcNumber);
   }

@@ -12,7 +12,7 @@ import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import type { NativeDeviceSpec } from '../host/backend';
 import { ControlBlock, ControlWord } from '../host/control-block';
 import type { Device, DeviceRange } from '../host/devices';
-import { EventRingWriter } from '../host/event-ring';
+import { EventRingProducer } from '../host/event-ring';
 import { mailboxDevice } from '../host/main-thread-device';
 import { installErrorTransfer, serializeError, type SerializedError } from '../host/remote-errors';
 import { createVm, type LoadOptions, type RunOptions, type RunResult, type Vm, type VmOptions } from '../host/vm';
@@ -187,7 +187,7 @@ function openVm(options: VmOptions, shared: Shared): Vm {
 
 export default async function vcpuAgent(task: AgentTask): Promise<RunReply | undefined> {
   if (task.kind === 'oneshot') return runOneShot(task);
-  const ring = task.ring === undefined ? undefined : new EventRingWriter(task.ring);
+  const ring = task.ring === undefined ? undefined : new EventRingProducer(task.ring);
   let vm: Vm | undefined;
   try {
     vm = openVm(task.options, task);
