@@ -42,6 +42,68 @@ test('sign- and zero-extending loads of every size, all addressing forms', () =>
   assert.equal(cpu.getReg('x13'), 0xffff_ffff_8000_0000n);
 });
 
+test('register-offset loads and stores: every size, each extend, scaled or not', () => {
+  const base = DATA + 0x100, stores = DATA + 0x400;
+  const cpu = cpuWith([
+    0x38626820, // ldrb w0, [x1, x2]
+    0x38a4c823, // ldrsb x3, [x1, w4, sxtw]
+    0x78e27825, // ldrsh w5, [x1, x2, lsl #1]
+    0x786c5826, // ldrh w6, [x1, w12, uxtw #1]
+    0xb8a27827, // ldrsw x7, [x1, x2, lsl #2]
+    0xb864d828, // ldr w8, [x1, w4, sxtw #2]
+    0xf8627829, // ldr x9, [x1, x2, lsl #3]
+    0xf862682a, // ldr x10, [x1, x2]
+    0xf8626bee, // ldr x14, [sp, x2]
+    0xf8a26820, // prfm pldl1keep, [x1, x2]: a NOP
+    HVC0,
+  ], { x1: BigInt(base), x2: 8n, x4: 0xdead_0000_ffff_fff8n /* w4 = -8 */, x12: 1n, sp: BigInt(base) });
+  const dv = new DataView(cpu.ram.buffer, cpu.ram.byteOffset);
+  for (let i = 0; i < 0x200; i++) dv.setUint8(0x8000 + i, (i * 37 + 0x85) & 0xff); // every byte differs, many have bit 7 set
+  const at = (addr: number): number => addr - RAM;
+  assert.equal(runToExit(cpu), CpuExit.Hvc);
+  assert.equal(cpu.getReg('x0'), BigInt(dv.getUint8(at(base + 8))));
+  assert.equal(cpu.getReg('x3'), u64(BigInt(dv.getInt8(at(base - 8)))), 'SXTW of w4 = -8');
+  assert.equal(cpu.getReg('x5'), u64(BigInt(dv.getInt16(at(base + 16), true))) & 0xffff_ffffn);
+  assert.equal(cpu.getReg('x6'), BigInt(dv.getUint16(at(base + 2), true)));
+  assert.equal(cpu.getReg('x7'), u64(BigInt(dv.getInt32(at(base + 32), true))));
+  assert.equal(cpu.getReg('x8'), BigInt(dv.getUint32(at(base - 32), true)));
+  assert.equal(cpu.getReg('x9'), dv.getBigUint64(at(base + 64), true));
+  assert.equal(cpu.getReg('x10'), dv.getBigUint64(at(base + 8), true), 'unscaled');
+  assert.equal(cpu.getReg('x14'), dv.getBigUint64(at(base + 8), true), 'SP as the base');
+  assert.equal(cpu.instret, 11);
+
+  const st = exec([
+    0x382c682b, // strb w11, [x1, x12]
+    0x782c782b, // strh w11, [x1, x12, lsl #1]
+    0xb82dd82b, // str w11, [x1, w13, sxtw #2]
+    0xf82c782b, // str x11, [x1, x12, lsl #3]
+  ], { x1: BigInt(stores), x11: 0x8899_aabb_ccdd_eeffn, x12: 1n, x13: 0xffff_ffffn /* w13 = -1 */ });
+  const sdv = new DataView(st.ram.buffer, st.ram.byteOffset);
+  assert.equal(sdv.getUint8(at(stores + 1)), 0xff);
+  assert.equal(sdv.getUint16(at(stores + 2), true), 0xeeff);
+  assert.equal(sdv.getUint32(at(stores - 4), true), 0xccdd_eeff);
+  assert.equal(sdv.getBigUint64(at(stores + 8), true), 0x8899_aabb_ccdd_eeffn);
+});
+
+test('encodings that share the register-offset top bits: atomics unsupported, LDRAA and a bad option UNDEFINED, MMIO exits', () => {
+  const VBAR = RAM + 0x800;
+  for (const insn of [0xf8200420 /* ldraa x0, [x1] */, 0xf8621829 /* ldr x9, [x1, x2, <option 000>] */]) {
+    const cpu = cpuWith({ 0: [insn], 0xa00: [HVC0] }, { x1: BigInt(DATA), vbar_el1: BigInt(VBAR) });
+    assert.equal(runToExit(cpu), CpuExit.Hvc, `0x${insn.toString(16)} is UNDEFINED`);
+    assert.equal(cpu.getReg('esr_el1'), 0x200_0000n, 'EC 0, IL');
+    assert.equal(cpu.getReg('elr_el1'), BigInt(RAM));
+  }
+  const atomic = cpuWith([0xb8e00041 /* ldaddal w0, w1, [x2] */], { x2: BigInt(DATA) });
+  assert.equal(atomic.run(100), CpuExit.Unsupported);
+  const mmio = cpuWith([0xf8626820 /* ldr x0, [x1, x2] */, HVC0], { x1: 0x900n, x2: 8n });
+  assert.equal(mmio.run(100), CpuExit.Mmio);
+  assert.equal(mmio.mmioAddr, 0x908);
+  assert.equal(mmio.mmioSize, 8);
+  mmio.completeMmioRead(0x1234);
+  assert.equal(mmio.run(100), CpuExit.Hvc);
+  assert.equal(mmio.getReg('x0'), 0x1234n);
+});
+
 test('stores of every size, pairs with writeback, LDPSW', () => {
   const cpu = exec([
     0x39000022, // strb w2, [x1]

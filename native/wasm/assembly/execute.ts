@@ -10,7 +10,9 @@ import {
 } from './dp-reg';
 import { branchImmediate, branchRegister, compareBranch, conditionalBranch, testBranch } from './branch';
 import { exceptionGeneration, system } from './system';
-import { loadLiteral, loadStoreExclusive, loadStorePair, loadStoreRegister, loadStoreUnsigned } from './loadstore';
+import {
+  loadLiteral, loadStoreExclusive, loadStorePair, loadStoreRegister, loadStoreRegisterOffset, loadStoreUnsigned,
+} from './loadstore';
 import { simdFp, undefinedInsn, unsupported } from './exceptions';
 
 @inline export function execute(op: Op, insn: u32, pc: u64): u64 {
@@ -62,6 +64,19 @@ import { simdFp, undefinedInsn, unsupported } from './exceptions';
     case Op.LDRSW_UIMM: return loadStoreUnsigned(insn, pc, 2, 2);
     case Op.STR_X_UIMM: return loadStoreUnsigned(insn, pc, 3, 0);
     case Op.LDR_X_UIMM: return loadStoreUnsigned(insn, pc, 3, 1);
+    case Op.STRB_REG: return loadStoreRegisterOffset(insn, pc, 0, 0);
+    case Op.LDRB_REG: return loadStoreRegisterOffset(insn, pc, 0, 1);
+    case Op.LDRSB_X_REG: return loadStoreRegisterOffset(insn, pc, 0, 2);
+    case Op.LDRSB_W_REG: return loadStoreRegisterOffset(insn, pc, 0, 3);
+    case Op.STRH_REG: return loadStoreRegisterOffset(insn, pc, 1, 0);
+    case Op.LDRH_REG: return loadStoreRegisterOffset(insn, pc, 1, 1);
+    case Op.LDRSH_X_REG: return loadStoreRegisterOffset(insn, pc, 1, 2);
+    case Op.LDRSH_W_REG: return loadStoreRegisterOffset(insn, pc, 1, 3);
+    case Op.STR_W_REG: return loadStoreRegisterOffset(insn, pc, 2, 0);
+    case Op.LDR_W_REG: return loadStoreRegisterOffset(insn, pc, 2, 1);
+    case Op.LDRSW_REG: return loadStoreRegisterOffset(insn, pc, 2, 2);
+    case Op.STR_X_REG: return loadStoreRegisterOffset(insn, pc, 3, 0);
+    case Op.LDR_X_REG: return loadStoreRegisterOffset(insn, pc, 3, 1);
     case Op.LDST_REGISTER: return loadStoreRegister(insn, pc);
     case Op.LOAD_LITERAL: return loadLiteral(insn, pc);
     case Op.LDST_PAIR: return loadStorePair(insn, pc);

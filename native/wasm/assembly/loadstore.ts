@@ -31,11 +31,27 @@ import { Ext, Mmio, extend, inRam, loaded, read, resumePc, write } from './memor
   return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT) ? pc + 4 : resumePc;
 }
 
+/** The register-offset form proper: insn[11:10] = 10 and an option that extends a W or X register. */
+@inline function isRegisterOffset(insn: u32): bool {
+  return field(insn, 10, 2) == 2 && bit(insn, 14);
+}
+
+/**
+ * Load/store register (register offset), one Op per size and opc as above: Rm extended
+ * (option = insn[15:13]) and shifted by sizeLog2 if S = insn[12]. The encodings that share its
+ * top bits (atomics, pointer authentication, bad options) go to loadStoreRegister.
+ */
+@inline export function loadStoreRegisterOffset(insn: u32, pc: u64, sizeLog2: u32, opc: u32): u64 {
+  if (!isRegisterOffset(insn)) return loadStoreRegister(insn, pc);
+  const addr = regSp(rn(insn)) + extendReg(reg(rm(insn)), field(insn, 13, 3), bit(insn, 12) ? sizeLog2 : 0);
+  return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT) ? pc + 4 : resumePc;
+}
+
 /**
  * Load/store register, the other forms, by size = insn[31:30] and opc = insn[23:22]
  * (00 STR*, 01 LDR*, 10 LDRS* to X or PRFM, 11 LDRS* to W):
  *   insn[24] = 1: unsigned immediate: only PRFM comes here;
- *   insn[21] = 1: register offset, Rm extended (option = insn[15:13]) and shifted if S = insn[12];
+ *   insn[21] = 1: register offset: only PRFM and the encodings loadStoreRegisterOffset rejects;
  *   otherwise imm9 with insn[11:10] = 00 unscaled (LDUR), 01 post-index, 10 unprivileged, 11 pre-index.
  */
 export function loadStoreRegister(insn: u32, pc: u64): u64 {
@@ -43,10 +59,8 @@ export function loadStoreRegister(insn: u32, pc: u64): u64 {
   const base = regSp(rn(insn));
   let addr: u64 = 0, writeback = false, updated: u64 = 0;
   if (bit(insn, 21) && !bit(insn, 24)) {
-    const form = field(insn, 10, 2), option = field(insn, 13, 3);
-    if (form == 0) return unsupported(insn, pc); // atomic memory operations (Armv8.1 LSE)
-    if (form != 2 || (option & 2) == 0) return undefinedInsn(insn, pc); // LDRAA/LDRAB; bad option
-    addr = base + extendReg(reg(rm(insn)), option, bit(insn, 12) ? sizeLog2 : 0);
+    if (field(insn, 10, 2) == 0) return unsupported(insn, pc); // atomic memory operations (Armv8.1 LSE)
+    if (!isRegisterOffset(insn)) return undefinedInsn(insn, pc); // LDRAA/LDRAB; bad option
   } else if (!bit(insn, 24)) {
     const form = field(insn, 10, 2);
     updated = base + signExtend(<u64>field(insn, 12, 9), 9);
@@ -166,9 +180,20 @@ const UNSIGNED_IMMEDIATE: StaticArray<Op> = [
   Op.STR_X_UIMM, Op.LDR_X_UIMM, Op.LDST_REGISTER, Op.UNDEFINED, // PRFM, unallocated
 ];
 
+// Load/store register (register offset), by size:opc. PRFM and the unallocated size:opc share
+// their top bits with atomics (LDADDAL W, ...): loadStoreRegister tells them apart.
+const REGISTER_OFFSET: StaticArray<Op> = [
+  Op.STRB_REG, Op.LDRB_REG, Op.LDRSB_X_REG, Op.LDRSB_W_REG,
+  Op.STRH_REG, Op.LDRH_REG, Op.LDRSH_X_REG, Op.LDRSH_W_REG,
+  Op.STR_W_REG, Op.LDR_W_REG, Op.LDRSW_REG, Op.LDST_REGISTER,
+  Op.STR_X_REG, Op.LDR_X_REG, Op.LDST_REGISTER, Op.LDST_REGISTER,
+];
+
 export function selectLoadStore(insn: u32): Op {
   if (bit(insn, 26)) return Op.SIMD_FP;
   const op = LOAD_STORE[(field(insn, 28, 2) << 2) | field(insn, 23, 2)];
-  if (op == Op.LDST_REGISTER && bit(insn, 24)) return UNSIGNED_IMMEDIATE[(field(insn, 30, 2) << 2) | field(insn, 22, 2)];
-  return op;
+  if (op != Op.LDST_REGISTER) return op;
+  const sizeOpc = (field(insn, 30, 2) << 2) | field(insn, 22, 2);
+  if (bit(insn, 24)) return UNSIGNED_IMMEDIATE[sizeOpc];
+  return bit(insn, 21) ? REGISTER_OFFSET[sizeOpc] : op;
 }

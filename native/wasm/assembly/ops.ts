@@ -40,6 +40,9 @@ export enum Op {
   // Load/store register (unsigned immediate), by size and opc
   STRB_UIMM, LDRB_UIMM, LDRSB_X_UIMM, LDRSB_W_UIMM, STRH_UIMM, LDRH_UIMM, LDRSH_X_UIMM, LDRSH_W_UIMM,
   STR_W_UIMM, LDR_W_UIMM, LDRSW_UIMM, STR_X_UIMM, LDR_X_UIMM,
+  // Load/store register (register offset), the same way
+  STRB_REG, LDRB_REG, LDRSB_X_REG, LDRSB_W_REG, STRH_REG, LDRH_REG, LDRSH_X_REG, LDRSH_W_REG,
+  STR_W_REG, LDR_W_REG, LDRSW_REG, STR_X_REG, LDR_X_REG,
   // Load/store register, the other forms (and PRFM)
   LDST_REGISTER,
   LOAD_LITERAL,
