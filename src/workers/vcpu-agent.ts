@@ -119,8 +119,10 @@ function runControlled(vm: Vm, control: ControlBlock, runId: number, options: Ru
   } catch (error) {
     return { ok: false, error: serializeError(error) };
   } finally {
-    control.store(ControlWord.RunningRun, 0);
+    // FinishedRun first: a stopper woken by RunningRun changing must find the run finished, or it
+    // would wait a whole re-kick interval for the reply.
     control.store(ControlWord.FinishedRun, runId);
+    control.store(ControlWord.RunningRun, 0);
   }
 }
 
