@@ -5,12 +5,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "arch.h"
 
 namespace femtovm {
 
 KvmVm::KvmVm() : system_(KvmSystem::Get()) {
-  fd_ = ioctl(system_->fd(), KVM_CREATE_VM, 0UL);
+  // KVM_CREATE_VM fails with EINTR when any signal is pending while it registers with the process's
+  // memory (a profiler's SIGPROF, a kick meant for another vCPU): nothing was created, so retry.
+  do fd_ = ioctl(system_->fd(), KVM_CREATE_VM, 0UL);
+  while (fd_ < 0 && errno == EINTR);
   if (fd_ < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_CREATE_VM");
   try {
     arch::SetupVm(*this);

@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { createVm, GuestError, type BackendKind, type GuestArch, type Vm, type VmOptions } from '../src/index';
-import { cli, guest, kvmSkipReason, processResources } from './support';
+import { cli, guest, kvmSkipReason, processResources, root } from './support';
 
 interface ArchCase {
   /** How a guest ends itself. */
@@ -276,6 +278,22 @@ for (const [arch, backend] of backends) {
       const fault = spawnSync(process.execPath, [cli, 'run', guest(arch, 'fault.bin'), '--backend', backend, ...limits], { encoding: 'utf8' });
       assert.equal(fault.status, 1);
       assert.match(fault.stderr, new RegExp(`^femtovm: ${c.faultCode}: .+\\n$`));
+    });
+
+    test('VMs are created while signals keep arriving (a profiler\'s SIGPROF every 50 µs)', { skip: backend === 'wasm' && 'KVM only' }, () => {
+      // KVM_CREATE_VM fails with EINTR when a signal is pending: femtovm retries it.
+      const dir = mkdtempSync(join(tmpdir(), 'femtovm-prof-'));
+      try {
+        // Each open VM adds mappings, and KVM_CREATE_VM's window for EINTR grows with them.
+        const script = `const { createVm } = require(${JSON.stringify(join(root, 'dist', 'index.js'))});
+          const vms = [];
+          for (let i = 0; i < 300; i++) vms.push(createVm({ arch: '${arch}', backend: 'kvm' }));
+          for (const vm of vms) vm.close();`;
+        const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', dir, '-e', script], { encoding: 'utf8', timeout: 120_000 });
+        assert.equal(r.status, 0, r.stderr);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }
