@@ -8,7 +8,7 @@ import { Slot, setSlot, slot } from './state';
   setSlot(Slot.NZCV, (n << 3) | (<u64>z << 2) | (<u64>c << 1) | v);
 }
 
-/** AddWithCarry(x, y, carry) at 64 or 32 bits (sf), setting NZCV when `setFlags`. */
+/** AddWithCarry(x, y, carry) at 64 or 32 bits (sf; a W result is zero-extended), setting NZCV when `setFlags`. */
 @inline export function addWithCarry(x: u64, y: u64, carry: u64, sf: bool, setFlags: bool): u64 {
   if (sf) {
     const r = x + y + carry;
@@ -20,6 +20,11 @@ import { Slot, setSlot, slot } from './state';
   const r = s & M32;
   if (setFlags) setNzcv(r >> 31, r == 0, (s >> 32) != 0, (((x ^ r) & (y ^ r)) >> 31) & 1);
   return r;
+}
+
+/** x + y, or x - y when `sub` (x + NOT(y) + 1: one adder, as in the Arm ARM pseudocode). */
+@inline export function addSub(x: u64, y: u64, sub: bool, sf: bool, setFlags: bool): u64 {
+  return addWithCarry(x, sub ? ~y : y, <u64>sub, sf, setFlags);
 }
 
 /** The flags of ANDS/BICS/TST: N and Z from the result, C = V = 0. */
@@ -94,10 +99,16 @@ export let tmask: u64 = 0;
   return <u64>-1 >> <u64>(64 - k);
 }
 
-/** Replicate an esize-bit element to 64 bits. */
-@inline function replicate(element: u64, esize: u32): u64 {
-  for (let size = esize; size < 64; size <<= 1) element |= element << <u64>size;
-  return element;
+// By log2(esize): a 1 at the bottom of each esize-bit element, so that a product with it
+// replicates an element to 64 bits.
+const ELEMENT_ONES: StaticArray<u64> = [
+  0xffff_ffff_ffff_ffff, 0x5555_5555_5555_5555, 0x1111_1111_1111_1111, 0x0101_0101_0101_0101,
+  0x0001_0001_0001_0001, 0x0000_0001_0000_0001, 1,
+];
+
+/** Replicate a 2^len-bit element to 64 bits. */
+@inline function replicate(element: u64, len: u32): u64 {
+  return element * unchecked(ELEMENT_ONES[len]);
 }
 
 /**
@@ -116,8 +127,8 @@ export function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool, da
   const welem = ones(s + 1);
   // ROR(welem, r) within the element
   const rotated = ((welem >> <u64>r) | (welem << <u64>((esize - r) & 63))) & emask;
-  tmask = replicate(ones(((s - r) & levels) + 1), esize);
-  return replicate(rotated, esize);
+  tmask = replicate(ones(((s - r) & levels) + 1), len);
+  return replicate(rotated, len);
 }
 
 /** The high 64 bits of the unsigned 128-bit product (UMULH). */

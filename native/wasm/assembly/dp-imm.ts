@@ -2,7 +2,7 @@
 
 import { bit, field, rd, rn, sf, signExtend } from './insn';
 import { Op } from './ops';
-import { addWithCarry, decodeBitMasks, setLogicalFlags, tmask } from './alu';
+import { addSub, decodeBitMasks, setLogicalFlags, tmask } from './alu';
 import { reg, regSp, setReg, setRegSp, sized } from './state';
 import { undefinedInsn } from './exceptions';
 
@@ -16,11 +16,10 @@ export function pcRelAddressing(insn: u32, pc: u64): u64 {
 /** Add/subtract (immediate): ADD, ADDS, SUB, SUBS (sf, op, S constant per Op); sh = insn[22] shifts imm12 by 12. */
 @inline export function addSubImmediate(insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool): u64 {
   const imm = <u64>field(insn, 10, 12) << (bit(insn, 22) ? 12 : 0);
-  // x - imm is x + NOT(imm) + 1: one adder, as in the Arm ARM pseudocode
-  const r = addWithCarry(regSp(rn(insn)), sub ? ~imm : imm, <u64>sub, is64, setFlags);
+  const r = addSub(regSp(rn(insn)), imm, sub, is64, setFlags);
   // The flag-setting forms write XZR for register 31 (CMP/CMN); the others write SP.
-  if (setFlags) setReg(rd(insn), sized(r, is64));
-  else setRegSp(rd(insn), sized(r, is64));
+  if (setFlags) setReg(rd(insn), r);
+  else setRegSp(rd(insn), r);
   return pc + 4;
 }
 

@@ -1,7 +1,7 @@
 // Data processing -- register (op0 = x101). Classes by op1 = insn[28] and op2 = insn[24:21].
 
 import { M32, bit, field, ra, rd, rm, rn, sf, signExtend } from './insn';
-import { addWithCarry, condition, extendReg, setLogicalFlags, shiftReg, smulh, umulh } from './alu';
+import { addSub, addWithCarry, condition, extendReg, setLogicalFlags, shiftReg, smulh, umulh } from './alu';
 import { Slot, reg, regSp, setReg, setRegSp, setSlot, sized, slot } from './state';
 import { undefinedInsn, unsupported } from './exceptions';
 import { Op } from './ops';
@@ -19,12 +19,17 @@ export function logicalShifted(insn: u32, pc: u64): u64 {
   return pc + 4;
 }
 
-/** Add/subtract (shifted register): ADD, ADDS, SUB, SUBS; register 31 is XZR throughout. */
-export function addSubShifted(insn: u32, pc: u64): u64 {
-  const is64 = sf(insn), type = field(insn, 22, 2), amount = field(insn, 10, 6);
+/**
+ * Add/subtract (shifted register): ADD, ADDS, SUB, SUBS (sf, op, S constant per Op); register 31
+ * is XZR throughout. Most have no shift: they skip shiftReg.
+ */
+@inline export function addSubShifted(insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool): u64 {
+  const type = field(insn, 22, 2), amount = field(insn, 10, 6);
   if (type == 3 || (!is64 && amount >= 32)) return undefinedInsn(insn, pc);
-  const y = shiftReg(reg(rm(insn)), type, amount, is64);
-  return addSub(insn, pc, reg(rn(insn)), y, false);
+  let y = reg(rm(insn));
+  if (amount != 0) y = shiftReg(y, type, amount, is64);
+  setReg(rd(insn), addSub(reg(rn(insn)), y, sub, is64, setFlags));
+  return pc + 4;
 }
 
 /** Add/subtract (extended register): Rm extended and shifted by 0..4; Rn (and Rd unless S) may be SP. */
@@ -32,16 +37,11 @@ export function addSubExtended(insn: u32, pc: u64): u64 {
   const shift = field(insn, 10, 3);
   if (shift > 4 || field(insn, 22, 2) != 0) return undefinedInsn(insn, pc);
   const y = extendReg(reg(rm(insn)), field(insn, 13, 3), shift);
-  return addSub(insn, pc, regSp(rn(insn)), y, !bit(insn, 29));
-}
-
-/** The add/subtract register forms: op = insn[30] subtracts, S = insn[29] sets the flags. */
-@inline function addSub(insn: u32, pc: u64, x: u64, y: u64, rdIsSp: bool): u64 {
-  const is64 = sf(insn), setFlags = bit(insn, 29);
-  const sub = bit(insn, 30);
-  const r = sized(addWithCarry(x, sub ? ~y : y, <u64>sub, is64, setFlags), is64);
-  if (rdIsSp) setRegSp(rd(insn), r);
-  else setReg(rd(insn), r);
+  // op = insn[30] subtracts, S = insn[29] sets the flags (and makes register 31 XZR, not SP)
+  const is64 = sf(insn), sub = bit(insn, 30), setFlags = bit(insn, 29);
+  const r = addSub(regSp(rn(insn)), y, sub, is64, setFlags);
+  if (setFlags) setReg(rd(insn), r);
+  else setRegSp(rd(insn), r);
   return pc + 4;
 }
 
@@ -185,8 +185,8 @@ const DP_REGISTER: StaticArray<Op> = [
   // op1 = 0: 0xxx logical (shifted register), 1xx0 add/subtract (shifted), 1xx1 (extended)
   Op.LOGICAL_SHIFTED, Op.LOGICAL_SHIFTED, Op.LOGICAL_SHIFTED, Op.LOGICAL_SHIFTED,
   Op.LOGICAL_SHIFTED, Op.LOGICAL_SHIFTED, Op.LOGICAL_SHIFTED, Op.LOGICAL_SHIFTED,
-  Op.ADD_SUB_SHIFTED, Op.ADD_SUB_EXTENDED, Op.ADD_SUB_SHIFTED, Op.ADD_SUB_EXTENDED,
-  Op.ADD_SUB_SHIFTED, Op.ADD_SUB_EXTENDED, Op.ADD_SUB_SHIFTED, Op.ADD_SUB_EXTENDED,
+  Op.ADD_W_SHIFTED, Op.ADD_SUB_EXTENDED, Op.ADD_W_SHIFTED, Op.ADD_SUB_EXTENDED,
+  Op.ADD_W_SHIFTED, Op.ADD_SUB_EXTENDED, Op.ADD_W_SHIFTED, Op.ADD_SUB_EXTENDED,
   // op1 = 1: 0000 with carry, 0010 conditional compare, 0100 conditional select,
   // 0110 data-processing (2 source, or 1 source when op0 = insn[30] is 1)
   Op.ADD_SUB_CARRY, Op.UNDEFINED, Op.COND_COMPARE, Op.UNDEFINED,
@@ -196,5 +196,6 @@ const DP_REGISTER: StaticArray<Op> = [
 export function selectDpRegister(insn: u32): Op {
   if (bit(insn, 28) && bit(insn, 24)) return DP_3SOURCE[field(insn, 21, 3)];
   if (bit(insn, 28) && field(insn, 21, 4) == 0b0110 && bit(insn, 30)) return Op.DP_1SOURCE;
-  return DP_REGISTER[(bit(insn, 28) ? 16 : 0) | field(insn, 21, 4)];
+  const op = DP_REGISTER[(bit(insn, 28) ? 16 : 0) | field(insn, 21, 4)];
+  return op == Op.ADD_W_SHIFTED ? op + field(insn, 29, 3) : op; // one Op per sf:op:S
 }

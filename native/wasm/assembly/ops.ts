@@ -18,7 +18,8 @@ export enum Op {
   EXTRACT,
   // Data processing -- register
   LOGICAL_SHIFTED,
-  ADD_SUB_SHIFTED,
+  // Add/subtract (shifted register), by sf:op:S = insn[31:29]
+  ADD_W_SHIFTED, ADDS_W_SHIFTED, SUB_W_SHIFTED, SUBS_W_SHIFTED, ADD_X_SHIFTED, ADDS_X_SHIFTED, SUB_X_SHIFTED, SUBS_X_SHIFTED,
   ADD_SUB_EXTENDED,
   ADD_SUB_CARRY,
   COND_COMPARE,
