@@ -67,6 +67,7 @@ RunExit VcpuLoop::Resume() {
       if (why == StopRequest::kStop) return RunExit::kStopped;
     }
     if (!exit_pending_) {
+      if (ring_.attached() && ring_.WakeDue()) return RunExit::kRingWake;  // native code cannot wake a V8 waiter
       if (limits_.max_exits != 0 && exits_ >= limits_.max_exits) return RunExit::kMaxExits;
       if (ioctl(vcpu_.fd(), KVM_RUN, 0) < 0) {
         if (errno == EINTR || errno == EAGAIN) continue;  // a kick (checked above) or a stray signal

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { GuestError, PoolError, VmPool, type BackendKind, type GuestArch } from '../src/index';
+import { GuestError, PoolError, VmPool, type BackendKind, type EventBatchView, type GuestArch } from '../src/index';
 import { guest, kvmSkipReason, processResources } from './support';
 
 const inLab = process.env.FEMTOVM_LAB !== undefined;
@@ -96,6 +96,38 @@ for (const [arch, backend, skip] of backends) {
         assert.equal(e.data, BigInt(n - i));
       });
       assert.ok(seen[0]!.pc >= 0x1000, 'events carry the PC');
+    });
+
+    test('typed event views read the same events in place, at most half the ring each, released on the next batch', async () => {
+      const n = inLab ? 2000 : 20_000;
+      const capacity = 256;
+      await assert.rejects(pool.createVm({ arch, backend, events: true, ringCapacity: 100 }), { code: 'ERR_INVALID_OPTION' });
+      const vm = await pool.createVm({ arch, backend, events: true, ringCapacity: capacity });
+      await vm.load(guest(arch, 'mmio-loop.bin'));
+      await vm.setRegister(countRegister, n);
+      await vm.addNativeDevice({ kind: 'mmio', base: 0x900, size: 4 }, { type: 'constant', value: 0 });
+      const consumed = (async () => {
+        let next = 0;
+        let previous: EventBatchView | undefined;
+        for await (const batch of vm.eventViews()) {
+          assert.ok(batch.length > 0 && batch.length <= capacity / 2, `batch of ${batch.length}`);
+          if (previous !== undefined) assert.throws(() => previous!.seq(0), { code: 'ERR_EVENTS_RELEASED' });
+          assert.throws(() => batch.seq(batch.length), { code: 'ERR_EVENT_INDEX' });
+          for (let i = 0; i < batch.length; i++, next++) {
+            assert.equal(batch.seq(i), next);
+            assert.equal(batch.dataLo(i), n - next);
+            assert.equal(batch.dataHi(i), 0);
+            if (next === 0) assert.deepEqual(batch.event(i), { seq: 0, timeNs: batch.timeNs(i), kind: 'mmio', direction: 'write', address: 0x900, size: 4, data: BigInt(n), pc: batch.pc(i) });
+          }
+          previous = batch;
+          await new Promise((r) => setTimeout(r, 1)); // slower than the vCPU: the ring fills
+        }
+        return next;
+      })();
+      const r = await vm.run({ timeoutMs: 120_000 });
+      await vm.close();
+      assert.equal(r.outcome, end);
+      assert.equal(await consumed, n);
     });
 
     test('three device tiers: native, a worker module, and the main thread', async () => {

@@ -20,6 +20,7 @@ export const enum NativeExit {
   Unhandled = 9,
   GuestError = 10,
   RingFull = 11,
+  RingWake = 12,
 }
 
 /** Indices into the exit record's Float64Array; mirrors ExitField in native/vcpu_loop.h. */

@@ -30,6 +30,14 @@ export function createRing(capacity = 4096): SharedArrayBuffer {
   return sab;
 }
 
+/**
+ * How long a consumer sleeps at most before looking for records again. The producer wakes it once per
+ * quarter ring, so this bounds only how late a trickle of records arrives: every wake costs the
+ * consumer's thread and its helpers a trip through the scheduler, which on a busy host preempts the
+ * vCPU thread, so the consumer wakes for a large batch or late.
+ */
+const POLL_MS = 10;
+
 /** Typed views over one ring, for either side. */
 class RingViews {
   protected readonly header: Int32Array;
@@ -75,7 +83,7 @@ export class EventRingReader extends RingViews {
    * Batches of objects until the producer closes the ring. Each batch's slots are freed before it is
    * handed out, so the producer refills the ring while the consumer works through it.
    */
-  async *batches(pollMs = 2): AsyncGenerator<VmEvent[]> {
+  async *batches(pollMs = POLL_MS): AsyncGenerator<VmEvent[]> {
     for (let view = await this.next(Infinity, pollMs); view !== undefined; view = await this.next(Infinity, pollMs)) {
       const events = view.toArray();
       this.release();
@@ -88,7 +96,7 @@ export class EventRingReader extends RingViews {
    * when the next is requested or the loop ends. A batch takes at most half the ring, so the producer
    * fills the other half while the consumer reads this one.
    */
-  async *views(pollMs = 2): AsyncGenerator<EventBatchView> {
+  async *views(pollMs = POLL_MS): AsyncGenerator<EventBatchView> {
     try {
       for (let view = await this.next(this.capacity / 2, pollMs); view !== undefined; view = await this.next(this.capacity / 2, pollMs)) {
         yield view;
@@ -101,8 +109,8 @@ export class EventRingReader extends RingViews {
 
   /**
    * The next batch of at most `max` records, or undefined once the ring is closed and empty. Waits with
-   * Atomics.waitAsync on the write index; a native producer cannot wake a V8 waiter, so each wait also
-   * ends after `pollMs` to look again.
+   * Atomics.waitAsync on the write index until the producer wakes it (per quarter ring, when full, and
+   * at the end of a run) or `pollMs` passes.
    */
   private async next(max: number, pollMs: number): Promise<EventBatchView | undefined> {
     for (;;) {
@@ -173,13 +181,15 @@ export class EventRingWriter extends EventRingProducer {
   private published: number;
   /** `written` may reach this without looking at the read index again. */
   private freeUntil: number;
+  /** `written` when the consumer was last woken. */
+  private woken: number;
   private publishBy = 0;
   private seq = 0;
 
   constructor(ring: SharedArrayBuffer) {
     super(ring);
     this.mask = this.capacity - 1;
-    this.written = this.published = Atomics.load(this.header, RingWord.Write);
+    this.written = this.published = this.woken = Atomics.load(this.header, RingWord.Write);
     this.freeUntil = (Atomics.load(this.header, RingWord.Read) + this.capacity) | 0;
   }
 
@@ -215,9 +225,11 @@ export class EventRingWriter extends EventRingProducer {
     Atomics.store(this.header, RingWord.Write, this.written);
     this.published = this.written;
     this.publishBy = now + PUBLISH_MS;
-    // A consumer asleep in its poll interval is woken once a quarter of the ring waits for it (the
-    // estimate counts from the last read index seen, so it errs towards waking).
-    if (((this.written - this.freeUntil + this.capacity) >>> 0) >= this.capacity / 4) this.notify();
+    // The consumer sleeps between batches: wake it once per quarter ring, as the native writer does.
+    if (((this.written - this.woken) >>> 0) >= this.capacity / 4) {
+      this.woken = this.written;
+      this.notify();
+    }
   }
 
   override waitForSpace(timeoutMs: number): void {

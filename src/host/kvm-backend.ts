@@ -90,6 +90,10 @@ export class KvmBackend implements Backend {
           this.dispatch(bus);
           continue;
         }
+        if (exit === NativeExit.RingWake) {
+          this.ring!.notify();
+          continue;
+        }
         if (exit === NativeExit.RingFull) {
           // Backpressure: wake the consumer and wait for a free slot; a kick still ends the wait
           // within a slice, as Resume() checks for stop requests before the pending exit.
