@@ -199,9 +199,8 @@ void EnableExitPc(KvmVcpu &vcpu) { vcpu.run()->kvm_valid_regs |= KVM_SYNC_X86_RE
 
 uint64_t ExitPc(KvmVcpu &vcpu) { return vcpu.run()->s.regs.regs.rip; }
 
-// ---- snapshots: registers, segments and control registers, x87/SSE/AVX (XSAVE), XCR0 (when the
-// guest can change it), debug registers, pending events, and every MSR KVM lets userspace both read
-// and write.
+// ---- snapshots: registers, segments and control registers, x87/SSE/AVX (XSAVE), XCR0, debug
+// registers, pending events, and every MSR KVM lets userspace both read and write.
 
 // Optional parts are saved when KVM has the capability. The XSAVE area is KVM_CAP_XSAVE2's size when
 // that is larger than struct kvm_xsave (hosts with AMX); without XSAVE, the legacy FPU state.
@@ -268,22 +267,6 @@ std::vector<uint32_t> SaveableMsrs(KvmVm &vm, KvmVcpu &vcpu) {
   return saveable;
 }
 
-// Whether the guest can change XCR0. XSETBV accepts only x87 plus the features CPUID leaf 0xD
-// offers, and faults unless CR4.OSXSAVE is set, which KVM refuses without XSAVE in CPUID leaf 1:
-// without it XCR0 keeps its reset value, and restoring it would cost an ioctl per reset for nothing.
-bool GuestCanSetXcr0(KvmVcpu &vcpu) {
-  constexpr uint32_t kMaxEntries = 256;
-  constexpr uint32_t kXsaveEcxBit = 1u << 26;
-  std::vector<uint8_t> buffer(sizeof(abi::Cpuid2Header) + kMaxEntries * sizeof(kvm_cpuid_entry2), 0);
-  auto *header = reinterpret_cast<abi::Cpuid2Header *>(buffer.data());
-  header->nent = kMaxEntries;
-  if (ioctl(vcpu.fd(), abi::kGetCpuid2, header) < 0) return true;  // unknown: assume it can
-  auto *entries = reinterpret_cast<const kvm_cpuid_entry2 *>(buffer.data() + sizeof(abi::Cpuid2Header));
-  for (uint32_t i = 0; i < header->nent; i++)
-    if (entries[i].function == 1) return (entries[i].ecx & kXsaveEcxBit) != 0;
-  return false;
-}
-
 }  // namespace
 
 ArchStatePtr SaveState(KvmVm &vm, KvmVcpu &vcpu) {
@@ -292,7 +275,7 @@ ArchStatePtr SaveState(KvmVm &vm, KvmVcpu &vcpu) {
   const KvmSystem &kvm = vm.system();
   if (kvm.CheckExtension(KVM_CAP_XSAVE) > 0)
     state->xsave.assign(std::max<size_t>(sizeof(abi::Xsave), kvm.CheckExtension(KVM_CAP_XSAVE2)), 0);
-  state->has_xcrs = kvm.CheckExtension(KVM_CAP_XCRS) > 0 && GuestCanSetXcr0(vcpu);
+  state->has_xcrs = kvm.CheckExtension(KVM_CAP_XCRS) > 0;
   state->has_debugregs = kvm.CheckExtension(KVM_CAP_DEBUGREGS) > 0;
   state->has_events = kvm.CheckExtension(KVM_CAP_VCPU_EVENTS) > 0;
   state->has_sync_regs = (static_cast<uint64_t>(kvm.CheckExtension(KVM_CAP_SYNC_REGS)) & kSyncRestored) == kSyncRestored;

@@ -21,13 +21,8 @@ struct Xsave {  // struct kvm_xsave (the legacy 4 KiB area)
 struct RegListHeader {  // struct kvm_reg_list: uint64_t reg[] follow
   uint64_t n;
 };
-struct Cpuid2Header {  // struct kvm_cpuid2: struct kvm_cpuid_entry2 entries[] follow
-  uint32_t nent;
-  uint32_t padding;
-};
 
-static_assert(sizeof(MsrsHeader) == 8 && sizeof(MsrListHeader) == 4 && sizeof(Xsave) == 4096 && sizeof(RegListHeader) == 8 &&
-                  sizeof(Cpuid2Header) == 8,
+static_assert(sizeof(MsrsHeader) == 8 && sizeof(MsrListHeader) == 4 && sizeof(Xsave) == 4096 && sizeof(RegListHeader) == 8,
               "C layouts");
 
 constexpr unsigned long kGetMsrIndexList = _IOWR(KVMIO, 0x02, MsrListHeader);
@@ -36,7 +31,6 @@ constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, MsrsHeader);
 constexpr unsigned long kGetXsave = _IOR(KVMIO, 0xa4, Xsave);
 constexpr unsigned long kSetXsave = _IOW(KVMIO, 0xa5, Xsave);
 constexpr unsigned long kGetXsave2 = _IOR(KVMIO, 0xcf, Xsave);
-constexpr unsigned long kGetCpuid2 = _IOWR(KVMIO, 0x91, Cpuid2Header);
 constexpr unsigned long kGetRegList = _IOWR(KVMIO, 0xb0, RegListHeader);
 
 }  // namespace femtovm::abi

@@ -1,8 +1,7 @@
-# Real mode: tries to change XCR0, as a guest would to leak it into the next run on a reused VM.
-# Prints "A", sets CR4.OSXSAVE, runs XSETBV (XCR0 = x87|SSE|AVX), prints "B", halts. femtovm gives the
-# guest no XSAVE in CPUID, so KVM refuses the CR4 write (#GP): with an empty IDT the vCPU
-# triple-faults after "A". The snapshot code relies on this to skip restoring XCR0.
-# Takes no registers.
+# Real mode: changes XCR0, as a guest could to leak it into the next run on a reused VM. Prints "A",
+# sets CR4.OSXSAVE, stores XCR0 (XGETBV) to 0x900 as 4 bytes, sets XCR0 = x87|SSE (XSETBV), stores
+# it again, prints "B" and halts. Where KVM refuses CR4.OSXSAVE (no XSAVE for the guest) the vCPU triple-faults after
+# "A" (empty IDT). Either way a reset VM must do exactly what a fresh one does. Takes no registers.
     .code16
 start:
     lidt    idt - start + 0x1000    # absolute address: the image is loaded at 0x1000
@@ -11,9 +10,13 @@ start:
     orl     $1 << 18, %eax          # CR4.OSXSAVE
     movl    %eax, %cr4
     xorl    %ecx, %ecx              # XCR0
+    xgetbv
+    movl    %eax, 0x900
+    movl    $3, %eax                # x87 | SSE
     xorl    %edx, %edx
-    movl    $7, %eax
     xsetbv
+    xgetbv                          # ecx is still 0
+    movl    %eax, 0x900
     movb    $'B', 0x996
     hlt
 idt:
