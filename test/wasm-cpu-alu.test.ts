@@ -2,7 +2,8 @@
 // in cpu-diff.test.ts covers the rest). Instruction words were made with aarch64-linux-gnu-as.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exec, flags, u64 } from './wasm-cpu-support';
+import { CpuExit } from '../src/host/wasm/a64-cpu';
+import { HVC0, cpuWith, exec, flags, runToExit, u64 } from './wasm-cpu-support';
 
 const N = 8, Z = 4, C = 2, V = 1;
 const INT64_MIN = 1n << 63n;
@@ -215,6 +216,59 @@ test('conditional select and compare', () => {
   assert.equal(flags(cpu), 0b1010, 'condition failed: NZCV = #nzcv');
   cpu = exec([0xeb01003f /* cmp x1, x1 */, 0xba420020 /* ccmn x1, x2, #0, eq */], { x1: u64(-7n), x2: 7n });
   assert.equal(flags(cpu), Z | C);
+});
+
+/** ConditionHolds(cond) for a packed NZCV, as the Arm ARM defines it. */
+function conditionHolds(cond: number, nzcv: number): boolean {
+  const n = (nzcv & N) !== 0, z = (nzcv & Z) !== 0, c = (nzcv & C) !== 0, v = (nzcv & V) !== 0;
+  const result = [z, c, n, v, c && !z, n === v, n === v && !z, true][cond >> 1]!;
+  return (cond & 1) !== 0 && cond !== 15 ? !result : result;
+}
+
+test('every NZCV value, N and Z together too, reads back and decides all 16 conditions', () => {
+  // csinc x<cond>, xzr, xzr, <cond>: 0 if the condition holds, else 1
+  const conditions = Array.from({ length: 16 }, (_, cond) => 0x9a9f07e0 | (cond << 12) | cond);
+  for (let nzcv = 0; nzcv < 16; nzcv++) {
+    const cpu = exec([0xd51b4211 /* msr nzcv, x17 */, ...conditions, 0xd53b4210 /* mrs x16, nzcv */], { x17: BigInt(nzcv) << 28n });
+    for (let cond = 0; cond < 16; cond++) {
+      assert.equal(cpu.getReg(`x${cond}`), conditionHolds(cond, nzcv) ? 0n : 1n, `condition ${cond} with NZCV ${nzcv}`);
+    }
+    assert.equal(cpu.getReg('x16'), BigInt(nzcv) << 28n, 'MRS NZCV');
+    assert.equal(cpu.getReg('pstate') >> 28n, BigInt(nzcv), 'the host\'s PSTATE');
+    const saved = cpu.saveState();
+    cpu.setReg('nzcv', BigInt(15 - nzcv) << 28n);
+    assert.equal(flags(cpu), 15 - nzcv, 'the host\'s NZCV');
+    cpu.restoreState(saved, cpu.ram.slice());
+    assert.equal(flags(cpu), nzcv, 'a snapshot keeps the flags');
+  }
+});
+
+test('flags an instruction sets, as SPSR on exception entry, ERET, ADC and W results see them', () => {
+  const cpu = cpuWith({
+    0: [
+      0xeb020020, // subs x0, x1, x2: -1 - 1 = -2, N, and C (no borrow)
+      0xd4000001, // svc #0: the handler saves them in SPSR_EL1, clears them, and returns
+      0x9a9f57e6, // cset x6, mi: ERET restored N
+      0x9a1f03e5, // adc x5, xzr, xzr: and C
+      0x6a090104, // ands w4, w8, w9: 0x8000_0000, N from bit 31
+      0xd53b4210, // mrs x16, nzcv
+      0x6a0c018a, // ands w10, w12, w12: 0 in 32 bits, Z
+      0x9a9f17ed, // cset x13, eq
+      HVC0,
+    ],
+    0xa00: [
+      0xd5384003, // mrs x3, spsr_el1
+      0xd51b421f, // msr nzcv, xzr
+      0xd69f03e0, // eret
+    ],
+  }, { x1: u64(-1n), x2: 1n, x8: 0xffff_ffff_8000_0000n, x9: 0x1_8000_0000n, x12: 0x1_0000_0000n, vbar_el1: 0x10800n });
+  assert.equal(runToExit(cpu), CpuExit.Hvc);
+  assert.equal(cpu.getReg('x3'), 0xa000_03c5n, 'SPSR_EL1: N and C, DAIF masked, EL1h');
+  assert.equal(cpu.getReg('x6'), 1n);
+  assert.equal(cpu.getReg('x5'), 1n);
+  assert.equal(cpu.getReg('x16'), BigInt(N) << 28n, 'ANDS clears C and V');
+  assert.equal(cpu.getReg('x13'), 1n);
+  assert.equal(flags(cpu), Z);
 });
 
 test('branches: B.cond, CBZ/CBNZ on W, TBZ/TBNZ, BL/RET', () => {

@@ -2,23 +2,19 @@
 // pseudocode functions of the same names (AddWithCarry, ShiftReg, ExtendReg, DecodeBitMasks, ...).
 
 import { M32, signExtend, zeroExtend } from './insn';
-import { Slot, setSlot, slot } from './state';
-
-@inline function setNzcv(n: u64, z: bool, c: bool, v: u64): void {
-  setSlot(Slot.NZCV, (n << 3) | (<u64>z << 2) | (<u64>c << 1) | v);
-}
+import { writeFlags } from './flags';
 
 /** AddWithCarry(x, y, carry) at 64 or 32 bits (sf; a W result is zero-extended), setting NZCV when `setFlags`. */
 @inline export function addWithCarry(x: u64, y: u64, carry: u64, sf: bool, setFlags: bool): u64 {
   if (sf) {
     const r = x + y + carry;
     // Carry out of bit 63: the sum wrapped below x (or reached it exactly with a carry in).
-    if (setFlags) setNzcv(r >> 63, r == 0, carry != 0 ? r <= x : r < x, ((x ^ r) & (y ^ r)) >> 63);
+    if (setFlags) writeFlags(r, carry != 0 ? r <= x : r < x, (x ^ r) & (y ^ r));
     return r;
   }
   const s = (x & M32) + (y & M32) + carry; // 33 bits: bit 32 is the carry out
   const r = s & M32;
-  if (setFlags) setNzcv(r >> 31, r == 0, (s >> 32) != 0, (((x ^ r) & (y ^ r)) >> 31) & 1);
+  if (setFlags) writeFlags(r << 32, (s >> 32) != 0, ((x ^ r) & (y ^ r)) << 32);
   return r;
 }
 
@@ -29,7 +25,7 @@ import { Slot, setSlot, slot } from './state';
 
 /** The flags of ANDS/BICS/TST: N and Z from the result, C = V = 0. */
 @inline export function setLogicalFlags(r: u64, sf: bool): void {
-  setSlot(Slot.NZCV, ((sf ? r >> 63 : (r >> 31) & 1) << 3) | (<u64>(r == 0) << 2));
+  writeFlags(sf ? r : r << 32, false, 0);
 }
 
 /** ShiftReg: shift type LSL(0), LSR(1), ASR(2), ROR(3); amount < datasize. */
@@ -56,39 +52,6 @@ export function shiftReg(v: u64, type: u32, amount: u32, sf: bool): u64 {
 @inline export function extendReg(v: u64, option: u32, shift: u32): u64 {
   const width = 8 << (option & 3);
   return ((option & 4) != 0 ? signExtend(v, width) : zeroExtend(v, width)) << <u64>shift;
-}
-
-/** ConditionHolds for one condition and one NZCV value. */
-function conditionHolds(cond: u32, nzcv: u32): bool {
-  const n = (nzcv >> 3) & 1, z = (nzcv >> 2) & 1, c = (nzcv >> 1) & 1, v = nzcv & 1;
-  let result: bool;
-  switch (cond >> 1) {
-    case 0: result = z == 1; break;            // EQ / NE
-    case 1: result = c == 1; break;            // CS / CC
-    case 2: result = n == 1; break;            // MI / PL
-    case 3: result = v == 1; break;            // VS / VC
-    case 4: result = c == 1 && z == 0; break;  // HI / LS
-    case 5: result = n == v; break;            // GE / LT
-    case 6: result = n == v && z == 0; break;  // GT / LE
-    default: result = true;                    // AL / NV
-  }
-  return (cond & 1) != 0 && cond != 15 ? !result : result;
-}
-
-// For each condition, a 16-bit set of the NZCV values it holds for: a test is one load and a shift.
-const CONDITIONS: usize = memory.data(16 * 2, 16);
-
-export function initConditions(): void {
-  for (let cond: u32 = 0; cond < 16; cond++) {
-    let holds: u32 = 0;
-    for (let nzcv: u32 = 0; nzcv < 16; nzcv++) if (conditionHolds(cond, nzcv)) holds |= 1 << nzcv;
-    store<u16>(CONDITIONS + (cond << 1), <u16>holds);
-  }
-}
-
-/** ConditionHolds(cond) for the current NZCV. */
-@inline export function condition(cond: u32): bool {
-  return ((<u32>load<u16>(CONDITIONS + (cond << 1)) >> <u32>slot(Slot.NZCV)) & 1) != 0;
 }
 
 /** The `tmask` half of the last decodeBitMasks result (bitfield moves use both). */

@@ -2,7 +2,7 @@
 // class table, indexed like the Arm ARM's by op0 = insn[31:29] and op1's top bits insn[25:24].
 
 import { bit, field, rd, rn, sf, signExtend } from './insn';
-import { condition } from './alu';
+import { condition } from './flags';
 import { reg, setReg, sized } from './state';
 import { exceptionReturn, pcAlignmentFault, undefinedInsn } from './exceptions';
 import { Op } from './ops';

@@ -15,7 +15,8 @@ export function pcRelAddressing(insn: u32, pc: u64): u64 {
 
 /** Add/subtract (immediate): ADD, ADDS, SUB, SUBS (sf, op, S constant per Op); sh = insn[22] shifts imm12 by 12. */
 @inline export function addSubImmediate(insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool): u64 {
-  const imm = <u64>field(insn, 10, 12) << (bit(insn, 22) ? 12 : 0);
+  let imm = <u64>field(insn, 10, 12);
+  if (bit(insn, 22)) imm <<= 12; // a branch, not a shift by a variable: sh is rarely set
   const r = addSub(regSp(rn(insn)), imm, sub, is64, setFlags);
   // The flag-setting forms write XZR for register 31 (CMP/CMN); the others write SP.
   if (setFlags) setReg(rd(insn), r);

@@ -1,10 +1,11 @@
 // Data processing -- register (op0 = x101). Classes by op1 = insn[28] and op2 = insn[24:21].
 
 import { M32, bit, field, ra, rd, rm, rn, sf, signExtend } from './insn';
-import { addSub, addWithCarry, condition, extendReg, setLogicalFlags, shiftReg, smulh, umulh } from './alu';
-import { Slot, reg, regSp, setReg, setRegSp, setSlot, sized, slot } from './state';
+import { addSub, addWithCarry, extendReg, setLogicalFlags, shiftReg, smulh, umulh } from './alu';
+import { Slot, reg, regSp, setReg, setRegSp, sized, slot } from './state';
 import { undefinedInsn, unsupported } from './exceptions';
 import { Op } from './ops';
+import { condition, setNzcv } from './flags';
 
 /** Logical (shifted register): AND, BIC, ORR, ORN, EOR, EON, ANDS, BICS (opc:N). */
 export function logicalShifted(insn: u32, pc: u64): u64 {
@@ -48,7 +49,7 @@ export function addSubExtended(insn: u32, pc: u64): u64 {
 /** Add/subtract (with carry): ADC, ADCS, SBC, SBCS. */
 export function addSubCarry(insn: u32, pc: u64): u64 {
   if (field(insn, 10, 6) != 0) return undefinedInsn(insn, pc); // RMIF, SETF (Armv8.4)
-  const is64 = sf(insn), setFlags = bit(insn, 29), carry = (slot(Slot.NZCV) >> 1) & 1;
+  const is64 = sf(insn), setFlags = bit(insn, 29), carry = slot(Slot.C);
   const x = reg(rn(insn)), y = reg(rm(insn));
   const r = addWithCarry(x, bit(insn, 30) ? ~y : y, carry, is64, setFlags);
   setReg(rd(insn), sized(r, is64));
@@ -64,7 +65,7 @@ export function conditionalCompare(insn: u32, pc: u64): u64 {
     const sub = bit(insn, 30);
     addWithCarry(x, sub ? ~y : y, <u64>sub, is64, true);
   } else {
-    setSlot(Slot.NZCV, insn & 15);
+    setNzcv(insn & 15);
   }
   return pc + 4;
 }

@@ -6,7 +6,7 @@ import { Exit, STATE, Slot, setSlot, slot } from './state';
 import { RAM, completeMmio, mapRam, ramBase, ramSize } from './memory';
 import { CNTFRQ_RESET, MIDR_RESET, MPIDR_RESET, SCTLR_RESET, pstate, readStatus, setPstate, sysregRead, sysregWrite, Access } from './sysregs';
 import { STOPPED, pcAlignmentFault, stop } from './exceptions';
-import { initConditions } from './alu';
+import { setNzcv } from './flags';
 import { DISPATCH, buildDispatch } from './decode';
 import { execute } from './execute';
 
@@ -15,9 +15,8 @@ export { Slot, Exit } from './state';
 export const STATE_PTR = STATE;
 export const RAM_PTR = RAM;
 
-// Per instance, at instantiation: decode every insn[31:21] and tabulate the conditions.
+// Per instance, at instantiation: decode every insn[31:21].
 buildDispatch();
-initConditions();
 
 /**
  * The state KVM_ARM_VCPU_INIT gives, with `ramSize` bytes of zeroed RAM at `ramBase` (both
@@ -30,6 +29,7 @@ export function reset(base: u64, size: u64, pc: u64): bool {
   setSlot(Slot.PC, pc);
   setSlot(Slot.SP, base + size);
   setSlot(Slot.SPSEL, 1);
+  setNzcv(0); // Z clear: slot Z not 0
   setSlot(Slot.DAIF, 0x3c0);
   setSlot(Slot.SCTLR_EL1, SCTLR_RESET);
   setSlot(Slot.MIDR_EL1, MIDR_RESET);

@@ -8,39 +8,43 @@ export enum Slot {
   SP = 32,       // the selected stack pointer: SP_EL1 when SPSel = 1, else SP_EL0
   SINK = 33,     // writes to XZR land here
   PC = 34,
-  NZCV = 35,     // N<<3 | Z<<2 | C<<1 | V: the index into the condition table
-  DAIF = 36,     // as MRS DAIF reads it: D, A, I, F in bits 9:6
-  SPSEL = 37,
-  SP_OTHER = 38, // the stack pointer SPSel does not select
-  ELR_EL1 = 39,
-  SPSR_EL1 = 40,
-  ESR_EL1 = 41,
-  FAR_EL1 = 42,
-  VBAR_EL1 = 43,
-  SCTLR_EL1 = 44,
-  CPACR_EL1 = 45,
-  TPIDR_EL0 = 46,
-  TPIDR_EL1 = 47,
-  TPIDRRO_EL0 = 48,
-  FPCR = 49,
-  FPSR = 50,
-  MIDR_EL1 = 51,
-  MPIDR_EL1 = 52,
-  CNTFRQ_EL0 = 53,
-  EXCLUSIVE = 54, // 1 while the exclusive monitor is armed (by LDXR/LDAXR)
-  INSTRET = 55,   // instructions retired
+  // NZCV as flag-setting instructions write it cheaply (see flags.ts):
+  N = 35,        // N is its sign bit
+  Z = 36,        // Z is set iff it is 0
+  C = 37,        // 0 or 1
+  V = 38,        // V is its sign bit
+  DAIF = 39,     // as MRS DAIF reads it: D, A, I, F in bits 9:6
+  SPSEL = 40,
+  SP_OTHER = 41, // the stack pointer SPSel does not select
+  ELR_EL1 = 42,
+  SPSR_EL1 = 43,
+  ESR_EL1 = 44,
+  FAR_EL1 = 45,
+  VBAR_EL1 = 46,
+  SCTLR_EL1 = 47,
+  CPACR_EL1 = 48,
+  TPIDR_EL0 = 49,
+  TPIDR_EL1 = 50,
+  TPIDRRO_EL0 = 51,
+  FPCR = 52,
+  FPSR = 53,
+  MIDR_EL1 = 54,
+  MPIDR_EL1 = 55,
+  CNTFRQ_EL0 = 56,
+  EXCLUSIVE = 57, // 1 while the exclusive monitor is armed (by LDXR/LDAXR)
+  INSTRET = 58,   // instructions retired
   // The exit record: why run() returned and what the host must do.
-  EXIT = 56,
-  MMIO_ADDR = 57,
-  MMIO_SIZE = 58,  // bytes: 1, 2, 4 or 8
-  MMIO_WRITE = 59, // 1 for a store
-  MMIO_DATA = 60,  // store data, or the value the host supplies for a load
-  MMIO_REG = 61,   // destination register of a load
-  MMIO_EXT = 62,   // how the loaded value is extended (Ext)
-  MMIO_PENDING = 63, // an MMIO access the next run() completes
-  FAULT_PC = 64,
-  FAULT_INSN = 65,
-  COUNT = 66,
+  EXIT = 59,
+  MMIO_ADDR = 60,
+  MMIO_SIZE = 61,  // bytes: 1, 2, 4 or 8
+  MMIO_WRITE = 62, // 1 for a store
+  MMIO_DATA = 63,  // store data, or the value the host supplies for a load
+  MMIO_REG = 64,   // destination register of a load
+  MMIO_EXT = 65,   // how the loaded value is extended (Ext)
+  MMIO_PENDING = 66, // an MMIO access the next run() completes
+  FAULT_PC = 67,
+  FAULT_INSN = 68,
+  COUNT = 69,
 }
 
 /** Why run() returned. */

@@ -3,6 +3,7 @@
 
 import { Slot, setSlot, slot } from './state';
 import { hostCounter } from './host';
+import { nzcv, setNzcv } from './flags';
 
 /** The MRS/MSR key of S<op0>_<op1>_C<n>_C<m>_<op2>. */
 @inline function key(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32): u32 {
@@ -46,13 +47,13 @@ export let readStatus = Access.OK;
 
 /** PSTATE in the SPSR/KVM layout: NZCV 31:28, DAIF 9:6, M[3:0] = EL1h (0101) or EL1t (0100). */
 export function pstate(): u64 {
-  return (slot(Slot.NZCV) << 28) | slot(Slot.DAIF) | (slot(Slot.SPSEL) != 0 ? 0b0101 : 0b0100);
+  return (<u64>nzcv() << 28) | slot(Slot.DAIF) | (slot(Slot.SPSEL) != 0 ? 0b0101 : 0b0100);
 }
 
 /** Sets PSTATE from an SPSR-layout value; false if it names a mode other than EL1t/EL1h. */
 export function setPstate(v: u64): bool {
   if ((v & 0x1e) != 0b00100) return false; // M[4] = 0 (AArch64), M[3:2] = EL1, M[1] = 0
-  setSlot(Slot.NZCV, (v >> 28) & 15);
+  setNzcv((v >> 28) & 15);
   setSlot(Slot.DAIF, v & 0x3c0);
   selectSp(v & 1);
   return true;
@@ -103,7 +104,7 @@ export function sysregRead(k: u32, host: bool): u64 {
   readStatus = Access.OK;
   if (k == SP_EL1 && !host) readStatus = Access.UNDEFINED;
   switch (k) {
-    case NZCV: return slot(Slot.NZCV) << 28;
+    case NZCV: return <u64>nzcv() << 28;
     case DAIF: return slot(Slot.DAIF);
     case CURRENT_EL: return 1 << 2;
     case SPSEL: return slot(Slot.SPSEL);
@@ -123,7 +124,7 @@ export function sysregRead(k: u32, host: bool): u64 {
  */
 export function sysregWrite(k: u32, v: u64, host: bool): Access {
   switch (k) {
-    case NZCV: setSlot(Slot.NZCV, (v >> 28) & 15); return Access.OK;
+    case NZCV: setNzcv((v >> 28) & 15); return Access.OK;
     case DAIF: setSlot(Slot.DAIF, v & 0x3c0); return Access.OK;
     case SPSEL: selectSp(v & 1); return Access.OK;
     case SP_EL0:
