@@ -135,6 +135,23 @@ test('logical immediates decode every element size and rotation', () => {
   assert.equal(flags(cpu), N);
 });
 
+test('immediates whose decoded masks share a cache entry alternate correctly in a loop', () => {
+  // The cache is keyed by immediate:N:immr:imms and indexed by imms ^ immr: each pair collides.
+  const cpu = exec([
+    0xd2800063, // mov x3, #3
+    0x9240f820, // 1: and x0, x1, #0x7fffffffffffffff (immr 0, imms 62)
+    0xd341fc22, // lsr x2, x1, #1 (UBFM, immr 1, imms 63)
+    0x13017c25, // asr w5, w1, #1 (SBFM, immr 1, imms 31)
+    0x12007826, // and w6, w1, #0x7fffffff (immr 0, imms 30)
+    0xf1000463, // subs x3, x3, #1
+    0x54ffff61, // b.ne 1b
+  ], { x1: 0xf000_0000_8000_0003n });
+  assert.equal(cpu.getReg('x0'), 0x7000_0000_8000_0003n);
+  assert.equal(cpu.getReg('x2'), 0x7800_0000_4000_0001n);
+  assert.equal(cpu.getReg('x5'), 0xc000_0001n);
+  assert.equal(cpu.getReg('x6'), 3n);
+});
+
 test('bitfield moves and their aliases', () => {
   const x1 = 0xfedc_ba98_7654_3210n;
   const cpu = exec([

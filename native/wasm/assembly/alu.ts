@@ -1,7 +1,7 @@
 // Integer arithmetic shared by the data-processing classes, written after the Arm ARM shared
 // pseudocode functions of the same names (AddWithCarry, ShiftReg, ExtendReg, DecodeBitMasks, ...).
 
-import { M32, signExtend, zeroExtend } from './insn';
+import { M32, field, signExtend, zeroExtend } from './insn';
 import { writeFlags } from './flags';
 
 /** AddWithCarry(x, y, carry) at 64 or 32 bits (sf; a W result is zero-extended), setting NZCV when `setFlags`. */
@@ -54,7 +54,7 @@ export function shiftReg(v: u64, type: u32, amount: u32, sf: bool): u64 {
   return ((option & 4) != 0 ? signExtend(v, width) : zeroExtend(v, width)) << <u64>shift;
 }
 
-/** The `tmask` half of the last decodeBitMasks result (bitfield moves use both). */
+/** The `tmask` half of the last bitMasks result (bitfield moves use both). */
 export let tmask: u64 = 0;
 
 /** Ones(k) for k in 1..64 */
@@ -75,14 +75,14 @@ const ELEMENT_ONES: StaticArray<u64> = [
 }
 
 /**
- * DecodeBitMasks(immN, imms, immr, immediate, datasize): returns wmask and sets `tmask`, or
- * returns 0 (never a valid wmask) for a reserved encoding.
+ * DecodeBitMasks(immN, imms, immr, immediate, 64): returns wmask and sets `tmask`, or returns 0
+ * (never a valid wmask) for a reserved encoding. The 32-bit forms need no datasize of their own:
+ * their callers reject immN = 1 (the one case it matters), then truncate the result.
  */
-export function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool, datasize: u32): u64 {
+function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool): u64 {
   const len = 31 - <i32>clz<u32>((n << 6) | (~imms & 0x3f)); // HighestSetBit(immN:NOT(imms))
   if (len < 1) return 0;
   const esize: u32 = 1 << len;
-  if (esize > datasize) return 0;
   const levels = esize - 1;
   const s = imms & levels, r = immr & levels;
   if (immediate && s == levels) return 0; // an all-ones element is not encodable
@@ -92,6 +92,27 @@ export function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool, da
   const rotated = ((welem >> <u64>r) | (welem << <u64>((esize - r) & 63))) & emask;
   tmask = replicate(ones(((s - r) & levels) + 1), len);
   return replicate(rotated, len);
+}
+
+// Recent DecodeBitMasks results: guest loops apply the same few immediates over and over, and
+// decoding one costs more than the instruction itself. Direct-mapped by a hash of the key
+// immediate:N:immr:imms; an entry is the key + 1 (0: empty), wmask, tmask.
+const BIT_MASKS_ENTRIES = 64;
+const BIT_MASKS: usize = memory.data(BIT_MASKS_ENTRIES * 32, 32);
+
+/** DecodeBitMasks of the N:immr:imms field insn[22:10] (logical immediates, bitfield moves), cached. */
+@inline export function bitMasks(insn: u32, immediate: bool): u64 {
+  const key = (<u32>immediate << 13) | field(insn, 10, 13);
+  const entry = BIT_MASKS + ((((key >> 6) ^ key) & (BIT_MASKS_ENTRIES - 1)) << 5);
+  if (load<u32>(entry) == key + 1) {
+    tmask = load<u64>(entry, 16);
+    return load<u64>(entry, 8);
+  }
+  const wmask = decodeBitMasks(field(insn, 22, 1), field(insn, 10, 6), field(insn, 16, 6), immediate);
+  store<u32>(entry, key + 1);
+  store<u64>(entry, wmask, 8);
+  store<u64>(entry, tmask, 16);
+  return wmask;
 }
 
 /** The high 64 bits of the unsigned 128-bit product (UMULH). */

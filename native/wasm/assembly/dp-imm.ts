@@ -2,7 +2,7 @@
 
 import { bit, field, rd, rn, sf, signExtend } from './insn';
 import { Op } from './ops';
-import { addSub, decodeBitMasks, setLogicalFlags, tmask } from './alu';
+import { addSub, bitMasks, setLogicalFlags, tmask } from './alu';
 import { reg, regSp, setReg, setRegSp, sized } from './state';
 import { undefinedInsn } from './exceptions';
 
@@ -28,7 +28,7 @@ export function pcRelAddressing(insn: u32, pc: u64): u64 {
 export function logicalImmediate(insn: u32, pc: u64): u64 {
   const is64 = sf(insn);
   if (!is64 && bit(insn, 22)) return undefinedInsn(insn, pc);
-  const imm = decodeBitMasks(field(insn, 22, 1), field(insn, 10, 6), field(insn, 16, 6), true, is64 ? 64 : 32);
+  const imm = bitMasks(insn, true);
   if (imm == 0) return undefinedInsn(insn, pc);
   const x = reg(rn(insn));
   const opc = field(insn, 29, 2);
@@ -64,8 +64,7 @@ export function bitfield(insn: u32, pc: u64): u64 {
   const is64 = sf(insn), opc = field(insn, 29, 2), n = field(insn, 22, 1);
   const immr = field(insn, 16, 6), imms = field(insn, 10, 6);
   if (opc == 3 || n != <u32>is64 || (!is64 && ((immr | imms) & 32) != 0)) return undefinedInsn(insn, pc);
-  const datasize: u32 = is64 ? 64 : 32;
-  const wmask = decodeBitMasks(n, imms, immr, false, datasize);
+  const wmask = bitMasks(insn, false);
   const src = reg(rn(insn));
   const dst: u64 = opc == 1 ? reg(rd(insn)) : 0; // BFM keeps the bits it does not insert
   const rotated = is64 ? rotr<u64>(src, immr) : <u64>rotr<u32>(<u32>src, immr);
