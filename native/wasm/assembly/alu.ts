@@ -18,9 +18,23 @@ import { writeFlags } from './flags';
   return r;
 }
 
-/** x + y, or x - y when `sub` (x + NOT(y) + 1: one adder, as in the Arm ARM pseudocode). */
+/**
+ * x + y, or x - y when `sub`: AddWithCarry(x, NOT(y), 1) in the Arm ARM pseudocode, written as a
+ * subtraction (fewer operations): C is "no borrow", V "the signs of x and y differ and r's is y's".
+ */
 @inline export function addSub(x: u64, y: u64, sub: bool, sf: bool, setFlags: bool): u64 {
-  return addWithCarry(x, sub ? ~y : y, <u64>sub, sf, setFlags);
+  if (!sub) return addWithCarry(x, y, 0, sf, setFlags);
+  if (!sf) {
+    x &= M32;
+    y &= M32;
+  }
+  const r = x - y;
+  if (sf) {
+    if (setFlags) writeFlags(r, x >= y, (x ^ y) & (x ^ r));
+    return r;
+  }
+  if (setFlags) writeFlags(r << 32, x >= y, ((x ^ y) & (x ^ r)) << 32);
+  return r & M32;
 }
 
 /** The flags of ANDS/BICS/TST: N and Z from the result, C = V = 0. */

@@ -30,9 +30,10 @@ export function setNzcv(nzcv: u64): void {
 
 /** ConditionHolds(cond) for the current flags. */
 @inline export function condition(cond: u32): bool {
+  // EQ and NE, the most frequent, before the jump table
+  if (cond < 2) return (slot(Slot.Z) == 0) != (cond != 0);
   let result: bool;
   switch (cond >> 1) {
-    case 0: result = slot(Slot.Z) == 0; break;                                   // EQ / NE
     case 1: result = slot(Slot.C) != 0; break;                                   // CS / CC
     case 2: result = <i64>slot(Slot.N) < 0; break;                               // MI / PL
     case 3: result = <i64>slot(Slot.V) < 0; break;                               // VS / VC
