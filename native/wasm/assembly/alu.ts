@@ -62,10 +62,16 @@ export function shiftReg(v: u64, type: u32, amount: u32, sf: bool): u64 {
   }
 }
 
-/** ExtendReg: option UXTB, UXTH, UXTW, UXTX, SXTB, SXTH, SXTW, SXTX (0..7), then LSL #shift. */
+/**
+ * ExtendReg: option UXTB, UXTH, UXTW, UXTX, SXTB, SXTH, SXTW, SXTX (0..7), then LSL #shift. The
+ * 64-bit forms (LSL) extend nothing: the common case, tested first.
+ */
 @inline export function extendReg(v: u64, option: u32, shift: u32): u64 {
-  const width = 8 << (option & 3);
-  return ((option & 4) != 0 ? signExtend(v, width) : zeroExtend(v, width)) << <u64>shift;
+  if ((option & 3) != 3) {
+    const width = 8 << (option & 3);
+    v = (option & 4) != 0 ? signExtend(v, width) : zeroExtend(v, width);
+  }
+  return v << <u64>shift;
 }
 
 /** The `tmask` half of the last bitMasks result (bitfield moves use both). */

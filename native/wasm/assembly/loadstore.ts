@@ -43,7 +43,9 @@ import { Ext, Mmio, extend, inRam, loaded, read, resumePc, write } from './memor
  */
 @inline export function loadStoreRegisterOffset(insn: u32, pc: u64, sizeLog2: u32, opc: u32): u64 {
   if (!isRegisterOffset(insn)) return loadStoreRegister(insn, pc);
-  const addr = regSp(rn(insn)) + extendReg(reg(rm(insn)), field(insn, 13, 3), bit(insn, 12) ? sizeLog2 : 0);
+  let offset = extendReg(reg(rm(insn)), field(insn, 13, 3), 0);
+  if (bit(insn, 12)) offset <<= sizeLog2; // a constant shift: no shift by a variable
+  const addr = regSp(rn(insn)) + offset;
   return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT) ? pc + 4 : resumePc;
 }
 
