@@ -1,8 +1,8 @@
 // The per-VM event ring: a SharedArrayBuffer the vCPU loop writes one fixed-size record into for every
 // MMIO/PIO access, and the main thread drains. Lossless and ordered: when the ring is full the writer
 // does not overwrite; the loop returns kRingFull and the worker waits for the consumer (backpressure).
-// The consumer sleeps between batches; the loop returns kRingWake once per quarter ring for the
-// worker to wake it (a V8 waiter can only be woken from JavaScript).
+// The consumer sleeps between batches; the loop returns kRingWake when half the ring waits for it, for
+// the worker to wake it (a V8 waiter can only be woken from JavaScript).
 // Layout shared with src/host/event-ring.ts.
 #pragma once
 #include <atomic>
@@ -58,7 +58,7 @@ class EventRing {
     capacity_ = static_cast<uint32_t>(header_[kRingCapacity]);
     written_ = Load(kRingWrite);
     free_until_ = Load(kRingRead) + capacity_;
-    woken_ = written_;
+    checked_ = written_;
     PrefetchForWrite(&records_[written_ & (capacity_ - 1)]);
   }
   bool attached() const { return header_ != nullptr; }
@@ -75,12 +75,13 @@ class EventRing {
     r.seq = static_cast<double>(seq_);
     return r;
   }
-  // Whether a quarter ring was published since the last time this said so: the consumer then gets
-  // woken (it sleeps between those, or for its poll interval), so it drains in large batches.
+  // Whether to wake the consumer: half a ring waits for it (it only sleeps once it has taken every
+  // record, so that much arrived while it slept). Its read index is looked at once per eighth of a
+  // ring, not on every exit.
   bool WakeDue() {
-    if (written_ - woken_ < capacity_ / 4) return false;
-    woken_ = written_;
-    return true;
+    if (written_ - checked_ < capacity_ / 8) return false;
+    checked_ = written_;
+    return written_ - Load(kRingRead) >= capacity_ / 2;
   }
   void Publish() {
     seq_++;
@@ -96,7 +97,7 @@ class EventRing {
   uint32_t capacity_ = 0;
   uint32_t written_ = 0;     // records written: the producer's own copy of kRingWrite
   uint32_t free_until_ = 0;  // written_ may reach this without looking at kRingRead again
-  uint32_t woken_ = 0;       // written_ when the consumer was last woken
+  uint32_t checked_ = 0;     // written_ when WakeDue() last looked at kRingRead
   uint64_t seq_ = 0;
 };
 

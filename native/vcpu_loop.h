@@ -25,7 +25,7 @@ enum class RunExit : int32_t {
   kUnhandled = 9,    // an access no device claims (details in the exit record)
   kGuestError = 10,  // FAIL_ENTRY, INTERNAL_ERROR, SHUTDOWN, an unknown exit, or KVM_RUN failing
   kRingFull = 11,    // the event ring is full: wait for the consumer, then Resume() (nothing is lost)
-  kRingWake = 12,    // a quarter ring published since the last wake: wake the consumer, then Resume()
+  kRingWake = 12,    // half the ring waits for the consumer: wake it, then Resume()
 };
 
 enum class AccessKind : int32_t { kMmio = 1, kPio = 2 };
