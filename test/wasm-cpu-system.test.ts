@@ -77,6 +77,47 @@ test('a slice ends after exactly the budget; instret counts retired instructions
   assert.equal(cpu.instret, 1002);
 });
 
+test('one instruction per run() or all at once: the same state, each instruction counted once', () => {
+  // Hot classes (run()'s fast loop) and the others (executed completely) interleaved
+  const code = [
+    0xd28000a0, // mov x0, #5
+    0x9bc17c03, // 1: umulh x3, x0, x1
+    0xa94014e4, // ldp x4, x5, [x7]
+    0xd53b4206, // mrs x6, nzcv
+    0x8b000442, // add x2, x2, x0, lsl #1
+    0x927c0c48, // and x8, x2, #0xf0
+    0xd341fc49, // lsr x9, x2, #1
+    0xf1000400, // subs x0, x0, #1
+    0x54ffff21, // b.ne 1b
+    HVC0,
+  ];
+  const regs = { x1: 0x1234_5678_9abc_def0n, x7: BigInt(RAM) };
+  const whole = cpuWith(code, regs);
+  assert.equal(whole.run(1000), CpuExit.Hvc);
+  const stepped = cpuWith(code, regs);
+  let exit: CpuExit;
+  for (let i = 1; (exit = stepped.run(1)) === CpuExit.SliceEnd; i++) assert.equal(stepped.instret, i);
+  assert.equal(exit, CpuExit.Hvc);
+  assert.equal(stepped.instret, whole.instret);
+  assert.equal(stepped.instret, 1 + 8 * 5 + 1);
+  for (const name of ['x0', 'x2', 'x3', 'x4', 'x5', 'x6', 'x8', 'x9', 'nzcv', 'pc']) assert.equal(stepped.getReg(name), whole.getReg(name), name);
+});
+
+test('hot classes in their rare forms: UNDEFINED encodings, a misaligned BLR', () => {
+  for (const insn of [0x54000010 /* bc.eq (Armv8.8) */, 0x8bc20420 /* add x0, x1, x2 with shift type 11 */]) {
+    const cpu = cpuWith({ 0: [insn], 0xa00: [HVC0] }, { vbar_el1: BigInt(VBAR) });
+    assert.equal(runToExit(cpu), CpuExit.Hvc, `0x${insn.toString(16)}`);
+    assert.equal(cpu.getReg('esr_el1'), 0x200_0000n, 'EC 0, IL');
+    assert.equal(cpu.getReg('elr_el1'), BigInt(RAM));
+  }
+  const cpu = cpuWith({ 0: [0xd63f03c0 /* blr x30 */], 0xa00: [HVC0] }, { x30: BigInt(RAM + 2), vbar_el1: BigInt(VBAR) });
+  assert.equal(runToExit(cpu), CpuExit.Hvc);
+  assert.equal(cpu.getReg('esr_el1'), 0x8a00_0000n, 'EC 0x22 (PC alignment), IL');
+  assert.equal(cpu.getReg('elr_el1'), BigInt(RAM + 2));
+  assert.equal(cpu.getReg('x30'), BigInt(RAM + 4), 'BLR linked before the fault');
+  assert.equal(cpu.instret, 2, 'BLR and HVC');
+});
+
 test('instructions this CPU does not implement exit as unsupported, PC unchanged', () => {
   for (const insn of [0xf8200041 /* ldadd x0, x1, [x2] */, 0x1ac24020 /* crc32b w0, w1, w2 */, 0xc8e0fc41 /* casal x0, x1, [x2] */]) {
     const cpu = cpuWith([insn], { x2: BigInt(RAM + 0x8000) });

@@ -43,7 +43,7 @@ import { writeFlags } from './flags';
 }
 
 /** ShiftReg: shift type LSL(0), LSR(1), ASR(2), ROR(3); amount < datasize. */
-export function shiftReg(v: u64, type: u32, amount: u32, sf: bool): u64 {
+@inline export function shiftReg(v: u64, type: u32, amount: u32, sf: bool): u64 {
   const a = <u64>amount;
   if (sf) {
     switch (type) {
@@ -120,14 +120,18 @@ function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool): u64 {
 const BIT_MASKS_ENTRIES = 64;
 const BIT_MASKS: usize = memory.data(BIT_MASKS_ENTRIES * 32, 32);
 
-/** DecodeBitMasks of the N:immr:imms field insn[22:10] (logical immediates, bitfield moves), cached. */
-@inline export function bitMasks(insn: u32, immediate: bool): u64 {
+/**
+ * DecodeBitMasks of the N:immr:imms field insn[22:10] (logical immediates, bitfield moves), cached;
+ * with `fast` (run()'s fast loop: no calls) a miss returns 0 and decodes nothing.
+ */
+@inline export function bitMasks(insn: u32, immediate: bool, fast: bool): u64 {
   const key = (<u32>immediate << 13) | field(insn, 10, 13);
   const entry = BIT_MASKS + ((((key >> 6) ^ key) & (BIT_MASKS_ENTRIES - 1)) << 5);
   if (load<u32>(entry) == key + 1) {
     tmask = load<u64>(entry, 16);
     return load<u64>(entry, 8);
   }
+  if (fast) return 0;
   const wmask = decodeBitMasks(field(insn, 22, 1), field(insn, 10, 6), field(insn, 16, 6), immediate);
   store<u32>(entry, key + 1);
   store<u64>(entry, wmask, 8);

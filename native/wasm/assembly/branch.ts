@@ -4,7 +4,7 @@
 import { bit, field, rd, rn, sf, signExtend } from './insn';
 import { condition } from './flags';
 import { reg, setReg, sized } from './state';
-import { exceptionReturn, pcAlignmentFault, undefinedInsn } from './exceptions';
+import { RETRY, exceptionReturn, pcAlignmentFault, undefinedOrRetry } from './exceptions';
 import { Op } from './ops';
 
 /** Unconditional branch (immediate): B, BL (op = insn[31] links). */
@@ -20,15 +20,15 @@ import { Op } from './ops';
 }
 
 /** Test and branch (immediate): TBZ, TBNZ (op = insn[24]) on bit b5:b40 of Rt. */
-export function testBranch(insn: u32, pc: u64): u64 {
+@inline export function testBranch(insn: u32, pc: u64): u64 {
   const b = (field(insn, 31, 1) << 5) | field(insn, 19, 5);
   const isZero = ((reg(rd(insn)) >> <u64>b) & 1) == 0;
   return isZero != bit(insn, 24) ? pc + signExtend(<u64>(field(insn, 5, 14) << 2), 16) : pc + 4;
 }
 
 /** Conditional branch (immediate): B.cond (o0 = insn[4] = 1 is Armv8.8 BC.cond). */
-@inline export function conditionalBranch(insn: u32, pc: u64): u64 {
-  if (bit(insn, 4)) return undefinedInsn(insn, pc);
+@inline export function conditionalBranch(insn: u32, pc: u64, fast: bool): u64 {
+  if (bit(insn, 4)) return undefinedOrRetry(insn, pc, fast);
   return condition(insn & 15) ? pc + signExtend(<u64>(field(insn, 5, 19) << 2), 21) : pc + 4;
 }
 
@@ -36,14 +36,19 @@ export function testBranch(insn: u32, pc: u64): u64 {
  * Unconditional branch (register), by opc = insn[24:21]: BR, BLR, RET, ERET. op2 = insn[20:16]
  * must be 11111 and op3 = insn[15:10] zero (non-zero op3 are the pointer-authentication forms).
  */
-export function branchRegister(insn: u32, pc: u64): u64 {
+@inline export function branchRegister(insn: u32, pc: u64, fast: bool): u64 {
   const opc = field(insn, 21, 4);
-  if (field(insn, 16, 5) != 31 || field(insn, 10, 6) != 0 || rd(insn) != 0) return undefinedInsn(insn, pc);
-  if (opc == 0b0100 && rn(insn) == 31) return exceptionReturn(insn, pc);
-  if (opc > 0b0010) return undefinedInsn(insn, pc);
+  if (field(insn, 16, 5) != 31 || field(insn, 10, 6) != 0 || rd(insn) != 0) return undefinedOrRetry(insn, pc, fast);
+  if (opc == 0b0100 && rn(insn) == 31) return fast ? pc | RETRY : exceptionReturn(insn, pc);
+  if (opc > 0b0010) return undefinedOrRetry(insn, pc, fast);
   const target = reg(rn(insn)); // read before BLR writes x30: BLR x30 branches to the old value
+  if ((target & 3) != 0) {
+    if (fast) return pc | RETRY; // before BLR writes x30: the retry reads it again
+    if (opc == 0b0001) setReg(30, pc + 4);
+    return pcAlignmentFault(target);
+  }
   if (opc == 0b0001) setReg(30, pc + 4);
-  return (target & 3) != 0 ? pcAlignmentFault(target) : target;
+  return target;
 }
 
 // Indexed by op0 = insn[31:29] : insn[25:24].

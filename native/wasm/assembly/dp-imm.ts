@@ -4,10 +4,10 @@ import { bit, field, rd, rn, sf, signExtend } from './insn';
 import { Op } from './ops';
 import { addSub, bitMasks, setLogicalFlags, tmask } from './alu';
 import { reg, regSp, setReg, setRegSp, sized } from './state';
-import { undefinedInsn } from './exceptions';
+import { RETRY, undefinedInsn, undefinedOrRetry } from './exceptions';
 
 /** PC-rel. addressing: ADR, ADRP (op = insn[31]); immhi:immlo, in pages for ADRP. */
-export function pcRelAddressing(insn: u32, pc: u64): u64 {
+@inline export function pcRelAddressing(insn: u32, pc: u64): u64 {
   const imm = signExtend(<u64>((field(insn, 5, 19) << 2) | field(insn, 29, 2)), 21);
   setReg(rd(insn), sf(insn) ? (pc & ~(<u64>0xfff)) + (imm << 12) : pc + imm);
   return pc + 4;
@@ -25,11 +25,11 @@ export function pcRelAddressing(insn: u32, pc: u64): u64 {
 }
 
 /** Logical (immediate): AND, ORR, EOR, ANDS (opc = insn[30:29]) with a bitmask immediate. */
-export function logicalImmediate(insn: u32, pc: u64): u64 {
+@inline export function logicalImmediate(insn: u32, pc: u64, fast: bool): u64 {
   const is64 = sf(insn);
-  if (!is64 && bit(insn, 22)) return undefinedInsn(insn, pc);
-  const imm = bitMasks(insn, true);
-  if (imm == 0) return undefinedInsn(insn, pc);
+  if (!is64 && bit(insn, 22)) return undefinedOrRetry(insn, pc, fast);
+  const imm = bitMasks(insn, true, fast);
+  if (imm == 0) return undefinedOrRetry(insn, pc, fast);
   const x = reg(rn(insn));
   const opc = field(insn, 29, 2);
   const r = sized(opc == 0 || opc == 3 ? x & imm : opc == 1 ? x | imm : x ^ imm, is64);
@@ -43,9 +43,9 @@ export function logicalImmediate(insn: u32, pc: u64): u64 {
 }
 
 /** Move wide (immediate): MOVN, MOVZ, MOVK (opc = insn[30:29]; 01 is unallocated). */
-export function moveWide(insn: u32, pc: u64): u64 {
+@inline export function moveWide(insn: u32, pc: u64, fast: bool): u64 {
   const is64 = sf(insn), opc = field(insn, 29, 2), hw = field(insn, 21, 2);
-  if (opc == 1 || (!is64 && hw >= 2)) return undefinedInsn(insn, pc);
+  if (opc == 1 || (!is64 && hw >= 2)) return undefinedOrRetry(insn, pc, fast);
   const shift = <u64>(hw << 4);
   const imm = <u64>field(insn, 5, 16) << shift;
   let r: u64;
@@ -60,11 +60,12 @@ export function moveWide(insn: u32, pc: u64): u64 {
  * Bitfield: SBFM, BFM, UBFM (opc = insn[30:29]) and their aliases ASR, LSL, LSR, SXTB/H/W, UXTB/H, BFI,
  * BFXIL/SBFX/UBFX..., computed as the Arm ARM does from wmask and tmask.
  */
-export function bitfield(insn: u32, pc: u64): u64 {
+@inline export function bitfield(insn: u32, pc: u64, fast: bool): u64 {
   const is64 = sf(insn), opc = field(insn, 29, 2), n = field(insn, 22, 1);
   const immr = field(insn, 16, 6), imms = field(insn, 10, 6);
-  if (opc == 3 || n != <u32>is64 || (!is64 && ((immr | imms) & 32) != 0)) return undefinedInsn(insn, pc);
-  const wmask = bitMasks(insn, false);
+  if (opc == 3 || n != <u32>is64 || (!is64 && ((immr | imms) & 32) != 0)) return undefinedOrRetry(insn, pc, fast);
+  const wmask = bitMasks(insn, false, fast);
+  if (wmask == 0) return pc | RETRY; // not cached yet, in the fast loop (valid encodings have a mask)
   const src = reg(rn(insn));
   const dst: u64 = opc == 1 ? reg(rd(insn)) : 0; // BFM keeps the bits it does not insert
   const rotated = is64 ? rotr<u64>(src, immr) : <u64>rotr<u32>(<u32>src, immr);

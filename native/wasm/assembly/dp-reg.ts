@@ -3,14 +3,14 @@
 import { M32, bit, field, ra, rd, rm, rn, sf, signExtend } from './insn';
 import { addSub, addWithCarry, extendReg, setLogicalFlags, shiftReg, smulh, umulh } from './alu';
 import { Slot, reg, regSp, setReg, setRegSp, sized, slot } from './state';
-import { undefinedInsn, unsupported } from './exceptions';
+import { undefinedInsn, undefinedOrRetry, unsupported } from './exceptions';
 import { Op } from './ops';
 import { condition, setNzcv } from './flags';
 
 /** Logical (shifted register): AND, BIC, ORR, ORN, EOR, EON, ANDS, BICS (opc:N). */
-export function logicalShifted(insn: u32, pc: u64): u64 {
+@inline export function logicalShifted(insn: u32, pc: u64, fast: bool): u64 {
   const is64 = sf(insn), amount = field(insn, 10, 6);
-  if (!is64 && amount >= 32) return undefinedInsn(insn, pc);
+  if (!is64 && amount >= 32) return undefinedOrRetry(insn, pc, fast);
   let y = shiftReg(reg(rm(insn)), field(insn, 22, 2), amount, is64);
   if (bit(insn, 21)) y = ~y; // N: the BIC, ORN, EON, BICS forms
   const x = reg(rn(insn)), opc = field(insn, 29, 2);
@@ -24,9 +24,9 @@ export function logicalShifted(insn: u32, pc: u64): u64 {
  * Add/subtract (shifted register): ADD, ADDS, SUB, SUBS (sf, op, S constant per Op); register 31
  * is XZR throughout. Most have no shift: they skip shiftReg.
  */
-@inline export function addSubShifted(insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool): u64 {
+@inline export function addSubShifted(insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool, fast: bool): u64 {
   const type = field(insn, 22, 2), amount = field(insn, 10, 6);
-  if (type == 3 || (!is64 && amount >= 32)) return undefinedInsn(insn, pc);
+  if (type == 3 || (!is64 && amount >= 32)) return undefinedOrRetry(insn, pc, fast);
   let y = reg(rm(insn));
   if (amount != 0) y = shiftReg(y, type, amount, is64);
   setReg(rd(insn), addSub(reg(rn(insn)), y, sub, is64, setFlags));
@@ -71,8 +71,8 @@ export function conditionalCompare(insn: u32, pc: u64): u64 {
 }
 
 /** Conditional select: CSEL, CSINC, CSINV, CSNEG (op = insn[30] inverts, o2 = insn[10] increments). */
-export function conditionalSelect(insn: u32, pc: u64): u64 {
-  if (bit(insn, 29) || bit(insn, 11)) return undefinedInsn(insn, pc);
+@inline export function conditionalSelect(insn: u32, pc: u64, fast: bool): u64 {
+  if (bit(insn, 29) || bit(insn, 11)) return undefinedOrRetry(insn, pc, fast);
   let r: u64;
   if (condition(field(insn, 12, 4))) {
     r = reg(rn(insn));
@@ -150,7 +150,7 @@ export function dataProcessing1Source(insn: u32, pc: u64): u64 {
 }
 
 /** MADD, MSUB (o0 = insn[15]): Rd = Ra +/- Rn * Rm. */
-export function multiplyAdd(insn: u32, pc: u64): u64 {
+@inline export function multiplyAdd(insn: u32, pc: u64): u64 {
   const p = reg(rn(insn)) * reg(rm(insn)), a = reg(ra(insn));
   setReg(rd(insn), sized(bit(insn, 15) ? a - p : a + p, sf(insn)));
   return pc + 4;

@@ -37,6 +37,11 @@ export function undefinedInsn(_insn: u32, pc: u64): u64 {
   return takeException(EC.UNKNOWN, 0, pc);
 }
 
+/** undefinedInsn, or in run()'s fast loop RETRY: the complete handler raises the exception. */
+@inline export function undefinedOrRetry(insn: u32, pc: u64, fast: bool): u64 {
+  return fast ? pc | RETRY : undefinedInsn(insn, pc);
+}
+
 /** A data abort for an unaligned access: with the MMU off data is Device memory, which faults. */
 export function alignmentFault(addr: u64, isWrite: bool, pc: u64): u64 {
   setSlot(Slot.FAR_EL1, addr);
@@ -62,6 +67,13 @@ export function exceptionReturn(insn: u32, pc: u64): u64 {
  * ends below PA_LIMIT), so the run loop's fetch bounds check catches it with no test of its own.
  */
 export const STOPPED: u64 = 1 << 63;
+
+/**
+ * What a hot handler returns in run()'s fast loop for an instruction it leaves to the complete
+ * handler (see executeHot): outside RAM like a stopped PC, and told apart by its low bit (a PC is
+ * always 4-byte aligned).
+ */
+export const RETRY: u64 = STOPPED | 1;
 
 /** Stops the CPU with `exit`; the instruction at pc is not executed (run() resumes at pc). */
 export function stop(exit: Exit, insn: u32, pc: u64): u64 {

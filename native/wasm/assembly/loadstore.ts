@@ -4,20 +4,20 @@
 import { bit, field, ra, rd, rm, rn, signExtend } from './insn';
 import { extendReg } from './alu';
 import { Slot, reg, regSp, setReg, setRegSp, setSlot, slot } from './state';
-import { alignmentFault, undefinedInsn, unsupported } from './exceptions';
+import { RETRY, alignmentFault, undefinedInsn, unsupported } from './exceptions';
 import { Op } from './ops';
 import { Ext, Mmio, extend, inRam, loaded, read, resumePc, write } from './memory';
 
 /**
  * The access of a load/store register instruction: stores Rt, or loads it extended as opc says
  * (01 zero-extend, 10 sign-extend to 64 bits, 11 to 32). False if the CPU stopped or faulted
- * instead (resumePc says where to go).
+ * instead, or (`fast`) the access is not to RAM: resumePc says where to go.
  */
-@inline function transfer(insn: u32, pc: u64, addr: u64, sizeLog2: u32, opc: u32, mmio: Mmio): bool {
+@inline function transfer(insn: u32, pc: u64, addr: u64, sizeLog2: u32, opc: u32, mmio: Mmio, fast: bool = false): bool {
   const rt = rd(insn);
-  if (opc == 0) return write(addr, sizeLog2, reg(rt), pc, insn, mmio);
+  if (opc == 0) return write(addr, sizeLog2, reg(rt), pc, insn, mmio, fast);
   const ext = opc == 1 ? Ext.ZERO : opc == 2 ? Ext.SIGN64 : Ext.SIGN32;
-  if (!read(addr, sizeLog2, pc, insn, mmio, rt, ext)) return false;
+  if (!read(addr, sizeLog2, pc, insn, mmio, rt, ext, fast)) return false;
   setReg(rt, extend(loaded, sizeLog2, ext));
   return true;
 }
@@ -26,9 +26,9 @@ import { Ext, Mmio, extend, inRam, loaded, read, resumePc, write } from './memor
  * Load/store register (unsigned immediate), the form compiled code uses most: one Op per size and
  * opc, so `sizeLog2` and `opc` are constants here (PRFM goes to loadStoreRegister).
  */
-@inline export function loadStoreUnsigned(insn: u32, pc: u64, sizeLog2: u32, opc: u32): u64 {
+@inline export function loadStoreUnsigned(insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
   const addr = regSp(rn(insn)) + (<u64>field(insn, 10, 12) << sizeLog2);
-  return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT) ? pc + 4 : resumePc;
+  return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT, fast) ? pc + 4 : resumePc;
 }
 
 /** The register-offset form proper: insn[11:10] = 10 and an option that extends a W or X register. */
@@ -41,12 +41,12 @@ import { Ext, Mmio, extend, inRam, loaded, read, resumePc, write } from './memor
  * (option = insn[15:13]) and shifted by sizeLog2 if S = insn[12]. The encodings that share its
  * top bits (atomics, pointer authentication, bad options) go to loadStoreRegister.
  */
-@inline export function loadStoreRegisterOffset(insn: u32, pc: u64, sizeLog2: u32, opc: u32): u64 {
-  if (!isRegisterOffset(insn)) return loadStoreRegister(insn, pc);
+@inline export function loadStoreRegisterOffset(insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
+  if (!isRegisterOffset(insn)) return fast ? pc | RETRY : loadStoreRegister(insn, pc);
   let offset = extendReg(reg(rm(insn)), field(insn, 13, 3), 0);
   if (bit(insn, 12)) offset <<= sizeLog2; // a constant shift: no shift by a variable
   const addr = regSp(rn(insn)) + offset;
-  return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT) ? pc + 4 : resumePc;
+  return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT, fast) ? pc + 4 : resumePc;
 }
 
 /**

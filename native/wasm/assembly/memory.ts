@@ -3,7 +3,7 @@
 
 import { signExtend, M32 } from './insn';
 import { Exit, Slot, setReg, setSlot, slot } from './state';
-import { alignmentFault, stop } from './exceptions';
+import { RETRY, alignmentFault, stop } from './exceptions';
 
 /** Where guest RAM starts in linear memory (after the CPU's own static data). */
 export const RAM: usize = 0x10000;
@@ -63,25 +63,33 @@ export let resumePc: u64 = 0;
 /**
  * Reads `1 << sizeLog2` bytes at addr into `loaded` and returns true; or returns false with
  * `resumePc` set: an alignment fault, or an MMIO exit (which the next run() completes into
- * register rt, extended as `ext`).
+ * register rt, extended as `ext`), or with `fast` (run()'s fast loop) RETRY, nothing done.
  */
-@inline export function read(addr: u64, sizeLog2: u32, pc: u64, insn: u32, mmio: Mmio, rt: u32, ext: Ext): bool {
+@inline export function read(addr: u64, sizeLog2: u32, pc: u64, insn: u32, mmio: Mmio, rt: u32, ext: Ext, fast: bool = false): bool {
   const off = ramOffset(addr, sizeLog2);
   if (off != <u64>-1) {
     loaded = readRam(<usize>off, sizeLog2);
     return true;
   }
+  if (fast) return retry(pc);
   return outsideRam(addr, sizeLog2, false, 0, pc, insn, mmio, rt, ext);
 }
 
 /** Writes like `read` reads; the MMIO exit carries the store data. */
-@inline export function write(addr: u64, sizeLog2: u32, v: u64, pc: u64, insn: u32, mmio: Mmio): bool {
+@inline export function write(addr: u64, sizeLog2: u32, v: u64, pc: u64, insn: u32, mmio: Mmio, fast: bool = false): bool {
   const off = ramOffset(addr, sizeLog2);
   if (off != <u64>-1) {
     writeRam(<usize>off, sizeLog2, v);
     return true;
   }
+  if (fast) return retry(pc);
   return outsideRam(addr, sizeLog2, true, v, pc, insn, mmio, 0, Ext.ZERO);
+}
+
+/** The fast loop's way out of an access outside RAM: false, with `resumePc` RETRY. */
+@inline function retry(pc: u64): bool {
+  resumePc = pc | RETRY;
+  return false;
 }
 
 /** The slow path of read/write: always returns false, with `resumePc` set. */

@@ -5,48 +5,51 @@
 // once per form with those fields as constants.
 
 export enum Op {
-  UNDEFINED,        // architecturally UNDEFINED: EC 0 to the guest
-  UNSUPPORTED,      // valid, but not implemented here: an exit to the host
-  SIMD_FP,          // SIMD&FP: trapped by CPACR_EL1.FPEN, else unsupported
-  // Data processing -- immediate
-  PC_REL,
+  // The hot classes, first: run()'s fast loop executes these (executeHot) and hands the others on.
   // Add/subtract (immediate), by sf:op:S = insn[31:29]
   ADD_W_IMM, ADDS_W_IMM, SUB_W_IMM, SUBS_W_IMM, ADD_X_IMM, ADDS_X_IMM, SUB_X_IMM, SUBS_X_IMM,
-  LOGICAL_IMM,
-  MOVE_WIDE,
-  BITFIELD,
-  EXTRACT,
-  // Data processing -- register
-  LOGICAL_SHIFTED,
   // Add/subtract (shifted register), by sf:op:S = insn[31:29]
   ADD_W_SHIFTED, ADDS_W_SHIFTED, SUB_W_SHIFTED, SUBS_W_SHIFTED, ADD_X_SHIFTED, ADDS_X_SHIFTED, SUB_X_SHIFTED, SUBS_X_SHIFTED,
-  ADD_SUB_EXTENDED,
-  ADD_SUB_CARRY,
-  COND_COMPARE,
-  COND_SELECT,
-  DP_2SOURCE,
-  DP_1SOURCE,
-  MUL_ADD,
-  MUL_ADD_LONG,
-  MUL_HIGH,
-  // Branches, exception generating and system instructions
   BRANCH_IMM,
   COMPARE_BRANCH,
   TEST_BRANCH,
   COND_BRANCH,
   BRANCH_REG,
-  EXCEPTION_GEN,
-  SYSTEM,
-  // Loads and stores
+  PC_REL,
+  LOGICAL_IMM,
+  MOVE_WIDE,
+  BITFIELD,
+  LOGICAL_SHIFTED,
+  COND_SELECT,
+  MUL_ADD,
   // Load/store register (unsigned immediate), by size and opc
   STRB_UIMM, LDRB_UIMM, LDRSB_X_UIMM, LDRSB_W_UIMM, STRH_UIMM, LDRH_UIMM, LDRSH_X_UIMM, LDRSH_W_UIMM,
   STR_W_UIMM, LDR_W_UIMM, LDRSW_UIMM, STR_X_UIMM, LDR_X_UIMM,
   // Load/store register (register offset), the same way
   STRB_REG, LDRB_REG, LDRSB_X_REG, LDRSB_W_REG, STRH_REG, LDRH_REG, LDRSH_X_REG, LDRSH_W_REG,
   STR_W_REG, LDR_W_REG, LDRSW_REG, STR_X_REG, LDR_X_REG,
-  // Load/store register, the other forms (and PRFM)
-  LDST_REGISTER,
+  // The others
+  UNDEFINED,        // architecturally UNDEFINED: EC 0 to the guest
+  UNSUPPORTED,      // valid, but not implemented here: an exit to the host
+  SIMD_FP,          // SIMD&FP: trapped by CPACR_EL1.FPEN, else unsupported
+  // Data processing
+  EXTRACT,
+  ADD_SUB_EXTENDED,
+  ADD_SUB_CARRY,
+  COND_COMPARE,
+  DP_2SOURCE,
+  DP_1SOURCE,
+  MUL_ADD_LONG,
+  MUL_HIGH,
+  // Branches, exception generating and system instructions
+  EXCEPTION_GEN,
+  SYSTEM,
+  // Loads and stores
+  LDST_REGISTER,    // load/store register, the other forms (and PRFM)
   LOAD_LITERAL,
   LDST_PAIR,
   LDST_EXCLUSIVE,
 }
+
+/** The first Op that is not hot. */
+export const FIRST_COLD = Op.UNDEFINED;
