@@ -24,14 +24,12 @@ import { RETRY, undefinedInsn, undefinedOrRetry } from './exceptions';
   return pc + 4;
 }
 
-/** Logical (immediate): AND, ORR, EOR, ANDS (opc = insn[30:29]) with a bitmask immediate. */
-@inline export function logicalImmediate(insn: u32, pc: u64, fast: bool): u64 {
-  const is64 = sf(insn);
+/** Logical (immediate): AND, ORR, EOR, ANDS (sf and opc constant per Op) with a bitmask immediate. */
+@inline export function logicalImmediate(insn: u32, pc: u64, is64: bool, opc: u32, fast: bool): u64 {
   if (!is64 && bit(insn, 22)) return undefinedOrRetry(insn, pc, fast);
   const imm = bitMasks(insn, true, fast);
   if (imm == 0) return undefinedOrRetry(insn, pc, fast);
   const x = reg(rn(insn));
-  const opc = field(insn, 29, 2);
   const r = sized(opc == 0 || opc == 3 ? x & imm : opc == 1 ? x | imm : x ^ imm, is64);
   if (opc == 3) {
     setLogicalFlags(r, is64);
@@ -95,10 +93,11 @@ export function extract(insn: u32, pc: u64): u64 {
 // here, so UNDEFINED as on an Armv8.0 core).
 const DP_IMMEDIATE: StaticArray<Op> = [
   Op.PC_REL, Op.PC_REL, Op.ADD_W_IMM, Op.UNDEFINED,
-  Op.LOGICAL_IMM, Op.MOVE_WIDE, Op.BITFIELD, Op.EXTRACT,
+  Op.AND_W_IMM, Op.MOVE_WIDE, Op.BITFIELD, Op.EXTRACT,
 ];
 
 export function selectDpImmediate(insn: u32): Op {
   const op = DP_IMMEDIATE[field(insn, 23, 3)];
-  return op == Op.ADD_W_IMM ? op + field(insn, 29, 3) : op; // one Op per sf:op:S
+  // one Op per sf:op:S (add/subtract), sf:opc (logical)
+  return op == Op.ADD_W_IMM || op == Op.AND_W_IMM ? op + field(insn, 29, 3) : op;
 }

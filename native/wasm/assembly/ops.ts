@@ -16,7 +16,8 @@ export enum Op {
   COND_BRANCH,
   BRANCH_REG,
   PC_REL,
-  LOGICAL_IMM,
+  // Logical (immediate), by sf:opc = insn[31:29]
+  AND_W_IMM, ORR_W_IMM, EOR_W_IMM, ANDS_W_IMM, AND_X_IMM, ORR_X_IMM, EOR_X_IMM, ANDS_X_IMM,
   MOVE_WIDE,
   BITFIELD,
   LOGICAL_SHIFTED,
