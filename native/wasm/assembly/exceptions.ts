@@ -76,7 +76,7 @@ export const STOPPED: u64 = 1 << 63;
 export const RETRY: u64 = STOPPED | 1;
 
 /** Stops the CPU with `exit`; the instruction at pc is not executed (run() resumes at pc). */
-export function stop(exit: Exit, insn: u32, pc: u64): u64 {
+@inline export function stop(exit: Exit, insn: u32, pc: u64): u64 {
   setSlot(Slot.EXIT, exit);
   setSlot(Slot.FAULT_PC, pc);
   setSlot(Slot.FAULT_INSN, insn);

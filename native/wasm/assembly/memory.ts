@@ -71,8 +71,7 @@ export let resumePc: u64 = 0;
     loaded = readRam(<usize>off, sizeLog2);
     return true;
   }
-  if (fast) return retry(pc);
-  return outsideRam(addr, sizeLog2, false, 0, pc, insn, mmio, rt, ext);
+  return outside(addr, sizeLog2, false, 0, pc, insn, mmio, rt, ext, fast);
 }
 
 /** Writes like `read` reads; the MMIO exit carries the store data. */
@@ -82,23 +81,36 @@ export let resumePc: u64 = 0;
     writeRam(<usize>off, sizeLog2, v);
     return true;
   }
-  if (fast) return retry(pc);
-  return outsideRam(addr, sizeLog2, true, v, pc, insn, mmio, 0, Ext.ZERO);
+  return outside(addr, sizeLog2, true, v, pc, insn, mmio, 0, Ext.ZERO, fast);
 }
 
-/** The fast loop's way out of an access outside RAM: false, with `resumePc` RETRY. */
-@inline function retry(pc: u64): bool {
-  resumePc = pc | RETRY;
-  return false;
+/**
+ * The slow path of read/write: always returns false, with `resumePc` set. In the fast loop (which
+ * makes no calls) an MMIO exit is made inline and an alignment fault left to the complete handler.
+ */
+@inline function outside(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64, insn: u32,
+                         mmio: Mmio, rt: u32, ext: Ext, fast: bool): bool {
+  if (!fast) return outsideRam(addr, sizeLog2, isWrite, data, pc, insn, mmio, rt, ext);
+  if ((addr & ((1 << sizeLog2) - 1)) != 0) {
+    resumePc = pc | RETRY;
+    return false;
+  }
+  return mmioExit(addr, sizeLog2, isWrite, data, pc, insn, mmio, rt, ext);
 }
 
-/** The slow path of read/write: always returns false, with `resumePc` set. */
+/** An access outside RAM, completely: an alignment fault or an MMIO exit. */
 function outsideRam(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64, insn: u32,
                     mmio: Mmio, rt: u32, ext: Ext): bool {
   if ((addr & ((1 << sizeLog2) - 1)) != 0) {
     resumePc = alignmentFault(addr, isWrite, pc);
     return false;
   }
+  return mmioExit(addr, sizeLog2, isWrite, data, pc, insn, mmio, rt, ext);
+}
+
+/** Stops for the host to emulate an aligned access outside RAM: false, with `resumePc` set. */
+@inline function mmioExit(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64, insn: u32,
+                          mmio: Mmio, rt: u32, ext: Ext): bool {
   resumePc = stop(mmio == Mmio.EXIT ? Exit.MMIO : Exit.MMIO_NO_SYNDROME, insn, pc);
   setSlot(Slot.MMIO_ADDR, addr);
   setSlot(Slot.MMIO_SIZE, 1 << sizeLog2);
