@@ -6,45 +6,44 @@ export enum Slot {
   X0 = 0,        // x0..x30 are slots 0..30
   XZR = 31,      // always 0: register 31 read as XZR
   SP = 32,       // the selected stack pointer: SP_EL1 when SPSel = 1, else SP_EL0
-  SINK = 33,     // writes to XZR land here
-  PC = 34,
+  PC = 33,
   // NZCV as flag-setting instructions write it cheaply (see flags.ts):
-  N = 35,        // N is its sign bit
-  Z = 36,        // Z is set iff it is 0
-  C = 37,        // 0 or 1
-  V = 38,        // V is its sign bit
-  DAIF = 39,     // as MRS DAIF reads it: D, A, I, F in bits 9:6
-  SPSEL = 40,
-  SP_OTHER = 41, // the stack pointer SPSel does not select
-  ELR_EL1 = 42,
-  SPSR_EL1 = 43,
-  ESR_EL1 = 44,
-  FAR_EL1 = 45,
-  VBAR_EL1 = 46,
-  SCTLR_EL1 = 47,
-  CPACR_EL1 = 48,
-  TPIDR_EL0 = 49,
-  TPIDR_EL1 = 50,
-  TPIDRRO_EL0 = 51,
-  FPCR = 52,
-  FPSR = 53,
-  MIDR_EL1 = 54,
-  MPIDR_EL1 = 55,
-  CNTFRQ_EL0 = 56,
-  EXCLUSIVE = 57, // 1 while the exclusive monitor is armed (by LDXR/LDAXR)
-  INSTRET = 58,   // instructions retired
+  N = 34,        // N is its sign bit
+  Z = 35,        // Z is set iff it is 0
+  C = 36,        // 0 or 1
+  V = 37,        // V is its sign bit
+  DAIF = 38,     // as MRS DAIF reads it: D, A, I, F in bits 9:6
+  SPSEL = 39,
+  SP_OTHER = 40, // the stack pointer SPSel does not select
+  ELR_EL1 = 41,
+  SPSR_EL1 = 42,
+  ESR_EL1 = 43,
+  FAR_EL1 = 44,
+  VBAR_EL1 = 45,
+  SCTLR_EL1 = 46,
+  CPACR_EL1 = 47,
+  TPIDR_EL0 = 48,
+  TPIDR_EL1 = 49,
+  TPIDRRO_EL0 = 50,
+  FPCR = 51,
+  FPSR = 52,
+  MIDR_EL1 = 53,
+  MPIDR_EL1 = 54,
+  CNTFRQ_EL0 = 55,
+  EXCLUSIVE = 56, // 1 while the exclusive monitor is armed (by LDXR/LDAXR)
+  INSTRET = 57,   // instructions retired
   // The exit record: why run() returned and what the host must do.
-  EXIT = 59,
-  MMIO_ADDR = 60,
-  MMIO_SIZE = 61,  // bytes: 1, 2, 4 or 8
-  MMIO_WRITE = 62, // 1 for a store
-  MMIO_DATA = 63,  // store data, or the value the host supplies for a load
-  MMIO_REG = 64,   // destination register of a load
-  MMIO_EXT = 65,   // how the loaded value is extended (Ext)
-  MMIO_PENDING = 66, // an MMIO access the next run() completes
-  FAULT_PC = 67,
-  FAULT_INSN = 68,
-  COUNT = 69,
+  EXIT = 58,
+  MMIO_ADDR = 59,
+  MMIO_SIZE = 60,  // bytes: 1, 2, 4 or 8
+  MMIO_WRITE = 61, // 1 for a store
+  MMIO_DATA = 62,  // store data, or the value the host supplies for a load
+  MMIO_REG = 63,   // destination register of a load
+  MMIO_EXT = 64,   // how the loaded value is extended (Ext)
+  MMIO_PENDING = 65, // an MMIO access the next run() completes
+  FAULT_PC = 66,
+  FAULT_INSN = 67,
+  COUNT = 68,
 }
 
 /** Why run() returned. */
@@ -78,9 +77,10 @@ export const STATE: usize = memory.data(Slot.COUNT * 8, 64);
   return load<u64>(STATE + (<usize>(r == 31 ? Slot.SP : r) << 3));
 }
 
-/** X[r] = v, a write to register 31 (XZR) discarded */
+/** X[r] = v, a write to register 31 (XZR) discarded: undone by a store, cheaper than a test. */
 @inline export function setReg(r: u32, v: u64): void {
-  store<u64>(STATE + (<usize>(r == 31 ? Slot.SINK : r) << 3), v);
+  store<u64>(STATE + (<usize>r << 3), v);
+  store<u64>(STATE + (<usize>Slot.XZR << 3), 0);
 }
 
 /** X[r] = v, register 31 being SP */
