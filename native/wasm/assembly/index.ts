@@ -70,8 +70,8 @@ export function run(budget: i32): Exit {
   }
   if ((pc & 3) != 0) pc = pcAlignmentFault(pc); // only the host can leave PC misaligned
   const base = ramBase, size = ramSize;
-  let n = 0;
-  while (n < budget) {
+  let left = budget; // instructions left
+  while (left > 0) {
     // The fast loop runs the hot classes and makes no calls, so that V8 keeps its state in
     // registers. The fetch's bounds check is its only test of the PC: a PC outside RAM, a stopped
     // one (STOPPED set) and RETRY all fail it. Two instructions per iteration: each copy of the
@@ -81,17 +81,18 @@ export function run(budget: i32): Exit {
       let off = pc - base;
       if (off >= size) break;
       pc = stepHot(off, pc);
-      if (++n == budget) break;
+      if (--left == 0) break;
       off = pc - base;
       if (off >= size) break;
       pc = stepHot(off, pc);
-      if (++n == budget) break;
+      if (--left == 0) break;
     }
     if ((pc & RETRY) != RETRY) break;
     // Counted already: the instruction the fast loop left to its complete handler.
     pc ^= RETRY;
     pc = step(pc - base, pc);
   }
+  let n = budget - left;
   if (slot(Slot.EXIT) != Exit.SLICE_END) { // a handler stopped the CPU
     pc ^= STOPPED;
     if (!retires(slot(Slot.EXIT))) n--;
