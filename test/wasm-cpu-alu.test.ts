@@ -34,6 +34,20 @@ test('ADDS/SUBS set NZCV at the signed and unsigned boundaries (64 and 32 bits)'
   assert.equal(flags(cpu), N | V);
 });
 
+test('add/subtract immediates shifted by 12, register 31 as SP or XZR', () => {
+  const cpu = exec([
+    0x91400420, // add x0, x1, #1, lsl #12
+    0x717ffc62, // subs w2, w3, #0xfff, lsl #12
+    0x91400bff, // add sp, sp, #2, lsl #12
+    0xf140049f, // cmp x4, #1, lsl #12
+    0x910003e5, // mov x5, sp
+  ], { x1: 5n, x3: 0xdead_beef_00ff_f000n, x4: 0xfffn });
+  assert.equal(cpu.getReg('x0'), 0x1005n);
+  assert.equal(cpu.getReg('x2'), 0n);
+  assert.equal(cpu.getReg('x5'), 0x2_2000n, 'SP: top of RAM + 0x2000');
+  assert.equal(flags(cpu), N, '0xfff - 0x1000 borrows');
+});
+
 test('ADCS/SBCS use and produce the carry', () => {
   let cpu = exec([0xba020020 /* adcs x0, x1, x2 */], { x1: u64(-1n), x2: 0n, nzcv: BigInt(C << 28) });
   assert.equal(cpu.getReg('x0'), 0n);

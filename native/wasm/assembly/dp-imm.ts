@@ -13,10 +13,12 @@ import { RETRY, undefinedInsn, undefinedOrRetry } from './exceptions';
   return pc + 4;
 }
 
-/** Add/subtract (immediate): ADD, ADDS, SUB, SUBS (sf, op, S constant per Op); sh = insn[22] shifts imm12 by 12. */
-@inline export function addSubImmediate(insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool): u64 {
-  let imm = <u64>field(insn, 10, 12);
-  if (bit(insn, 22)) imm <<= 12; // a branch, not a shift by a variable: sh is rarely set
+/**
+ * Add/subtract (immediate): ADD, ADDS, SUB, SUBS, sf, op and S constant per Op, `lsl12` (sh =
+ * insn[22]: imm12 shifted by 12) too: the rare shifted form is an Op of its own.
+ */
+@inline export function addSubImmediate(insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool, lsl12: bool): u64 {
+  const imm = <u64>field(insn, 10, 12) << (lsl12 ? 12 : 0);
   const r = addSub(regSp(rn(insn)), imm, sub, is64, setFlags);
   // The flag-setting forms write XZR for register 31 (CMP/CMN); the others write SP.
   if (setFlags) setReg(rd(insn), r);
@@ -99,5 +101,6 @@ const DP_IMMEDIATE: StaticArray<Op> = [
 export function selectDpImmediate(insn: u32): Op {
   const op = DP_IMMEDIATE[field(insn, 23, 3)];
   // one Op per sf:op:S (add/subtract), sf:opc (logical)
+  if (op == Op.ADD_W_IMM && bit(insn, 22)) return Op.ADD_SUB_IMM_LSL12;
   return op == Op.ADD_W_IMM || op == Op.AND_W_IMM ? op + field(insn, 29, 3) : op;
 }

@@ -3,6 +3,7 @@
 // (with STOPPED set) where run() resumes after stopping for the host.
 
 import { FIRST_COLD, Op } from './ops';
+import { bit, sf } from './insn';
 import { addSubImmediate, bitfield, extract, logicalImmediate, moveWide, pcRelAddressing } from './dp-imm';
 import {
   addSubCarry, addSubExtended, addSubShifted, conditionalCompare, conditionalSelect, dataProcessing1Source,
@@ -22,14 +23,14 @@ import { RETRY, simdFp, undefinedInsn, unsupported } from './exceptions';
  */
 @inline export function executeHot(op: Op, insn: u32, pc: u64, fast: bool): u64 {
   switch (op) {
-    case Op.ADD_W_IMM: return addSubImmediate(insn, pc, false, false, false);
-    case Op.ADDS_W_IMM: return addSubImmediate(insn, pc, false, false, true);
-    case Op.SUB_W_IMM: return addSubImmediate(insn, pc, false, true, false);
-    case Op.SUBS_W_IMM: return addSubImmediate(insn, pc, false, true, true);
-    case Op.ADD_X_IMM: return addSubImmediate(insn, pc, true, false, false);
-    case Op.ADDS_X_IMM: return addSubImmediate(insn, pc, true, false, true);
-    case Op.SUB_X_IMM: return addSubImmediate(insn, pc, true, true, false);
-    case Op.SUBS_X_IMM: return addSubImmediate(insn, pc, true, true, true);
+    case Op.ADD_W_IMM: return addSubImmediate(insn, pc, false, false, false, false);
+    case Op.ADDS_W_IMM: return addSubImmediate(insn, pc, false, false, true, false);
+    case Op.SUB_W_IMM: return addSubImmediate(insn, pc, false, true, false, false);
+    case Op.SUBS_W_IMM: return addSubImmediate(insn, pc, false, true, true, false);
+    case Op.ADD_X_IMM: return addSubImmediate(insn, pc, true, false, false, false);
+    case Op.ADDS_X_IMM: return addSubImmediate(insn, pc, true, false, true, false);
+    case Op.SUB_X_IMM: return addSubImmediate(insn, pc, true, true, false, false);
+    case Op.SUBS_X_IMM: return addSubImmediate(insn, pc, true, true, true, false);
     case Op.ADD_W_SHIFTED: return addSubShifted(insn, pc, false, false, false, fast);
     case Op.ADDS_W_SHIFTED: return addSubShifted(insn, pc, false, false, true, fast);
     case Op.SUB_W_SHIFTED: return addSubShifted(insn, pc, false, true, false, fast);
@@ -94,6 +95,7 @@ import { RETRY, simdFp, undefinedInsn, unsupported } from './exceptions';
     case Op.UNDEFINED: return undefinedInsn(insn, pc);
     case Op.UNSUPPORTED: return unsupported(insn, pc);
     case Op.SIMD_FP: return simdFp(insn, pc);
+    case Op.ADD_SUB_IMM_LSL12: return addSubImmediate(insn, pc, sf(insn), bit(insn, 30), bit(insn, 29), true);
     case Op.EXTRACT: return extract(insn, pc);
     case Op.ADD_SUB_EXTENDED: return addSubExtended(insn, pc);
     case Op.ADD_SUB_CARRY: return addSubCarry(insn, pc);

@@ -34,6 +34,7 @@ export enum Op {
   UNSUPPORTED,      // valid, but not implemented here: an exit to the host
   SIMD_FP,          // SIMD&FP: trapped by CPACR_EL1.FPEN, else unsupported
   // Data processing
+  ADD_SUB_IMM_LSL12, // add/subtract (immediate) with imm12 shifted by 12, every sf:op:S
   EXTRACT,
   ADD_SUB_EXTENDED,
   ADD_SUB_CARRY,
