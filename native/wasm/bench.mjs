@@ -1,8 +1,9 @@
 // Speed of the wasm A64 CPU through its TypeScript API:  node native/wasm/bench.mjs
-// Guest MIPS on a countdown loop and a load/store loop (slices of 1e6 instructions), and the cost
-// of one MMIO exit round trip (run() returns to JS, JS resumes it). Builds dist/a64.wasm first.
+// Guest MIPS on the cpu suite's countdown and load/store loops (slices of 1e6 instructions), and
+// the cost of one MMIO exit round trip (run() returns to JS, JS resumes it). Builds dist/a64.wasm first.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -23,13 +24,13 @@ function load(cpu, words) {
   words.forEach((w, i) => dv.setUint32(i * 4, w, true));
 }
 
-/** Best of ROUNDS: guest instructions per µs for `words` run to their final HVC. */
-function mips(words, regs) {
+/** Best of ROUNDS: guest instructions per µs for `image` run to its final HVC. */
+function mips(image, regs) {
   const cpu = new A64Cpu({ ramSize: 1 << 20 });
   let best = 0;
   for (let round = 0; round < ROUNDS; round++) {
     cpu.reset(0x10000, 1 << 20);
-    load(cpu, words);
+    cpu.ram.set(image);
     for (const [name, value] of Object.entries(regs)) cpu.setReg(name, value);
     const t0 = process.hrtime.bigint();
     let exit;
@@ -58,25 +59,10 @@ function mmioExitNs(exits) {
   return best;
 }
 
-const countdown = mips(
-  [
-    0xf1000400, // 1: subs x0, x0, #1
-    0x54ffffe1, //    b.ne 1b
-    0xd4000002, //    hvc #0
-  ],
-  { x0: 100_000_000n },
-);
-const loadStore = mips(
-  [
-    0xf9400022, // 1: ldr x2, [x1]
-    0x91000442, //    add x2, x2, #1
-    0xf9000422, //    str x2, [x1, #8]
-    0xf1000400, //    subs x0, x0, #1
-    0x54ffff81, //    b.ne 1b
-    0xd4000002, //    hvc #0
-  ],
-  { x0: 40_000_000n, x1: 0x20000n },
-);
+// The cpu suite's guests (bench/cpu.ts): guests/aarch64/cpu-countdown.S and cpu-loadstore.S.
+const guest = (name) => new Uint8Array(readFileSync(join(root, 'guests/aarch64', `${name}.bin`)));
+const countdown = mips(guest('cpu-countdown'), { x0: 100_000_000n });
+const loadStore = mips(guest('cpu-loadstore'), { x0: 15_000_000n });
 console.log(`countdown loop:  ${countdown.toFixed(0)} M guest instructions/s`);
 console.log(`load/store loop: ${loadStore.toFixed(0)} M guest instructions/s`);
 console.log(`MMIO exit round trip: ${mmioExitNs(1_000_000).toFixed(0)} ns`);
