@@ -33,7 +33,7 @@ import { Ext, Mmio, extend, inRam, loaded, read, resumePc, write } from './memor
 
 /** The register-offset form proper: insn[11:10] = 10 and an option that extends a W or X register. */
 @inline function isRegisterOffset(insn: u32): bool {
-  return field(insn, 10, 2) == 2 && bit(insn, 14);
+  return (insn & 0x4c00) == 0x4800; // insn[11:10] = 10, insn[14] = 1
 }
 
 /**

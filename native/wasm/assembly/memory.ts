@@ -52,7 +52,8 @@ export let resumePc: u64 = 0;
 /** The RAM offset of an aligned access wholly inside RAM, else -1 (RAM bounds are 4 KiB aligned). */
 @inline function ramOffset(addr: u64, sizeLog2: u32): u64 {
   const off = addr - ramBase;
-  return off < ramSize && (addr & ((1 << sizeLog2) - 1)) == 0 ? off : <u64>-1;
+  // One test for both: rotated right by the access size, a misaligned offset's low bits land on top.
+  return rotr<u64>(off, sizeLog2) < ramSize >> sizeLog2 ? off : <u64>-1;
 }
 
 /** True if an access of `1 << sizeLog2` bytes at addr would complete in RAM. */
