@@ -1,8 +1,8 @@
 /**
  * The cpu suite: guest instructions per second of the WebAssembly A64 CPU (src/host/wasm/a64-cpu.ts)
  * on compute guests that make no exit until they end (guests/aarch64/cpu-*.S: a countdown, a
- * load/store loop, an insertion sort), against QEMU's TCG (`qemu-aarch64`, Debian qemu-user) running
- * the very same code bytes as a static Linux ELF. Rounds alternate wasm and QEMU.
+ * load/store loop, an insertion sort, recursive calls), against QEMU's TCG (`qemu-aarch64`, Debian
+ * qemu-user) running the very same code bytes as a static Linux ELF. Rounds alternate wasm and QEMU.
  *
  * The ELF is made here: a 5-instruction harness (x0 = N, bl guest, exit(x9)) followed by the guest's
  * bytes with its final `hvc #0` replaced by `ret`; the guests are position-independent and use only
@@ -31,12 +31,15 @@ interface Kernel {
   name: string;
   /** N for a quick calibration run. */
   probe: number;
+  /** Held to the ≥ 300 MIPS goal (cpu-calls is reported beside the others, without one). */
+  goal: boolean;
 }
 
 const kernels: Kernel[] = [
-  { guest: 'cpu-countdown', name: 'countdown (subs, b.ne)', probe: 1_000_000 },
-  { guest: 'cpu-loadstore', name: 'load/store loop', probe: 300_000 },
-  { guest: 'cpu-sort', name: 'insertion sort (branchy)', probe: 100 },
+  { guest: 'cpu-countdown', name: 'countdown (subs, b.ne)', probe: 1_000_000, goal: true },
+  { guest: 'cpu-loadstore', name: 'load/store loop', probe: 300_000, goal: true },
+  { guest: 'cpu-sort', name: 'insertion sort (branchy)', probe: 100, goal: true },
+  { guest: 'cpu-calls', name: 'recursive calls (stp/ldp frames, post-index loads)', probe: 2_000, goal: false },
 ];
 
 /** A static aarch64 Linux ELF: harness + guest bytes (hvc #0 → ret) + 1 MiB of zeroed bss. */
@@ -176,7 +179,7 @@ export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
           value: ws.p50,
           stat: `median of ${rounds} rounds × ${((n * perN) / 1e6).toFixed(0)} M instructions`,
           ...(bs && { baselineName: 'qemu-aarch64 (TCG)', baselineValue: bs.p50, ratio: ratios!.p50 }),
-          goal: { metric: 'value', op: '>=', target: 300, text: '≥ 300 MIPS' },
+          ...(kernel.goal && { goal: { metric: 'value', op: '>=', target: 300, text: '≥ 300 MIPS' } }),
           rounds: { femtovm: ws, ...(bs && { baseline: bs, ratio: ratios! }) },
           extra: { instructionsPerIteration: perN, iterations: n },
         }),
