@@ -12,8 +12,10 @@ import {
 import { branchImmediate, branchRegister, compareBranch, conditionalBranch, testBranch } from './branch';
 import { exceptionGeneration, system } from './system';
 import {
-  loadLiteral, loadStoreExclusive, loadStorePair, loadStoreRegister, loadStoreRegisterOffset, loadStoreUnsigned,
+  loadLiteral, loadPairSigned, loadStoreExclusive, loadStoreImm9, loadStorePair, loadStoreRegister,
+  loadStoreRegisterOffset, loadStoreUnsigned,
 } from './loadstore';
+import { Ext } from './memory';
 import { RETRY, simdFp, undefinedInsn, unsupported } from './exceptions';
 
 /**
@@ -84,6 +86,24 @@ import { RETRY, simdFp, undefinedInsn, unsupported } from './exceptions';
     case Op.LDRSW_REG: return loadStoreRegisterOffset(insn, pc, 2, 2, fast);
     case Op.STR_X_REG: return loadStoreRegisterOffset(insn, pc, 3, 0, fast);
     case Op.LDR_X_REG: return loadStoreRegisterOffset(insn, pc, 3, 1, fast);
+    case Op.STRB_IMM9: return loadStoreImm9(insn, pc, 0, 0, fast);
+    case Op.LDRB_IMM9: return loadStoreImm9(insn, pc, 0, 1, fast);
+    case Op.LDRSB_X_IMM9: return loadStoreImm9(insn, pc, 0, 2, fast);
+    case Op.LDRSB_W_IMM9: return loadStoreImm9(insn, pc, 0, 3, fast);
+    case Op.STRH_IMM9: return loadStoreImm9(insn, pc, 1, 0, fast);
+    case Op.LDRH_IMM9: return loadStoreImm9(insn, pc, 1, 1, fast);
+    case Op.LDRSH_X_IMM9: return loadStoreImm9(insn, pc, 1, 2, fast);
+    case Op.LDRSH_W_IMM9: return loadStoreImm9(insn, pc, 1, 3, fast);
+    case Op.STR_W_IMM9: return loadStoreImm9(insn, pc, 2, 0, fast);
+    case Op.LDR_W_IMM9: return loadStoreImm9(insn, pc, 2, 1, fast);
+    case Op.LDRSW_IMM9: return loadStoreImm9(insn, pc, 2, 2, fast);
+    case Op.STR_X_IMM9: return loadStoreImm9(insn, pc, 3, 0, fast);
+    case Op.LDR_X_IMM9: return loadStoreImm9(insn, pc, 3, 1, fast);
+    case Op.STP_W: return loadStorePair(insn, pc, 2, false, Ext.ZERO, fast);
+    case Op.LDP_W: return loadStorePair(insn, pc, 2, true, Ext.ZERO, fast);
+    case Op.STP_X: return loadStorePair(insn, pc, 3, false, Ext.ZERO, fast);
+    case Op.LDP_X: return loadStorePair(insn, pc, 3, true, Ext.ZERO, fast);
+    case Op.SYSTEM: return system(insn, pc, fast);
     default: return pc | RETRY; // not hot: only the fast loop gets here
   }
 }
@@ -105,10 +125,9 @@ import { RETRY, simdFp, undefinedInsn, unsupported } from './exceptions';
     case Op.MUL_ADD_LONG: return multiplyAddLong(insn, pc);
     case Op.MUL_HIGH: return multiplyHigh(insn, pc);
     case Op.EXCEPTION_GEN: return exceptionGeneration(insn, pc);
-    case Op.SYSTEM: return system(insn, pc);
     case Op.LDST_REGISTER: return loadStoreRegister(insn, pc);
     case Op.LOAD_LITERAL: return loadLiteral(insn, pc);
-    case Op.LDST_PAIR: return loadStorePair(insn, pc);
+    case Op.LDST_PAIR: return loadPairSigned(insn, pc);
     default: return loadStoreExclusive(insn, pc);
   }
 }

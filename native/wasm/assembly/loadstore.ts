@@ -6,7 +6,7 @@ import { extendReg } from './alu';
 import { Slot, reg, regSp, setReg, setRegSp, setSlot, slot } from './state';
 import { RETRY, alignmentFault, undefinedInsn, unsupported } from './exceptions';
 import { Op } from './ops';
-import { Ext, Mmio, extend, inRam, loaded, read, resumePc, write } from './memory';
+import { Ext, Mmio, extend, inRam, loaded, ramOffset, read, readRam, resumePc, write, writeRam } from './memory';
 
 /**
  * The access of a load/store register instruction: stores Rt, or loads it extended as opc says
@@ -50,6 +50,22 @@ import { Ext, Mmio, extend, inRam, loaded, read, resumePc, write } from './memor
 }
 
 /**
+ * Load/store register (imm9), one Op per size and opc as above, by insn[11:10]: 00 unscaled (LDUR),
+ * 01 post-index, 11 pre-index; 10 (unprivileged: LDTR) goes to loadStoreRegister. The writeback
+ * forms have no syndrome outside RAM.
+ */
+@inline export function loadStoreImm9(insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
+  const form = field(insn, 10, 2);
+  if (form == 2) return fast ? pc | RETRY : loadStoreRegister(insn, pc);
+  const base = regSp(rn(insn));
+  const updated = base + signExtend(<u64>field(insn, 12, 9), 9);
+  const writeback = form != 0;
+  if (!transfer(insn, pc, form == 1 ? base : updated, sizeLog2, opc, writeback ? Mmio.NO_SYNDROME : Mmio.EXIT, fast)) return resumePc;
+  if (writeback) setRegSp(rn(insn), updated); // after the load: the base wins if Rt is Rn too
+  return pc + 4;
+}
+
+/**
  * Load/store register, the other forms, by size = insn[31:30] and opc = insn[23:22]
  * (00 STR*, 01 LDR*, 10 LDRS* to X or PRFM, 11 LDRS* to W):
  *   insn[24] = 1: unsigned immediate: only PRFM comes here;
@@ -89,36 +105,40 @@ export function loadLiteral(insn: u32, pc: u64): u64 {
 }
 
 /**
- * Load/store register pair, by opc = insn[31:30] (00 W, 01 LDPSW, 10 X) and L = insn[22];
- * insn[24:23] = 00 no-allocate offset (LDNP/STNP), 01 post-index, 10 offset, 11 pre-index.
- * A pair outside RAM has no syndrome: both halves complete in RAM, or neither starts.
+ * Load/store register pair, one Op per opc and L (W or X; LDPSW is loadPairSigned), by insn[24:23]:
+ * 00 no-allocate offset (LDNP/STNP), 01 post-index, 10 offset, 11 pre-index. A pair outside RAM has
+ * no syndrome: both halves complete in RAM, or neither starts.
  */
-export function loadStorePair(insn: u32, pc: u64): u64 {
-  const opc = field(insn, 30, 2), isLoad = bit(insn, 22), index = field(insn, 23, 2);
-  if (opc == 3 || (opc == 1 && (!isLoad || index == 0))) return undefinedInsn(insn, pc); // incl. STGP (MTE)
-  const sizeLog2: u32 = opc == 2 ? 3 : 2, ext = opc == 1 ? Ext.SIGN64 : Ext.ZERO;
+@inline export function loadStorePair(insn: u32, pc: u64, sizeLog2: u32, isLoad: bool, ext: Ext, fast: bool): u64 {
+  const index = field(insn, 23, 2);
   const base = regSp(rn(insn));
   const updated = base + (signExtend(<u64>field(insn, 15, 7), 7) << sizeLog2);
-  const addr = index == 1 ? base : updated, second = addr + (1 << sizeLog2);
-  const rt = rd(insn), rt2 = ra(insn);
-  if (!inRam(addr, sizeLog2) || !inRam(second, sizeLog2)) {
-    const bad = inRam(addr, sizeLog2) ? second : addr; // raises the fault or exit for that half
-    if (isLoad) read(bad, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rt, ext);
-    else write(bad, sizeLog2, 0, pc, insn, Mmio.NO_SYNDROME);
-    return resumePc;
-  }
+  const addr = index == 1 ? base : updated;
+  const off = ramOffset(addr, sizeLog2, 2);
+  if (off == <u64>-1) return fast ? pc | RETRY : pairOutsideRam(insn, pc, addr, sizeLog2, isLoad, ext);
+  const rt = rd(insn), rt2 = ra(insn), second = <usize>off + (1 << sizeLog2);
   if (isLoad) {
-    read(addr, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rt, ext);
-    const first = loaded;
-    read(second, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rt2, ext);
-    setReg(rt, extend(first, sizeLog2, ext));
-    setReg(rt2, extend(loaded, sizeLog2, ext));
+    setReg(rt, extend(readRam(<usize>off, sizeLog2), sizeLog2, ext));
+    setReg(rt2, extend(readRam(second, sizeLog2), sizeLog2, ext));
   } else {
-    write(addr, sizeLog2, reg(rt), pc, insn, Mmio.NO_SYNDROME);
-    write(second, sizeLog2, reg(rt2), pc, insn, Mmio.NO_SYNDROME);
+    writeRam(<usize>off, sizeLog2, reg(rt));
+    writeRam(second, sizeLog2, reg(rt2));
   }
-  if (index & 1) setRegSp(rn(insn), updated); // post- and pre-index write the base back
+  if (index & 1) setRegSp(rn(insn), updated); // post- and pre-index write the base back, last
   return pc + 4;
+}
+
+/** A pair not wholly in RAM: the fault or exit of its first half that is not in RAM. */
+function pairOutsideRam(insn: u32, pc: u64, addr: u64, sizeLog2: u32, isLoad: bool, ext: Ext): u64 {
+  const bad = inRam(addr, sizeLog2) ? addr + (1 << sizeLog2) : addr;
+  if (isLoad) read(bad, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rd(insn), ext);
+  else write(bad, sizeLog2, 0, pc, insn, Mmio.NO_SYNDROME);
+  return resumePc;
+}
+
+/** LDPSW; with the no-allocate index (00) it is unallocated. */
+export function loadPairSigned(insn: u32, pc: u64): u64 {
+  return field(insn, 23, 2) == 0 ? undefinedInsn(insn, pc) : loadStorePair(insn, pc, 2, true, Ext.SIGN64, false);
 }
 
 /**
@@ -174,28 +194,40 @@ const LOAD_STORE: StaticArray<Op> = [
   Op.LDST_REGISTER, Op.LDST_REGISTER, Op.LDST_REGISTER, Op.LDST_REGISTER, // 11
 ];
 
-// Load/store register (unsigned immediate), by size:opc.
-const UNSIGNED_IMMEDIATE: StaticArray<Op> = [
-  Op.STRB_UIMM, Op.LDRB_UIMM, Op.LDRSB_X_UIMM, Op.LDRSB_W_UIMM,
-  Op.STRH_UIMM, Op.LDRH_UIMM, Op.LDRSH_X_UIMM, Op.LDRSH_W_UIMM,
-  Op.STR_W_UIMM, Op.LDR_W_UIMM, Op.LDRSW_UIMM, Op.UNDEFINED,
-  Op.STR_X_UIMM, Op.LDR_X_UIMM, Op.LDST_REGISTER, Op.UNDEFINED, // PRFM, unallocated
+// Load/store register, by size:opc: the offset of its Op from its form's first (STRB_*; ops.ts
+// lists the forms in this order), or -1 for PRFM and the unallocated size:opc.
+const SIZE_OPC: StaticArray<i32> = [
+  0, 1, 2, 3,   // STRB, LDRB, LDRSB X, LDRSB W
+  4, 5, 6, 7,   // STRH, LDRH, LDRSH X, LDRSH W
+  8, 9, 10, -1, // STR W, LDR W, LDRSW, unallocated
+  11, 12, -1, -1, // STR X, LDR X, PRFM, unallocated
 ];
 
-// Load/store register (register offset), by size:opc. PRFM and the unallocated size:opc share
-// their top bits with atomics (LDADDAL W, ...): loadStoreRegister tells them apart.
-const REGISTER_OFFSET: StaticArray<Op> = [
-  Op.STRB_REG, Op.LDRB_REG, Op.LDRSB_X_REG, Op.LDRSB_W_REG,
-  Op.STRH_REG, Op.LDRH_REG, Op.LDRSH_X_REG, Op.LDRSH_W_REG,
-  Op.STR_W_REG, Op.LDR_W_REG, Op.LDRSW_REG, Op.LDST_REGISTER,
-  Op.STR_X_REG, Op.LDR_X_REG, Op.LDST_REGISTER, Op.LDST_REGISTER,
+/**
+ * A load/store register form's Op by size:opc, from its first Op. PRFM is a hint loadStoreRegister
+ * runs. The register-offset form's unallocated size:opc share their top bits with atomics (LDADDAL
+ * W, ...): loadStoreRegister tells them apart too.
+ */
+function registerForm(first: Op, sizeOpc: u32, unallocated: Op): Op {
+  const i = SIZE_OPC[sizeOpc];
+  if (i >= 0) return <Op>(first + i);
+  return sizeOpc == 0b1110 ? Op.LDST_REGISTER : unallocated;
+}
+
+// Load/store register pair, by opc:L.
+const PAIR: StaticArray<Op> = [
+  Op.STP_W, Op.LDP_W,
+  Op.UNDEFINED, Op.LDST_PAIR, // STGP (MTE), LDPSW
+  Op.STP_X, Op.LDP_X,
+  Op.UNDEFINED, Op.UNDEFINED,
 ];
 
 export function selectLoadStore(insn: u32): Op {
   if (bit(insn, 26)) return Op.SIMD_FP;
   const op = LOAD_STORE[(field(insn, 28, 2) << 2) | field(insn, 23, 2)];
+  if (op == Op.LDST_PAIR) return PAIR[(field(insn, 30, 2) << 1) | field(insn, 22, 1)];
   if (op != Op.LDST_REGISTER) return op;
   const sizeOpc = (field(insn, 30, 2) << 2) | field(insn, 22, 2);
-  if (bit(insn, 24)) return UNSIGNED_IMMEDIATE[sizeOpc];
-  return bit(insn, 21) ? REGISTER_OFFSET[sizeOpc] : op;
+  if (bit(insn, 24)) return registerForm(Op.STRB_UIMM, sizeOpc, Op.UNDEFINED);
+  return bit(insn, 21) ? registerForm(Op.STRB_REG, sizeOpc, Op.LDST_REGISTER) : registerForm(Op.STRB_IMM9, sizeOpc, Op.UNDEFINED);
 }

@@ -31,7 +31,7 @@ export let resumePc: u64 = 0;
   return ext == Ext.SIGN32 ? s & M32 : s;
 }
 
-@inline function readRam(off: usize, sizeLog2: u32): u64 {
+@inline export function readRam(off: usize, sizeLog2: u32): u64 {
   switch (sizeLog2) {
     case 0: return <u64>load<u8>(off, RAM);
     case 1: return <u64>load<u16>(off, RAM);
@@ -40,7 +40,7 @@ export let resumePc: u64 = 0;
   }
 }
 
-@inline function writeRam(off: usize, sizeLog2: u32, v: u64): void {
+@inline export function writeRam(off: usize, sizeLog2: u32, v: u64): void {
   switch (sizeLog2) {
     case 0: store<u8>(off, <u8>v, RAM); break;
     case 1: store<u16>(off, <u16>v, RAM); break;
@@ -49,11 +49,14 @@ export let resumePc: u64 = 0;
   }
 }
 
-/** The RAM offset of an aligned access wholly inside RAM, else -1 (RAM bounds are 4 KiB aligned). */
-@inline function ramOffset(addr: u64, sizeLog2: u32): u64 {
+/**
+ * The RAM offset of `count` consecutive aligned accesses (a pair: 2) wholly inside RAM, else -1
+ * (RAM bounds are 4 KiB aligned).
+ */
+@inline export function ramOffset(addr: u64, sizeLog2: u32, count: u64 = 1): u64 {
   const off = addr - ramBase;
   // One test for both: rotated right by the access size, a misaligned offset's low bits land on top.
-  return rotr<u64>(off, sizeLog2) < ramSize >> sizeLog2 ? off : <u64>-1;
+  return rotr<u64>(off, sizeLog2) < (ramSize >> sizeLog2) - (count - 1) ? off : <u64>-1;
 }
 
 /** True if an access of `1 << sizeLog2` bytes at addr would complete in RAM. */

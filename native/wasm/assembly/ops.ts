@@ -29,6 +29,12 @@ export enum Op {
   // Load/store register (register offset), the same way
   STRB_REG, LDRB_REG, LDRSB_X_REG, LDRSB_W_REG, STRH_REG, LDRH_REG, LDRSH_X_REG, LDRSH_W_REG,
   STR_W_REG, LDR_W_REG, LDRSW_REG, STR_X_REG, LDR_X_REG,
+  // Load/store register (imm9: unscaled, post- and pre-index; and unprivileged), the same way
+  STRB_IMM9, LDRB_IMM9, LDRSB_X_IMM9, LDRSB_W_IMM9, STRH_IMM9, LDRH_IMM9, LDRSH_X_IMM9, LDRSH_W_IMM9,
+  STR_W_IMM9, LDR_W_IMM9, LDRSW_IMM9, STR_X_IMM9, LDR_X_IMM9,
+  // Load/store pair (every index form), by opc and L; LDPSW is LDST_PAIR
+  STP_W, LDP_W, STP_X, LDP_X,
+  SYSTEM,           // hot for the NOP hints; the rest of the class needs a call
   // The others
   UNDEFINED,        // architecturally UNDEFINED: EC 0 to the guest
   UNSUPPORTED,      // valid, but not implemented here: an exit to the host
@@ -45,11 +51,10 @@ export enum Op {
   MUL_HIGH,
   // Branches, exception generating and system instructions
   EXCEPTION_GEN,
-  SYSTEM,
   // Loads and stores
   LDST_REGISTER,    // load/store register, the other forms (and PRFM)
   LOAD_LITERAL,
-  LDST_PAIR,
+  LDST_PAIR,        // LDPSW (and the unallocated pair encodings with its top bits)
   LDST_EXCLUSIVE,
 }
 

@@ -4,7 +4,7 @@
 import { bit, field, rd } from './insn';
 import { Exit, Slot, reg, setReg, setSlot, slot } from './state';
 import { Access, selectSp, sysregRead, sysregWrite, readStatus } from './sysregs';
-import { EC, alignmentFault, simdFp, stopAfter, takeException, undefinedInsn, unsupported } from './exceptions';
+import { EC, RETRY, alignmentFault, simdFp, stopAfter, takeException, undefinedInsn, unsupported } from './exceptions';
 
 /** Exception generation, by opc = insn[23:21] and LL = insn[1:0]: SVC, HVC, SMC, BRK. */
 export function exceptionGeneration(insn: u32, pc: u64): u64 {
@@ -72,8 +72,19 @@ function moveSystemRegister(insn: u32, pc: u64): u64 {
   return status == Access.OK ? pc + 4 : failedAccess(status, insn, pc);
 }
 
+/** HINT #0..127 (NOP, YIELD, ...) except WFI: the hints compiled code pads with. */
+@inline function isNopHint(insn: u32): bool {
+  return (insn & 0xffff_f01f) == 0xd503_201f && field(insn, 5, 7) != 0b0000_011;
+}
+
+/** System instructions: the NOP hints run in the fast loop, the others need a call. */
+@inline export function system(insn: u32, pc: u64, fast: bool): u64 {
+  if (isNopHint(insn)) return pc + 4;
+  return fast ? pc | RETRY : systemOther(insn, pc);
+}
+
 /** System instructions, by op0 = insn[20:19]: 00 hints/barriers/PSTATE (by CRn), 01 SYS, 1x MRS/MSR. */
-export function system(insn: u32, pc: u64): u64 {
+function systemOther(insn: u32, pc: u64): u64 {
   const op0 = field(insn, 19, 2);
   if (op0 >= 2) return moveSystemRegister(insn, pc);
   if (op0 == 1) return sys(insn, pc);
