@@ -126,6 +126,63 @@ test('stores of every size, pairs with writeback, LDPSW', () => {
   assert.equal(cpu.getReg('x7'), 0n);
 });
 
+test('frames on SP: pre/post-index pairs and single registers, STUR/LDUR, XZR pairs, W pairs', () => {
+  const sp = BigInt(DATA + 0x100);
+  const cpu = exec([
+    0xa9be7bfd, // stp x29, x30, [sp, #-32]!
+    0xa9017fff, // stp xzr, xzr, [sp, #16]
+    0xf81f03e3, // stur x3, [sp, #-16]
+    0xb85f43e4, // ldur w4, [sp, #-12]
+    0xf85f8fe0, // ldr x0, [sp, #-8]!  (x0 = 0: sp + 24 was zeroed, below it nothing)
+    0xa8c2fbfd, // ldp x29, x30, [sp], #40
+    0x29bf0c22, // stp w2, w3, [x1, #-8]!
+    0x29401424, // ldp w4, w5, [x1]
+    0xa8401c26, // ldnp x6, x7, [x1]
+    0x781fe022, // sturh w2, [x1, #-2]
+    0xb89fc022, // ldursw x2, [x1, #-4]
+  ], { sp, x0: 7n, x1: BigInt(DATA + 0x200), x2: 0xffff_ffff_8000_0001n, x3: 0x1122_3344_5566_7788n, x29: 0xf29n, x30: 0xf30n });
+  const dv = new DataView(cpu.ram.buffer, cpu.ram.byteOffset);
+  assert.equal(dv.getBigUint64(0x8100 - 32, true), 0xf29n);
+  assert.equal(dv.getBigUint64(0x8100 - 24, true), 0xf30n);
+  assert.equal(dv.getBigUint64(0x8100 - 48, true), 0x1122_3344_5566_7788n, 'stur below SP');
+  assert.equal(cpu.getReg('x29'), 0n, 'ldp from sp - 40: x29 = the word at sp - 40 (zero)');
+  assert.equal(cpu.getReg('sp'), sp, 'pre-index -32 - 8, post-index +40');
+  assert.equal(cpu.getReg('x0'), 0n);
+  assert.equal(cpu.getReg('x1'), BigInt(DATA + 0x200 - 8), 'W pair pre-index');
+  assert.equal(cpu.getReg('x4'), 0x8000_0001n, 'W pair zero-extends');
+  assert.equal(cpu.getReg('x5'), 0x5566_7788n);
+  assert.equal(cpu.getReg('x6'), 0x5566_7788_8000_0001n, 'LDNP reads both words as one X');
+  assert.equal(dv.getUint16(0x8200 - 10, true), 0x0001, 'sturh at x1 - 2');
+  assert.equal(cpu.getReg('x2'), 0x1_0000n, 'ldursw from x1 - 4: the halfword stored at x1 - 2 on top');
+});
+
+test('writeback with the base as a transfer register: loads take the written-back base, stores the old one', () => {
+  const cpu = exec([
+    0xf8408421, // ldr x1, [x1], #8
+    0xf8008c21, // str x1, [x1, #8]!
+    0xa9c10821, // ldp x1, x2, [x1, #16]!
+  ], { x1: BigInt(DATA) });
+  const dv = new DataView(cpu.ram.buffer, cpu.ram.byteOffset);
+  assert.equal(dv.getBigUint64(0x8010, true), BigInt(DATA + 8), 'str stored x1 before its writeback');
+  assert.equal(cpu.getReg('x1'), BigInt(DATA + 0x20), 'base written back after the loads');
+  assert.equal(cpu.getReg('x2'), 0n);
+});
+
+test('NOP hints run on; WFI still stops; LDTR and PRFUM in the imm9 space', () => {
+  const cpu = exec([
+    0xd503201f, // nop
+    0xd503203f, // yield
+    0xd5032fff, // hint #0x7f
+    0xf8408822, // ldtr x2, [x1, #8]
+    0xf8801020, // prfum pldl1keep, [x1, #1]
+  ], { x1: BigInt(DATA) });
+  assert.equal(cpu.getReg('x2'), 0n);
+  assert.equal(cpu.instret, 6);
+  const wfi = cpuWith([0xd503201f, 0xd503207f /* wfi */, HVC0]);
+  assert.equal(wfi.run(100), CpuExit.Wfi);
+  assert.equal(wfi.getReg('pc'), BigInt(RAM + 8));
+});
+
 test('MMIO reads of every size exit, and complete with the extension the load asks for', () => {
   const cases: [number, number, bigint, bigint][] = [
     // [insn, size, value the host supplies, register afterwards]
@@ -183,6 +240,9 @@ test('writeback, pair and exclusive accesses to MMIO have no syndrome: their own
     [0xf8408422 /* ldr x2, [x1], #8 */, 0x900],
     [0xa9000c22 /* stp x2, x3, [x1] */, 0x900],
     [0xa9400c22 /* ldp x2, x3, [x1] */, 0x900],
+    [0xa9bf0c22 /* stp x2, x3, [x1, #-16]! */, 0x8f0],
+    [0xa8c10c22 /* ldp x2, x3, [x1], #16 */, 0x900],
+    [0x38001422 /* strb w2, [x1], #1 */, 0x900],
     [0xc85f7c22 /* ldxr x2, [x1] */, 0x900],
   ];
   for (const [insn, addr] of cases) {
@@ -195,6 +255,30 @@ test('writeback, pair and exclusive accesses to MMIO have no syndrome: their own
     assert.equal(cpu.getReg('x2'), 5n);
     assert.equal(cpu.instret, 0);
   }
+});
+
+test('an unscaled load outside RAM has a syndrome; a pair that leaves RAM halfway does nothing', () => {
+  const cpu = cpuWith([0xf85f8022 /* ldur x2, [x1, #-8] */, HVC0], { x1: 0x908n });
+  assert.equal(cpu.run(100), CpuExit.Mmio);
+  assert.equal(cpu.mmioAddr, 0x900);
+  cpu.completeMmioRead(0x77);
+  assert.equal(cpu.run(100), CpuExit.Hvc);
+  assert.equal(cpu.getReg('x2'), 0x77n);
+  const end = BigInt(RAM + 0x10000 - 8); // the last doubleword of RAM
+  const pair = cpuWith([0xa9bf0c22 /* stp x2, x3, [x1, #-16]! */, HVC0], { x1: end + 16n, x2: 5n, x3: 6n });
+  assert.equal(pair.run(100), CpuExit.MmioNoSyndrome);
+  assert.equal(pair.mmioAddr, RAM + 0x10000, 'the half outside RAM');
+  assert.equal(new DataView(pair.ram.buffer, pair.ram.byteOffset).getBigUint64(0xfff8, true), 0n, 'the half in RAM not written');
+  assert.equal(pair.getReg('x1'), end + 16n, 'no writeback');
+});
+
+test('a misaligned pre-index pair faults before its writeback', () => {
+  const cpu = cpuWith({ 0: [0xa9c08c22 /* ldp x2, x3, [x1, #8]! */], 0xa00: [HVC0] }, { x1: BigInt(DATA + 4), x2: 5n, vbar_el1: BigInt(RAM + 0x800) });
+  assert.equal(runToExit(cpu), CpuExit.Hvc);
+  assert.equal(cpu.getReg('esr_el1'), 0x9600_0021n);
+  assert.equal(cpu.getReg('far_el1'), BigInt(DATA + 12));
+  assert.equal(cpu.getReg('x1'), BigInt(DATA + 4));
+  assert.equal(cpu.getReg('x2'), 5n);
 });
 
 test('an instruction fetch outside RAM is a fetch abort naming the PC', () => {
