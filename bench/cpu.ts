@@ -31,14 +31,15 @@ interface Kernel {
   name: string;
   /** N for a quick calibration run. */
   probe: number;
-  /** Held to the ≥ 300 MIPS goal (cpu-calls is reported beside the others, without one). */
+  /** Held to the ≥ 300 MIPS goal, which the wasm CPU issue sets for a countdown and a load/store loop;
+   *  the sort and the calls are reported beside them as general code, without one. */
   goal: boolean;
 }
 
 const kernels: Kernel[] = [
   { guest: 'cpu-countdown', name: 'countdown (subs, b.ne)', probe: 1_000_000, goal: true },
   { guest: 'cpu-loadstore', name: 'load/store loop', probe: 300_000, goal: true },
-  { guest: 'cpu-sort', name: 'insertion sort (branchy)', probe: 100, goal: true },
+  { guest: 'cpu-sort', name: 'insertion sort (branchy)', probe: 100, goal: false },
   { guest: 'cpu-calls', name: 'recursive calls (stp/ldp frames, post-index loads)', probe: 2_000, goal: false },
 ];
 
