@@ -179,6 +179,18 @@ for (const [arch, backend] of backends) {
       assert.ok(r.durationMs >= 150 && r.durationMs < 10_000, `took ${r.durationMs} ms`);
     });
 
+    test('a time limit holds when every exit waits on a slow device', () => {
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      const r = withVm(arch, 'mmio-loop.bin', {}, (vm) => {
+        vm.setRegister(c.countRegister, 1_000_000);
+        vm.addDevice({ kind: 'mmio', base: 0x900, size: 4 }, { write: () => void Atomics.wait(pause, 0, 0, 10) }); // 10 ms per exit
+        return vm.run({ timeoutMs: 100 });
+      });
+      assert.equal(r.outcome, 'timeout');
+      // One exit in progress may finish after the limit, not dozens: 100 ms + ~10 ms, far below 64 exits' 640 ms.
+      assert.ok(r.durationMs >= 100 && r.durationMs < 400, `took ${r.durationMs} ms over ${r.exits} exits`);
+    });
+
     test('stopOnByte ends the run after that console byte', () => {
       const image = arch === 'aarch64' ? 'seed-hello.bin' : 'hello.bin';
       const r = withVm(arch, image, {}, (vm) => vm.run({ stopOnByte: 0x0a, timeoutMs: 10_000 }));
