@@ -135,7 +135,7 @@ export async function reuseSuite(ctx: SuiteContext): Promise<SuiteResult> {
     rows,
     notes: [
       'Each round: N hello runs on new VMs (createVm, load, run, close), then N runs of one warm VM reset to its snapshot before each run (restore, run); in-thread createVm with 64 KiB of RAM. Ratio: reused / new runs per second, per round, median over rounds.',
-      'The reset is timed alone (vm.restore(): on x86 KVM, the MSR, FPU and debug-register ioctls, the dirty log and the dirtied pages; registers go through kvm_run\'s sync area at the next KVM_RUN), and so is the guest run after it.',
+      'The reset is timed alone (vm.restore(): on x86 KVM, the MSR, XCR0, FPU and debug-register ioctls, the dirty log and the dirtied pages; registers go through kvm_run\'s sync area at the next KVM_RUN), and so is the guest run after it.',
     ],
   };
 }
