@@ -59,8 +59,11 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
       arch::SetupVcpu(*vm_, *vcpu_, boot);
       loop_ = std::make_unique<VcpuLoop>(*vcpu_);
     } catch (const CoreError &e) {
+      // Thrown, not returned: a C++ exception out of an ObjectWrap constructor would free this object
+      // while its JS wrapper still points at it (heap corruption at the wrapper's finalizer). The
+      // half-made machine is released here; the wrapper, never handed to JS, is finalized normally.
       Release();
-      throw ToJsError(env, e);
+      ToJsError(env, e).ThrowAsJavaScriptException();
     }
   }
 

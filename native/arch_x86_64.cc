@@ -108,6 +108,42 @@ constexpr SregsEntry kSregs[] = {CR(cr0), CR(cr2), CR(cr3), CR(cr4), CR(cr8), CR
 #undef CR
 #undef SEL
 
+constexpr uint64_t kSyncRestored = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
+
+// Whether KVM takes registers, segments and events through kvm_run's sync area (KVM_CAP_SYNC_REGS),
+// applying them at the next KVM_RUN: that saves an ioctl for each (5-7 µs apiece on a nested KVM).
+bool HasSyncRegs() {
+  static const bool has = (static_cast<uint64_t>(KvmSystem::Get()->CheckExtension(KVM_CAP_SYNC_REGS)) & kSyncRestored) == kSyncRestored;
+  return has;
+}
+
+// The general registers waiting in the sync area for the next KVM_RUN, or nullptr when none wait.
+kvm_regs *PendingRegs(KvmVcpu &vcpu) {
+  kvm_run *run = vcpu.run();
+  return (run->kvm_dirty_regs & KVM_SYNC_X86_REGS) != 0 ? &run->s.regs.regs : nullptr;
+}
+
+// Sets the general registers: in the sync area where KVM has one (so the PC a load sets next, and any
+// register set before the run, cost no ioctl either), else with KVM_SET_REGS.
+void SetRegs(KvmVcpu &vcpu, const kvm_regs &regs) {
+  if (!HasSyncRegs()) return Set(vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+  vcpu.run()->s.regs.regs = regs;
+  vcpu.run()->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+}
+
+// Before an ioctl reads or writes vCPU state, whatever waits in the sync area goes to KVM first, so
+// the ioctl never sees, or is overwritten by, older state. Segments before registers: the segments
+// decide the mode the registers are read in.
+void ApplySyncedState(KvmVcpu &vcpu) {
+  kvm_run *run = vcpu.run();
+  uint64_t pending = run->kvm_dirty_regs & kSyncRestored;
+  if (pending == 0) return;
+  run->kvm_dirty_regs &= ~kSyncRestored;
+  if (pending & KVM_SYNC_X86_SREGS) Set(vcpu, KVM_SET_SREGS, &run->s.regs.sregs, "KVM_SET_SREGS");
+  if (pending & KVM_SYNC_X86_REGS) Set(vcpu, KVM_SET_REGS, &run->s.regs.regs, "KVM_SET_REGS");
+  if (pending & KVM_SYNC_X86_EVENTS) Set(vcpu, KVM_SET_VCPU_EVENTS, &run->s.regs.events, "KVM_SET_VCPU_EVENTS");
+}
+
 }  // namespace
 
 void SetupVm(KvmVm &vm) {
@@ -134,36 +170,25 @@ void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
     regs.rsp = 0;
   }
   Set(vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
-  Set(vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+  SetRegs(vcpu, regs);
 }
-
-namespace {
-constexpr uint64_t kSyncRestored = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
-
-// A restore hands registers, segments and events to KVM through kvm_run's sync area (applied at the
-// next KVM_RUN, saving three ioctls per reset). Anything that reads or writes registers before then
-// applies them first, so it never sees, or is overwritten by, the state from before the restore.
-void ApplySyncedState(KvmVcpu &vcpu) {
-  kvm_run *run = vcpu.run();
-  if ((run->kvm_dirty_regs & kSyncRestored) == 0) return;
-  run->kvm_dirty_regs &= ~kSyncRestored;
-  Set(vcpu, KVM_SET_SREGS, &run->s.regs.sregs, "KVM_SET_SREGS");
-  Set(vcpu, KVM_SET_REGS, &run->s.regs.regs, "KVM_SET_REGS");
-  Set(vcpu, KVM_SET_VCPU_EVENTS, &run->s.regs.events, "KVM_SET_VCPU_EVENTS");
-}
-}  // namespace
 
 bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value) {
-  ApplySyncedState(vcpu);
   for (const RegsEntry &r : kRegs) {
     if (name != r.name) continue;
-    kvm_regs regs;
-    Get(vcpu, KVM_GET_REGS, &regs, "KVM_GET_REGS");
-    std::memcpy(value, reinterpret_cast<const uint8_t *>(&regs) + r.offset, sizeof *value);
+    kvm_regs fetched;
+    const kvm_regs *regs = PendingRegs(vcpu);
+    if (regs == nullptr) {
+      ApplySyncedState(vcpu);
+      Get(vcpu, KVM_GET_REGS, &fetched, "KVM_GET_REGS");
+      regs = &fetched;
+    }
+    std::memcpy(value, reinterpret_cast<const uint8_t *>(regs) + r.offset, sizeof *value);
     return true;
   }
   for (const SregsEntry &r : kSregs) {
     if (name != r.name) continue;
+    ApplySyncedState(vcpu);
     kvm_sregs sregs;
     Get(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
     *value = r.get(sregs);
@@ -173,17 +198,22 @@ bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value) {
 }
 
 bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
-  ApplySyncedState(vcpu);
   for (const RegsEntry &r : kRegs) {
     if (name != r.name) continue;
-    kvm_regs regs;
-    Get(vcpu, KVM_GET_REGS, &regs, "KVM_GET_REGS");
-    std::memcpy(reinterpret_cast<uint8_t *>(&regs) + r.offset, &value, sizeof value);
-    Set(vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+    kvm_regs fetched;
+    kvm_regs *regs = PendingRegs(vcpu);
+    if (regs == nullptr) {
+      ApplySyncedState(vcpu);
+      Get(vcpu, KVM_GET_REGS, &fetched, "KVM_GET_REGS");
+      regs = &fetched;
+    }
+    std::memcpy(reinterpret_cast<uint8_t *>(regs) + r.offset, &value, sizeof value);
+    if (regs == &fetched) SetRegs(vcpu, fetched);
     return true;
   }
   for (const SregsEntry &r : kSregs) {
     if (name != r.name) continue;
+    ApplySyncedState(vcpu);
     kvm_sregs sregs;
     Get(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
     r.set(sregs, value);
@@ -278,7 +308,7 @@ ArchStatePtr SaveState(KvmVm &vm, KvmVcpu &vcpu) {
   state->has_xcrs = kvm.CheckExtension(KVM_CAP_XCRS) > 0;
   state->has_debugregs = kvm.CheckExtension(KVM_CAP_DEBUGREGS) > 0;
   state->has_events = kvm.CheckExtension(KVM_CAP_VCPU_EVENTS) > 0;
-  state->has_sync_regs = (static_cast<uint64_t>(kvm.CheckExtension(KVM_CAP_SYNC_REGS)) & kSyncRestored) == kSyncRestored;
+  state->has_sync_regs = HasSyncRegs();
   Get(vcpu, KVM_GET_REGS, &state->regs, "KVM_GET_REGS");
   Get(vcpu, KVM_GET_SREGS, &state->sregs, "KVM_GET_SREGS");
   if (state->xsave.size() > sizeof(abi::Xsave)) Get(vcpu, abi::kGetXsave2, state->xsave.data(), "KVM_GET_XSAVE2");

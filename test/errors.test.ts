@@ -139,3 +139,22 @@ test('a KVM device without permission is ERR_KVM_PERMISSION', () => {
   const r = runWithDevice('/proc/sys/kernel/version');
   assert.equal(JSON.parse(r.stdout).error.code, 'ERR_KVM_PERMISSION');
 });
+
+test('VMs whose creation fails inside the native core are released cleanly (no crash at GC)', () => {
+  // The native constructor fails after it has wrapped its JS object: 300 of those, then full GCs
+  // that finalize every wrapper (a C++ throw out of the constructor corrupted the heap here).
+  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+  const script = `
+    const { createVm } = require(${JSON.stringify(`${root}/dist/index.js`)});
+    const codes = new Set();
+    for (let i = 0; i < 300; i++) {
+      try { createVm({ arch: '${arch}', backend: 'kvm' }); } catch (e) { codes.add(e.code); }
+      if (i % 50 === 0) global.gc();
+    }
+    global.gc();
+    process.stdout.write([...codes].join());`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', env: { ...process.env, FEMTOVM_KVM_DEVICE: '/dev/null' } });
+  assert.equal(r.signal, null, r.stderr);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'ERR_KVM_API_VERSION');
+});

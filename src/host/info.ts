@@ -44,6 +44,11 @@ export function hostInfo(): HostInfo {
   return { hostArch: process.arch, kvm, backends };
 }
 
+/** The error for a KVM that cannot run a VM here, saying where real KVM can: the lab. */
+export function kvmUnusable(arch: GuestArch, code: KvmErrorCode, reason: string): KvmError {
+  return new KvmError(code, `${reason}; \`npm run lab -- --arch ${arch} femtovm run ...\` runs it on real KVM in an emulated machine`);
+}
+
 /**
  * Picks the backend for `arch`: `auto` means KVM when the host's KVM runs that arch, else the
  * WebAssembly CPU for aarch64 guests.
@@ -58,10 +63,8 @@ export function chooseBackend(arch: GuestArch, requested: BackendKind | 'auto'):
     if (requested === 'auto' && arch === 'aarch64') return 'wasm';
     throw new BackendUnavailableError('ERR_ARCH_UNSUPPORTED', `KVM on this ${process.arch} host cannot run ${arch} guests${arch === 'aarch64' ? ' (the wasm backend can: --backend wasm)' : ''}`);
   }
-  const kvm = kvmStatus();
-  if (!kvm.usable && requested === 'auto' && arch === 'aarch64') return 'wasm';
-  if (!kvm.usable) {
-    throw new KvmError(kvm.code ?? 'ERR_KVM_MISSING', `${kvm.reason ?? 'KVM is unusable'}; \`npm run lab -- --arch ${arch} femtovm run ...\` runs it on real KVM in an emulated machine`);
-  }
+  // Asked for KVM by name, the VM's own creation says whether it is usable (kvmUnusable): probing
+  // first would open /dev/kvm twice per VM when no other VM holds it open.
+  if (requested === 'auto' && arch === 'aarch64' && !kvmStatus().usable) return 'wasm';
   return 'kvm';
 }

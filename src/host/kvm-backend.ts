@@ -6,7 +6,8 @@ import { ExitField, loadAddon, NativeExit, type NativeMachine } from './addon';
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
 import { accessKindCode, type DeviceBus, type DeviceRange } from './devices';
 import { EventRingProducer } from './event-ring';
-import { fromNative, GuestError, type AccessDetails } from './errors';
+import { fromNative, GuestError, KvmError, type AccessDetails, type KvmErrorCode } from './errors';
+import { kvmUnusable } from './info';
 import type { GuestArch } from './platform';
 
 // KVM exit reasons (linux/kvm.h) that end a run with an error.
@@ -14,6 +15,9 @@ const KVM_EXIT_FAIL_ENTRY = 9;
 const KVM_EXIT_SHUTDOWN = 8;
 const KVM_EXIT_INTERNAL_ERROR = 17;
 const ENOSYS = 38;
+
+/** Errors that mean this host's KVM cannot run VMs at all (as opposed to one VM failing). */
+const UNUSABLE = new Set<KvmErrorCode>(['ERR_KVM_MISSING', 'ERR_KVM_PERMISSION', 'ERR_KVM_API_VERSION', 'ERR_KVM_CAPABILITY']);
 
 export class KvmBackend implements Backend {
   readonly kind = 'kvm';
@@ -38,7 +42,8 @@ export class KvmBackend implements Backend {
         x86Tables: boot.layout.x86Tables,
       });
     } catch (error) {
-      throw fromNative(error);
+      const typed = fromNative(error);
+      throw typed instanceof KvmError && UNUSABLE.has(typed.code) ? kvmUnusable(arch, typed.code, typed.message) : typed;
     }
     const buffer = new ArrayBuffer(addon.exitRecordSize);
     this.record = new Float64Array(buffer, 0, addon.exitDataOffset / 8);
