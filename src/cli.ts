@@ -155,22 +155,26 @@ withRunOptions(program.command('swarm').description('run N VMs of one image, K a
     const options = parseFlags(image, path, flags);
     const bar = process.stderr.isTTY && !flags.json ? new SingleBar({ format: 'swarm [{bar}] {value}/{total} VMs, {failed} failed, {eta}s left' }, Presets.shades_classic) : undefined;
     bar?.start(flags.count, 0, { failed: 0 });
+    // Ctrl-C stops the runs in progress and starts no more; the summary covers what ran.
+    const interrupt = new AbortController();
+    const stop = () => interrupt.abort();
+    process.once('SIGINT', stop);
     const summary = await runSwarm(image, {
       count: flags.count,
       ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
       vm: options.vm,
-      run: options.run,
+      run: { ...options.run, signal: interrupt.signal },
       load: options.load,
       reuse: flags.reuse,
       onProgress: (done, failed) => bar?.update(done, { failed }),
-    });
+    }).finally(() => process.off('SIGINT', stop));
     bar?.stop();
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     } else {
       const outcomes = Object.entries(summary.outcomes).map(([k, v]) => `${k} ${v}`).join(', ');
       process.stdout.write(
-        `${summary.count} VMs, ${summary.concurrency} at a time, in ${(summary.durationMs / 1000).toFixed(2)} s: ${summary.vmsPerSecond.toFixed(0)} VMs/s, ${summary.exitsPerSecond.toFixed(0)} exits/s\n` +
+        `${summary.ran === summary.count ? summary.count : `${summary.ran} of ${summary.count}`} VMs, ${summary.concurrency} at a time, in ${(summary.durationMs / 1000).toFixed(2)} s: ${summary.vmsPerSecond.toFixed(0)} VMs/s, ${summary.exitsPerSecond.toFixed(0)} exits/s\n` +
           `run latency: p50 ${summary.latencyMs.p50.toFixed(2)} ms, p99 ${summary.latencyMs.p99.toFixed(2)} ms, max ${summary.latencyMs.max.toFixed(2)} ms\n` +
           `outcomes: ${outcomes}\n` +
           summary.failures.map((f) => `failed ×${f.count}: ${f.code}: ${f.message}\n`).join(''),

@@ -7,7 +7,8 @@
  *   console.log(vm.run().output.toString()); // "Hello\n"
  *   vm.close();
  */
-export { RemoteVm, VmPool, type PoolOptions, type PooledRunOptions, type PooledVmOptions } from './host/pool';
+export type { SwarmFailure, SwarmTally } from './host/swarm-tally';
+export { RemoteVm, VmPool, type ManyRunsOptions, type ManyRunsResult, type OneShotOptions, type PoolOptions, type PooledRunOptions, type PooledVmOptions } from './host/pool';
 export { createVm, Vm, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from './host/vm';
 export type { BackendKind, NativeDeviceSpec, Outcome } from './host/backend';
 export { EventRingReader } from './host/event-ring';

@@ -186,7 +186,49 @@ for (const [arch, backend, skip] of backends) {
       await assert.rejects(small.run(guest(arch, 'hello.bin'), { arch, backend }), { code: 'ERR_POOL_CLOSED' });
     });
 
-    test('many VMs, one after another and two at a time: fds, mappings and threads return to their start', async () => {
+    test('runMany: every run counted once, failures counted not thrown, progress reported', async () => {
+      const count = inLab ? 40 : 400;
+      const one = await pool.run(guest(arch, 'hello.bin'), { arch, backend, reuse: false });
+      const progress: [number, number][] = [];
+      const r = await pool.runMany(guest(arch, 'hello.bin'), { arch, backend, reuse: false, count, onProgress: (done, failed) => progress.push([done, failed]) });
+      assert.equal(r.ran, count);
+      assert.deepEqual(r.outcomes, { [end]: count });
+      assert.equal(r.exits, count * one.exits);
+      assert.equal(r.latenciesMs.length, count);
+      assert.ok(r.latenciesMs.every((ms) => ms > 0 && ms < r.durationMs));
+      assert.deepEqual(progress.at(-1), [count, 0]);
+      // The warm-VM path counts the same way.
+      assert.deepEqual((await pool.runMany(guest(arch, 'hello.bin'), { arch, backend, count })).outcomes, { [end]: count });
+      const faults = await pool.runMany(guest(arch, 'fault.bin'), { arch, backend, count: 6, lanes: 3 });
+      assert.deepEqual(faults.outcomes, { error: 6 });
+      assert.equal(faults.failures.length, 1);
+      assert.equal(faults.failures[0]!.count, 6);
+      assert.match(faults.failures[0]!.code, /^ERR_GUEST_/);
+      assert.equal((await pool.runMany(guest(arch, 'hello.bin'), { arch, backend, count: 0 })).ran, 0);
+      await assert.rejects(pool.runMany(guest(arch, 'hello.bin'), { arch, backend, count: -1 }), { code: 'ERR_INVALID_OPTION' });
+    });
+
+    test('runMany of spinning guests: per-run timeouts hold; an abort and close() stop the runs in progress and start no more', async () => {
+      const spin = guest(arch, 'spin.bin');
+      assert.deepEqual((await pool.runMany(spin, { arch, backend, count: 4, timeoutMs: 20 })).outcomes, { timeout: 4 });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 50);
+      const aborted = await pool.runMany(spin, { arch, backend, count: 1000, signal: controller.signal });
+      assert.equal(aborted.ran, 2);
+      assert.deepEqual(aborted.outcomes, { aborted: 2 });
+      assert.equal((await pool.runMany(spin, { arch, backend, count: 1000, signal: AbortSignal.abort() })).ran <= 2, true);
+      const closing = new VmPool({ maxThreads: 2 });
+      await closing.runMany(guest(arch, 'hello.bin'), { arch, backend, count: 4 }); // its threads started
+      const running = closing.runMany(spin, { arch, backend, count: 1000 });
+      await new Promise((r) => setTimeout(r, 200));
+      await closing.close();
+      // Each lane that had started was in a run, now aborted.
+      const closed = await running;
+      assert.ok(closed.ran >= 1 && closed.ran <= 2, `ran ${closed.ran}`);
+      assert.deepEqual(closed.outcomes, { aborted: closed.ran });
+    });
+
+    test('many VMs, one after another, two at a time, and in runMany lanes: fds, mappings and threads return to their start', async () => {
       const n = inLab ? 200 : 10_000;
       // A first round creates what the process creates lazily once (libuv's pool threads, the addon).
       const local = new VmPool({ maxThreads: 2 });
@@ -200,6 +242,8 @@ for (const [arch, backend, skip] of backends) {
         while (next++ < n / 2) await busy.run(guest(arch, 'hello.bin'), { arch, backend });
       };
       await Promise.all([lane(), lane()]);
+      const many = await busy.runMany(guest(arch, 'hello.bin'), { arch, backend, reuse: false, count: n / 4 });
+      assert.equal(many.outcomes[end], n / 4);
       await busy.close();
       const after = { ...processResources(), threads: threads() };
       assert.equal(after.threads, before.threads, 'threads');

@@ -37,3 +37,15 @@ export class ControlBlock {
     Atomics.notify(this.words, word);
   }
 }
+
+/** The words a swarm's lanes share with each other and the main thread (Int32, SWARM_WORDS of them). */
+export const enum SwarmWord {
+  /** Runs claimed so far: a lane takes the next index with Atomics.add. */
+  Claimed = 0,
+  /** Runs ended, and how many of them failed: progress, without a message per run. */
+  Done = 1,
+  Failed = 2,
+  /** Set to stop: lanes claim no further run. */
+  Stop = 3,
+}
+export const SWARM_WORDS = 4;

@@ -11,16 +11,17 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import { Piscina } from 'piscina';
 
-import type { OneShotTask, RunReply, SessionTask, VmSession } from '../workers/vcpu-agent';
+import type { LaneTask, OneShotTask, RunReply, SessionTask, VmSession } from '../workers/vcpu-agent';
 import { loadAddon, packageRoot } from './addon';
 import type { NativeDeviceSpec } from './backend';
-import { ControlBlock, ControlWord } from './control-block';
+import { ControlBlock, ControlWord, SWARM_WORDS, SwarmWord } from './control-block';
 import type { Device, DeviceRange } from './devices';
 import { ConfigError, GuestError, PoolError } from './errors';
 import type { EventBatchView, VmEvent } from './event-batch';
 import { createRing, EventRingReader } from './event-ring';
 import { createMailbox, MailboxServer } from './main-thread-device';
 import { installErrorTransfer, reviveError, type SerializedError } from './remote-errors';
+import { mergeTallies, type SwarmTally } from './swarm-tally';
 import type { LoadOptions, RunOptions, RunResult, VmOptions } from './vm';
 
 installErrorTransfer();
@@ -46,6 +47,25 @@ export interface PooledRunOptions extends RunOptions {
   signal?: AbortSignal;
 }
 
+/** What VmPool.run and runMany set each VM up with. */
+export type OneShotOptions = PooledVmOptions & PooledRunOptions & { load?: LoadOptions; registers?: Record<string, bigint | number>; reuse?: boolean };
+
+export interface ManyRunsOptions extends OneShotOptions {
+  /** How many runs. */
+  count: number;
+  /** Runs at once, each lane on its own thread (default: the pool's maxThreads). */
+  lanes?: number;
+  /** Called about every 100 ms, and once at the end, with the runs ended so far and how many failed. */
+  onProgress?: (done: number, failed: number) => void;
+}
+
+export interface ManyRunsResult extends SwarmTally {
+  /** Runs asked for, and runs that ran: fewer when the signal or close() stopped them. */
+  count: number;
+  ran: number;
+  durationMs: number;
+}
+
 /** How often stop() re-sends its kick until the vCPU acknowledges by leaving its run. */
 const KICK_INTERVAL_MS = 1;
 
@@ -53,6 +73,8 @@ let nextRunId = 1;
 
 export class VmPool {
   private readonly piscina: Piscina;
+  /** Stop the runMany calls in progress (close() calls them). */
+  private readonly stoppers = new Set<() => Promise<unknown>>();
   private closed = false;
 
   constructor(options: PoolOptions = {}) {
@@ -95,23 +117,11 @@ export class VmPool {
    * worker serves it from a warm VM of the same setup reset to its snapshot, instead of creating one;
    * `reuse: false` creates and destroys a VM for every run.
    */
-  async run(image: Uint8Array | string, options: PooledVmOptions & PooledRunOptions & { load?: LoadOptions; registers?: Record<string, bigint | number>; reuse?: boolean } = {}): Promise<RunResult> {
-    const { timeoutMs, maxExits, stopOnByte, signal, load, registers, reuse, events: _events, ringCapacity: _capacity, ...vmOptions } = options;
+  async run(image: Uint8Array | string, options: OneShotOptions = {}): Promise<RunResult> {
     const control = new ControlBlock();
     const runId = nextRunId++;
-    const task: OneShotTask = {
-      kind: 'oneshot',
-      options: vmOptions,
-      image,
-      control: control.buffer,
-      runId,
-      reuse: reuse ?? true,
-      run: { ...(timeoutMs !== undefined && { timeoutMs }), ...(maxExits !== undefined && { maxExits }), ...(stopOnByte !== undefined && { stopOnByte }) },
-      ...(load && { load }),
-      ...(registers && { registers: Object.fromEntries(Object.entries(registers).map(([k, v]) => [k, BigInt(v)])) }),
-    };
-    const reply = this.submit(task, []) as Promise<RunReply>;
-    const stopper = signal ? abortStopper(signal, control, runId, reply) : undefined;
+    const reply = this.submit({ kind: 'oneshot', runId, ...oneShotSetup(image, options, control) }, []) as Promise<RunReply>;
+    const stopper = options.signal ? abortStopper(options.signal, control, runId, reply) : undefined;
     try {
       return unwrap(await reply);
     } finally {
@@ -119,14 +129,51 @@ export class VmPool {
     }
   }
 
+  /**
+   * Runs `image` `count` times, `lanes` at a time: each lane is one task on its own thread that runs
+   * VM after VM (as run() would, reuse included) with no message per VM, so the main thread stays out
+   * of the way — the fast path for swarms. Failed runs are counted, not thrown; an aborted signal or
+   * close() stops the runs in progress (outcome `aborted`) and starts no more.
+   */
+  async runMany(image: Uint8Array | string, options: ManyRunsOptions): Promise<ManyRunsResult> {
+    const { count, lanes = this.piscina.options.maxThreads, onProgress, ...runOptions } = options;
+    if (!Number.isSafeInteger(count) || count < 0) throw new ConfigError('ERR_INVALID_OPTION', `count must be a whole number ≥ 0, not ${count}`);
+    const words = new Int32Array(new SharedArrayBuffer(SWARM_WORDS * 4));
+    const started = performance.now();
+    const controls = Array.from({ length: Math.max(1, Math.min(lanes, count)) }, () => new ControlBlock());
+    const tasks = controls.map((control) => this.submit({ kind: 'lane', swarm: words.buffer as SharedArrayBuffer, count, ...oneShotSetup(image, runOptions, control) } satisfies LaneTask, []) as Promise<SwarmTally>);
+    const stop = () => {
+      Atomics.store(words, SwarmWord.Stop, 1);
+      return Promise.all(controls.map((control, i) => stopLane(control, tasks[i]!)));
+    };
+    const progress = onProgress && setInterval(() => onProgress(Atomics.load(words, SwarmWord.Done), Atomics.load(words, SwarmWord.Failed)), 100);
+    const onAbort = () => void stop();
+    if (runOptions.signal?.aborted) onAbort();
+    runOptions.signal?.addEventListener('abort', onAbort, { once: true });
+    this.stoppers.add(stop);
+    try {
+      const tally = mergeTallies(await Promise.all(tasks));
+      return { count, ran: Atomics.load(words, SwarmWord.Done), durationMs: performance.now() - started, ...tally };
+    } catch (error) {
+      await stop().catch(() => {});
+      throw error;
+    } finally {
+      this.stoppers.delete(stop);
+      runOptions.signal?.removeEventListener('abort', onAbort);
+      if (progress) clearInterval(progress);
+      onProgress?.(Atomics.load(words, SwarmWord.Done), Atomics.load(words, SwarmWord.Failed));
+    }
+  }
+
   /** Stops what runs, waits for every thread to end. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([...this.stoppers].map((stop) => stop()));
     await this.piscina.close({ force: true });
   }
 
-  private submit(task: SessionTask | OneShotTask, transferList: never[]): Promise<unknown> {
+  private submit(task: SessionTask | OneShotTask | LaneTask, transferList: never[]): Promise<unknown> {
     if (this.closed) return Promise.reject(new PoolError('ERR_POOL_CLOSED', 'the pool is closed'));
     return this.piscina.run(task, { transferList }).catch((error: Error) => {
       if (/queue is at limit/i.test(error.message)) throw new PoolError('ERR_POOL_FULL', `the pool is full: ${this.piscina.options.maxQueue} VMs already wait for a thread`);
@@ -263,6 +310,34 @@ async function stopRun(control: ControlBlock, runId: number, reason: 1 | 2, sett
       await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, KICK_INTERVAL_MS))]);
     }
   }
+}
+
+/** Stops a lane: its run in progress now, and any it had claimed just before the stop word was set. */
+async function stopLane(control: ControlBlock, lane: Promise<unknown>): Promise<void> {
+  let settled = false;
+  void lane.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  while (!settled) {
+    const runId = control.load(ControlWord.RunningRun);
+    if (runId !== 0) await stopRun(control, runId, 2, lane);
+    else await new Promise((resolve) => setTimeout(resolve, KICK_INTERVAL_MS));
+  }
+}
+
+/** The setup part of a one-shot task (what run() and runMany() send), with `control` for its stop protocol. */
+function oneShotSetup(image: Uint8Array | string, options: OneShotOptions, control: ControlBlock): Omit<OneShotTask, 'kind' | 'runId'> {
+  const { timeoutMs, maxExits, stopOnByte, signal: _signal, load, registers, reuse, events: _events, ringCapacity: _capacity, ...vmOptions } = options;
+  return {
+    options: vmOptions,
+    image,
+    control: control.buffer,
+    reuse: reuse ?? true,
+    run: { ...(timeoutMs !== undefined && { timeoutMs }), ...(maxExits !== undefined && { maxExits }), ...(stopOnByte !== undefined && { stopOnByte }) },
+    ...(load && { load }),
+    ...(registers && { registers: Object.fromEntries(Object.entries(registers).map(([k, v]) => [k, BigInt(v)])) }),
+  };
 }
 
 function abortStopper(signal: AbortSignal, control: ControlBlock, runId: number, settled: Promise<unknown>): () => void {

@@ -10,11 +10,12 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 
 import type { NativeDeviceSpec } from '../host/backend';
-import { ControlBlock, ControlWord } from '../host/control-block';
+import { ControlBlock, ControlWord, SwarmWord } from '../host/control-block';
 import type { Device, DeviceRange } from '../host/devices';
 import { EventRingProducer } from '../host/event-ring';
 import { mailboxDevice } from '../host/main-thread-device';
 import { installErrorTransfer, serializeError, type SerializedError } from '../host/remote-errors';
+import { countFailure, countRun, emptyTally, type SwarmTally } from '../host/swarm-tally';
 import { createVm, type LoadOptions, type RunOptions, type RunResult, type Vm, type VmOptions } from '../host/vm';
 
 installErrorTransfer();
@@ -45,7 +46,21 @@ export interface OneShotTask extends Shared {
   reuse: boolean;
 }
 
-export type AgentTask = SessionTask | OneShotTask;
+/** What a one-shot run is set up from, whichever task carries it. */
+type OneShotSetup = Omit<OneShotTask, 'kind' | 'runId'>;
+
+/**
+ * Runs of one setup back to back on this thread until the swarm's count is claimed or it is stopped:
+ * each lane claims the next run from words shared by all the swarm's lanes (SwarmWord), so no
+ * message crosses threads per VM, only the lane's tally at the end.
+ */
+export interface LaneTask extends OneShotSetup {
+  kind: 'lane';
+  swarm: SharedArrayBuffer;
+  count: number;
+}
+
+export type AgentTask = SessionTask | OneShotTask | LaneTask;
 export type RunReply = { ok: true; result: RunResult } | { ok: false; error: SerializedError };
 
 /** What a device module exports: a Device, or a factory taking the options given to addDeviceModule. */
@@ -134,7 +149,9 @@ function runControlled(vm: Vm, control: ControlBlock, runId: number, options: Ru
 const WARM_LIMIT = 8;
 const warm = new Map<string, Vm>();
 
-function setupKey(task: OneShotTask): string {
+/** The warm-VM key of a setup, or undefined when its VMs are not kept (no reuse, or an event ring). */
+function setupKey(task: OneShotSetup): string | undefined {
+  if (!task.reuse || task.ring !== undefined) return undefined;
   const image = typeof task.image === 'string' ? `path:${task.image}` : `bytes:${createHash('sha256').update(task.image).digest('hex')}`;
   return JSON.stringify([task.options, image, task.load ?? {}, Object.entries(task.registers ?? {}).map(([k, v]) => [k, String(v)])]);
 }
@@ -158,9 +175,7 @@ function keepWarm(key: string, vm: Vm): void {
 }
 
 /** A one-shot run: a warm VM reset to its snapshot, or a new one set up (and snapshotted to reuse). */
-function runOneShot(task: OneShotTask): RunReply {
-  const control = new ControlBlock(task.control);
-  const key = task.reuse && task.ring === undefined ? setupKey(task) : undefined;
+function runOneShot(task: OneShotSetup, runId: number, key: string | undefined, control = new ControlBlock(task.control)): RunReply {
   let vm = key === undefined ? undefined : takeWarm(key, control);
   let reply: RunReply | undefined;
   try {
@@ -170,7 +185,7 @@ function runOneShot(task: OneShotTask): RunReply {
       for (const [name, value] of Object.entries(task.registers ?? {})) vm.setRegister(name, value);
       if (key !== undefined) vm.snapshot();
     }
-    reply = runControlled(vm, control, task.runId, task.run);
+    reply = runControlled(vm, control, runId, task.run);
     return reply;
   } catch (error) {
     return { ok: false, error: serializeError(error) }; // a typed error survives the thread boundary
@@ -187,8 +202,31 @@ function openVm(options: VmOptions, shared: Shared): Vm {
   return vm;
 }
 
-export default async function vcpuAgent(task: AgentTask): Promise<RunReply | undefined> {
-  if (task.kind === 'oneshot') return runOneShot(task);
+/** A swarm's lane: runs claimed one by one, each counted in the shared words as it ends. */
+function runLane(task: LaneTask): SwarmTally {
+  const words = new Int32Array(task.swarm);
+  const control = new ControlBlock(task.control);
+  const key = setupKey(task);
+  const tally = emptyTally();
+  while (Atomics.load(words, SwarmWord.Stop) === 0) {
+    const index = Atomics.add(words, SwarmWord.Claimed, 1);
+    if (index >= task.count) break;
+    const started = performance.now();
+    const reply = runOneShot(task, index + 1, key, control);
+    const ms = performance.now() - started;
+    if (reply.ok) countRun(tally, reply.result.outcome, reply.result.exits, ms);
+    else {
+      countFailure(tally, reply.error.code ?? 'ERR_UNKNOWN', reply.error.message, ms);
+      Atomics.add(words, SwarmWord.Failed, 1);
+    }
+    Atomics.add(words, SwarmWord.Done, 1);
+  }
+  return tally;
+}
+
+export default async function vcpuAgent(task: AgentTask): Promise<RunReply | SwarmTally | undefined> {
+  if (task.kind === 'oneshot') return runOneShot(task, task.runId, setupKey(task));
+  if (task.kind === 'lane') return runLane(task);
   const ring = task.ring === undefined ? undefined : new EventRingProducer(task.ring);
   let vm: Vm | undefined;
   try {

@@ -1,0 +1,51 @@
+/**
+ * What a swarm's runs came to, kept by each lane on its worker thread and merged on the main thread:
+ * plain data, so it crosses threads as one message at the end instead of one per VM.
+ */
+export interface SwarmFailure {
+  code: string;
+  message: string;
+  count: number;
+}
+
+export interface SwarmTally {
+  /** Runs by outcome (`error` for a run that failed). */
+  outcomes: Record<string, number>;
+  exits: number;
+  /** Failures grouped by code and message. */
+  failures: SwarmFailure[];
+  /** Each run's create + run + destroy time (or reset + run), ms, in the order the lane ran them. */
+  latenciesMs: number[];
+}
+
+export function emptyTally(): SwarmTally {
+  return { outcomes: {}, exits: 0, failures: [], latenciesMs: [] };
+}
+
+export function countRun(tally: SwarmTally, outcome: string, exits: number, ms: number): void {
+  tally.outcomes[outcome] = (tally.outcomes[outcome] ?? 0) + 1;
+  tally.exits += exits;
+  tally.latenciesMs.push(ms);
+}
+
+export function countFailure(tally: SwarmTally, code: string, message: string, ms: number): void {
+  countRun(tally, 'error', 0, ms);
+  const same = tally.failures.find((f) => f.code === code && f.message === message);
+  if (same) same.count++;
+  else tally.failures.push({ code, message, count: 1 });
+}
+
+export function mergeTallies(tallies: SwarmTally[]): SwarmTally {
+  const merged = emptyTally();
+  for (const t of tallies) {
+    for (const [outcome, n] of Object.entries(t.outcomes)) merged.outcomes[outcome] = (merged.outcomes[outcome] ?? 0) + n;
+    merged.exits += t.exits;
+    for (const f of t.failures) {
+      const same = merged.failures.find((m) => m.code === f.code && m.message === f.message);
+      if (same) same.count += f.count;
+      else merged.failures.push({ ...f });
+    }
+    merged.latenciesMs.push(...t.latenciesMs);
+  }
+  return merged;
+}
