@@ -99,7 +99,7 @@ const ELEMENT_ONES: StaticArray<u64> = [
  * (never a valid wmask) for a reserved encoding. The 32-bit forms need no datasize of their own:
  * their callers reject immN = 1 (the one case it matters), then truncate the result.
  */
-function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool): u64 {
+export function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool): u64 {
   const len = 31 - <i32>clz<u32>((n << 6) | (~imms & 0x3f)); // HighestSetBit(immN:NOT(imms))
   if (len < 1) return 0;
   const esize: u32 = 1 << len;
@@ -114,25 +114,26 @@ function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool): u64 {
   return replicate(rotated, len);
 }
 
-// Recent DecodeBitMasks results: guest loops apply the same few immediates over and over, and
-// decoding one costs more than the instruction itself. Direct-mapped by a hash of the key
-// immediate:N:immr:imms; an entry is the key + 1 (0: empty), wmask, tmask.
+// Recent DecodeBitMasks results of bitfield moves (a logical immediate's mask is decoded once, with
+// its instruction): guest loops apply the same few over and over, and decoding one costs more than
+// the instruction itself. Direct-mapped by a hash of the key N:immr:imms; an entry is the key + 1
+// (0: empty), wmask, tmask.
 const BIT_MASKS_ENTRIES = 64;
 const BIT_MASKS: usize = memory.data(BIT_MASKS_ENTRIES * 32, 32);
 
 /**
- * DecodeBitMasks of the N:immr:imms field insn[22:10] (logical immediates, bitfield moves), cached;
- * with `fast` (run()'s fast loop: no calls) a miss returns 0 and decodes nothing.
+ * DecodeBitMasks of a bitfield move's N:immr:imms field insn[22:10], cached; with `fast` (run()'s
+ * fast loop: no calls) a miss returns 0 and decodes nothing.
  */
-@inline export function bitMasks(insn: u32, immediate: bool, fast: bool): u64 {
-  const key = (<u32>immediate << 13) | field(insn, 10, 13);
+@inline export function bitMasks(insn: u32, fast: bool): u64 {
+  const key = field(insn, 10, 13);
   const entry = BIT_MASKS + ((((key >> 6) ^ key) & (BIT_MASKS_ENTRIES - 1)) << 5);
   if (load<u32>(entry) == key + 1) {
     tmask = load<u64>(entry, 16);
     return load<u64>(entry, 8);
   }
   if (fast) return 0;
-  const wmask = decodeBitMasks(field(insn, 22, 1), field(insn, 10, 6), field(insn, 16, 6), immediate);
+  const wmask = decodeBitMasks(field(insn, 22, 1), field(insn, 10, 6), field(insn, 16, 6), false);
   store<u32>(entry, key + 1);
   store<u64>(entry, wmask, 8);
   store<u64>(entry, tmask, 16);

@@ -1,35 +1,43 @@
 // Branches, exception generating and system instructions (op0 = 101x): the branches, and the
 // class table, indexed like the Arm ARM's by op0 = insn[31:29] and op1's top bits insn[25:24].
 
-import { bit, field, rd, rn, sf, signExtend } from './insn';
+import { bit, field, immOf, rd, rn, sf, signExtend } from './insn';
 import { condition } from './flags';
 import { reg, setReg, sized } from './state';
 import { RETRY, exceptionReturn, pcAlignmentFault, undefinedOrRetry } from './exceptions';
 import { Op } from './ops';
 
+/** The offset a branch (immediate) of class `op` adds to its PC: imm26, imm14 or imm19, times 4. */
+export function branchOffset(op: Op, insn: u32): u64 {
+  if (op == Op.BRANCH_IMM) return signExtend(<u64>(insn << 2), 28);
+  if (op == Op.TEST_BRANCH) return signExtend(<u64>(field(insn, 5, 14) << 2), 16);
+  return signExtend(<u64>(field(insn, 5, 19) << 2), 21); // CBZ, CBNZ, B.cond
+}
+
+// The branches (immediate) take their branchOffset as immOf(e).
+
 /** Unconditional branch (immediate): B, BL (op = insn[31] links). */
-@inline export function branchImmediate(insn: u32, pc: u64): u64 {
+@inline export function branchImmediate(e: usize, insn: u32, pc: u64): u64 {
   if (sf(insn)) setReg(30, pc + 4);
-  return pc + signExtend(<u64>(insn << 2), 28);
+  return pc + immOf(e);
 }
 
 /** Compare and branch (immediate): CBZ, CBNZ (op = insn[24]). */
-@inline export function compareBranch(insn: u32, pc: u64): u64 {
+@inline export function compareBranch(e: usize, insn: u32, pc: u64): u64 {
   const isZero = sized(reg(rd(insn)), sf(insn)) == 0;
-  return isZero != bit(insn, 24) ? pc + signExtend(<u64>(field(insn, 5, 19) << 2), 21) : pc + 4;
+  return isZero != bit(insn, 24) ? pc + immOf(e) : pc + 4;
 }
 
 /** Test and branch (immediate): TBZ, TBNZ (op = insn[24]) on bit b5:b40 of Rt. */
-@inline export function testBranch(insn: u32, pc: u64): u64 {
+@inline export function testBranch(e: usize, insn: u32, pc: u64): u64 {
   const b = (field(insn, 31, 1) << 5) | field(insn, 19, 5);
   const isZero = ((reg(rd(insn)) >> <u64>b) & 1) == 0;
-  return isZero != bit(insn, 24) ? pc + signExtend(<u64>(field(insn, 5, 14) << 2), 16) : pc + 4;
+  return isZero != bit(insn, 24) ? pc + immOf(e) : pc + 4;
 }
 
-/** Conditional branch (immediate): B.cond (o0 = insn[4] = 1 is Armv8.8 BC.cond). */
-@inline export function conditionalBranch(insn: u32, pc: u64, fast: bool): u64 {
-  if (bit(insn, 4)) return undefinedOrRetry(insn, pc, fast);
-  return condition(insn & 15) ? pc + signExtend(<u64>(field(insn, 5, 19) << 2), 21) : pc + 4;
+/** Conditional branch (immediate): B.cond, cond constant per Op (BC.cond, o0 = insn[4] = 1, is UNDEFINED). */
+@inline export function conditionalBranch(e: usize, pc: u64, cond: u32): u64 {
+  return condition(cond) ? pc + immOf(e) : pc + 4;
 }
 
 /**
@@ -55,7 +63,7 @@ import { Op } from './ops';
 const BRANCH_SYSTEM: StaticArray<Op> = [
   Op.BRANCH_IMM, Op.BRANCH_IMM, Op.BRANCH_IMM, Op.BRANCH_IMM,             // 000: B
   Op.COMPARE_BRANCH, Op.COMPARE_BRANCH, Op.TEST_BRANCH, Op.TEST_BRANCH,   // 001
-  Op.COND_BRANCH, Op.UNDEFINED, Op.UNDEFINED, Op.UNDEFINED,               // 010
+  Op.B_EQ, Op.UNDEFINED, Op.UNDEFINED, Op.UNDEFINED,                      // 010: B.cond (decode() adds cond)
   Op.UNDEFINED, Op.UNDEFINED, Op.UNDEFINED, Op.UNDEFINED,                 // 011
   Op.BRANCH_IMM, Op.BRANCH_IMM, Op.BRANCH_IMM, Op.BRANCH_IMM,             // 100: BL
   Op.COMPARE_BRANCH, Op.COMPARE_BRANCH, Op.TEST_BRANCH, Op.TEST_BRANCH,   // 101

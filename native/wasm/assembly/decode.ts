@@ -1,14 +1,17 @@
 // The A64 decoder. The tables follow the Arm ARM's "A64 instruction set encoding": the top level
 // by op0 = insn[28:25] picks an instruction group, whose own table (in the group's file) picks
-// the instruction class (an Op). Every table index lies in insn[31:21], so the decoder is
-// evaluated once, at start-up, for all 2048 values of those bits: executing an instruction then
-// costs one byte load to find its class.
+// the instruction class (an Op). Every table index lies in insn[31:21], so the tables are
+// evaluated once, at start-up, for all 2048 values of those bits (DISPATCH). `decode` starts
+// from there and works out, once per instruction word, what its handler would otherwise work out
+// on every execution; run() keeps the result in a cache (index.ts).
 
 import { Op } from './ops';
-import { selectBranchSystem } from './branch';
-import { selectDpImmediate } from './dp-imm';
-import { selectDpRegister } from './dp-reg';
-import { selectLoadStore } from './loadstore';
+import { bit, field, rd, rn, sf, signExtend } from './insn';
+import { Slot } from './state';
+import { branchOffset, selectBranchSystem } from './branch';
+import { logicalMask, moveWideUndefined, pcRelOffset, selectDpImmediate } from './dp-imm';
+import { selectDpRegister, shiftedUndefined } from './dp-reg';
+import { isRegisterOffset, selectLoadStore } from './loadstore';
 
 type Selector = (insn: u32) => Op;
 
@@ -50,4 +53,62 @@ export function buildDispatch(): void {
     const insn = top << 21;
     store<u8>(DISPATCH + top, GROUPS[(insn >>> 25) & 15](insn));
   }
+}
+
+/** The Op of `insn`: its class refined by the fields below insn[21] that hot handlers would test. */
+function refine(op: Op, insn: u32): Op {
+  if (op == Op.B_EQ) return bit(insn, 4) ? Op.UNDEFINED : op + (insn & 15); // o0 = 1: Armv8.8 BC.cond
+  if (op >= Op.ADD_W_SHIFTED && op <= Op.SUBS_X_SHIFTED) return shiftedUndefined(insn, true) ? Op.UNDEFINED : op;
+  if (op == Op.LOGICAL_SHIFTED) return shiftedUndefined(insn, false) ? Op.UNDEFINED : op;
+  if (op >= Op.AND_W_IMM && op <= Op.ANDS_X_IMM) return logicalMask(insn) == 0 ? Op.UNDEFINED : op;
+  if (op == Op.MOVE_WIDE) return moveWideUndefined(insn) ? Op.UNDEFINED : op;
+  if (op >= Op.STRB_REG && op <= Op.LDR_X_REG) return isRegisterOffset(insn) ? op : Op.LDST_REGISTER;
+  if (op >= Op.STRB_IMM9 && op <= Op.LDR_X_IMM9) return field(insn, 10, 2) == 2 ? Op.LDST_REGISTER : op; // LDTR*, STTR*
+  if (op == Op.LDST_PAIR) return field(insn, 23, 2) == 0 ? Op.UNDEFINED : op; // LDPSW has no no-allocate form
+  return op;
+}
+
+/** The immediate of a decoded instruction (immOf), as its Op's handler takes it; 0 if it has none. */
+function immediate(op: Op, insn: u32): u64 {
+  if (op >= Op.ADD_W_IMM && op <= Op.SUBS_X_IMM) return <u64>field(insn, 10, 12) << (bit(insn, 22) ? 12 : 0);
+  if (op >= Op.AND_W_IMM && op <= Op.ANDS_X_IMM) return logicalMask(insn);
+  if (op == Op.MOVE_WIDE) return <u64>field(insn, 5, 16) << <u64>(field(insn, 21, 2) << 4);
+  if (op == Op.PC_REL) return pcRelOffset(insn);
+  if (op == Op.BRANCH_IMM || op == Op.COMPARE_BRANCH || op == Op.TEST_BRANCH) return branchOffset(op, insn);
+  if (op >= Op.B_EQ && op <= Op.B_NV) return branchOffset(Op.B_EQ, insn);
+  if (op >= Op.STRB_UIMM && op <= Op.LDR_X_UIMM) return <u64>field(insn, 10, 12) << field(insn, 30, 2);
+  if (op >= Op.STRB_REG && op <= Op.LDR_X_REG) return bit(insn, 12) ? field(insn, 30, 2) : 0; // the shift of Rm
+  if (op >= Op.STRB_IMM9 && op <= Op.LDR_X_IMM9) return signExtend(<u64>field(insn, 12, 9), 9);
+  if ((op >= Op.STP_W && op <= Op.LDP_X) || op == Op.LDST_PAIR) {
+    return signExtend(<u64>field(insn, 15, 7), 7) << (sf(insn) ? 3 : 2); // opc = insn[31:30]: W/LDPSW, X
+  }
+  return 0;
+}
+
+/** Register 31 is SP, not XZR, in the Rn field of these forms. */
+function rnIsSp(op: Op): bool {
+  return (op >= Op.ADD_W_IMM && op <= Op.SUBS_X_IMM) || (op >= Op.STRB_UIMM && op <= Op.LDP_X) || op == Op.LDST_PAIR;
+}
+
+/** Register 31 is SP, not XZR, in the Rd field of these forms: the immediates that set no flags. */
+function rdIsSp(op: Op): bool {
+  switch (op) {
+    case Op.ADD_W_IMM: case Op.SUB_W_IMM: case Op.ADD_X_IMM: case Op.SUB_X_IMM:
+    case Op.AND_W_IMM: case Op.ORR_W_IMM: case Op.EOR_W_IMM:
+    case Op.AND_X_IMM: case Op.ORR_X_IMM: case Op.EOR_X_IMM: return true;
+    default: return false;
+  }
+}
+
+/**
+ * Decodes `insn` into the 16 bytes at `e` (fields named in insn.ts): the word, its Op, the slots of
+ * Rd and Rn, and the immediate.
+ */
+export function decode(e: usize, insn: u32): void {
+  const op = refine(<Op>load<u8>(DISPATCH + (insn >>> 21)), insn);
+  store<u32>(e, insn);
+  store<u8>(e, op, 4);
+  store<u8>(e, rd(insn) == 31 && rdIsSp(op) ? Slot.SP : rd(insn), 5);
+  store<u8>(e, rn(insn) == 31 && rnIsSp(op) ? Slot.SP : rn(insn), 6);
+  store<u64>(e, immediate(op, insn), 8);
 }

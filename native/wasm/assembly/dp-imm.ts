@@ -1,58 +1,69 @@
 // Data processing -- immediate (op0 = 100x). Classes by insn[25:23], as the Arm ARM lists them.
 
-import { bit, field, rd, rn, sf, signExtend } from './insn';
+import { bit, dSlot, field, immOf, nSlot, rd, rn, sf, signExtend } from './insn';
 import { Op } from './ops';
-import { addSub, bitMasks, setLogicalFlags, tmask } from './alu';
-import { reg, regSp, setReg, setRegSp, sized } from './state';
+import { addSub, bitMasks, decodeBitMasks, setLogicalFlags, tmask } from './alu';
+import { Slot, reg, setReg, setSlot, sized } from './state';
 import { RETRY, undefinedInsn, undefinedOrRetry } from './exceptions';
 
-/** PC-rel. addressing: ADR, ADRP (op = insn[31]); immhi:immlo, in pages for ADRP. */
-@inline export function pcRelAddressing(insn: u32, pc: u64): u64 {
+/** ADR's offset, immhi:immlo; ADRP's (op = insn[31]) in pages. */
+export function pcRelOffset(insn: u32): u64 {
   const imm = signExtend(<u64>((field(insn, 5, 19) << 2) | field(insn, 29, 2)), 21);
-  setReg(rd(insn), sf(insn) ? (pc & ~(<u64>0xfff)) + (imm << 12) : pc + imm);
+  return sf(insn) ? imm << 12 : imm;
+}
+
+/** PC-rel. addressing: ADR, ADRP (op = insn[31]); immOf: pcRelOffset. */
+@inline export function pcRelAddressing(e: usize, insn: u32, pc: u64): u64 {
+  setReg(rd(insn), (sf(insn) ? pc & ~(<u64>0xfff) : pc) + immOf(e));
   return pc + 4;
 }
 
 /**
- * Add/subtract (immediate): ADD, ADDS, SUB, SUBS, sf, op and S constant per Op, `lsl12` (sh =
- * insn[22]: imm12 shifted by 12) too: the rare shifted form is an Op of its own.
+ * Add/subtract (immediate): ADD, ADDS, SUB, SUBS, sf, op and S constant per Op; immOf: imm12, shifted
+ * by 12 if sh = insn[22]. Rn is SP for register 31, and so is Rd unless S.
  */
-@inline export function addSubImmediate(insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool, lsl12: bool): u64 {
-  const imm = <u64>field(insn, 10, 12) << (lsl12 ? 12 : 0);
-  const r = addSub(regSp(rn(insn)), imm, sub, is64, setFlags);
-  // The flag-setting forms write XZR for register 31 (CMP/CMN); the others write SP.
-  if (setFlags) setReg(rd(insn), r);
-  else setRegSp(rd(insn), r);
+@inline export function addSubImmediate(e: usize, pc: u64, is64: bool, sub: bool, setFlags: bool): u64 {
+  const r = addSub(reg(nSlot(e)), immOf(e), sub, is64, setFlags);
+  if (setFlags) setReg(dSlot(e), r); // CMP/CMN write XZR
+  else setSlot(<Slot>dSlot(e), r);
   return pc + 4;
 }
 
-/** Logical (immediate): AND, ORR, EOR, ANDS (sf and opc constant per Op) with a bitmask immediate. */
-@inline export function logicalImmediate(insn: u32, pc: u64, is64: bool, opc: u32, fast: bool): u64 {
-  if (!is64 && bit(insn, 22)) return undefinedOrRetry(insn, pc, fast);
-  const imm = bitMasks(insn, true, fast);
-  if (imm == 0) return undefinedOrRetry(insn, pc, fast);
-  const x = reg(rn(insn));
+/**
+ * The bitmask immediate of a logical (immediate) instruction, or 0 for an UNDEFINED one: reserved,
+ * or immN = 1 in a 32-bit form.
+ */
+export function logicalMask(insn: u32): u64 {
+  if (!sf(insn) && bit(insn, 22)) return 0;
+  return decodeBitMasks(field(insn, 22, 1), field(insn, 10, 6), field(insn, 16, 6), true);
+}
+
+/** Logical (immediate): AND, ORR, EOR, ANDS (sf and opc constant per Op); immOf: logicalMask. */
+@inline export function logicalImmediate(e: usize, pc: u64, is64: bool, opc: u32): u64 {
+  const x = reg(nSlot(e)), imm = immOf(e);
   const r = sized(opc == 0 || opc == 3 ? x & imm : opc == 1 ? x | imm : x ^ imm, is64);
   if (opc == 3) {
     setLogicalFlags(r, is64);
-    setReg(rd(insn), r);
+    setReg(dSlot(e), r);
   } else {
-    setRegSp(rd(insn), r); // AND/ORR/EOR (immediate) write SP for register 31
+    setSlot(<Slot>dSlot(e), r); // AND/ORR/EOR (immediate) write SP for register 31
   }
   return pc + 4;
 }
 
-/** Move wide (immediate): MOVN, MOVZ, MOVK (opc = insn[30:29]; 01 is unallocated). */
-@inline export function moveWide(insn: u32, pc: u64, fast: bool): u64 {
-  const is64 = sf(insn), opc = field(insn, 29, 2), hw = field(insn, 21, 2);
-  if (opc == 1 || (!is64 && hw >= 2)) return undefinedOrRetry(insn, pc, fast);
-  const shift = <u64>(hw << 4);
-  const imm = <u64>field(insn, 5, 16) << shift;
+/** Move wide (immediate) is UNDEFINED for opc = insn[30:29] = 01, and hw = insn[22:21] >= 2 in 32 bits. */
+export function moveWideUndefined(insn: u32): bool {
+  return field(insn, 29, 2) == 1 || (!sf(insn) && field(insn, 21, 2) >= 2);
+}
+
+/** Move wide (immediate): MOVN, MOVZ, MOVK (opc = insn[30:29]); immOf: imm16 shifted by hw:0000. */
+@inline export function moveWide(e: usize, insn: u32, pc: u64): u64 {
+  const opc = field(insn, 29, 2), imm = immOf(e);
   let r: u64;
   if (opc == 0) r = ~imm;
   else if (opc == 2) r = imm;
-  else r = (reg(rd(insn)) & ~(<u64>0xffff << shift)) | imm;
-  setReg(rd(insn), sized(r, is64));
+  else r = (reg(rd(insn)) & ~(<u64>0xffff << <u64>(field(insn, 21, 2) << 4))) | imm;
+  setReg(rd(insn), sized(r, sf(insn)));
   return pc + 4;
 }
 
@@ -64,7 +75,7 @@ import { RETRY, undefinedInsn, undefinedOrRetry } from './exceptions';
   const is64 = sf(insn), opc = field(insn, 29, 2), n = field(insn, 22, 1);
   const immr = field(insn, 16, 6), imms = field(insn, 10, 6);
   if (opc == 3 || n != <u32>is64 || (!is64 && ((immr | imms) & 32) != 0)) return undefinedOrRetry(insn, pc, fast);
-  const wmask = bitMasks(insn, false, fast);
+  const wmask = bitMasks(insn, fast);
   if (wmask == 0) return pc | RETRY; // not cached yet, in the fast loop (valid encodings have a mask)
   const src = reg(rn(insn));
   const dst: u64 = opc == 1 ? reg(rd(insn)) : 0; // BFM keeps the bits it does not insert
@@ -101,6 +112,5 @@ const DP_IMMEDIATE: StaticArray<Op> = [
 export function selectDpImmediate(insn: u32): Op {
   const op = DP_IMMEDIATE[field(insn, 23, 3)];
   // one Op per sf:op:S (add/subtract), sf:opc (logical)
-  if (op == Op.ADD_W_IMM && bit(insn, 22)) return Op.ADD_SUB_IMM_LSL12;
   return op == Op.ADD_W_IMM || op == Op.AND_W_IMM ? op + field(insn, 29, 3) : op;
 }

@@ -7,10 +7,14 @@ import { undefinedInsn, undefinedOrRetry, unsupported } from './exceptions';
 import { Op } from './ops';
 import { condition, setNzcv } from './flags';
 
-/** Logical (shifted register): AND, BIC, ORR, ORN, EOR, EON, ANDS, BICS (opc:N). */
-@inline export function logicalShifted(insn: u32, pc: u64, fast: bool): u64 {
+/** A shift of imm6 = insn[15:10] >= 32 in a 32-bit form is UNDEFINED (and so is shift type ROR in add/subtract). */
+export function shiftedUndefined(insn: u32, addSub: bool): bool {
+  return (!sf(insn) && bit(insn, 15)) || (addSub && field(insn, 22, 2) == 3);
+}
+
+/** Logical (shifted register): AND, BIC, ORR, ORN, EOR, EON, ANDS, BICS (opc:N); see shiftedUndefined. */
+@inline export function logicalShifted(insn: u32, pc: u64): u64 {
   const is64 = sf(insn), amount = field(insn, 10, 6);
-  if (!is64 && amount >= 32) return undefinedOrRetry(insn, pc, fast);
   let y = shiftReg(reg(rm(insn)), field(insn, 22, 2), amount, is64);
   if (bit(insn, 21)) y = ~y; // N: the BIC, ORN, EON, BICS forms
   const x = reg(rn(insn)), opc = field(insn, 29, 2);
@@ -22,11 +26,10 @@ import { condition, setNzcv } from './flags';
 
 /**
  * Add/subtract (shifted register): ADD, ADDS, SUB, SUBS (sf, op, S constant per Op); register 31
- * is XZR throughout. Most have no shift: they skip shiftReg.
+ * is XZR throughout. Most have no shift: they skip shiftReg. See shiftedUndefined.
  */
-@inline export function addSubShifted(insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool, fast: bool): u64 {
+@inline export function addSubShifted(insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool): u64 {
   const type = field(insn, 22, 2), amount = field(insn, 10, 6);
-  if (type == 3 || (!is64 && amount >= 32)) return undefinedOrRetry(insn, pc, fast);
   let y = reg(rm(insn));
   if (amount != 0) y = shiftReg(y, type, amount, is64);
   setReg(rd(insn), addSub(reg(rn(insn)), y, sub, is64, setFlags));

@@ -3,12 +3,14 @@
 // RAM_PTR); see state.ts for the layout.
 
 import { Exit, STATE, Slot, setSlot, slot } from './state';
-import { RAM, completeMmio, mapRam, ramBase, ramSize } from './memory';
+import { DECODED, DECODED_ENTRIES, RAM, completeMmio, mapRam, ramBase, ramSize } from './memory';
 import { CNTFRQ_RESET, MIDR_RESET, MPIDR_RESET, SCTLR_RESET, pstate, readStatus, setPstate, sysregRead, sysregWrite, Access } from './sysregs';
 import { RETRY, STOPPED, pcAlignmentFault, stop } from './exceptions';
 import { setNzcv } from './flags';
-import { DISPATCH, buildDispatch } from './decode';
+import { buildDispatch, decode } from './decode';
 import { execute, executeHot } from './execute';
+import { opOf } from './insn';
+import { Op } from './ops';
 
 export { Slot, Exit } from './state';
 
@@ -43,16 +45,32 @@ export function reset(base: u64, size: u64, pc: u64): bool {
   return exit != Exit.MMIO && exit != Exit.MMIO_NO_SYNDROME && exit != Exit.UNSUPPORTED && exit != Exit.FETCH_ABORT;
 }
 
-/** Executes the instruction at RAM offset `off` (PC `pc`) if it is hot; else returns RETRY. */
-@inline function stepHot(off: u64, pc: u64): u64 {
-  const insn = load<u32>(<usize>off, RAM);
-  return executeHot(load<u8>(DISPATCH + (insn >>> 21)), insn, pc, true);
+/**
+ * The decode cache entry of the word at RAM offset `off`. An entry is used only while it holds the
+ * word RAM holds, so a store to code (by the guest, or by the host through its view of RAM) needs
+ * no invalidation; and as it depends on nothing but that word, words that share an entry, or the
+ * RAM of a VM before a reset, cannot leave it wrong, only stale.
+ */
+@inline function decoded(off: u64): usize {
+  return DECODED + ((<usize>off & (DECODED_ENTRIES * 4 - 1)) << 2); // masked first: x86 scales by 4 for free
 }
 
-/** Executes the instruction at RAM offset `off` (PC `pc`), whatever it is: the fast loop's way out. */
+/** Executes the instruction at RAM offset `off` (PC `pc`) if it is hot and decoded; else returns RETRY. */
+@inline function stepHot(off: u64, pc: u64): u64 {
+  const e = decoded(off), insn = load<u32>(<usize>off, RAM);
+  // An empty entry holds word 0 with Op UNDECODED, which is not hot either.
+  if (load<u32>(e) != insn) return pc | RETRY;
+  return executeHot(e, insn, pc, true);
+}
+
+/**
+ * Executes the instruction at RAM offset `off` (PC `pc`), whatever it is, decoding it first unless
+ * its entry holds it: the fast loop's way out.
+ */
 function step(off: u64, pc: u64): u64 {
-  const insn = load<u32>(<usize>off, RAM);
-  return execute(load<u8>(DISPATCH + (insn >>> 21)), insn, pc);
+  const e = decoded(off), insn = load<u32>(<usize>off, RAM);
+  if (load<u32>(e) != insn || opOf(e) == Op.UNDECODED) decode(e, insn);
+  return execute(e, insn, pc);
 }
 
 /**
@@ -74,23 +92,31 @@ export function run(budget: i32): Exit {
   while (left > 0) {
     // The fast loop runs the hot classes and makes no calls, so that V8 keeps its state in
     // registers. The fetch's bounds check is its only test of the PC: a PC outside RAM, a stopped
-    // one (STOPPED set) and RETRY all fail it. Two instructions per iteration: each copy of the
-    // dispatch is an indirect jump of its own, which the host CPU's branch predictor learns
-    // separately (short guest loops run ~7% faster).
-    for (;;) {
+    // one (STOPPED set) and RETRY all fail it. Two instructions per iteration, and one test of
+    // the budget: each copy of the dispatch is an indirect jump of its own, which the host CPU's
+    // branch predictor learns separately (short guest loops run ~7% faster).
+    while (left >= 2) {
       let off = pc - base;
       if (off >= size) break;
       pc = stepHot(off, pc);
-      if (--left == 0) break;
       off = pc - base;
-      if (off >= size) break;
+      if (off >= size) {
+        left--;
+        break;
+      }
       pc = stepHot(off, pc);
-      if (--left == 0) break;
+      left -= 2;
     }
-    if ((pc & RETRY) != RETRY) break;
-    // Counted already: the instruction the fast loop left to its complete handler.
-    pc ^= RETRY;
-    pc = step(pc - base, pc);
+    if ((pc & RETRY) == RETRY) {
+      // Counted already: the instruction the fast loop left to its complete handler.
+      pc ^= RETRY;
+      pc = step(pc - base, pc);
+    } else if (left == 1 && pc - base < size) {
+      pc = step(pc - base, pc); // an odd budget's last instruction
+      left--;
+    } else {
+      break;
+    }
   }
   let n = budget - left;
   if (slot(Slot.EXIT) != Exit.SLICE_END) { // a handler stopped the CPU

@@ -1,4 +1,6 @@
-// Instruction fields, named as in the Arm ARM encoding diagrams.
+// Instruction fields, named as in the Arm ARM encoding diagrams, and those of a decoded instruction.
+
+import { Op } from './ops';
 
 export const M32: u64 = 0xffff_ffff;
 
@@ -20,6 +22,14 @@ export const M32: u64 = 0xffff_ffff;
 
 /** sf (insn[31]): true for the 64-bit (X register) form */
 @inline export function sf(insn: u32): bool { return <i32>insn < 0; }
+
+// A decoded instruction (decode.ts), 16 bytes at address `e`: the word, its Op, the state slots its
+// Rd (Rt) and Rn fields name (register 31 resolved to XZR or SP as its form reads it), and an
+// immediate, worked out as its handler uses it.
+@inline export function opOf(e: usize): Op { return <Op>load<u8>(e, 4); }
+@inline export function dSlot(e: usize): u32 { return load<u8>(e, 5); }
+@inline export function nSlot(e: usize): u32 { return load<u8>(e, 6); }
+@inline export function immOf(e: usize): u64 { return load<u64>(e, 8); }
 
 /** SignExtend(v<width-1:0>, 64) */
 @inline export function signExtend(v: u64, width: u32): u64 {

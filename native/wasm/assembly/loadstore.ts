@@ -1,67 +1,70 @@
 // Loads and stores (op0 = x1x0). Classes by op0 = insn[29:28] and op2 = insn[24:23]; V = insn[26]
 // selects the SIMD&FP register forms.
 
-import { bit, field, ra, rd, rm, rn, signExtend } from './insn';
+import { bit, field, immOf, nSlot, ra, rd, rm, rn, signExtend } from './insn';
 import { extendReg } from './alu';
 import { Slot, reg, regSp, setReg, setRegSp, setSlot, slot } from './state';
 import { RETRY, alignmentFault, undefinedInsn, unsupported } from './exceptions';
 import { Op } from './ops';
-import { Ext, Mmio, extend, inRam, loaded, ramOffset, read, readRam, resumePc, write, writeRam } from './memory';
+import { Ext, Mmio, extend, inRam, loaded, outside, ramOffset, read, readRam, resumePc, write, writeRam } from './memory';
 
 /**
  * The access of a load/store register instruction: stores Rt, or loads it extended as opc says
  * (01 zero-extend, 10 sign-extend to 64 bits, 11 to 32). False if the CPU stopped or faulted
- * instead, or (`fast`) the access is not to RAM: resumePc says where to go.
+ * instead, or (`fast`) the access is not to RAM: resumePc says where to go. (Like read() and
+ * write(), but an access to RAM, by far the most frequent, goes through no global.)
  */
 @inline function transfer(insn: u32, pc: u64, addr: u64, sizeLog2: u32, opc: u32, mmio: Mmio, fast: bool = false): bool {
-  const rt = rd(insn);
-  if (opc == 0) return write(addr, sizeLog2, reg(rt), pc, insn, mmio, fast);
+  const rt = rd(insn), off = ramOffset(addr, sizeLog2);
   const ext = opc == 1 ? Ext.ZERO : opc == 2 ? Ext.SIGN64 : Ext.SIGN32;
-  if (!read(addr, sizeLog2, pc, insn, mmio, rt, ext, fast)) return false;
-  setReg(rt, extend(loaded, sizeLog2, ext));
+  if (off == <u64>-1) return outside(addr, sizeLog2, opc == 0, reg(rt), pc, insn, mmio, rt, ext, fast);
+  if (opc == 0) writeRam(<usize>off, sizeLog2, reg(rt));
+  else setReg(rt, extend(readRam(<usize>off, sizeLog2), sizeLog2, ext));
   return true;
 }
 
+// The hot forms below read their base register Rn (SP for register 31) as nSlot(e).
+
 /**
  * Load/store register (unsigned immediate), the form compiled code uses most: one Op per size and
- * opc, so `sizeLog2` and `opc` are constants here (PRFM goes to loadStoreRegister).
+ * opc, so `sizeLog2` and `opc` are constants here (PRFM goes to loadStoreRegister). immOf: imm12
+ * scaled by the size.
  */
-@inline export function loadStoreUnsigned(insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
-  const addr = regSp(rn(insn)) + (<u64>field(insn, 10, 12) << sizeLog2);
+@inline export function loadStoreUnsigned(e: usize, insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
+  const addr = reg(nSlot(e)) + immOf(e);
   return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT, fast) ? pc + 4 : resumePc;
 }
 
-/** The register-offset form proper: insn[11:10] = 10 and an option that extends a W or X register. */
-@inline function isRegisterOffset(insn: u32): bool {
+/**
+ * The register-offset form proper: insn[11:10] = 10 and an option that extends a W or X register.
+ * The encodings that share its top bits (atomics, pointer authentication, bad options) are
+ * LDST_REGISTER.
+ */
+export function isRegisterOffset(insn: u32): bool {
   return (insn & 0x4c00) == 0x4800; // insn[11:10] = 10, insn[14] = 1
 }
 
 /**
  * Load/store register (register offset), one Op per size and opc as above: Rm extended
- * (option = insn[15:13]) and shifted by sizeLog2 if S = insn[12]. The encodings that share its
- * top bits (atomics, pointer authentication, bad options) go to loadStoreRegister.
+ * (option = insn[15:13]) and shifted by immOf: sizeLog2 if S = insn[12], else 0.
  */
-@inline export function loadStoreRegisterOffset(insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
-  if (!isRegisterOffset(insn)) return fast ? pc | RETRY : loadStoreRegister(insn, pc);
-  let offset = extendReg(reg(rm(insn)), field(insn, 13, 3), 0);
-  if (bit(insn, 12)) offset <<= sizeLog2; // a constant shift: no shift by a variable
-  const addr = regSp(rn(insn)) + offset;
+@inline export function loadStoreRegisterOffset(e: usize, insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
+  const addr = reg(nSlot(e)) + extendReg(reg(rm(insn)), field(insn, 13, 3), <u32>immOf(e));
   return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT, fast) ? pc + 4 : resumePc;
 }
 
 /**
  * Load/store register (imm9), one Op per size and opc as above, by insn[11:10]: 00 unscaled (LDUR),
- * 01 post-index, 11 pre-index; 10 (unprivileged: LDTR) goes to loadStoreRegister. The writeback
+ * 01 post-index, 11 pre-index; 10 (unprivileged: LDTR) is LDST_REGISTER. immOf: imm9. The writeback
  * forms have no syndrome outside RAM.
  */
-@inline export function loadStoreImm9(insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
+@inline export function loadStoreImm9(e: usize, insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
   const form = field(insn, 10, 2);
-  if (form == 2) return fast ? pc | RETRY : loadStoreRegister(insn, pc);
-  const base = regSp(rn(insn));
-  const updated = base + signExtend(<u64>field(insn, 12, 9), 9);
+  const base = reg(nSlot(e));
+  const updated = base + immOf(e);
   const writeback = form != 0;
   if (!transfer(insn, pc, form == 1 ? base : updated, sizeLog2, opc, writeback ? Mmio.NO_SYNDROME : Mmio.EXIT, fast)) return resumePc;
-  if (writeback) setRegSp(rn(insn), updated); // after the load: the base wins if Rt is Rn too
+  if (writeback) setSlot(<Slot>nSlot(e), updated); // after the load: the base wins if Rt is Rn too
   return pc + 4;
 }
 
@@ -69,7 +72,7 @@ import { Ext, Mmio, extend, inRam, loaded, ramOffset, read, readRam, resumePc, w
  * Load/store register, the other forms, by size = insn[31:30] and opc = insn[23:22]
  * (00 STR*, 01 LDR*, 10 LDRS* to X or PRFM, 11 LDRS* to W):
  *   insn[24] = 1: unsigned immediate: only PRFM comes here;
- *   insn[21] = 1: register offset: only PRFM and the encodings loadStoreRegisterOffset rejects;
+ *   insn[21] = 1: register offset: only PRFM and the encodings that fail isRegisterOffset;
  *   otherwise imm9 with insn[11:10] = 00 unscaled (LDUR), 01 post-index, 10 unprivileged, 11 pre-index.
  */
 export function loadStoreRegister(insn: u32, pc: u64): u64 {
@@ -106,13 +109,13 @@ export function loadLiteral(insn: u32, pc: u64): u64 {
 
 /**
  * Load/store register pair, one Op per opc and L (W or X; LDPSW is loadPairSigned), by insn[24:23]:
- * 00 no-allocate offset (LDNP/STNP), 01 post-index, 10 offset, 11 pre-index. A pair outside RAM has
- * no syndrome: both halves complete in RAM, or neither starts.
+ * 00 no-allocate offset (LDNP/STNP), 01 post-index, 10 offset, 11 pre-index. immOf: imm7 scaled by
+ * the size. A pair outside RAM has no syndrome: both halves complete in RAM, or neither starts.
  */
-@inline export function loadStorePair(insn: u32, pc: u64, sizeLog2: u32, isLoad: bool, ext: Ext, fast: bool): u64 {
+@inline export function loadStorePair(e: usize, insn: u32, pc: u64, sizeLog2: u32, isLoad: bool, ext: Ext, fast: bool): u64 {
   const index = field(insn, 23, 2);
-  const base = regSp(rn(insn));
-  const updated = base + (signExtend(<u64>field(insn, 15, 7), 7) << sizeLog2);
+  const base = reg(nSlot(e));
+  const updated = base + immOf(e);
   const addr = index == 1 ? base : updated;
   const off = ramOffset(addr, sizeLog2, 2);
   if (off == <u64>-1) return fast ? pc | RETRY : pairOutsideRam(insn, pc, addr, sizeLog2, isLoad, ext);
@@ -124,7 +127,7 @@ export function loadLiteral(insn: u32, pc: u64): u64 {
     writeRam(<usize>off, sizeLog2, reg(rt));
     writeRam(second, sizeLog2, reg(rt2));
   }
-  if (index & 1) setRegSp(rn(insn), updated); // post- and pre-index write the base back, last
+  if (index & 1) setSlot(<Slot>nSlot(e), updated); // post- and pre-index write the base back, last
   return pc + 4;
 }
 
@@ -136,9 +139,9 @@ function pairOutsideRam(insn: u32, pc: u64, addr: u64, sizeLog2: u32, isLoad: bo
   return resumePc;
 }
 
-/** LDPSW; with the no-allocate index (00) it is unallocated. */
-export function loadPairSigned(insn: u32, pc: u64): u64 {
-  return field(insn, 23, 2) == 0 ? undefinedInsn(insn, pc) : loadStorePair(insn, pc, 2, true, Ext.SIGN64, false);
+/** LDPSW (with the no-allocate index, 00, it is UNDEFINED). */
+export function loadPairSigned(e: usize, insn: u32, pc: u64): u64 {
+  return loadStorePair(e, insn, pc, 2, true, Ext.SIGN64, false);
 }
 
 /**

@@ -1,12 +1,20 @@
 // Guest physical memory: one RAM window [ramBase, ramBase + ramSize) held in linear memory at
-// RAM; every other address is MMIO, which the host emulates through an exit.
+// RAM; every other address is MMIO, which the host emulates through an exit. Below RAM, after the
+// CPU's own static data, run() keeps its cache of decoded instructions.
 
 import { signExtend, M32 } from './insn';
 import { Exit, Slot, setReg, setSlot, slot } from './state';
 import { RETRY, alignmentFault, stop } from './exceptions';
 
-/** Where guest RAM starts in linear memory (after the CPU's own static data). */
-export const RAM: usize = 0x10000;
+/**
+ * The decoded instructions run() keeps (index.ts): DECODED_ENTRIES entries of 16 bytes (decode.ts),
+ * a RAM word's entry at its word index modulo DECODED_ENTRIES.
+ */
+export const DECODED: usize = 0x10000;
+export const DECODED_ENTRIES: usize = 8192; // 32 KiB of code before two words share an entry
+
+/** Where guest RAM starts in linear memory. */
+export const RAM: usize = DECODED + DECODED_ENTRIES * 16;
 
 export let ramBase: u64 = 0;
 export let ramSize: u64 = 0;
@@ -89,10 +97,11 @@ export let resumePc: u64 = 0;
 }
 
 /**
- * The slow path of read/write: always returns false, with `resumePc` set. In the fast loop (which
- * makes no calls) an MMIO exit is made inline and an alignment fault left to the complete handler.
+ * The slow path of read/write (and of loadstore.ts's transfer): always returns false, with
+ * `resumePc` set. In the fast loop (which makes no calls) an MMIO exit is made inline and an
+ * alignment fault left to the complete handler.
  */
-@inline function outside(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64, insn: u32,
+@inline export function outside(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64, insn: u32,
                          mmio: Mmio, rt: u32, ext: Ext, fast: bool): bool {
   if (!fast) return outsideRam(addr, sizeLog2, isWrite, data, pc, insn, mmio, rt, ext);
   if ((addr & ((1 << sizeLog2) - 1)) != 0) {

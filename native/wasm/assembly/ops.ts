@@ -1,19 +1,21 @@
 // The instruction classes this CPU executes, one handler each. The decoder maps an instruction to
 // one of these; execute.ts calls its handler. (A dense numbering: the dispatch is one br_table and
 // a direct call, which V8 runs about four times faster than a call_indirect through a table.)
-// The hottest classes get one Op per value of their top fields, so that their handler is compiled
-// once per form with those fields as constants.
+// The hottest classes get one Op per value of their top fields (or, for B.cond, of cond), so that
+// their handler is compiled once per form with those fields as constants.
 
 export enum Op {
+  UNDECODED,        // an empty decode cache entry (decode.ts): never the Op of an instruction
   // The hot classes, first: run()'s fast loop executes these (executeHot) and hands the others on.
-  // Add/subtract (immediate), by sf:op:S = insn[31:29]
+  // Add/subtract (immediate), by sf:op:S = insn[31:29], both shifts of imm12
   ADD_W_IMM, ADDS_W_IMM, SUB_W_IMM, SUBS_W_IMM, ADD_X_IMM, ADDS_X_IMM, SUB_X_IMM, SUBS_X_IMM,
   // Add/subtract (shifted register), by sf:op:S = insn[31:29]
   ADD_W_SHIFTED, ADDS_W_SHIFTED, SUB_W_SHIFTED, SUBS_W_SHIFTED, ADD_X_SHIFTED, ADDS_X_SHIFTED, SUB_X_SHIFTED, SUBS_X_SHIFTED,
   BRANCH_IMM,
   COMPARE_BRANCH,
   TEST_BRANCH,
-  COND_BRANCH,
+  // Conditional branch (immediate), by cond = insn[3:0]
+  B_EQ, B_NE, B_CS, B_CC, B_MI, B_PL, B_VS, B_VC, B_HI, B_LS, B_GE, B_LT, B_GT, B_LE, B_AL, B_NV,
   BRANCH_REG,
   PC_REL,
   // Logical (immediate), by sf:opc = insn[31:29]
@@ -29,7 +31,7 @@ export enum Op {
   // Load/store register (register offset), the same way
   STRB_REG, LDRB_REG, LDRSB_X_REG, LDRSB_W_REG, STRH_REG, LDRH_REG, LDRSH_X_REG, LDRSH_W_REG,
   STR_W_REG, LDR_W_REG, LDRSW_REG, STR_X_REG, LDR_X_REG,
-  // Load/store register (imm9: unscaled, post- and pre-index; and unprivileged), the same way
+  // Load/store register (imm9: unscaled, post- and pre-index), the same way
   STRB_IMM9, LDRB_IMM9, LDRSB_X_IMM9, LDRSB_W_IMM9, STRH_IMM9, LDRH_IMM9, LDRSH_X_IMM9, LDRSH_W_IMM9,
   STR_W_IMM9, LDR_W_IMM9, LDRSW_IMM9, STR_X_IMM9, LDR_X_IMM9,
   // Load/store pair (every index form), by opc and L; LDPSW is LDST_PAIR
@@ -40,7 +42,6 @@ export enum Op {
   UNSUPPORTED,      // valid, but not implemented here: an exit to the host
   SIMD_FP,          // SIMD&FP: trapped by CPACR_EL1.FPEN, else unsupported
   // Data processing
-  ADD_SUB_IMM_LSL12, // add/subtract (immediate) with imm12 shifted by 12, every sf:op:S
   EXTRACT,
   ADD_SUB_EXTENDED,
   ADD_SUB_CARRY,

@@ -67,7 +67,7 @@ export const STATE: usize = memory.data(Slot.COUNT * 8, 64);
   store<u64>(STATE + (<usize>s << 3), v);
 }
 
-/** X[r], register 31 reading as XZR */
+/** X[r], register 31 reading as XZR (r may also be a decoded register slot: Slot.SP, see insn.ts) */
 @inline export function reg(r: u32): u64 {
   return load<u64>(STATE + (<usize>r << 3));
 }
@@ -77,7 +77,7 @@ export const STATE: usize = memory.data(Slot.COUNT * 8, 64);
   return load<u64>(STATE + (<usize>(r == 31 ? Slot.SP : r) << 3));
 }
 
-/** X[r] = v, a write to register 31 (XZR) discarded: undone by a store, cheaper than a test. */
+/** X[r] = v, a write to register 31 (XZR) discarded: undone by a store, cheaper than a test. (r as in reg) */
 @inline export function setReg(r: u32, v: u64): void {
   store<u64>(STATE + (<usize>r << 3), v);
   store<u64>(STATE + (<usize>Slot.XZR << 3), 0);
