@@ -18,7 +18,7 @@ const { error } = await asc.main([
   '-O3', '--noAssert',
   '--runtime', 'stub',
   '--use', 'abort=', // nothing can abort: no import for it
-  '--initialMemory', '4', // CPU state below 64 KiB, the decode cache (128 KiB), the default 64 KiB of guest RAM
+  '--initialMemory', '6', // CPU state below 64 KiB, the decode cache (256 KiB), the default 64 KiB of guest RAM
 ], { stdout: process.stdout, stderr: process.stderr });
 if (error) {
   console.error(error.message);

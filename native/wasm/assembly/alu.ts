@@ -1,7 +1,7 @@
 // Integer arithmetic shared by the data-processing classes, written after the Arm ARM shared
 // pseudocode functions of the same names (AddWithCarry, ShiftReg, ExtendReg, DecodeBitMasks, ...).
 
-import { M32, field, signExtend, zeroExtend } from './insn';
+import { M32, signExtend, zeroExtend } from './insn';
 import { writeFlags } from './flags';
 
 /** AddWithCarry(x, y, carry) at 64 or 32 bits (sf; a W result is zero-extended), setting NZCV when `setFlags`. */
@@ -74,7 +74,7 @@ import { writeFlags } from './flags';
   return v << <u64>shift;
 }
 
-/** The `tmask` half of the last bitMasks result (bitfield moves use both). */
+/** The `tmask` half of the last decodeBitMasks result (bitfield moves use both). */
 export let tmask: u64 = 0;
 
 /** Ones(k) for k in 1..64 */
@@ -112,32 +112,6 @@ export function decodeBitMasks(n: u32, imms: u32, immr: u32, immediate: bool): u
   const rotated = ((welem >> <u64>r) | (welem << <u64>((esize - r) & 63))) & emask;
   tmask = replicate(ones(((s - r) & levels) + 1), len);
   return replicate(rotated, len);
-}
-
-// Recent DecodeBitMasks results of bitfield moves (a logical immediate's mask is decoded once, with
-// its instruction): guest loops apply the same few over and over, and decoding one costs more than
-// the instruction itself. Direct-mapped by a hash of the key N:immr:imms; an entry is the key + 1
-// (0: empty), wmask, tmask.
-const BIT_MASKS_ENTRIES = 64;
-const BIT_MASKS: usize = memory.data(BIT_MASKS_ENTRIES * 32, 32);
-
-/**
- * DecodeBitMasks of a bitfield move's N:immr:imms field insn[22:10], cached; with `fast` (run()'s
- * fast loop: no calls) a miss returns 0 and decodes nothing.
- */
-@inline export function bitMasks(insn: u32, fast: bool): u64 {
-  const key = field(insn, 10, 13);
-  const entry = BIT_MASKS + ((((key >> 6) ^ key) & (BIT_MASKS_ENTRIES - 1)) << 5);
-  if (load<u32>(entry) == key + 1) {
-    tmask = load<u64>(entry, 16);
-    return load<u64>(entry, 8);
-  }
-  if (fast) return 0;
-  const wmask = decodeBitMasks(field(insn, 22, 1), field(insn, 10, 6), field(insn, 16, 6), false);
-  store<u32>(entry, key + 1);
-  store<u64>(entry, wmask, 8);
-  store<u64>(entry, tmask, 16);
-  return wmask;
 }
 
 /** The high 64 bits of the unsigned 128-bit product (UMULH). */

@@ -1,9 +1,9 @@
 // Branches, exception generating and system instructions (op0 = 101x): the branches, and the
 // class table, indexed like the Arm ARM's by op0 = insn[31:29] and op1's top bits insn[25:24].
 
-import { bit, field, immOf, rd, rn, sf, signExtend } from './insn';
+import { bit, field, immOf, rd, rn, sf, signExtend, xt } from './insn';
 import { condition } from './flags';
-import { reg, setReg, sized } from './state';
+import { reg, regAt, setReg, sized } from './state';
 import { RETRY, exceptionReturn, pcAlignmentFault, undefinedOrRetry } from './exceptions';
 import { Op } from './ops';
 
@@ -24,14 +24,14 @@ export function branchOffset(op: Op, insn: u32): u64 {
 
 /** Compare and branch (immediate): CBZ, CBNZ (op = insn[24]). */
 @inline export function compareBranch(e: usize, insn: u32, pc: u64): u64 {
-  const isZero = sized(reg(rd(insn)), sf(insn)) == 0;
+  const isZero = sized(regAt(xt(e)), sf(insn)) == 0;
   return isZero != bit(insn, 24) ? pc + immOf(e) : pc + 4;
 }
 
 /** Test and branch (immediate): TBZ, TBNZ (op = insn[24]) on bit b5:b40 of Rt. */
 @inline export function testBranch(e: usize, insn: u32, pc: u64): u64 {
   const b = (field(insn, 31, 1) << 5) | field(insn, 19, 5);
-  const isZero = ((reg(rd(insn)) >> <u64>b) & 1) == 0;
+  const isZero = ((regAt(xt(e)) >> <u64>b) & 1) == 0;
   return isZero != bit(insn, 24) ? pc + immOf(e) : pc + 4;
 }
 

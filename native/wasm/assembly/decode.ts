@@ -6,10 +6,11 @@
 // on every execution; run() keeps the result in a cache (index.ts).
 
 import { Op } from './ops';
-import { bit, field, rd, rn, sf, signExtend } from './insn';
-import { Slot } from './state';
+import { bit, field, rd, rm, rn, sf, signExtend } from './insn';
+import { DISCARD, Slot, slotAddress } from './state';
 import { branchOffset, selectBranchSystem } from './branch';
-import { logicalMask, moveWideUndefined, pcRelOffset, selectDpImmediate } from './dp-imm';
+import { bitfieldUndefined, logicalMask, moveWideUndefined, pcRelOffset, selectDpImmediate } from './dp-imm';
+import { decodeBitMasks, tmask } from './alu';
 import { selectDpRegister, shiftedUndefined } from './dp-reg';
 import { isRegisterOffset, selectLoadStore } from './loadstore';
 
@@ -62,17 +63,22 @@ function refine(op: Op, insn: u32): Op {
   if (op == Op.LOGICAL_SHIFTED) return shiftedUndefined(insn, false) ? Op.UNDEFINED : op;
   if (op >= Op.AND_W_IMM && op <= Op.ANDS_X_IMM) return logicalMask(insn) == 0 ? Op.UNDEFINED : op;
   if (op == Op.MOVE_WIDE) return moveWideUndefined(insn) ? Op.UNDEFINED : op;
+  if (op == Op.BITFIELD) return bitfieldUndefined(insn) ? Op.UNDEFINED : op;
   if (op >= Op.STRB_REG && op <= Op.LDR_X_REG) return isRegisterOffset(insn) ? op : Op.LDST_REGISTER;
   if (op >= Op.STRB_IMM9 && op <= Op.LDR_X_IMM9) return field(insn, 10, 2) == 2 ? Op.LDST_REGISTER : op; // LDTR*, STTR*
   if (op == Op.LDST_PAIR) return field(insn, 23, 2) == 0 ? Op.UNDEFINED : op; // LDPSW has no no-allocate form
   return op;
 }
 
-/** The immediate of a decoded instruction (immOf), as its Op's handler takes it; 0 if it has none. */
+/**
+ * The immediate of a decoded instruction (immOf), as its Op's handler takes it; 0 if it has none.
+ * A bitfield move's is wmask, and it leaves tmask (imm2Of) in alu.ts's `tmask`.
+ */
 function immediate(op: Op, insn: u32): u64 {
   if (op >= Op.ADD_W_IMM && op <= Op.SUBS_X_IMM) return <u64>field(insn, 10, 12) << (bit(insn, 22) ? 12 : 0);
   if (op >= Op.AND_W_IMM && op <= Op.ANDS_X_IMM) return logicalMask(insn);
   if (op == Op.MOVE_WIDE) return <u64>field(insn, 5, 16) << <u64>(field(insn, 21, 2) << 4);
+  if (op == Op.BITFIELD) return decodeBitMasks(field(insn, 22, 1), field(insn, 10, 6), field(insn, 16, 6), false);
   if (op == Op.PC_REL) return pcRelOffset(insn);
   if (op == Op.BRANCH_IMM || op == Op.COMPARE_BRANCH || op == Op.TEST_BRANCH) return branchOffset(op, insn);
   if (op >= Op.B_EQ && op <= Op.B_NV) return branchOffset(Op.B_EQ, insn);
@@ -87,7 +93,7 @@ function immediate(op: Op, insn: u32): u64 {
 
 /** Register 31 is SP, not XZR, in the Rn field of these forms. */
 function rnIsSp(op: Op): bool {
-  return (op >= Op.ADD_W_IMM && op <= Op.SUBS_X_IMM) || (op >= Op.STRB_UIMM && op <= Op.LDP_X) || op == Op.LDST_PAIR;
+  return (op >= Op.ADD_W_IMM && op <= Op.SUBS_X_IMM) || (op >= Op.STRB_UIMM && op <= Op.LDP_X) || op == Op.LDST_PAIR || op == Op.LDST_REGISTER;
 }
 
 /** Register 31 is SP, not XZR, in the Rd field of these forms: the immediates that set no flags. */
@@ -100,15 +106,16 @@ function rdIsSp(op: Op): bool {
   }
 }
 
-/**
- * Decodes `insn` into the 16 bytes at `e` (fields named in insn.ts): the word, its Op, the slots of
- * Rd and Rn, and the immediate.
- */
+/** Decodes `insn` into the 32 bytes at `e` (fields named in insn.ts). */
 export function decode(e: usize, insn: u32): void {
   const op = refine(<Op>load<u8>(DISPATCH + (insn >>> 21)), insn);
+  const d = rd(insn), n = rn(insn);
   store<u32>(e, insn);
   store<u8>(e, op, 4);
-  store<u8>(e, rd(insn) == 31 && rdIsSp(op) ? Slot.SP : rd(insn), 5);
-  store<u8>(e, rn(insn) == 31 && rnIsSp(op) ? Slot.SP : rn(insn), 6);
-  store<u64>(e, immediate(op, insn), 8);
+  store<u16>(e, d != 31 ? slotAddress(d) : rdIsSp(op) ? slotAddress(Slot.SP) : DISCARD, 6);
+  store<u16>(e, slotAddress(n == 31 && rnIsSp(op) ? Slot.SP : n), 8);
+  store<u16>(e, slotAddress(rm(insn)), 10);
+  store<u16>(e, slotAddress(d), 12);
+  store<u64>(e, immediate(op, insn), 16);
+  store<u64>(e, op == Op.BITFIELD ? tmask : 0, 24);
 }

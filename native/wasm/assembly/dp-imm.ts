@@ -1,10 +1,10 @@
 // Data processing -- immediate (op0 = 100x). Classes by insn[25:23], as the Arm ARM lists them.
 
-import { bit, dSlot, field, immOf, nSlot, rd, rn, sf, signExtend } from './insn';
+import { bit, field, imm2Of, immOf, rd, rn, sf, signExtend, xd, xn, xt } from './insn';
 import { Op } from './ops';
-import { addSub, bitMasks, decodeBitMasks, setLogicalFlags, tmask } from './alu';
-import { Slot, reg, setReg, setSlot, sized } from './state';
-import { RETRY, undefinedInsn, undefinedOrRetry } from './exceptions';
+import { addSub, decodeBitMasks, setLogicalFlags } from './alu';
+import { reg, regAt, setReg, setRegAt, sized } from './state';
+import { undefinedInsn } from './exceptions';
 
 /** ADR's offset, immhi:immlo; ADRP's (op = insn[31]) in pages. */
 export function pcRelOffset(insn: u32): u64 {
@@ -14,18 +14,16 @@ export function pcRelOffset(insn: u32): u64 {
 
 /** PC-rel. addressing: ADR, ADRP (op = insn[31]); immOf: pcRelOffset. */
 @inline export function pcRelAddressing(e: usize, insn: u32, pc: u64): u64 {
-  setReg(rd(insn), (sf(insn) ? pc & ~(<u64>0xfff) : pc) + immOf(e));
+  setRegAt(xd(e), (sf(insn) ? pc & ~(<u64>0xfff) : pc) + immOf(e));
   return pc + 4;
 }
 
 /**
  * Add/subtract (immediate): ADD, ADDS, SUB, SUBS, sf, op and S constant per Op; immOf: imm12, shifted
- * by 12 if sh = insn[22]. Rn is SP for register 31, and so is Rd unless S.
+ * by 12 if sh = insn[22]. Rn is SP for register 31, and so is Rd unless S (CMP, CMN write XZR).
  */
 @inline export function addSubImmediate(e: usize, pc: u64, is64: bool, sub: bool, setFlags: bool): u64 {
-  const r = addSub(reg(nSlot(e)), immOf(e), sub, is64, setFlags);
-  if (setFlags) setReg(dSlot(e), r); // CMP/CMN write XZR
-  else setSlot(<Slot>dSlot(e), r);
+  setRegAt(xd(e), addSub(regAt(xn(e)), immOf(e), sub, is64, setFlags));
   return pc + 4;
 }
 
@@ -38,16 +36,15 @@ export function logicalMask(insn: u32): u64 {
   return decodeBitMasks(field(insn, 22, 1), field(insn, 10, 6), field(insn, 16, 6), true);
 }
 
-/** Logical (immediate): AND, ORR, EOR, ANDS (sf and opc constant per Op); immOf: logicalMask. */
+/**
+ * Logical (immediate): AND, ORR, EOR, ANDS (sf and opc constant per Op); immOf: logicalMask. Rd is
+ * SP for register 31, except in ANDS (TST).
+ */
 @inline export function logicalImmediate(e: usize, pc: u64, is64: bool, opc: u32): u64 {
-  const x = reg(nSlot(e)), imm = immOf(e);
+  const x = regAt(xn(e)), imm = immOf(e);
   const r = sized(opc == 0 || opc == 3 ? x & imm : opc == 1 ? x | imm : x ^ imm, is64);
-  if (opc == 3) {
-    setLogicalFlags(r, is64);
-    setReg(dSlot(e), r);
-  } else {
-    setSlot(<Slot>dSlot(e), r); // AND/ORR/EOR (immediate) write SP for register 31
-  }
+  if (opc == 3) setLogicalFlags(r, is64);
+  setRegAt(xd(e), r);
   return pc + 4;
 }
 
@@ -62,28 +59,31 @@ export function moveWideUndefined(insn: u32): bool {
   let r: u64;
   if (opc == 0) r = ~imm;
   else if (opc == 2) r = imm;
-  else r = (reg(rd(insn)) & ~(<u64>0xffff << <u64>(field(insn, 21, 2) << 4))) | imm;
-  setReg(rd(insn), sized(r, sf(insn)));
+  else r = (regAt(xt(e)) & ~(<u64>0xffff << <u64>(field(insn, 21, 2) << 4))) | imm;
+  setRegAt(xd(e), sized(r, sf(insn)));
   return pc + 4;
+}
+
+/** A bitfield move is UNDEFINED for opc = 11, N != sf, and immr or imms >= 32 in 32 bits. */
+export function bitfieldUndefined(insn: u32): bool {
+  const is64 = sf(insn);
+  return field(insn, 29, 2) == 3 || field(insn, 22, 1) != <u32>is64 || (!is64 && ((insn >> 10) & 0x820) != 0);
 }
 
 /**
  * Bitfield: SBFM, BFM, UBFM (opc = insn[30:29]) and their aliases ASR, LSL, LSR, SXTB/H/W, UXTB/H, BFI,
- * BFXIL/SBFX/UBFX..., computed as the Arm ARM does from wmask and tmask.
+ * BFXIL/SBFX/UBFX..., computed as the Arm ARM does from wmask (immOf) and tmask (imm2Of).
  */
-@inline export function bitfield(insn: u32, pc: u64, fast: bool): u64 {
-  const is64 = sf(insn), opc = field(insn, 29, 2), n = field(insn, 22, 1);
-  const immr = field(insn, 16, 6), imms = field(insn, 10, 6);
-  if (opc == 3 || n != <u32>is64 || (!is64 && ((immr | imms) & 32) != 0)) return undefinedOrRetry(insn, pc, fast);
-  const wmask = bitMasks(insn, fast);
-  if (wmask == 0) return pc | RETRY; // not cached yet, in the fast loop (valid encodings have a mask)
-  const src = reg(rn(insn));
-  const dst: u64 = opc == 1 ? reg(rd(insn)) : 0; // BFM keeps the bits it does not insert
+@inline export function bitfield(e: usize, insn: u32, pc: u64): u64 {
+  const is64 = sf(insn), opc = field(insn, 29, 2), immr = field(insn, 16, 6), imms = field(insn, 10, 6);
+  const wmask = immOf(e), tmask = imm2Of(e);
+  const src = regAt(xn(e));
+  const dst: u64 = opc == 1 ? regAt(xt(e)) : 0; // BFM keeps the bits it does not insert
   const rotated = is64 ? rotr<u64>(src, immr) : <u64>rotr<u32>(<u32>src, immr);
   const bot = (dst & ~wmask) | (rotated & wmask);
   // SBFM fills the top with the sign bit src<imms>; UBFM with zeros; BFM keeps dst.
   const top: u64 = opc == 0 ? 0 - ((src >> imms) & 1) : dst;
-  setReg(rd(insn), sized((top & ~tmask) | (bot & tmask), is64));
+  setRegAt(xd(e), sized((top & ~tmask) | (bot & tmask), is64));
   return pc + 4;
 }
 

@@ -1,8 +1,8 @@
 // Data processing -- register (op0 = x101). Classes by op1 = insn[28] and op2 = insn[24:21].
 
-import { M32, bit, field, ra, rd, rm, rn, sf, signExtend } from './insn';
+import { M32, bit, field, ra, rd, rm, rn, sf, signExtend, xd, xm, xn } from './insn';
 import { addSub, addWithCarry, extendReg, setLogicalFlags, shiftReg, smulh, umulh } from './alu';
-import { Slot, reg, regSp, setReg, setRegSp, sized, slot } from './state';
+import { Slot, reg, regAt, regSp, setReg, setRegAt, setRegSp, sized, slot } from './state';
 import { undefinedInsn, undefinedOrRetry, unsupported } from './exceptions';
 import { Op } from './ops';
 import { condition, setNzcv } from './flags';
@@ -13,14 +13,14 @@ export function shiftedUndefined(insn: u32, addSub: bool): bool {
 }
 
 /** Logical (shifted register): AND, BIC, ORR, ORN, EOR, EON, ANDS, BICS (opc:N); see shiftedUndefined. */
-@inline export function logicalShifted(insn: u32, pc: u64): u64 {
+@inline export function logicalShifted(e: usize, insn: u32, pc: u64): u64 {
   const is64 = sf(insn), amount = field(insn, 10, 6);
-  let y = shiftReg(reg(rm(insn)), field(insn, 22, 2), amount, is64);
+  let y = shiftReg(regAt(xm(e)), field(insn, 22, 2), amount, is64);
   if (bit(insn, 21)) y = ~y; // N: the BIC, ORN, EON, BICS forms
-  const x = reg(rn(insn)), opc = field(insn, 29, 2);
+  const x = regAt(xn(e)), opc = field(insn, 29, 2);
   const r = sized(opc == 0 || opc == 3 ? x & y : opc == 1 ? x | y : x ^ y, is64);
   if (opc == 3) setLogicalFlags(r, is64);
-  setReg(rd(insn), r);
+  setRegAt(xd(e), r);
   return pc + 4;
 }
 
@@ -28,11 +28,11 @@ export function shiftedUndefined(insn: u32, addSub: bool): bool {
  * Add/subtract (shifted register): ADD, ADDS, SUB, SUBS (sf, op, S constant per Op); register 31
  * is XZR throughout. Most have no shift: they skip shiftReg. See shiftedUndefined.
  */
-@inline export function addSubShifted(insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool): u64 {
+@inline export function addSubShifted(e: usize, insn: u32, pc: u64, is64: bool, sub: bool, setFlags: bool): u64 {
   const type = field(insn, 22, 2), amount = field(insn, 10, 6);
-  let y = reg(rm(insn));
+  let y = regAt(xm(e));
   if (amount != 0) y = shiftReg(y, type, amount, is64);
-  setReg(rd(insn), addSub(reg(rn(insn)), y, sub, is64, setFlags));
+  setRegAt(xd(e), addSub(regAt(xn(e)), y, sub, is64, setFlags));
   return pc + 4;
 }
 
@@ -74,17 +74,17 @@ export function conditionalCompare(insn: u32, pc: u64): u64 {
 }
 
 /** Conditional select: CSEL, CSINC, CSINV, CSNEG (op = insn[30] inverts, o2 = insn[10] increments). */
-@inline export function conditionalSelect(insn: u32, pc: u64, fast: bool): u64 {
+@inline export function conditionalSelect(e: usize, insn: u32, pc: u64, fast: bool): u64 {
   if (bit(insn, 29) || bit(insn, 11)) return undefinedOrRetry(insn, pc, fast);
   let r: u64;
   if (condition(field(insn, 12, 4))) {
-    r = reg(rn(insn));
+    r = regAt(xn(e));
   } else {
-    r = reg(rm(insn));
+    r = regAt(xm(e));
     if (bit(insn, 30)) r = ~r;
     if (bit(insn, 10)) r += 1;
   }
-  setReg(rd(insn), sized(r, sf(insn)));
+  setRegAt(xd(e), sized(r, sf(insn)));
   return pc + 4;
 }
 
@@ -153,9 +153,9 @@ export function dataProcessing1Source(insn: u32, pc: u64): u64 {
 }
 
 /** MADD, MSUB (o0 = insn[15]): Rd = Ra +/- Rn * Rm. */
-@inline export function multiplyAdd(insn: u32, pc: u64): u64 {
-  const p = reg(rn(insn)) * reg(rm(insn)), a = reg(ra(insn));
-  setReg(rd(insn), sized(bit(insn, 15) ? a - p : a + p, sf(insn)));
+@inline export function multiplyAdd(e: usize, insn: u32, pc: u64): u64 {
+  const p = regAt(xn(e)) * regAt(xm(e)), a = reg(ra(insn));
+  setRegAt(xd(e), sized(bit(insn, 15) ? a - p : a + p, sf(insn)));
   return pc + 4;
 }
 

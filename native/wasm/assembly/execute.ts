@@ -34,14 +34,14 @@ import { RETRY, simdFp, undefinedInsn, unsupported } from './exceptions';
     case Op.ADDS_X_IMM: return addSubImmediate(e, pc, true, false, true);
     case Op.SUB_X_IMM: return addSubImmediate(e, pc, true, true, false);
     case Op.SUBS_X_IMM: return addSubImmediate(e, pc, true, true, true);
-    case Op.ADD_W_SHIFTED: return addSubShifted(insn, pc, false, false, false);
-    case Op.ADDS_W_SHIFTED: return addSubShifted(insn, pc, false, false, true);
-    case Op.SUB_W_SHIFTED: return addSubShifted(insn, pc, false, true, false);
-    case Op.SUBS_W_SHIFTED: return addSubShifted(insn, pc, false, true, true);
-    case Op.ADD_X_SHIFTED: return addSubShifted(insn, pc, true, false, false);
-    case Op.ADDS_X_SHIFTED: return addSubShifted(insn, pc, true, false, true);
-    case Op.SUB_X_SHIFTED: return addSubShifted(insn, pc, true, true, false);
-    case Op.SUBS_X_SHIFTED: return addSubShifted(insn, pc, true, true, true);
+    case Op.ADD_W_SHIFTED: return addSubShifted(e, insn, pc, false, false, false);
+    case Op.ADDS_W_SHIFTED: return addSubShifted(e, insn, pc, false, false, true);
+    case Op.SUB_W_SHIFTED: return addSubShifted(e, insn, pc, false, true, false);
+    case Op.SUBS_W_SHIFTED: return addSubShifted(e, insn, pc, false, true, true);
+    case Op.ADD_X_SHIFTED: return addSubShifted(e, insn, pc, true, false, false);
+    case Op.ADDS_X_SHIFTED: return addSubShifted(e, insn, pc, true, false, true);
+    case Op.SUB_X_SHIFTED: return addSubShifted(e, insn, pc, true, true, false);
+    case Op.SUBS_X_SHIFTED: return addSubShifted(e, insn, pc, true, true, true);
     case Op.BRANCH_IMM: return branchImmediate(e, insn, pc);
     case Op.COMPARE_BRANCH: return compareBranch(e, insn, pc);
     case Op.TEST_BRANCH: return testBranch(e, insn, pc);
@@ -72,10 +72,10 @@ import { RETRY, simdFp, undefinedInsn, unsupported } from './exceptions';
     case Op.EOR_X_IMM: return logicalImmediate(e, pc, true, 2);
     case Op.ANDS_X_IMM: return logicalImmediate(e, pc, true, 3);
     case Op.MOVE_WIDE: return moveWide(e, insn, pc);
-    case Op.BITFIELD: return bitfield(insn, pc, fast);
-    case Op.LOGICAL_SHIFTED: return logicalShifted(insn, pc);
-    case Op.COND_SELECT: return conditionalSelect(insn, pc, fast);
-    case Op.MUL_ADD: return multiplyAdd(insn, pc);
+    case Op.BITFIELD: return bitfield(e, insn, pc);
+    case Op.LOGICAL_SHIFTED: return logicalShifted(e, insn, pc);
+    case Op.COND_SELECT: return conditionalSelect(e, insn, pc, fast);
+    case Op.MUL_ADD: return multiplyAdd(e, insn, pc);
     case Op.STRB_UIMM: return loadStoreUnsigned(e, insn, pc, 0, 0, fast);
     case Op.LDRB_UIMM: return loadStoreUnsigned(e, insn, pc, 0, 1, fast);
     case Op.LDRSB_X_UIMM: return loadStoreUnsigned(e, insn, pc, 0, 2, fast);
@@ -120,7 +120,6 @@ import { RETRY, simdFp, undefinedInsn, unsupported } from './exceptions';
     case Op.STP_X: return loadStorePair(e, insn, pc, 3, false, Ext.ZERO, fast);
     case Op.LDP_X: return loadStorePair(e, insn, pc, 3, true, Ext.ZERO, fast);
     case Op.SYSTEM: return system(insn, pc, fast);
-    case Op.UNDECODED: // listed, so that the jump table starts at 0
     default: return pc | RETRY; // not hot: only the fast loop gets here
   }
 }
@@ -142,8 +141,8 @@ import { RETRY, simdFp, undefinedInsn, unsupported } from './exceptions';
     case Op.MUL_ADD_LONG: return multiplyAddLong(insn, pc);
     case Op.MUL_HIGH: return multiplyHigh(insn, pc);
     case Op.EXCEPTION_GEN: return exceptionGeneration(insn, pc);
-    case Op.LDST_REGISTER: return loadStoreRegister(insn, pc);
-    case Op.LOAD_LITERAL: return loadLiteral(insn, pc);
+    case Op.LDST_REGISTER: return loadStoreRegister(e, insn, pc);
+    case Op.LOAD_LITERAL: return loadLiteral(e, insn, pc);
     case Op.LDST_PAIR: return loadPairSigned(e, insn, pc);
     default: return loadStoreExclusive(insn, pc);
   }

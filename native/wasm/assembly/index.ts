@@ -3,7 +3,7 @@
 // RAM_PTR); see state.ts for the layout.
 
 import { Exit, STATE, Slot, setSlot, slot } from './state';
-import { DECODED, DECODED_ENTRIES, RAM, completeMmio, mapRam, ramBase, ramSize } from './memory';
+import { DECODED, DECODED_ENTRIES, DECODED_SIZE, RAM, completeMmio, mapRam, ramBase, ramSize } from './memory';
 import { CNTFRQ_RESET, MIDR_RESET, MPIDR_RESET, SCTLR_RESET, pstate, readStatus, setPstate, sysregRead, sysregWrite, Access } from './sysregs';
 import { RETRY, STOPPED, pcAlignmentFault, stop } from './exceptions';
 import { setNzcv } from './flags';
@@ -17,8 +17,10 @@ export { Slot, Exit } from './state';
 export const STATE_PTR = STATE;
 export const RAM_PTR = RAM;
 
-// Per instance, at instantiation: decode every insn[31:21].
+// Per instance, at instantiation: decode every insn[31:21], and empty the decode cache (Op 0 is
+// hot, so that the fast loop's jump table needs no offset).
 buildDispatch();
+for (let e = DECODED; e < RAM; e += DECODED_SIZE) store<u8>(e, Op.UNDECODED, 4);
 
 /**
  * The state KVM_ARM_VCPU_INIT gives, with `ramSize` bytes of zeroed RAM at `ramBase` (both
@@ -52,13 +54,13 @@ export function reset(base: u64, size: u64, pc: u64): bool {
  * RAM of a VM before a reset, cannot leave it wrong, only stale.
  */
 @inline function decoded(off: u64): usize {
-  return DECODED + ((<usize>off & (DECODED_ENTRIES * 4 - 1)) << 2); // masked first: x86 scales by 4 for free
+  return DECODED + ((<usize>off & (DECODED_ENTRIES * 4 - 1)) * (DECODED_SIZE / 4)); // masked first: x86 scales by 8 for free
 }
 
 /** Executes the instruction at RAM offset `off` (PC `pc`) if it is hot and decoded; else returns RETRY. */
 @inline function stepHot(off: u64, pc: u64): u64 {
   const e = decoded(off), insn = load<u32>(<usize>off, RAM);
-  // An empty entry holds word 0 with Op UNDECODED, which is not hot either.
+  // An empty entry holds word 0 with Op UNDECODED, which is not hot.
   if (load<u32>(e) != insn) return pc | RETRY;
   return executeHot(e, insn, pc, true);
 }

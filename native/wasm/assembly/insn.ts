@@ -23,13 +23,21 @@ export const M32: u64 = 0xffff_ffff;
 /** sf (insn[31]): true for the 64-bit (X register) form */
 @inline export function sf(insn: u32): bool { return <i32>insn < 0; }
 
-// A decoded instruction (decode.ts), 16 bytes at address `e`: the word, its Op, the state slots its
-// Rd (Rt) and Rn fields name (register 31 resolved to XZR or SP as its form reads it), and an
-// immediate, worked out as its handler uses it.
+// A decoded instruction (decode.ts), 32 bytes at address `e`: the word, its Op, the state addresses
+// its register fields read and write (state.ts regAt; register 31 resolved to XZR, SP or, for a
+// write to XZR, a slot nothing reads), and an immediate, worked out as its handler uses it.
 @inline export function opOf(e: usize): Op { return <Op>load<u8>(e, 4); }
-@inline export function dSlot(e: usize): u32 { return load<u8>(e, 5); }
-@inline export function nSlot(e: usize): u32 { return load<u8>(e, 6); }
-@inline export function immOf(e: usize): u64 { return load<u64>(e, 8); }
+/** Where Rd (Rt) is written */
+@inline export function xd(e: usize): usize { return load<u16>(e, 6); }
+/** Where Rn is read (and a base register written back) */
+@inline export function xn(e: usize): usize { return load<u16>(e, 8); }
+/** Where Rm is read */
+@inline export function xm(e: usize): usize { return load<u16>(e, 10); }
+/** Where Rd (Rt) is read: as XZR for register 31 */
+@inline export function xt(e: usize): usize { return load<u16>(e, 12); }
+@inline export function immOf(e: usize): u64 { return load<u64>(e, 16); }
+/** A second immediate: a bitfield move's tmask */
+@inline export function imm2Of(e: usize): u64 { return load<u64>(e, 24); }
 
 /** SignExtend(v<width-1:0>, 64) */
 @inline export function signExtend(v: u64, width: u32): u64 {

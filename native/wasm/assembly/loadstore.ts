@@ -1,29 +1,36 @@
 // Loads and stores (op0 = x1x0). Classes by op0 = insn[29:28] and op2 = insn[24:23]; V = insn[26]
 // selects the SIMD&FP register forms.
 
-import { bit, field, immOf, nSlot, ra, rd, rm, rn, signExtend } from './insn';
+import { bit, field, immOf, ra, rd, rm, rn, signExtend, xd, xm, xn, xt } from './insn';
 import { extendReg } from './alu';
-import { Slot, reg, regSp, setReg, setRegSp, setSlot, slot } from './state';
+import { Slot, reg, regAt, regSp, setReg, setRegAt, setSlot, slot } from './state';
 import { RETRY, alignmentFault, undefinedInsn, unsupported } from './exceptions';
 import { Op } from './ops';
-import { Ext, Mmio, extend, inRam, loaded, outside, ramOffset, read, readRam, resumePc, write, writeRam } from './memory';
+import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, readRam, resumePc, write, writeRam } from './memory';
 
 /**
- * The access of a load/store register instruction: stores Rt, or loads it extended as opc says
- * (01 zero-extend, 10 sign-extend to 64 bits, 11 to 32). False if the CPU stopped or faulted
- * instead, or (`fast`) the access is not to RAM: resumePc says where to go. (Like read() and
+ * The access of a load/store register instruction `e` (decoded): stores Rt, or loads it extended
+ * as opc says (01 zero-extend, 10 sign-extend to 64 bits, 11 to 32), then writes `updated` back to
+ * Rn if `writeback` (after the load: the base wins if Rt is Rn too). Returns pc + 4, or where the
+ * CPU goes instead: it stopped or faulted, or (`fast`) the access is not to RAM. (Like read() and
  * write(), but an access to RAM, by far the most frequent, goes through no global.)
  */
-@inline function transfer(insn: u32, pc: u64, addr: u64, sizeLog2: u32, opc: u32, mmio: Mmio, fast: bool = false): bool {
-  const rt = rd(insn), off = ramOffset(addr, sizeLog2);
+@inline function transfer(e: usize, insn: u32, pc: u64, addr: u64, sizeLog2: u32, opc: u32, fast: bool,
+                          writeback: bool = false, updated: u64 = 0): u64 {
+  const off = addr - ramBase;
   const ext = opc == 1 ? Ext.ZERO : opc == 2 ? Ext.SIGN64 : Ext.SIGN32;
-  if (off == <u64>-1) return outside(addr, sizeLog2, opc == 0, reg(rt), pc, insn, mmio, rt, ext, fast);
-  if (opc == 0) writeRam(<usize>off, sizeLog2, reg(rt));
-  else setReg(rt, extend(readRam(<usize>off, sizeLog2), sizeLog2, ext));
-  return true;
+  if (!inRamAt(off, sizeLog2)) {
+    // KVM has a syndrome only for single accesses with no writeback.
+    outside(addr, sizeLog2, opc == 0, regAt(xt(e)), pc, insn, writeback ? Mmio.NO_SYNDROME : Mmio.EXIT, rd(insn), ext, fast);
+    return resumePc;
+  }
+  if (opc == 0) writeRam(<usize>off, sizeLog2, regAt(xt(e)));
+  else setRegAt(xd(e), extend(readRam(<usize>off, sizeLog2), sizeLog2, ext));
+  if (writeback) setRegAt(xn(e), updated);
+  return pc + 4;
 }
 
-// The hot forms below read their base register Rn (SP for register 31) as nSlot(e).
+// The hot forms below read their base register Rn (SP for register 31) at xn(e).
 
 /**
  * Load/store register (unsigned immediate), the form compiled code uses most: one Op per size and
@@ -31,8 +38,8 @@ import { Ext, Mmio, extend, inRam, loaded, outside, ramOffset, read, readRam, re
  * scaled by the size.
  */
 @inline export function loadStoreUnsigned(e: usize, insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
-  const addr = reg(nSlot(e)) + immOf(e);
-  return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT, fast) ? pc + 4 : resumePc;
+  const addr = regAt(xn(e)) + immOf(e);
+  return transfer(e, insn, pc, addr, sizeLog2, opc, fast);
 }
 
 /**
@@ -49,8 +56,8 @@ export function isRegisterOffset(insn: u32): bool {
  * (option = insn[15:13]) and shifted by immOf: sizeLog2 if S = insn[12], else 0.
  */
 @inline export function loadStoreRegisterOffset(e: usize, insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
-  const addr = reg(nSlot(e)) + extendReg(reg(rm(insn)), field(insn, 13, 3), <u32>immOf(e));
-  return transfer(insn, pc, addr, sizeLog2, opc, Mmio.EXIT, fast) ? pc + 4 : resumePc;
+  const addr = regAt(xn(e)) + extendReg(regAt(xm(e)), field(insn, 13, 3), <u32>immOf(e));
+  return transfer(e, insn, pc, addr, sizeLog2, opc, fast);
 }
 
 /**
@@ -60,12 +67,9 @@ export function isRegisterOffset(insn: u32): bool {
  */
 @inline export function loadStoreImm9(e: usize, insn: u32, pc: u64, sizeLog2: u32, opc: u32, fast: bool): u64 {
   const form = field(insn, 10, 2);
-  const base = reg(nSlot(e));
+  const base = regAt(xn(e));
   const updated = base + immOf(e);
-  const writeback = form != 0;
-  if (!transfer(insn, pc, form == 1 ? base : updated, sizeLog2, opc, writeback ? Mmio.NO_SYNDROME : Mmio.EXIT, fast)) return resumePc;
-  if (writeback) setSlot(<Slot>nSlot(e), updated); // after the load: the base wins if Rt is Rn too
-  return pc + 4;
+  return transfer(e, insn, pc, form == 1 ? base : updated, sizeLog2, opc, fast, form != 0, updated);
 }
 
 /**
@@ -75,7 +79,7 @@ export function isRegisterOffset(insn: u32): bool {
  *   insn[21] = 1: register offset: only PRFM and the encodings that fail isRegisterOffset;
  *   otherwise imm9 with insn[11:10] = 00 unscaled (LDUR), 01 post-index, 10 unprivileged, 11 pre-index.
  */
-export function loadStoreRegister(insn: u32, pc: u64): u64 {
+export function loadStoreRegister(e: usize, insn: u32, pc: u64): u64 {
   const sizeLog2 = field(insn, 30, 2), opc = field(insn, 22, 2);
   const base = regSp(rn(insn));
   let addr: u64 = 0, writeback = false, updated: u64 = 0;
@@ -93,18 +97,16 @@ export function loadStoreRegister(insn: u32, pc: u64): u64 {
     // PRFM / PRFUM: a hint with no effect; the writeback and unprivileged forms are unallocated.
     return writeback || (!bit(insn, 24) && !bit(insn, 21) && field(insn, 10, 2) == 2) ? undefinedInsn(insn, pc) : pc + 4;
   }
-  if (!transfer(insn, pc, addr, sizeLog2, opc, writeback ? Mmio.NO_SYNDROME : Mmio.EXIT)) return resumePc;
-  if (writeback) setRegSp(rn(insn), updated);
-  return pc + 4;
+  return transfer(e, insn, pc, addr, sizeLog2, opc, false, writeback, updated);
 }
 
 /** Load register (literal), by opc = insn[31:30]: LDR W, LDR X, LDRSW, PRFM. */
-export function loadLiteral(insn: u32, pc: u64): u64 {
+export function loadLiteral(e: usize, insn: u32, pc: u64): u64 {
   const opc = field(insn, 30, 2);
   if (opc == 3) return pc + 4;
   const addr = pc + signExtend(<u64>(field(insn, 5, 19) << 2), 21);
   // As the register forms: LDR W is size 2 opc 01, LDR X size 3 opc 01, LDRSW size 2 opc 10.
-  return transfer(insn, pc, addr, opc == 1 ? 3 : 2, opc == 2 ? 2 : 1, Mmio.EXIT) ? pc + 4 : resumePc;
+  return transfer(e, insn, pc, addr, opc == 1 ? 3 : 2, opc == 2 ? 2 : 1, false);
 }
 
 /**
@@ -114,20 +116,20 @@ export function loadLiteral(insn: u32, pc: u64): u64 {
  */
 @inline export function loadStorePair(e: usize, insn: u32, pc: u64, sizeLog2: u32, isLoad: bool, ext: Ext, fast: bool): u64 {
   const index = field(insn, 23, 2);
-  const base = reg(nSlot(e));
+  const base = regAt(xn(e));
   const updated = base + immOf(e);
   const addr = index == 1 ? base : updated;
-  const off = ramOffset(addr, sizeLog2, 2);
-  if (off == <u64>-1) return fast ? pc | RETRY : pairOutsideRam(insn, pc, addr, sizeLog2, isLoad, ext);
-  const rt = rd(insn), rt2 = ra(insn), second = <usize>off + (1 << sizeLog2);
+  const off = addr - ramBase;
+  if (!inRamAt(off, sizeLog2, 2)) return fast ? pc | RETRY : pairOutsideRam(insn, pc, addr, sizeLog2, isLoad, ext);
+  const rt2 = ra(insn), second = <usize>off + (1 << sizeLog2);
   if (isLoad) {
-    setReg(rt, extend(readRam(<usize>off, sizeLog2), sizeLog2, ext));
+    setRegAt(xd(e), extend(readRam(<usize>off, sizeLog2), sizeLog2, ext));
     setReg(rt2, extend(readRam(second, sizeLog2), sizeLog2, ext));
   } else {
-    writeRam(<usize>off, sizeLog2, reg(rt));
+    writeRam(<usize>off, sizeLog2, regAt(xt(e)));
     writeRam(second, sizeLog2, reg(rt2));
   }
-  if (index & 1) setSlot(<Slot>nSlot(e), updated); // post- and pre-index write the base back, last
+  if (index & 1) setRegAt(xn(e), updated); // post- and pre-index write the base back, last
   return pc + 4;
 }
 

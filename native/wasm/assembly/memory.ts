@@ -7,14 +7,15 @@ import { Exit, Slot, setReg, setSlot, slot } from './state';
 import { RETRY, alignmentFault, stop } from './exceptions';
 
 /**
- * The decoded instructions run() keeps (index.ts): DECODED_ENTRIES entries of 16 bytes (decode.ts),
- * a RAM word's entry at its word index modulo DECODED_ENTRIES.
+ * The decoded instructions run() keeps (index.ts): DECODED_ENTRIES entries of DECODED_SIZE bytes
+ * (insn.ts), a RAM word's entry at its word index modulo DECODED_ENTRIES.
  */
 export const DECODED: usize = 0x10000;
 export const DECODED_ENTRIES: usize = 8192; // 32 KiB of code before two words share an entry
+export const DECODED_SIZE: usize = 32;
 
 /** Where guest RAM starts in linear memory. */
-export const RAM: usize = DECODED + DECODED_ENTRIES * 16;
+export const RAM: usize = DECODED + DECODED_ENTRIES * DECODED_SIZE;
 
 export let ramBase: u64 = 0;
 export let ramSize: u64 = 0;
@@ -58,18 +59,17 @@ export let resumePc: u64 = 0;
 }
 
 /**
- * The RAM offset of `count` consecutive aligned accesses (a pair: 2) wholly inside RAM, else -1
- * (RAM bounds are 4 KiB aligned).
+ * True if `count` consecutive aligned accesses (a pair: 2) at RAM offset `off` (address - ramBase)
+ * lie wholly inside RAM (RAM bounds are 4 KiB aligned).
  */
-@inline export function ramOffset(addr: u64, sizeLog2: u32, count: u64 = 1): u64 {
-  const off = addr - ramBase;
+@inline export function inRamAt(off: u64, sizeLog2: u32, count: u64 = 1): bool {
   // One test for both: rotated right by the access size, a misaligned offset's low bits land on top.
-  return rotr<u64>(off, sizeLog2) < (ramSize >> sizeLog2) - (count - 1) ? off : <u64>-1;
+  return rotr<u64>(off, sizeLog2) < (ramSize >> sizeLog2) - (count - 1);
 }
 
 /** True if an access of `1 << sizeLog2` bytes at addr would complete in RAM. */
 @inline export function inRam(addr: u64, sizeLog2: u32): bool {
-  return ramOffset(addr, sizeLog2) != <u64>-1;
+  return inRamAt(addr - ramBase, sizeLog2);
 }
 
 /**
@@ -78,8 +78,8 @@ export let resumePc: u64 = 0;
  * register rt, extended as `ext`), or with `fast` (run()'s fast loop) RETRY, nothing done.
  */
 @inline export function read(addr: u64, sizeLog2: u32, pc: u64, insn: u32, mmio: Mmio, rt: u32, ext: Ext, fast: bool = false): bool {
-  const off = ramOffset(addr, sizeLog2);
-  if (off != <u64>-1) {
+  const off = addr - ramBase;
+  if (inRamAt(off, sizeLog2)) {
     loaded = readRam(<usize>off, sizeLog2);
     return true;
   }
@@ -88,8 +88,8 @@ export let resumePc: u64 = 0;
 
 /** Writes like `read` reads; the MMIO exit carries the store data. */
 @inline export function write(addr: u64, sizeLog2: u32, v: u64, pc: u64, insn: u32, mmio: Mmio, fast: bool = false): bool {
-  const off = ramOffset(addr, sizeLog2);
-  if (off != <u64>-1) {
+  const off = addr - ramBase;
+  if (inRamAt(off, sizeLog2)) {
     writeRam(<usize>off, sizeLog2, v);
     return true;
   }

@@ -67,7 +67,7 @@ export const STATE: usize = memory.data(Slot.COUNT * 8, 64);
   store<u64>(STATE + (<usize>s << 3), v);
 }
 
-/** X[r], register 31 reading as XZR (r may also be a decoded register slot: Slot.SP, see insn.ts) */
+/** X[r], register 31 reading as XZR */
 @inline export function reg(r: u32): u64 {
   return load<u64>(STATE + (<usize>r << 3));
 }
@@ -77,7 +77,7 @@ export const STATE: usize = memory.data(Slot.COUNT * 8, 64);
   return load<u64>(STATE + (<usize>(r == 31 ? Slot.SP : r) << 3));
 }
 
-/** X[r] = v, a write to register 31 (XZR) discarded: undone by a store, cheaper than a test. (r as in reg) */
+/** X[r] = v, a write to register 31 (XZR) discarded: undone by a store, cheaper than a test. */
 @inline export function setReg(r: u32, v: u64): void {
   store<u64>(STATE + (<usize>r << 3), v);
   store<u64>(STATE + (<usize>Slot.XZR << 3), 0);
@@ -86,6 +86,23 @@ export const STATE: usize = memory.data(Slot.COUNT * 8, 64);
 /** X[r] = v, register 31 being SP */
 @inline export function setRegSp(r: u32, v: u64): void {
   store<u64>(STATE + (<usize>(r == 31 ? Slot.SP : r) << 3), v);
+}
+
+/** The address of slot `s`. */
+@inline export function slotAddress(s: u32): usize {
+  return STATE + (<usize>s << 3);
+}
+
+/** Where a decoded instruction writes XZR (insn.ts): nothing reads it. */
+export const DISCARD: usize = memory.data(8, 8);
+
+/** The register at state address `a`, from a decoded instruction (insn.ts xd, xn, xm, xt). */
+@inline export function regAt(a: usize): u64 {
+  return load<u64>(a);
+}
+
+@inline export function setRegAt(a: usize, v: u64): void {
+  store<u64>(a, v);
 }
 
 /** A W-register result zero-extends into the X register. */
