@@ -1,6 +1,7 @@
 // Speed of the wasm A64 CPU through its TypeScript API:  node native/wasm/bench.mjs
-// Guest MIPS on the cpu suite's countdown and load/store loops (slices of 1e6 instructions), and
-// the cost of one MMIO exit round trip (run() returns to JS, JS resumes it). Builds dist/a64.wasm first.
+// Guest MIPS on the cpu suite's guests (slices of 1e6 instructions): the countdown and load/store
+// loops the goal is about, the sort and the calls beside them; and the cost of one MMIO exit round
+// trip (run() returns to JS, JS resumes it). Builds dist/a64.wasm first.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -59,10 +60,15 @@ function mmioExitNs(exits) {
   return best;
 }
 
-// The cpu suite's guests (bench/cpu.ts): guests/aarch64/cpu-countdown.S and cpu-loadstore.S.
+// The cpu suite's guests (bench/cpu.ts, guests/aarch64/cpu-*.S), N for about 0.3 s each.
 const guest = (name) => new Uint8Array(readFileSync(join(root, 'guests/aarch64', `${name}.bin`)));
-const countdown = mips(guest('cpu-countdown'), { x0: 100_000_000n });
-const loadStore = mips(guest('cpu-loadstore'), { x0: 15_000_000n });
-console.log(`countdown loop:  ${countdown.toFixed(0)} M guest instructions/s`);
-console.log(`load/store loop: ${loadStore.toFixed(0)} M guest instructions/s`);
+const kernels = [
+  ['countdown loop', 'cpu-countdown', 100_000_000n],
+  ['load/store loop', 'cpu-loadstore', 15_000_000n],
+  ['insertion sort', 'cpu-sort', 12_000n],
+  ['recursive calls', 'cpu-calls', 120_000n],
+];
+for (const [name, file, n] of kernels) {
+  console.log(`${`${name}:`.padEnd(17)}${mips(guest(file), { x0: n }).toFixed(0)} M guest instructions/s`);
+}
 console.log(`MMIO exit round trip: ${mmioExitNs(1_000_000).toFixed(0)} ns`);
