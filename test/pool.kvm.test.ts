@@ -222,10 +222,26 @@ for (const [arch, backend, skip] of backends) {
       const running = closing.runMany(spin, { arch, backend, count: 1000 });
       await new Promise((r) => setTimeout(r, 200));
       await closing.close();
-      // Each lane that had started was in a run, now aborted.
+      // Each lane that had started was in a run, now stopped.
       const closed = await running;
       assert.ok(closed.ran >= 1 && closed.ran <= 2, `ran ${closed.ran}`);
-      assert.deepEqual(closed.outcomes, { aborted: closed.ran });
+      assert.deepEqual(closed.outcomes, { stopped: closed.ran });
+    });
+
+    test('close() stops what runs: a spinning run, a run still queued, and an open session VM', async () => {
+      const closing = new VmPool({ maxThreads: 2 });
+      const session = await closing.createVm({ arch, backend });
+      await session.load(guest(arch, 'spin.bin'));
+      const sessionRun = session.run();
+      const spinning = closing.run(guest(arch, 'spin.bin'), { arch, backend });
+      const queued = closing.run(guest(arch, 'hello.bin'), { arch, backend });
+      await new Promise((r) => setTimeout(r, 200));
+      await closing.close();
+      assert.equal((await sessionRun).outcome, 'stopped');
+      assert.equal((await spinning).outcome, 'stopped');
+      assert.equal((await queued).outcome, 'stopped');
+      await assert.rejects(session.run(), { code: 'ERR_VM_CLOSED' });
+      await assert.rejects(session.registers(), { code: 'ERR_VM_CLOSED' });
     });
 
     test('many VMs, one after another, two at a time, and in runMany lanes: fds, mappings and threads return to their start', async () => {

@@ -16,7 +16,7 @@ import { loadAddon, packageRoot } from './addon';
 import type { NativeDeviceSpec } from './backend';
 import { ControlBlock, ControlWord, SWARM_WORDS, SwarmWord } from './control-block';
 import type { Device, DeviceRange } from './devices';
-import { ConfigError, GuestError, PoolError } from './errors';
+import { ConfigError, GuestError, PoolError, VmStateError } from './errors';
 import type { EventBatchView, VmEvent } from './event-batch';
 import { createRing, EventRingReader } from './event-ring';
 import { createMailbox, MailboxServer } from './main-thread-device';
@@ -73,7 +73,7 @@ let nextRunId = 1;
 
 export class VmPool {
   private readonly piscina: Piscina;
-  /** Stop the runMany calls in progress (close() calls them). */
+  /** What close() calls first: stop each run and runMany in progress, close each session VM. */
   private readonly stoppers = new Set<() => Promise<unknown>>();
   private closed = false;
 
@@ -104,6 +104,10 @@ export class VmPool {
     const session = Comlink.wrap<VmSession>(nodeEndpoint(port1 as never));
     const vm = new RemoteVm(session, port1, control, done, ring, mailbox);
     // The first call is served once the worker has created the VM; a failure to create rejects `done`.
+    const stop = () => vm.close(); // a session task ends only when its VM is closed
+    this.stoppers.add(stop);
+    const forget = () => void this.stoppers.delete(stop);
+    done.then(forget, forget);
     const ended = done.then((reply) => Promise.reject((reply as RunReply | undefined)?.ok === false ? reviveError((reply as { error: SerializedError }).error) : new Error('the VM task ended before it started')));
     await Promise.race([session.registers(), ended]).catch(async (error) => {
       await vm.close();
@@ -122,9 +126,12 @@ export class VmPool {
     const runId = nextRunId++;
     const reply = this.submit({ kind: 'oneshot', runId, ...oneShotSetup(image, options, control) }, []) as Promise<RunReply>;
     const stopper = options.signal ? abortStopper(options.signal, control, runId, reply) : undefined;
+    const stop = () => stopRun(control, runId, 1, reply);
+    this.stoppers.add(stop);
     try {
       return unwrap(await reply);
     } finally {
+      this.stoppers.delete(stop);
       stopper?.();
     }
   }
@@ -132,8 +139,8 @@ export class VmPool {
   /**
    * Runs `image` `count` times, `lanes` at a time: each lane is one task on its own thread that runs
    * VM after VM (as run() would, reuse included) with no message per VM, so the main thread stays out
-   * of the way — the fast path for swarms. Failed runs are counted, not thrown; an aborted signal or
-   * close() stops the runs in progress (outcome `aborted`) and starts no more.
+   * of the way — the fast path for swarms. Failed runs are counted, not thrown; an aborted signal
+   * (outcome `aborted`) or close() (`stopped`) stops the runs in progress and starts no more.
    */
   async runMany(image: Uint8Array | string, options: ManyRunsOptions): Promise<ManyRunsResult> {
     const { count, lanes = this.piscina.options.maxThreads, onProgress, ...runOptions } = options;
@@ -142,12 +149,12 @@ export class VmPool {
     const started = performance.now();
     const controls = Array.from({ length: Math.max(1, Math.min(lanes, count)) }, () => new ControlBlock());
     const tasks = controls.map((control) => this.submit({ kind: 'lane', swarm: words.buffer as SharedArrayBuffer, count, ...oneShotSetup(image, runOptions, control) } satisfies LaneTask, []) as Promise<SwarmTally>);
-    const stop = () => {
+    const stop = (reason: 1 | 2 = 1) => {
       Atomics.store(words, SwarmWord.Stop, 1);
-      return Promise.all(controls.map((control, i) => stopLane(control, tasks[i]!)));
+      return Promise.all(controls.map((control, i) => stopLane(control, reason, tasks[i]!)));
     };
     const progress = onProgress && setInterval(() => onProgress(Atomics.load(words, SwarmWord.Done), Atomics.load(words, SwarmWord.Failed)), 100);
-    const onAbort = () => void stop();
+    const onAbort = () => void stop(2);
     if (runOptions.signal?.aborted) onAbort();
     runOptions.signal?.addEventListener('abort', onAbort, { once: true });
     this.stoppers.add(stop);
@@ -201,36 +208,36 @@ export class RemoteVm {
     this.mailboxServer = new MailboxServer(mailbox, this.mainDevices, (error) => (this.handlerError = error));
   }
 
-  load(image: Uint8Array | string, options: LoadOptions = {}): Promise<void> {
-    return this.session.load(image, options);
+  async load(image: Uint8Array | string, options: LoadOptions = {}): Promise<void> {
+    return this.open().load(image, options);
   }
-  setRegister(name: string, value: bigint | number): Promise<void> {
-    return this.session.setRegister(name, value);
+  async setRegister(name: string, value: bigint | number): Promise<void> {
+    return this.open().setRegister(name, value);
   }
-  getRegister(name: string): Promise<bigint> {
-    return this.session.getRegister(name);
+  async getRegister(name: string): Promise<bigint> {
+    return this.open().getRegister(name);
   }
-  registers(): Promise<Record<string, bigint>> {
-    return this.session.registers();
+  async registers(): Promise<Record<string, bigint>> {
+    return this.open().registers();
   }
-  readMemory(guestAddr: number, length: number): Promise<Uint8Array> {
-    return this.session.readMemory(guestAddr, length);
+  async readMemory(guestAddr: number, length: number): Promise<Uint8Array> {
+    return this.open().readMemory(guestAddr, length);
   }
-  writeMemory(guestAddr: number, bytes: Uint8Array): Promise<void> {
-    return this.session.writeMemory(guestAddr, bytes);
+  async writeMemory(guestAddr: number, bytes: Uint8Array): Promise<void> {
+    return this.open().writeMemory(guestAddr, bytes);
   }
   /** Native tier: answered in C++ inside the vCPU loop (~no cost). */
-  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): Promise<void> {
-    return this.session.addNativeDevice(range, spec);
+  async addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): Promise<void> {
+    return this.open().addNativeDevice(range, spec);
   }
   /** Worker tier: a module (a Device, or a factory of one) loaded on the VM's thread; one call per exit, no allocation. */
-  addDeviceModule(range: DeviceRange, path: string, options?: unknown): Promise<void> {
-    return this.session.addDeviceModule(range, path, options);
+  async addDeviceModule(range: DeviceRange, path: string, options?: unknown): Promise<void> {
+    return this.open().addDeviceModule(range, path, options);
   }
   /** Main-thread tier: this object answers each access through an Atomics round trip (slow path, ~10 µs). */
-  addDevice(range: DeviceRange, device: Device): Promise<void> {
+  async addDevice(range: DeviceRange, device: Device): Promise<void> {
     this.mainDevices.push(device);
-    return this.session.addMainThreadDevice(range, this.mainDevices.length - 1);
+    return this.open().addMainThreadDevice(range, this.mainDevices.length - 1);
   }
 
   /** Runs the guest on its thread until it ends, a limit, stop(), an abort, or an error (rejects typed). */
@@ -238,7 +245,7 @@ export class RemoteVm {
     const { signal, ...runOptions } = options;
     const runId = nextRunId++;
     this.handlerError = undefined;
-    const reply = this.session.run(runId, runOptions);
+    const reply = this.open().run(runId, runOptions);
     this.running = { runId, promise: reply };
     const stopper = signal ? abortStopper(signal, this.control, runId, reply) : undefined;
     try {
@@ -272,6 +279,12 @@ export class RemoteVm {
   private ringReader(): EventRingReader {
     if (this.ring === undefined) throw new ConfigError('ERR_INVALID_OPTION', 'create the VM with { events: true } to read its events');
     return new EventRingReader(this.ring);
+  }
+
+  /** The worker's session, while the VM is open. */
+  private open(): Comlink.Remote<VmSession> {
+    if (this.closed) throw new VmStateError('ERR_VM_CLOSED', 'the VM is closed');
+    return this.session;
   }
 
   /** Ends the VM and frees its thread (stopping a run in progress). Idempotent. */
@@ -313,7 +326,7 @@ async function stopRun(control: ControlBlock, runId: number, reason: 1 | 2, sett
 }
 
 /** Stops a lane: its run in progress now, and any it had claimed just before the stop word was set. */
-async function stopLane(control: ControlBlock, lane: Promise<unknown>): Promise<void> {
+async function stopLane(control: ControlBlock, reason: 1 | 2, lane: Promise<unknown>): Promise<void> {
   let settled = false;
   void lane.then(
     () => (settled = true),
@@ -321,7 +334,7 @@ async function stopLane(control: ControlBlock, lane: Promise<unknown>): Promise<
   );
   while (!settled) {
     const runId = control.load(ControlWord.RunningRun);
-    if (runId !== 0) await stopRun(control, runId, 2, lane);
+    if (runId !== 0) await stopRun(control, runId, reason, lane);
     else await new Promise((resolve) => setTimeout(resolve, KICK_INTERVAL_MS));
   }
 }
