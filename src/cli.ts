@@ -180,7 +180,7 @@ withRunOptions(program.command('swarm').description('run N VMs of one image, K a
           summary.failures.map((f) => `failed ×${f.count}: ${f.code}: ${f.message}\n`).join(''),
       );
     }
-    process.exitCode = summary.failures.length === 0 ? 0 : 1;
+    process.exitCode = interrupt.signal.aborted ? 130 : summary.failures.length === 0 ? 0 : 1;
   });
 
 program

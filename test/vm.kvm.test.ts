@@ -4,7 +4,7 @@
  * WebAssembly backend, which must give aarch64 guests the same outputs, outcomes and errors.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -290,6 +290,28 @@ for (const [arch, backend] of backends) {
       const fault = spawnSync(process.execPath, [cli, 'run', guest(arch, 'fault.bin'), '--backend', backend, ...limits], { encoding: 'utf8' });
       assert.equal(fault.status, 1);
       assert.match(fault.stderr, new RegExp(`^femtovm: ${c.faultCode}: .+\\n$`));
+    });
+
+    test('femtovm swarm: --json summary; failures counted (exit 1); Ctrl-C stops it and summarizes what ran (exit 130)', async () => {
+      const swarm = (image: string, ...flags: string[]) => [cli, 'swarm', guest(arch, image), '--backend', backend, '--concurrency', '2', ...flags];
+      const ok = spawnSync(process.execPath, swarm('hello.bin', '--count', '40', '--no-reuse', '--json'), { encoding: 'utf8' });
+      assert.equal(ok.status, 0, ok.stderr);
+      const summary = JSON.parse(ok.stdout);
+      assert.deepEqual([summary.count, summary.ran, summary.outcomes, summary.failures], [40, 40, { [c.end]: 40 }, []]);
+      assert.equal(Math.round(summary.exitsPerSecond / summary.vmsPerSecond), 7);
+      assert.ok(summary.latencyMs.p50 > 0 && summary.latencyMs.p50 <= summary.latencyMs.p99 && summary.latencyMs.p99 <= summary.latencyMs.max);
+      const faults = spawnSync(process.execPath, swarm('fault.bin', '--count', '4', '--json'), { encoding: 'utf8' });
+      assert.equal(faults.status, 1);
+      assert.deepEqual(JSON.parse(faults.stdout).failures.map((f: { code: string; count: number }) => [f.code, f.count]), [[c.faultCode, 4]]);
+      const child = spawn(process.execPath, swarm('spin.bin', '--count', '100', '--json'), { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      setTimeout(() => child.kill('SIGINT'), process.env.FEMTOVM_LAB ? 8000 : 1500);
+      const status = await new Promise((resolve) => child.on('exit', resolve));
+      assert.equal(status, 130);
+      const interrupted = JSON.parse(out);
+      assert.ok(interrupted.ran >= 1 && interrupted.ran <= 2, `ran ${interrupted.ran}`);
+      assert.deepEqual(interrupted.outcomes, { aborted: interrupted.ran });
     });
 
     test('VMs are created while signals keep arriving (a profiler\'s SIGPROF every 50 µs)', { skip: backend === 'wasm' && 'KVM only' }, () => {
