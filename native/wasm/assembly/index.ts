@@ -17,10 +17,9 @@ export { Slot, Exit } from './state';
 export const STATE_PTR = STATE;
 export const RAM_PTR = RAM;
 
-// Per instance, at instantiation: decode every insn[31:21], and empty the decode cache (Op 0 is
-// hot, so that the fast loop's jump table needs no offset).
+// Per instance, at instantiation: decode every insn[31:21]. (The decode cache starts empty as
+// memory starts zeroed: untouched, so that a CPU costs memory only for the code it runs.)
 buildDispatch();
-for (let e = DECODED; e < RAM; e += DECODED_SIZE) store<u8>(e, Op.UNDECODED, 4);
 
 /**
  * The state KVM_ARM_VCPU_INIT gives, with `ramSize` bytes of zeroed RAM at `ramBase` (both
@@ -60,7 +59,7 @@ export function reset(base: u64, size: u64, pc: u64): bool {
 /** Executes the instruction at RAM offset `off` (PC `pc`) if it is hot and decoded; else returns RETRY. */
 @inline function stepHot(off: u64, pc: u64): u64 {
   const e = decoded(off), insn = load<u32>(<usize>off, RAM);
-  // An empty entry holds word 0 with Op UNDECODED, which is not hot.
+  // An empty entry holds word 0 with Op UNDECODED, which is not hot either.
   if (load<u32>(e) != insn) return pc | RETRY;
   return executeHot(e, insn, pc, true);
 }

@@ -5,6 +5,7 @@
 // their handler is compiled once per form with those fields as constants.
 
 export enum Op {
+  UNDECODED,        // an empty decode cache entry (zeroed memory, index.ts): never the Op of an instruction
   // The hot classes, first: run()'s fast loop executes these (executeHot) and hands the others on.
   // Add/subtract (immediate), by sf:op:S = insn[31:29], both shifts of imm12
   ADD_W_IMM, ADDS_W_IMM, SUB_W_IMM, SUBS_W_IMM, ADD_X_IMM, ADDS_X_IMM, SUB_X_IMM, SUBS_X_IMM,
@@ -56,7 +57,6 @@ export enum Op {
   LOAD_LITERAL,
   LDST_PAIR,        // LDPSW (and the unallocated pair encodings with its top bits)
   LDST_EXCLUSIVE,
-  UNDECODED,        // an empty decode cache entry (index.ts): never the Op of an instruction
 }
 
 /** The first Op that is not hot. */
