@@ -4,7 +4,7 @@
 import { bit, field, immOf, rd, rn, sf, signExtend, xt } from './insn';
 import { condition } from './flags';
 import { reg, regAt, setReg, sized } from './state';
-import { RETRY, exceptionReturn, pcAlignmentFault, undefinedOrRetry } from './exceptions';
+import { exceptionReturn, pcAlignmentFault, retry, undefinedOrRetry } from './exceptions';
 import { Op } from './ops';
 
 /** The offset a branch (immediate) of class `op` adds to its PC: imm26, imm14 or imm19, times 4. */
@@ -47,11 +47,11 @@ export function branchOffset(op: Op, insn: u32): u64 {
 @inline export function branchRegister(insn: u32, pc: u64, fast: bool): u64 {
   const opc = field(insn, 21, 4);
   if (field(insn, 16, 5) != 31 || field(insn, 10, 6) != 0 || rd(insn) != 0) return undefinedOrRetry(insn, pc, fast);
-  if (opc == 0b0100 && rn(insn) == 31) return fast ? pc | RETRY : exceptionReturn(insn, pc);
+  if (opc == 0b0100 && rn(insn) == 31) return fast ? retry(pc) : exceptionReturn(insn, pc);
   if (opc > 0b0010) return undefinedOrRetry(insn, pc, fast);
   const target = reg(rn(insn)); // read before BLR writes x30: BLR x30 branches to the old value
   if ((target & 3) != 0) {
-    if (fast) return pc | RETRY; // before BLR writes x30: the retry reads it again
+    if (fast) return retry(pc); // before BLR writes x30: the retry reads it again
     if (opc == 0b0001) setReg(30, pc + 4);
     return pcAlignmentFault(target);
   }

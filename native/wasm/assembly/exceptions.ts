@@ -39,7 +39,7 @@ export function undefinedInsn(_insn: u32, pc: u64): u64 {
 
 /** undefinedInsn, or in run()'s fast loop RETRY: the complete handler raises the exception. */
 @inline export function undefinedOrRetry(insn: u32, pc: u64, fast: bool): u64 {
-  return fast ? pc | RETRY : undefinedInsn(insn, pc);
+  return fast ? retry(pc) : undefinedInsn(insn, pc);
 }
 
 /** A data abort for an unaligned access: with the MMU off data is Device memory, which faults. */
@@ -63,24 +63,30 @@ export function exceptionReturn(insn: u32, pc: u64): u64 {
 }
 
 /**
- * Set in a handler's returned PC when the CPU stops for the host: such a PC lies outside RAM (RAM
- * ends below PA_LIMIT), so the run loop's fetch bounds check catches it with no test of its own.
+ * Flipped (XOR) into a handler's returned PC when the CPU stops for the host: such a PC lies
+ * outside RAM (RAM ends below PA_LIMIT), so the run loop's fetch bounds check catches it with no
+ * test of its own. Bits 63:31, a sign-extended 32-bit immediate: x86 keeps no register for it.
  */
-export const STOPPED: u64 = 1 << 63;
+export const STOPPED: u64 = 0xffff_ffff_8000_0000;
 
 /**
- * What a hot handler returns in run()'s fast loop for an instruction it leaves to the complete
- * handler (see executeHot): outside RAM like a stopped PC, and told apart by its low bit (a PC is
- * always 4-byte aligned).
+ * Flipped into the PC a hot handler returns in run()'s fast loop for an instruction it leaves to
+ * the complete handler (see executeHot): outside RAM like a stopped PC, and told apart by its low
+ * bit (a PC is always 4-byte aligned).
  */
 export const RETRY: u64 = STOPPED | 1;
+
+/** `pc` with RETRY flipped in. */
+@inline export function retry(pc: u64): u64 {
+  return pc ^ RETRY;
+}
 
 /** Stops the CPU with `exit`; the instruction at pc is not executed (run() resumes at pc). */
 @inline export function stop(exit: Exit, insn: u32, pc: u64): u64 {
   setSlot(Slot.EXIT, exit);
   setSlot(Slot.FAULT_PC, pc);
   setSlot(Slot.FAULT_INSN, insn);
-  return pc | STOPPED;
+  return pc ^ STOPPED;
 }
 
 /** An instruction this CPU does not implement: the host decides. */
@@ -100,5 +106,5 @@ export function simdFp(insn: u32, pc: u64): u64 {
 /** Stops the CPU with `exit` after completing the instruction at pc (HVC, WFI). */
 export function stopAfter(exit: Exit, insn: u32, pc: u64): u64 {
   stop(exit, insn, pc);
-  return (pc + 4) | STOPPED;
+  return (pc + 4) ^ STOPPED;
 }

@@ -1,7 +1,7 @@
 // Executes one decoded instruction (decode.ts): its class's handler. Every handler takes the
 // instruction word (and, if it uses them, the decoded fields at `e`) and its address and returns
-// where execution continues: pc + 4, a branch target, an exception vector, or (with STOPPED set)
-// where run() resumes after stopping for the host.
+// where execution continues: pc + 4, a branch target, an exception vector, or (with STOPPED
+// flipped in) where run() resumes after stopping for the host.
 
 import { FIRST_COLD, Op } from './ops';
 import { opOf } from './insn';
@@ -17,11 +17,11 @@ import {
   loadStoreRegisterOffset, loadStoreUnsigned,
 } from './loadstore';
 import { Ext } from './memory';
-import { RETRY, simdFp, undefinedInsn, unsupported } from './exceptions';
+import { retry, simdFp, undefinedInsn, unsupported } from './exceptions';
 
 /**
  * The hot classes. With `fast` (run()'s fast loop) the handlers make no calls: what would need one
- * (an access outside RAM, an UNDEFINED or rare form) returns RETRY instead, before any effect, as
+ * (an access outside RAM, an UNDEFINED or rare form) returns retry(pc) instead, before any effect, as
  * does every other Op.
  */
 @inline export function executeHot(e: usize, insn: u32, pc: u64, fast: bool): u64 {
@@ -120,7 +120,7 @@ import { RETRY, simdFp, undefinedInsn, unsupported } from './exceptions';
     case Op.STP_X: return loadStorePair(e, insn, pc, 3, false, Ext.ZERO, fast);
     case Op.LDP_X: return loadStorePair(e, insn, pc, 3, true, Ext.ZERO, fast);
     case Op.SYSTEM: return system(insn, pc, fast);
-    default: return pc | RETRY; // not hot: only the fast loop gets here
+    default: return retry(pc); // not hot: only the fast loop gets here
   }
 }
 

@@ -4,7 +4,7 @@
 import { bit, field, immOf, ra, rd, rm, rn, signExtend, xd, xm, xn, xt } from './insn';
 import { extendReg } from './alu';
 import { Slot, reg, regAt, regSp, setReg, setRegAt, setSlot, slot } from './state';
-import { RETRY, alignmentFault, undefinedInsn, unsupported } from './exceptions';
+import { alignmentFault, retry, undefinedInsn, unsupported } from './exceptions';
 import { Op } from './ops';
 import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, readRam, resumePc, write, writeRam } from './memory';
 
@@ -120,7 +120,7 @@ export function loadLiteral(e: usize, insn: u32, pc: u64): u64 {
   const updated = base + immOf(e);
   const addr = index == 1 ? base : updated;
   const off = addr - ramBase;
-  if (!inRamAt(off, sizeLog2, 2)) return fast ? pc | RETRY : pairOutsideRam(insn, pc, addr, sizeLog2, isLoad, ext);
+  if (!inRamAt(off, sizeLog2, 2)) return fast ? retry(pc) : pairOutsideRam(insn, pc, addr, sizeLog2, isLoad, ext);
   const rt2 = ra(insn), second = <usize>off + (1 << sizeLog2);
   if (isLoad) {
     setRegAt(xd(e), extend(readRam(<usize>off, sizeLog2), sizeLog2, ext));

@@ -4,7 +4,7 @@
 
 import { signExtend, M32 } from './insn';
 import { Exit, Slot, setReg, setSlot, slot } from './state';
-import { RETRY, alignmentFault, stop } from './exceptions';
+import { alignmentFault, retry, stop } from './exceptions';
 
 /**
  * The decoded instructions run() keeps (index.ts): DECODED_ENTRIES entries of DECODED_SIZE bytes
@@ -105,7 +105,7 @@ export let resumePc: u64 = 0;
                          mmio: Mmio, rt: u32, ext: Ext, fast: bool): bool {
   if (!fast) return outsideRam(addr, sizeLog2, isWrite, data, pc, insn, mmio, rt, ext);
   if ((addr & ((1 << sizeLog2) - 1)) != 0) {
-    resumePc = pc | RETRY;
+    resumePc = retry(pc);
     return false;
   }
   return mmioExit(addr, sizeLog2, isWrite, data, pc, insn, mmio, rt, ext);
@@ -154,7 +154,7 @@ export function completeMmio(pc: u64): u64 {
   return pc + 4;
 }
 
-/** Physical addresses have at most 52 bits (so a PC with STOPPED set is never in RAM). */
+/** Physical addresses have at most 52 bits (so a PC with STOPPED or RETRY flipped in is not in RAM). */
 const PA_LIMIT: u64 = 1 << 52;
 
 /** RAM bytes possibly written since the memory was created: beyond them it is still zero. */

@@ -4,7 +4,7 @@
 import { bit, field, rd } from './insn';
 import { Exit, Slot, reg, setReg, setSlot, slot } from './state';
 import { Access, selectSp, sysregRead, sysregWrite, readStatus } from './sysregs';
-import { EC, RETRY, alignmentFault, simdFp, stopAfter, takeException, undefinedInsn, unsupported } from './exceptions';
+import { EC, alignmentFault, retry, simdFp, stopAfter, takeException, undefinedInsn, unsupported } from './exceptions';
 
 /** Exception generation, by opc = insn[23:21] and LL = insn[1:0]: SVC, HVC, SMC, BRK. */
 export function exceptionGeneration(insn: u32, pc: u64): u64 {
@@ -80,7 +80,7 @@ function moveSystemRegister(insn: u32, pc: u64): u64 {
 /** System instructions: the NOP hints run in the fast loop, the others need a call. */
 @inline export function system(insn: u32, pc: u64, fast: bool): u64 {
   if (isNopHint(insn)) return pc + 4;
-  return fast ? pc | RETRY : systemOther(insn, pc);
+  return fast ? retry(pc) : systemOther(insn, pc);
 }
 
 /** System instructions, by op0 = insn[20:19]: 00 hints/barriers/PSTATE (by CRn), 01 SYS, 1x MRS/MSR. */
