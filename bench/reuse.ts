@@ -102,6 +102,17 @@ async function backendRows(ctx: SuiteContext, arch: GuestArch, backend: BackendK
       note: `per run: reset ${reset.p50.toFixed(1)} µs + guest run ${run.p50.toFixed(1)} µs, against ${freshCycle.p50.toFixed(1)} µs for a new VM (p50s)`,
     }),
   ];
+  if (backend === 'wasm') {
+    rows.push(judge({
+      id: 'reuse/wasm-new-vm',
+      name: 'a tiny VM on the wasm backend: createVm, load, run hello, close (aarch64, 64 KiB)',
+      unit: 'µs',
+      value: freshCycle.p50,
+      stat: `p50 of ${freshCycle.n} VMs`,
+      goal: { metric: 'value', op: '<=', target: 20, text: '≤ 20 µs' },
+      distributions: [distribution('new VM', timings.fresh, hf!)],
+    }));
+  }
   if (backend === 'kvm') {
     rows.push(judge({
       id: 'reuse/kvm-reset',
