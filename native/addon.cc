@@ -110,16 +110,28 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
 
   void Release() {
     if (loop_) loop_->End();
+    bool views_detached = true;
     for (Napi::Reference<Napi::ArrayBuffer> &ref : buffers_) {
-      if (!ref.IsEmpty() && !ref.Value().IsDetached()) ref.Value().Detach();
+      if (ref.IsEmpty()) continue;
+      Napi::ArrayBuffer buffer = ref.Value();
+      if (!buffer.IsDetached()) buffer.Detach();
+      views_detached = views_detached && buffer.IsDetached();
     }
     buffers_.clear();
+    std::vector<std::shared_ptr<Mapping>> ram;
+    if (vm_) {
+      for (const MemoryRegion &r : vm_->regions()) ram.push_back(r.mapping);
+    }
     exit_record_.Reset();
     event_ring_.Reset();
     loop_.reset();
     snapshot_.reset();
     vcpu_.reset();
     vm_.reset();
+    // Guest RAM goes with the VM, not when the collector finalizes the (detached) buffers over it.
+    if (views_detached) {
+      for (const std::shared_ptr<Mapping> &mapping : ram) mapping->Unmap();
+    }
   }
 
   void CheckOpen(Napi::Env env) {

@@ -25,7 +25,11 @@ KvmVm::KvmVm() : system_(KvmSystem::Get()) {
   }
 }
 
-Mapping::~Mapping() { munmap(host, size); }
+void Mapping::Unmap() {
+  if (!mapped_) return;
+  munmap(host, size);
+  mapped_ = false;
+}
 
 // Closing the VM fd drops KVM's references to the slots; the mappings go with their last owner.
 KvmVm::~KvmVm() { close(fd_); }

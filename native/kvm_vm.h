@@ -11,14 +11,19 @@
 namespace femtovm {
 
 // An anonymous mapping, unmapped when its last owner lets go: the VM and any JS ArrayBuffer over it
-// share it, so a buffer that outlives its VM never points at unmapped memory.
+// share it, so a buffer that outlives its VM never points at unmapped memory. A VM that closes with
+// every such buffer detached unmaps it at once (Unmap), instead of when the collector gets to them.
 struct Mapping {
   Mapping(uint8_t *host, uint64_t size) : host(host), size(size) {}
-  ~Mapping();
+  ~Mapping() { Unmap(); }
   Mapping(const Mapping &) = delete;
   Mapping &operator=(const Mapping &) = delete;
+  void Unmap();  // idempotent; only once nothing can reach the memory
   uint8_t *const host;
   const uint64_t size;
+
+ private:
+  bool mapped_ = true;
 };
 
 struct MemoryRegion {
