@@ -206,6 +206,7 @@ for (const [arch, backend, skip] of backends) {
       assert.match(faults.failures[0]!.code, /^ERR_GUEST_/);
       assert.equal((await pool.runMany(guest(arch, 'hello.bin'), { arch, backend, count: 0 })).ran, 0);
       await assert.rejects(pool.runMany(guest(arch, 'hello.bin'), { arch, backend, count: -1 }), { code: 'ERR_INVALID_OPTION' });
+      for (const lanes of [0, 1.5, Number.NaN]) await assert.rejects(pool.runMany(guest(arch, 'hello.bin'), { arch, backend, count: 4, lanes }), { code: 'ERR_INVALID_OPTION' });
     });
 
     test('runMany of spinning guests: per-run timeouts hold; an abort and close() stop the runs in progress and start no more', async () => {

@@ -145,6 +145,7 @@ export class VmPool {
   async runMany(image: Uint8Array | string, options: ManyRunsOptions): Promise<ManyRunsResult> {
     const { count, lanes = this.piscina.options.maxThreads, onProgress, ...runOptions } = options;
     if (!Number.isSafeInteger(count) || count < 0) throw new ConfigError('ERR_INVALID_OPTION', `count must be a whole number ≥ 0, not ${count}`);
+    if (!Number.isSafeInteger(lanes) || lanes < 1) throw new ConfigError('ERR_INVALID_OPTION', `lanes must be a whole number ≥ 1, not ${lanes}`);
     const words = new Int32Array(new SharedArrayBuffer(SWARM_WORDS * 4));
     const started = performance.now();
     const controls = Array.from({ length: Math.max(1, Math.min(lanes, count)) }, () => new ControlBlock());
