@@ -173,25 +173,34 @@ void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
   SetRegs(vcpu, regs);
 }
 
+namespace {
+// The general registers as the vCPU will run with them: those waiting in the sync area, else fetched
+// into `scratch` (after anything else waiting there has gone to KVM).
+kvm_regs *CurrentRegs(KvmVcpu &vcpu, kvm_regs *scratch) {
+  if (kvm_regs *pending = PendingRegs(vcpu)) return pending;
+  ApplySyncedState(vcpu);
+  Get(vcpu, KVM_GET_REGS, scratch, "KVM_GET_REGS");
+  return scratch;
+}
+
+kvm_sregs CurrentSregs(KvmVcpu &vcpu) {
+  ApplySyncedState(vcpu);
+  kvm_sregs sregs;
+  Get(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+  return sregs;
+}
+}  // namespace
+
 bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value) {
   for (const RegsEntry &r : kRegs) {
     if (name != r.name) continue;
-    kvm_regs fetched;
-    const kvm_regs *regs = PendingRegs(vcpu);
-    if (regs == nullptr) {
-      ApplySyncedState(vcpu);
-      Get(vcpu, KVM_GET_REGS, &fetched, "KVM_GET_REGS");
-      regs = &fetched;
-    }
-    std::memcpy(value, reinterpret_cast<const uint8_t *>(regs) + r.offset, sizeof *value);
+    kvm_regs scratch;
+    std::memcpy(value, reinterpret_cast<const uint8_t *>(CurrentRegs(vcpu, &scratch)) + r.offset, sizeof *value);
     return true;
   }
   for (const SregsEntry &r : kSregs) {
     if (name != r.name) continue;
-    ApplySyncedState(vcpu);
-    kvm_sregs sregs;
-    Get(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
-    *value = r.get(sregs);
+    *value = r.get(CurrentSregs(vcpu));
     return true;
   }
   return false;
@@ -200,22 +209,15 @@ bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value) {
 bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
   for (const RegsEntry &r : kRegs) {
     if (name != r.name) continue;
-    kvm_regs fetched;
-    kvm_regs *regs = PendingRegs(vcpu);
-    if (regs == nullptr) {
-      ApplySyncedState(vcpu);
-      Get(vcpu, KVM_GET_REGS, &fetched, "KVM_GET_REGS");
-      regs = &fetched;
-    }
+    kvm_regs scratch;
+    kvm_regs *regs = CurrentRegs(vcpu, &scratch);
     std::memcpy(reinterpret_cast<uint8_t *>(regs) + r.offset, &value, sizeof value);
-    if (regs == &fetched) SetRegs(vcpu, fetched);
+    if (regs == &scratch) SetRegs(vcpu, scratch);  // else it waits in the sync area for KVM_RUN
     return true;
   }
   for (const SregsEntry &r : kSregs) {
     if (name != r.name) continue;
-    ApplySyncedState(vcpu);
-    kvm_sregs sregs;
-    Get(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
+    kvm_sregs sregs = CurrentSregs(vcpu);
     r.set(sregs, value);
     Set(vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
     return true;
