@@ -26,7 +26,7 @@ async function manySwarm(pool: VmPool, image: Uint8Array, options: OneShotOption
 }
 
 /** `n` runs of `image` through `pool.run`, `lanes` submitted at a time: VMs per second. */
-async function runSwarm(pool: VmPool, image: Uint8Array, options: OneShotOptions, n: number, lanes: number): Promise<number> {
+async function perRunSwarm(pool: VmPool, image: Uint8Array, options: OneShotOptions, n: number, lanes: number): Promise<number> {
   let next = 0;
   const t0 = performance.now();
   const lane = async () => {
@@ -90,7 +90,7 @@ export async function swarmSuite(ctx: SuiteContext): Promise<SuiteResult> {
     // Warm-up: every pool thread started, the JIT warm, the reuse path's warm VMs made.
     await manySwarm(pool1, image, fresh, 8);
     await manySwarm(pool2, image, fresh, 16);
-    await runSwarm(pool2, image, fresh, 16, 4);
+    await perRunSwarm(pool2, image, fresh, 16, 4);
     await manySwarm(pool2, image, warmReuse, 16);
     if (!wasmSkip) await manySwarm(pool2, wasmImage, wasmOptions, 16);
     for (let round = 0; round < rounds; round++) {
@@ -98,7 +98,7 @@ export async function swarmSuite(ctx: SuiteContext): Promise<SuiteResult> {
       c2.push(runBaselineSwarm(imagePath, n, 2).vmsPerSecond);
       many1.push(await manySwarm(pool1, image, fresh, n));
       many2.push(await manySwarm(pool2, image, fresh, n));
-      perRun.push(await runSwarm(pool2, image, fresh, n, 4));
+      perRun.push(await perRunSwarm(pool2, image, fresh, n, 4));
       // The reuse and wasm paths run ~10x faster: 10x the VMs keeps their rounds as long.
       reused.push(await manySwarm(pool2, image, warmReuse, 10 * n));
       if (!wasmSkip) wasm.push(await manySwarm(pool2, wasmImage, wasmOptions, 10 * n));

@@ -30,9 +30,14 @@ export function countRun(tally: SwarmTally, outcome: string, exits: number, ms: 
 
 export function countFailure(tally: SwarmTally, code: string, message: string, ms: number): void {
   countRun(tally, 'error', 0, ms);
-  const same = tally.failures.find((f) => f.code === code && f.message === message);
-  if (same) same.count++;
-  else tally.failures.push({ code, message, count: 1 });
+  addFailures(tally.failures, { code, message, count: 1 });
+}
+
+/** Adds `failure` to the group of the same code and message, or starts that group. */
+function addFailures(failures: SwarmFailure[], failure: SwarmFailure): void {
+  const same = failures.find((f) => f.code === failure.code && f.message === failure.message);
+  if (same) same.count += failure.count;
+  else failures.push({ ...failure });
 }
 
 export function mergeTallies(tallies: SwarmTally[]): SwarmTally {
@@ -40,11 +45,7 @@ export function mergeTallies(tallies: SwarmTally[]): SwarmTally {
   for (const t of tallies) {
     for (const [outcome, n] of Object.entries(t.outcomes)) merged.outcomes[outcome] = (merged.outcomes[outcome] ?? 0) + n;
     merged.exits += t.exits;
-    for (const f of t.failures) {
-      const same = merged.failures.find((m) => m.code === f.code && m.message === f.message);
-      if (same) same.count += f.count;
-      else merged.failures.push({ ...f });
-    }
+    for (const f of t.failures) addFailures(merged.failures, f);
     merged.latenciesMs.push(...t.latenciesMs);
   }
   return merged;

@@ -180,7 +180,7 @@ function runOneShot(task: OneShotSetup, runId: number, key: string | undefined, 
   let reply: RunReply | undefined;
   try {
     if (vm === undefined) {
-      vm = openVm(task.options, task);
+      vm = openVm(task.options, task, control);
       vm.load(task.image, task.load ?? {});
       for (const [name, value] of Object.entries(task.registers ?? {})) vm.setRegister(name, value);
       if (key !== undefined) vm.snapshot();
@@ -195,9 +195,9 @@ function runOneShot(task: OneShotSetup, runId: number, key: string | undefined, 
   }
 }
 
-function openVm(options: VmOptions, shared: Shared): Vm {
+function openVm(options: VmOptions, shared: Shared, control: ControlBlock): Vm {
   const vm = createVm(options);
-  new ControlBlock(shared.control).vcpuId = vm.vcpuId;
+  control.vcpuId = vm.vcpuId;
   if (shared.ring !== undefined) vm.attachEventRing(shared.ring);
   return vm;
 }
@@ -230,7 +230,7 @@ export default async function vcpuAgent(task: AgentTask): Promise<RunReply | Swa
   const ring = task.ring === undefined ? undefined : new EventRingProducer(task.ring);
   let vm: Vm | undefined;
   try {
-    vm = openVm(task.options, task);
+    vm = openVm(task.options, task, new ControlBlock(task.control));
     const session = new VmSession(vm, task);
     Comlink.expose(session, nodeEndpoint(task.port as never));
     await session.whenClosed();
