@@ -75,9 +75,9 @@ export async function swarmSuite(ctx: SuiteContext): Promise<SuiteResult> {
 
   const pool1 = new VmPool({ maxThreads: 1, idleTimeoutMs: 60_000 });
   const pool2 = new VmPool({ maxThreads: 2, maxQueue: 8, idleTimeoutMs: 60_000 });
-  // One idle VM held open through the rounds: creating and destroying VMs costs less while any VM
-  // exists on the system (measured here: ~0.55 vs ~0.85 ms per VM with kvm_pvm), and the reuse path
-  // holds warm VMs anyway; the anchor puts every row, C's included, in that same state.
+  // One idle VM held open through the rounds: creating and destroying VMs costs less while any vCPU
+  // exists on the system (src/host/kvm-anchor.ts; the pools hold one too, and the reuse path holds
+  // warm VMs anyway); this anchor puts every row, C's included, in that same state.
   const anchor = createVm({ arch, backend: 'kvm' });
   const c1: number[] = [];
   const c2: number[] = [];
@@ -175,7 +175,7 @@ export async function swarmSuite(ctx: SuiteContext): Promise<SuiteResult> {
     rows,
     notes: [
       `VMs/s: ${n} VMs of guests/${arch}/hello.bin per round (10× that for the warm-VM and wasm rows), wall time from the first create to the last destroy; the pools' threads are started before timing (warm-up). runMany gives each thread one lane that creates, runs and destroys VM after VM with no message per VM (what femtovm swarm uses); run() is one pool task per VM, 4 in flight. reuse: false creates and destroys a VM per run like C; the default reuses a warm VM reset to its snapshot. Ratio: femtovm / C per round, median over rounds.`,
-      'During the VMs/s rounds one idle VM stays open in the bench process: while any VM exists on the system, creating and destroying one costs less (~0.55 vs ~0.85 ms per VM measured on a kvm_pvm host), so every row, C included, runs in that state.',
+      'During the VMs/s rounds one idle VM (and its vCPU) stays open in the bench process: while any vCPU exists on the system, KVM creates and destroys the next without patching kernel text for its static keys (~0.65 vs ~1.05 ms per VM measured on a kvm_pvm host; VmPool holds such an anchor itself, src/host/kvm-anchor.ts), so every row, C included, runs in that state.',
       `VMs alive: that many idle VMs opened first (C: in the same process; femtovm: createVm on the main thread) and kept open while ${cycles} VMs are created, run and destroyed one at a time; levels ${levels.join(', ')} (scaled by --duration); at 0 no other VM is open in the bench, so each destroy is the system's last VM.`,
     ],
     series: {

@@ -3,7 +3,7 @@
  * isolation, and no leaks over many VMs. Counts shrink in the labs, where every exit is emulated.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -243,6 +243,27 @@ for (const [arch, backend, skip] of backends) {
       assert.equal((await queued).outcome, 'stopped');
       await assert.rejects(session.run(), { code: 'ERR_VM_CLOSED' });
       await assert.rejects(session.registers(), { code: 'ERR_VM_CLOSED' });
+    });
+
+    test('a pool holds one idle vCPU between KVM VMs (kvmAnchor) and releases it at close(); kvmAnchor: false holds none', async () => {
+      // The kernel names each vCPU fd anon_inode:kvm-vcpu:N: count them across the process's fds.
+      const vcpuFds = () => readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith('anon_inode:kvm-vcpu');
+        } catch {
+          return false; // the fd of the listing itself, gone by now
+        }
+      }).length;
+      const start = vcpuFds();
+      for (const kvmAnchor of [true, false]) {
+        const local = new VmPool({ maxThreads: 2, kvmAnchor });
+        const many = await local.runMany(guest(arch, 'hello.bin'), { arch, backend, reuse: false, count: 20 });
+        assert.equal(many.outcomes[end], 20);
+        // reuse: false keeps no warm VM: what remains between runs is the anchor alone.
+        assert.equal(vcpuFds() - start, kvmAnchor && backend === 'kvm' ? 1 : 0, `kvmAnchor ${kvmAnchor}`);
+        await local.close();
+        assert.equal(vcpuFds(), start, `kvmAnchor ${kvmAnchor}: after close()`);
+      }
     });
 
     test('many VMs, one after another, two at a time, and in runMany lanes: fds, mappings and threads return to their start', async () => {
