@@ -27,6 +27,13 @@ constexpr size_t kRingRecordBytes = 64;
 // Event kinds (bits): access kind and direction.
 enum EventKind : uint32_t { kEventMmioRead = 1, kEventMmioWrite = 2, kEventPioRead = 3, kEventPioWrite = 4 };
 
+// The producer's tallies for the VM's event summary: doubles on the producer's line, after its
+// words. Events recorded by kind (index kind - 1); then the waits for space, which the JavaScript
+// half of the loop counts (src/host/event-ring.ts).
+constexpr size_t kRingStatsOffset = 16;  // bytes
+enum RingStat : int { kStatStalls = 4, kStatStalledNs = 5, kRingStatCount = 6 };
+static_assert(kRingStatsOffset + kRingStatCount * 8 <= kRingRead * 4, "the tallies stay on the producer's line");
+
 struct EventRecord {  // 64 bytes, little-endian, read by JS through Float64Array/Uint32Array views
   double seq;         // 0-based, contiguous
   double time_ns;     // CLOCK_MONOTONIC
@@ -55,6 +62,7 @@ class EventRing {
   void Attach(uint8_t *buffer) {
     header_ = reinterpret_cast<int32_t *>(buffer);
     records_ = reinterpret_cast<EventRecord *>(buffer + kRingHeaderBytes);
+    stats_ = reinterpret_cast<double *>(buffer + kRingStatsOffset);
     capacity_ = static_cast<uint32_t>(header_[kRingCapacity]);
     written_ = Load(kRingWrite);
     free_until_ = Load(kRingRead) + capacity_;
@@ -83,7 +91,9 @@ class EventRing {
     checked_ = written_;
     return written_ - Load(kRingRead) >= capacity_ / 2;
   }
-  void Publish() {
+  // Publishes the record Next() handed out, counting it by kind.
+  void Publish(EventKind kind) {
+    stats_[kind - 1] += 1;
     seq_++;
     written_++;
     __atomic_store_n(&header_[kRingWrite], static_cast<int32_t>(written_), __ATOMIC_RELEASE);
@@ -94,6 +104,7 @@ class EventRing {
   uint32_t Load(int word) const { return static_cast<uint32_t>(__atomic_load_n(&header_[word], __ATOMIC_ACQUIRE)); }
   int32_t *header_ = nullptr;
   EventRecord *records_ = nullptr;
+  double *stats_ = nullptr;
   uint32_t capacity_ = 0;
   uint32_t written_ = 0;     // records written: the producer's own copy of kRingWrite
   uint32_t free_until_ = 0;  // written_ may reach this without looking at kRingRead again

@@ -182,14 +182,15 @@ void VcpuLoop::Record(const Access &a) {
   r.time_ns = static_cast<double>(MonotonicNs());
   r.address = static_cast<double>(a.address);
   r.pc = static_cast<double>(pc_);
-  r.kind = a.kind == AccessKind::kMmio ? (a.is_write ? kEventMmioWrite : kEventMmioRead)
-                                       : (a.is_write ? kEventPioWrite : kEventPioRead);
+  EventKind kind = a.kind == AccessKind::kMmio ? (a.is_write ? kEventMmioWrite : kEventMmioRead)
+                                              : (a.is_write ? kEventPioWrite : kEventPioRead);
+  r.kind = kind;
   r.size = a.size;
   uint64_t data = 0;
   std::memcpy(&data, a.data, a.size <= 8 ? a.size : 8);
   r.data_lo = static_cast<uint32_t>(data);
   r.data_hi = static_cast<uint32_t>(data >> 32);
-  ring_.Publish();
+  ring_.Publish(kind);
 }
 
 RunExit VcpuLoop::GuestError(int exit_reason, uint64_t detail, int err) {

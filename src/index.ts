@@ -11,7 +11,7 @@ export type { SwarmFailure, SwarmTally } from './host/swarm-tally';
 export { RemoteVm, VmPool, type ManyRunsOptions, type ManyRunsResult, type OneShotOptions, type PoolOptions, type PooledRunOptions, type PooledVmOptions } from './host/pool';
 export { createVm, Vm, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from './host/vm';
 export type { BackendKind, NativeDeviceSpec, Outcome } from './host/backend';
-export { EventRingReader } from './host/event-ring';
+export { EventRingReader, type EventSummary } from './host/event-ring';
 export { EventBatchView, type EventDirection, type EventKind, type VmEvent } from './host/event-batch';
 export type { AccessKind, Device, DeviceRange } from './host/devices';
 export { hostInfo, kvmStatus, type HostInfo, type KvmStatus } from './host/info';

@@ -98,6 +98,36 @@ for (const [arch, backend, skip] of backends) {
       assert.ok(seen[0]!.pc >= 0x1000, 'events carry the PC');
     });
 
+    test('the event summary: events by kind, pending and consumed, and the stall a full ring causes', async () => {
+      const n = inLab ? 2000 : 20_000;
+      const capacity = 256;
+      const vm = await pool.createVm({ arch, backend, events: true, ringCapacity: capacity });
+      await vm.load(guest(arch, 'mmio-loop.bin'));
+      await vm.setRegister(countRegister, n);
+      await vm.addNativeDevice({ kind: 'mmio', base: 0x900, size: 4 }, { type: 'constant', value: 0 });
+      const run = vm.run({ timeoutMs: 120_000 });
+      // Nobody consumes yet: the ring fills and the vCPU waits for space.
+      for (const deadline = Date.now() + 60_000; vm.eventSummary().stalls === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
+      const full = vm.eventSummary();
+      assert.deepEqual({ ...full, stalledMs: 0 }, { recorded: capacity, byKind: { 'mmio-read': 0, 'mmio-write': capacity, 'pio-read': 0, 'pio-write': 0 }, pending: capacity, consumed: 0, stalls: 1, stalledMs: 0 });
+      let seen = 0;
+      const consumer = (async () => {
+        for await (const batch of vm.eventViews()) seen += batch.length;
+      })();
+      assert.equal((await run).outcome, end);
+      await vm.close();
+      await consumer;
+      const after = vm.eventSummary();
+      assert.equal(seen, n);
+      assert.deepEqual({ ...after, stalls: 0, stalledMs: 0 }, { recorded: n, byKind: { 'mmio-read': 0, 'mmio-write': n, 'pio-read': 0, 'pio-write': 0 }, pending: 0, consumed: n, stalls: 0, stalledMs: 0 });
+      assert.ok(after.stalls >= 1, `stalls ${after.stalls}`);
+      assert.ok(after.stalledMs >= 15, `the vCPU waited through the 20 ms pause: stalledMs ${after.stalledMs}`);
+      const plain = await pool.createVm({ arch, backend });
+      assert.throws(() => plain.eventSummary(), { code: 'ERR_INVALID_OPTION' });
+      await plain.close();
+    });
+
     test('typed event views read the same events in place, at most half the ring each, released on the next batch', async () => {
       const n = inLab ? 2000 : 20_000;
       const capacity = 256;

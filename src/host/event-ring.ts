@@ -3,7 +3,7 @@
  * record into for every MMIO/PIO access, drained here on the consumer's thread. Lossless and ordered:
  * a full ring makes the vCPU wait (backpressure), it never drops or overwrites.
  */
-import { EventBatchView, RECORD_BYTES, type VmEvent } from './event-batch';
+import { EventBatchView, eventKindCode, RECORD_BYTES, type VmEvent } from './event-batch';
 import { ConfigError } from './errors';
 
 /**
@@ -20,6 +20,25 @@ export const enum RingWord {
   Read = 32,
 }
 const HEADER_BYTES = 256;
+/** The producer's tallies (native/event_ring.h kRingStatsOffset): doubles, events by kind code − 1, then the waits for space. */
+const STATS_OFFSET = 16;
+const enum RingStat {
+  Stalls = 4,
+  StalledNs = 5,
+  Count = 6,
+}
+
+/** A VM's event stream since the VM was created, read from the ring's shared tallies (a snapshot while it runs). */
+export interface EventSummary {
+  /** Events the vCPU recorded: all, by kind and direction, and those the consumer has yet to give back. */
+  recorded: number;
+  byKind: { 'mmio-read': number; 'mmio-write': number; 'pio-read': number; 'pio-write': number };
+  pending: number;
+  consumed: number;
+  /** Backpressure: times the vCPU found the ring full and waited for the consumer, and the time it waited in all. */
+  stalls: number;
+  stalledMs: number;
+}
 
 export function createRing(capacity = 4096): SharedArrayBuffer {
   if (!Number.isInteger(capacity) || capacity < 2 || (capacity & (capacity - 1)) !== 0 || capacity > 2 ** 24) {
@@ -44,8 +63,10 @@ class RingViews {
   protected readonly f64: Float64Array;
   protected readonly u32: Uint32Array;
   protected readonly capacity: number;
+  protected readonly stats: Float64Array;
   constructor(ring: SharedArrayBuffer) {
     this.header = new Int32Array(ring, 0, HEADER_BYTES / 4);
+    this.stats = new Float64Array(ring, STATS_OFFSET, RingStat.Count);
     this.capacity = this.header[RingWord.Capacity]!;
     this.f64 = new Float64Array(ring, HEADER_BYTES);
     this.u32 = new Uint32Array(ring, HEADER_BYTES);
@@ -70,6 +91,15 @@ export class EventRingReader extends RingViews {
 
   get closed(): boolean {
     return Atomics.load(this.header, RingWord.Closed) === 1;
+  }
+
+  summary(): EventSummary {
+    const kinds = eventKindCode;
+    const count = (code: number) => this.stats[code - 1]!;
+    const byKind = { 'mmio-read': count(kinds.mmio.read), 'mmio-write': count(kinds.mmio.write), 'pio-read': count(kinds.pio.read), 'pio-write': count(kinds.pio.write) };
+    const recorded = byKind['mmio-read'] + byKind['mmio-write'] + byKind['pio-read'] + byKind['pio-write'];
+    const pending = (Atomics.load(this.header, RingWord.Write) - Atomics.load(this.header, RingWord.Read)) >>> 0;
+    return { recorded, byKind, pending, consumed: recorded - pending, stalls: this.stats[RingStat.Stalls]!, stalledMs: this.stats[RingStat.StalledNs]! / 1e6 };
   }
 
   /** Takes every pending record (at most `max`) as objects, frees their slots and wakes a waiting producer. */
@@ -150,10 +180,21 @@ export class EventRingReader extends RingViews {
  * backend's vCPU loop); EventRingWriter adds writing records from JavaScript.
  */
 export class EventRingProducer extends RingViews {
+  /** The write index at the last wait: the waits of one full ring (each at most `timeoutMs`) count as one stall. */
+  private stalledAt = -1;
+
   /** Blocks the vCPU thread until the consumer frees a slot (backpressure), or `timeoutMs` passes. */
   waitForSpace(timeoutMs: number): void {
     const read = Atomics.load(this.header, RingWord.Read);
-    if (((Atomics.load(this.header, RingWord.Write) - read) >>> 0) >= this.capacity) Atomics.wait(this.header, RingWord.Read, read, timeoutMs);
+    const write = Atomics.load(this.header, RingWord.Write);
+    if (((write - read) >>> 0) < this.capacity) return;
+    if (write !== this.stalledAt) {
+      this.stalledAt = write;
+      this.stats[RingStat.Stalls]!++;
+    }
+    const started = performance.now();
+    Atomics.wait(this.header, RingWord.Read, read, timeoutMs);
+    this.stats[RingStat.StalledNs]! += (performance.now() - started) * 1e6;
   }
   /** Wakes a consumer waiting for records. */
   notify(): void {
@@ -217,6 +258,7 @@ export class EventRingWriter extends EventRingProducer {
     this.u32[u + 1] = size;
     this.u32[u + 2] = dataLo;
     this.u32[u + 3] = dataHi;
+    this.stats[kind - 1]!++;
     this.written = (this.written + 1) | 0;
     // A lone record goes out at once (publishBy has passed); a burst goes out in groups.
     if (now >= this.publishBy || ((this.written - this.published) | 0) >= PUBLISH_EVERY) this.publish(now);

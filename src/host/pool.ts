@@ -18,7 +18,7 @@ import { ControlBlock, ControlWord, SWARM_WORDS, SwarmWord } from './control-blo
 import type { Device, DeviceRange } from './devices';
 import { ConfigError, GuestError, PoolError, VmStateError } from './errors';
 import type { EventBatchView, VmEvent } from './event-batch';
-import { createRing, EventRingReader } from './event-ring';
+import { createRing, EventRingReader, type EventSummary } from './event-ring';
 import { KvmAnchor } from './kvm-anchor';
 import { createMailbox, MailboxServer } from './main-thread-device';
 import { installErrorTransfer, reviveError, type SerializedError } from './remote-errors';
@@ -286,6 +286,14 @@ export class RemoteVm {
    */
   async *eventViews(): AsyncGenerator<EventBatchView> {
     yield* this.ringReader().views();
+  }
+
+  /**
+   * The VM's event stream so far: events recorded (by kind), pending, consumed, and how often and how
+   * long backpressure stalled the vCPU. Read from the ring's shared memory: no message, no wait.
+   */
+  eventSummary(): EventSummary {
+    return this.ringReader().summary();
   }
 
   private ringReader(): EventRingReader {
