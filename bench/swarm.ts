@@ -94,10 +94,15 @@ export async function swarmSuite(ctx: SuiteContext): Promise<SuiteResult> {
     await manySwarm(pool2, image, warmReuse, 16);
     if (!wasmSkip) await manySwarm(pool2, wasmImage, wasmOptions, 16);
     for (let round = 0; round < rounds; round++) {
-      c1.push(runBaselineSwarm(imagePath, n, 1).vmsPerSecond);
-      c2.push(runBaselineSwarm(imagePath, n, 2).vmsPerSecond);
-      many1.push(await manySwarm(pool1, image, fresh, n));
-      many2.push(await manySwarm(pool2, image, fresh, n));
+      // Each pair back to back, its two sides swapping places every round (A B B A): C's own rate
+      // swings between rounds, and a pair apart by other columns compared two different hosts.
+      const pair = async (c: number[], f: number[], threads: number, pool: VmPool) => {
+        if (round % 2 === 0) c.push(runBaselineSwarm(imagePath, n, threads).vmsPerSecond);
+        f.push(await manySwarm(pool, image, fresh, n));
+        if (round % 2 === 1) c.push(runBaselineSwarm(imagePath, n, threads).vmsPerSecond);
+      };
+      await pair(c1, many1, 1, pool1);
+      await pair(c2, many2, 2, pool2);
       perRun.push(await perRunSwarm(pool2, image, fresh, n, 4));
       // The reuse and wasm paths run ~10x faster: 10x the VMs keeps their rounds as long.
       reused.push(await manySwarm(pool2, image, warmReuse, 10 * n));
