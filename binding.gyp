@@ -9,6 +9,7 @@
       "native/vcpu_loop.cc",
       "native/vcpu_kick.cc",
       "native/snapshot.cc",
+      "native/one_shot.cc",
       "native/arch_arm64.cc",
       "native/arch_x86_64.cc"
     ],

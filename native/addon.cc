@@ -11,11 +11,44 @@
 
 #include "arch.h"
 #include "kvm_vcpu.h"
+#include "one_shot.h"
 #include "snapshot.h"
 #include "vcpu_loop.h"
 
 namespace femtovm {
 namespace {
+
+uint64_t Uint64(Napi::Value v) { return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value()); }
+
+// { regions: [{ guestAddr, size }] } of a machine's options.
+std::vector<std::pair<uint64_t, uint64_t>> RegionsOf(Napi::Object options) {
+  std::vector<std::pair<uint64_t, uint64_t>> regions;
+  Napi::Array list = options.Get("regions").As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Object r = list.Get(i).As<Napi::Object>();
+    regions.emplace_back(Uint64(r.Get("guestAddr")), Uint64(r.Get("size")));
+  }
+  return regions;
+}
+
+// { entry, stackTop, x86LongMode, x86Tables } of a machine's options.
+BootParams BootOf(Napi::Object options) {
+  return BootParams{Uint64(options.Get("entry")), Uint64(options.Get("stackTop")),
+                    options.Get("x86LongMode").ToBoolean().Value(), Uint64(options.Get("x86Tables"))};
+}
+
+// A run's limits; a deadline counts from now.
+RunLimits LimitsOf(uint64_t max_exits, int stop_byte, double timeout_ms, bool ignore_unhandled) {
+  RunLimits limits;
+  limits.max_exits = max_exits;
+  limits.stop_byte = stop_byte;
+  if (timeout_ms > 0) {
+    limits.has_deadline = true;
+    limits.deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1000.0));
+  }
+  limits.ignore_unhandled = ignore_unhandled;
+  return limits;
+}
 
 class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
  public:
@@ -48,15 +81,9 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     Napi::Object options = info[0].As<Napi::Object>();
     try {
       vm_ = std::make_unique<KvmVm>();
-      Napi::Array regions = options.Get("regions").As<Napi::Array>();
-      for (uint32_t i = 0; i < regions.Length(); i++) {
-        Napi::Object r = regions.Get(i).As<Napi::Object>();
-        vm_->AddRegion(Uint64(r.Get("guestAddr")), Uint64(r.Get("size")));
-      }
+      for (const auto &[guest_addr, size] : RegionsOf(options)) vm_->AddRegion(guest_addr, size);
       vcpu_ = std::make_unique<KvmVcpu>(*vm_, 0);
-      BootParams boot = {Uint64(options.Get("entry")), Uint64(options.Get("stackTop")),
-                         options.Get("x86LongMode").ToBoolean().Value(), Uint64(options.Get("x86Tables"))};
-      arch::SetupVcpu(*vm_, *vcpu_, boot);
+      arch::SetupVcpu(*vm_, *vcpu_, BootOf(options));
       loop_ = std::make_unique<VcpuLoop>(*vcpu_);
     } catch (const CoreError &e) {
       // Thrown, not returned: a C++ exception out of an ObjectWrap constructor would free this object
@@ -105,8 +132,6 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     live_ = live;
     return *live;
   }
-
-  static uint64_t Uint64(Napi::Value v) { return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value()); }
 
   void Release() {
     if (loop_) loop_->End();
@@ -227,16 +252,8 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
   void Begin(const Napi::CallbackInfo &info) {
     CheckOpen(info.Env());
     Napi::Object o = info[0].As<Napi::Object>();
-    RunLimits limits;
-    limits.max_exits = Uint64(o.Get("maxExits"));
-    limits.stop_byte = o.Get("stopByte").As<Napi::Number>().Int32Value();
-    double timeout_ms = o.Get("timeoutMs").As<Napi::Number>().DoubleValue();
-    if (timeout_ms > 0) {
-      limits.has_deadline = true;
-      limits.deadline = std::chrono::steady_clock::now() +
-                        std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1000.0));
-    }
-    limits.ignore_unhandled = o.Get("ignoreUnhandled").ToBoolean().Value();
+    RunLimits limits = LimitsOf(Uint64(o.Get("maxExits")), o.Get("stopByte").As<Napi::Number>().Int32Value(),
+                                o.Get("timeoutMs").As<Napi::Number>().DoubleValue(), o.Get("ignoreUnhandled").ToBoolean().Value());
     try {
       loop_->Begin(limits);
     } catch (const CoreError &e) {
@@ -303,6 +320,63 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
   std::set<KvmMachine *> *live_ = nullptr;
 };
 
+
+// new KvmOneShot({ ...KvmMachine's options, segments: [{ guestAddr, data }], registers: [[name, value]],
+// pcRegister, ignoreUnhandled }, exitRecord, vcpuIdSlot): a setup read once (native/one_shot.h);
+// run(maxExits, stopByte, timeoutMs) creates, loads, runs and destroys one fresh VM of it.
+class KvmOneShot : public Napi::ObjectWrap<KvmOneShot> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "KvmOneShot", {InstanceMethod<&KvmOneShot::Run>("run")});
+  }
+
+  explicit KvmOneShot(const Napi::CallbackInfo &info) : Napi::ObjectWrap<KvmOneShot>(info) {
+    Napi::Object options = info[0].As<Napi::Object>();
+    setup_.regions = RegionsOf(options);
+    setup_.boot = BootOf(options);
+    Napi::Array segments = options.Get("segments").As<Napi::Array>();
+    for (uint32_t i = 0; i < segments.Length(); i++) {
+      Napi::Object seg = segments.Get(i).As<Napi::Object>();
+      Napi::Uint8Array data = seg.Get("data").As<Napi::Uint8Array>();
+      setup_.segments.push_back({Uint64(seg.Get("guestAddr")), std::vector<uint8_t>(data.Data(), data.Data() + data.ByteLength())});
+    }
+    Napi::Array registers = options.Get("registers").As<Napi::Array>();
+    for (uint32_t i = 0; i < registers.Length(); i++) {
+      Napi::Array pair = registers.Get(i).As<Napi::Array>();
+      bool lossless = true;
+      setup_.registers.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), pair.Get(1u).As<Napi::BigInt>().Uint64Value(&lossless));
+    }
+    setup_.pc_register = options.Get("pcRegister").As<Napi::String>().Utf8Value();
+    setup_.ignore_unhandled = options.Get("ignoreUnhandled").ToBoolean().Value();
+    Napi::ArrayBuffer record = info[1].As<Napi::ArrayBuffer>();
+    if (record.ByteLength() < kExitRecordSize) {
+      // Not a C++ throw: out of an ObjectWrap constructor it would free this object under its wrapper.
+      Napi::RangeError::New(info.Env(), "exit record too small").ThrowAsJavaScriptException();
+      return;
+    }
+    record_ = Napi::Persistent(record);
+    Napi::Float64Array slot = info[2].As<Napi::Float64Array>();
+    vcpu_id_slot_ = Napi::Persistent(slot.As<Napi::Object>());
+    vcpu_id_ = slot.Data();
+  }
+
+ private:
+  Napi::Value Run(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    RunLimits limits = LimitsOf(Uint64(info[0]), info[1].As<Napi::Number>().Int32Value(), info[2].As<Napi::Number>().DoubleValue(), false);
+    try {
+      return Napi::Number::New(env, static_cast<int32_t>(RunOneShot(setup_, limits, static_cast<uint8_t *>(record_.Value().Data()), vcpu_id_)));
+    } catch (const CoreError &e) {
+      throw ToJsError(env, e);
+    }
+  }
+
+  OneShotSetup setup_;
+  Napi::Reference<Napi::ArrayBuffer> record_;
+  Napi::ObjectReference vcpu_id_slot_;
+  double *vcpu_id_ = nullptr;
+};
+
 // kickVcpu(id): stops the run of a vCPU that may live on another thread; false when none is running.
 Napi::Value KickVcpuJs(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), KvmVcpu::KickById(info[0].As<Napi::Number>().DoubleValue(), StopRequest::kStop));
@@ -328,6 +402,7 @@ Napi::Value RegisterNamesJs(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("KvmMachine", KvmMachine::Define(env));
+  exports.Set("KvmOneShot", KvmOneShot::Define(env));
   exports.Set("kvmStatus", Napi::Function::New(env, KvmStatusJs, "kvmStatus"));
   exports.Set("registerNames", Napi::Function::New(env, RegisterNamesJs, "registerNames"));
   exports.Set("kickVcpu", Napi::Function::New(env, KickVcpuJs, "kickVcpu"));

@@ -42,7 +42,8 @@ enum ExitField : int {
   kFieldExitReason = 6,   // kGuestError: KVM exit reason, or -1 when KVM_RUN itself failed
   kFieldErrorDetail = 7,  // kGuestError: hardware entry failure reason / internal suberror
   kFieldErrno = 8,        // kGuestError with KVM_RUN failing: errno
-  kExitFieldCount = 9,
+  kFieldPc = 9,           // a one-shot run that failed (native/one_shot.h): the PC, read before its VM went
+  kExitFieldCount = 10,
 };
 constexpr size_t kExitDataOffset = 128;  // bytes; data of the access follows the fields
 constexpr size_t kExitDataMax = 4096;    // the largest PIO string KVM hands over

@@ -239,6 +239,28 @@ for (const [arch, backend, skip] of backends) {
       for (const lanes of [0, 1.5, Number.NaN]) await assert.rejects(pool.runMany(guest(arch, 'hello.bin'), { arch, backend, count: 4, lanes }), { code: 'ERR_INVALID_OPTION' });
     });
 
+    test('runMany with reuse: false (a lane\'s later VMs made natively): the same outcomes, exits, registers and failures as the first', async () => {
+      // Each lane's first run sets a VM up through Vm; its later runs are fresh VMs made in C++
+      // (FreshKvmVms on KVM). Six runs on three lanes compare the two within every group below.
+      const counted = await pool.runMany(guest(arch, 'mmio-loop.bin'), { arch, backend, reuse: false, unhandled: 'ignore', registers: { [countRegister]: 50 }, count: 6, lanes: 3 });
+      assert.deepEqual(counted.outcomes, { [end]: 6 });
+      assert.equal(counted.exits, 6 * 51, 'the count register reached every VM');
+      for (const [image, code] of [['fault.bin', /^ERR_GUEST_/], ['mmio-loop.bin', /^ERR_UNHANDLED_ACCESS$/]] as const) {
+        const failed = await pool.runMany(guest(arch, image), { arch, backend, reuse: false, registers: { [countRegister]: 5 }, count: 6, lanes: 3 });
+        assert.deepEqual(failed.outcomes, { error: 6 });
+        assert.equal(failed.failures.length, 1, `one group, same code and message: ${JSON.stringify(failed.failures)}`);
+        assert.match(failed.failures[0]!.code, code);
+        assert.match(failed.failures[0]!.message, / \(pc 0x[0-9a-f]+\)$/);
+      }
+      // Limits and stops reach them too: the first runs time out, later ones are aborted mid-spin.
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const spun = await pool.runMany(guest(arch, 'spin.bin'), { arch, backend, reuse: false, timeoutMs: 20, count: 100_000, signal: controller.signal });
+      assert.equal(spun.outcomes.aborted, 2, JSON.stringify(spun.outcomes));
+      assert.ok(spun.outcomes.timeout! >= 4, JSON.stringify(spun.outcomes));
+      assert.equal(spun.ran, spun.outcomes.timeout! + 2);
+    });
+
     test('runMany of spinning guests: per-run timeouts hold; an abort and close() stop the runs in progress and start no more', async () => {
       const spin = guest(arch, 'spin.bin');
       assert.deepEqual((await pool.runMany(spin, { arch, backend, count: 4, timeoutMs: 20 })).outcomes, { timeout: 4 });

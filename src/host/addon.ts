@@ -34,6 +34,8 @@ export const enum ExitField {
   ExitReason = 6,
   ErrorDetail = 7,
   Errno = 8,
+  /** A one-shot run that failed: the PC, read before its VM went. */
+  Pc = 9,
 }
 
 export interface NativeMachineOptions {
@@ -73,6 +75,20 @@ export interface NativeMachine {
   close(): void;
 }
 
+/** What a one-shot VM is made of (native/one_shot.h): a machine's options, the image, the registers. */
+export interface NativeOneShotSetup extends NativeMachineOptions {
+  segments: { guestAddr: number; data: Uint8Array }[];
+  /** Set after boot setup, in order; the PC among them. */
+  registers: [string, bigint][];
+  pcRegister: string;
+  ignoreUnhandled: boolean;
+}
+
+export interface NativeOneShot {
+  /** Creates, loads, runs and destroys one fresh VM of the setup; exit details in the exit record. */
+  run(maxExits: number, stopByte: number, timeoutMs: number): NativeExit;
+}
+
 export interface NativeKvmStatus {
   usable: boolean;
   code: string | null;
@@ -81,6 +97,8 @@ export interface NativeKvmStatus {
 
 export interface NativeAddon {
   KvmMachine: new (options: NativeMachineOptions) => NativeMachine;
+  /** `vcpuIdSlot` receives each fresh VM's vCPU id before it runs (for kickVcpu). */
+  KvmOneShot: new (setup: NativeOneShotSetup, exitRecord: ArrayBuffer, vcpuIdSlot: Float64Array) => NativeOneShot;
   kvmStatus(): NativeKvmStatus;
   registerNames(): string[];
   /** Stops the run of the vCPU with this id, whatever thread it runs on; false when none is running. */

@@ -18,16 +18,17 @@ const VCPU_ID_OFFSET = 16;
 
 export class ControlBlock {
   readonly words: Int32Array;
-  private readonly vcpu: Float64Array;
+  /** Where the vCPU's id is kept: written here, or by native code that creates a vCPU per run. */
+  readonly vcpuIdSlot: Float64Array;
   constructor(readonly buffer = new SharedArrayBuffer(VCPU_ID_OFFSET + 8)) {
     this.words = new Int32Array(buffer, 0, WORDS);
-    this.vcpu = new Float64Array(buffer, VCPU_ID_OFFSET, 1);
+    this.vcpuIdSlot = new Float64Array(buffer, VCPU_ID_OFFSET, 1);
   }
   get vcpuId(): number {
-    return this.vcpu[0]!;
+    return this.vcpuIdSlot[0]!;
   }
   set vcpuId(id: number) {
-    this.vcpu[0] = id;
+    this.vcpuIdSlot[0] = id;
   }
   load(word: ControlWord): number {
     return Atomics.load(this.words, word);

@@ -64,6 +64,11 @@ export class DeviceBus {
     this.devices.push({ kind, base, size, device, native });
   }
 
+  /** No device mapped, native or JavaScript. */
+  get empty(): boolean {
+    return this.devices.length === 0;
+  }
+
   /** [kind, start, end, ...] for the native loop, which returns to JS only for these ranges. */
   flatRanges(): Float64Array {
     return Float64Array.from(this.devices.filter((d) => !d.native).flatMap((d) => [accessKindCode[d.kind], d.base, d.base + d.size]));

@@ -109,3 +109,8 @@ export function fromNative(error: unknown): unknown {
   }
   return typed;
 }
+
+/** Names where a failed run stopped, in its message: ` (pc 0x…)`. */
+export function withPc(error: GuestError, pc: bigint): void {
+  error.message += ` (pc 0x${pc.toString(16)})`;
+}

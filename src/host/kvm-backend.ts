@@ -2,13 +2,15 @@
  * The KVM backend: a NativeMachine (native/) runs the vCPU loop in C++; this side answers the exits
  * it hands back (JavaScript devices) and turns the native stop codes into outcomes and typed errors.
  */
-import { ExitField, loadAddon, NativeExit, type NativeMachine } from './addon';
+import { ExitField, loadAddon, NativeExit, type NativeMachine, type NativeMachineOptions, type NativeOneShot, type NativeOneShotSetup } from './addon';
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
 import { accessKindCode, type DeviceBus, type DeviceRange } from './devices';
 import { EventRingProducer } from './event-ring';
-import { fromNative, GuestError, KvmError, type AccessDetails, type KvmErrorCode } from './errors';
+import { fromNative, GuestError, KvmError, withPc, type AccessDetails, type KvmErrorCode } from './errors';
 import { kvmUnusable } from './info';
+import type { ImageSegment } from './image';
 import type { GuestArch } from './platform';
+import type { RunOptions, RunResult } from './vm';
 
 // KVM exit reasons (linux/kvm.h) that end a run with an error.
 const KVM_EXIT_FAIL_ENTRY = 9;
@@ -22,6 +24,7 @@ const UNUSABLE = new Set<KvmErrorCode>(['ERR_KVM_MISSING', 'ERR_KVM_PERMISSION',
 export class KvmBackend implements Backend {
   readonly kind = 'kvm';
   private readonly machine: NativeMachine;
+  private readonly options: NativeMachineOptions;
   private readonly record: Float64Array;
   private readonly data: Uint8Array;
   private readonly views: Uint8Array[];
@@ -33,14 +36,15 @@ export class KvmBackend implements Backend {
     boot: BootState,
   ) {
     const addon = loadAddon();
+    this.options = {
+      regions: boot.layout.regions,
+      entry: boot.entry,
+      stackTop: boot.layout.guestTop,
+      x86LongMode: boot.x86LongMode,
+      x86Tables: boot.layout.x86Tables,
+    };
     try {
-      this.machine = new addon.KvmMachine({
-        regions: boot.layout.regions,
-        entry: boot.entry,
-        stackTop: boot.layout.guestTop,
-        x86LongMode: boot.x86LongMode,
-        x86Tables: boot.layout.x86Tables,
-      });
+      this.machine = new addon.KvmMachine(this.options);
     } catch (error) {
       const typed = fromNative(error);
       throw typed instanceof KvmError && UNUSABLE.has(typed.code) ? kvmUnusable(arch, typed.code, typed.message) : typed;
@@ -106,26 +110,7 @@ export class KvmBackend implements Backend {
           this.ring!.waitForSpace(5);
           continue;
         }
-        const exits = record[ExitField.Exits]!;
-        switch (exit) {
-          case NativeExit.Halted:
-            return { outcome: 'halted', exits };
-          case NativeExit.SystemOff:
-            return { outcome: 'system-off', exits };
-          case NativeExit.SystemReset:
-            return { outcome: 'system-reset', exits };
-          case NativeExit.Stopped:
-          case NativeExit.StopByte:
-            return { outcome: 'stopped', exits };
-          case NativeExit.Timeout:
-            return { outcome: 'timeout', exits };
-          case NativeExit.MaxExits:
-            return { outcome: 'max-exits', exits };
-          case NativeExit.Unhandled:
-            throw unhandledAccess(this.access(), exits);
-          default:
-            throw this.guestError(exits);
-        }
+        return runEnd(exit, record, this.arch);
       }
     } finally {
       machine.end();
@@ -149,6 +134,12 @@ export class KvmBackend implements Backend {
     return !this.closed && this.machine.kick();
   }
 
+  /** Fresh VMs set up as this one: its RAM layout, `segments` loaded, `registers` set (the PC among them). */
+  freshVms(segments: readonly ImageSegment[], registers: [string, bigint][], pcRegister: string, ignoreUnhandled: boolean, vcpuIdSlot: Float64Array): FreshKvmVms {
+    const setup = { ...this.options, segments: segments.map((s) => ({ guestAddr: s.guestAddr, data: s.data })), registers, pcRegister, ignoreUnhandled };
+    return new FreshKvmVms(this.arch, setup, vcpuIdSlot);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -165,38 +156,6 @@ export class KvmBackend implements Backend {
     }
   }
 
-  private access(): AccessDetails {
-    const r = this.record;
-    return {
-      kind: r[ExitField.Kind] === 1 ? 'mmio' : 'pio',
-      address: r[ExitField.Address]!,
-      size: r[ExitField.Size]!,
-      direction: r[ExitField.IsWrite] === 1 ? 'write' : 'read',
-    };
-  }
-
-  private guestError(exits: number): GuestError {
-    const r = this.record;
-    const reason = r[ExitField.ExitReason]!;
-    const detail = r[ExitField.ErrorDetail]!;
-    let error: GuestError;
-    if (reason === -1 && r[ExitField.Errno] === ENOSYS && this.arch === 'aarch64') {
-      error = new GuestError('ERR_GUEST_MMIO_NO_SYNDROME', 'the guest made an MMIO access KVM cannot decode (no valid syndrome: a load/store with writeback, a pair, or an exclusive)');
-    } else if (reason === -1) {
-      error = new GuestError('ERR_KVM_RUN', `KVM_RUN failed: errno ${r[ExitField.Errno]}`);
-    } else if (reason === KVM_EXIT_FAIL_ENTRY) {
-      error = new GuestError('ERR_GUEST_FAIL_ENTRY', `KVM_EXIT_FAIL_ENTRY: the CPU refused to enter the guest (hardware reason 0x${detail.toString(16)})`);
-    } else if (reason === KVM_EXIT_INTERNAL_ERROR) {
-      error = new GuestError('ERR_GUEST_INTERNAL_ERROR', `KVM_EXIT_INTERNAL_ERROR (suberror ${detail}): KVM could not emulate what the guest did`);
-    } else if (reason === KVM_EXIT_SHUTDOWN) {
-      error = new GuestError('ERR_GUEST_SHUTDOWN', 'KVM_EXIT_SHUTDOWN: the guest triple-faulted');
-    } else {
-      error = new GuestError('ERR_GUEST_EXIT_UNKNOWN', `KVM exit reason ${reason} is not one femtovm handles`);
-    }
-    error.exits = exits;
-    return error;
-  }
-
   private call<T>(f: () => T): T {
     try {
       return f();
@@ -204,6 +163,99 @@ export class KvmBackend implements Backend {
       throw fromNative(error);
     }
   }
+}
+
+/**
+ * Fresh VMs of one setup, each created, loaded, run and destroyed natively in one call
+ * (native/one_shot.h): a swarm lane's runs with `reuse: false`, without a JavaScript object per VM.
+ * Made from a VM already set up the same way, so the setup is known to be valid.
+ */
+export class FreshKvmVms {
+  readonly backend = 'kvm';
+  private readonly oneShot: NativeOneShot;
+  private readonly record: Float64Array;
+
+  constructor(
+    readonly arch: GuestArch,
+    setup: NativeOneShotSetup,
+    vcpuIdSlot: Float64Array,
+  ) {
+    const addon = loadAddon();
+    const buffer = new ArrayBuffer(addon.exitRecordSize);
+    this.record = new Float64Array(buffer, 0, addon.exitDataOffset / 8);
+    this.oneShot = new addon.KvmOneShot(setup, buffer, vcpuIdSlot);
+  }
+
+  /** One fresh VM's run; its console output is not kept. Limits as Vm.run's. */
+  run(options: RunOptions): RunResult {
+    const started = performance.now();
+    let exit: NativeExit;
+    try {
+      exit = this.oneShot.run(options.maxExits ?? 0, options.stopOnByte ?? -1, options.timeoutMs ?? 0);
+    } catch (error) {
+      throw fromNative(error);
+    }
+    try {
+      return { backend: 'kvm', arch: this.arch, ...runEnd(exit, this.record, this.arch), output: Buffer.alloc(0), durationMs: performance.now() - started };
+    } catch (error) {
+      if (error instanceof GuestError) withPc(error, BigInt(this.record[ExitField.Pc]!));
+      throw error;
+    }
+  }
+}
+
+/** How a native run ended: an outcome, or (thrown) the GuestError the exit record describes. */
+function runEnd(exit: NativeExit, record: Float64Array, arch: GuestArch): BackendRunEnd {
+  const exits = record[ExitField.Exits]!;
+  switch (exit) {
+    case NativeExit.Halted:
+      return { outcome: 'halted', exits };
+    case NativeExit.SystemOff:
+      return { outcome: 'system-off', exits };
+    case NativeExit.SystemReset:
+      return { outcome: 'system-reset', exits };
+    case NativeExit.Stopped:
+    case NativeExit.StopByte:
+      return { outcome: 'stopped', exits };
+    case NativeExit.Timeout:
+      return { outcome: 'timeout', exits };
+    case NativeExit.MaxExits:
+      return { outcome: 'max-exits', exits };
+    case NativeExit.Unhandled:
+      throw unhandledAccess(accessOf(record), exits);
+    default:
+      throw guestError(record, arch, exits);
+  }
+}
+
+function accessOf(r: Float64Array): AccessDetails {
+  return {
+    kind: r[ExitField.Kind] === 1 ? 'mmio' : 'pio',
+    address: r[ExitField.Address]!,
+    size: r[ExitField.Size]!,
+    direction: r[ExitField.IsWrite] === 1 ? 'write' : 'read',
+  };
+}
+
+function guestError(r: Float64Array, arch: GuestArch, exits: number): GuestError {
+  const reason = r[ExitField.ExitReason]!;
+  const detail = r[ExitField.ErrorDetail]!;
+  let error: GuestError;
+  if (reason === -1 && r[ExitField.Errno] === ENOSYS && arch === 'aarch64') {
+    error = new GuestError('ERR_GUEST_MMIO_NO_SYNDROME', 'the guest made an MMIO access KVM cannot decode (no valid syndrome: a load/store with writeback, a pair, or an exclusive)');
+  } else if (reason === -1) {
+    error = new GuestError('ERR_KVM_RUN', `KVM_RUN failed: errno ${r[ExitField.Errno]}`);
+  } else if (reason === KVM_EXIT_FAIL_ENTRY) {
+    error = new GuestError('ERR_GUEST_FAIL_ENTRY', `KVM_EXIT_FAIL_ENTRY: the CPU refused to enter the guest (hardware reason 0x${detail.toString(16)})`);
+  } else if (reason === KVM_EXIT_INTERNAL_ERROR) {
+    error = new GuestError('ERR_GUEST_INTERNAL_ERROR', `KVM_EXIT_INTERNAL_ERROR (suberror ${detail}): KVM could not emulate what the guest did`);
+  } else if (reason === KVM_EXIT_SHUTDOWN) {
+    error = new GuestError('ERR_GUEST_SHUTDOWN', 'KVM_EXIT_SHUTDOWN: the guest triple-faulted');
+  } else {
+    error = new GuestError('ERR_GUEST_EXIT_UNKNOWN', `KVM exit reason ${reason} is not one femtovm handles`);
+  }
+  error.exits = exits;
+  return error;
 }
 
 export function unhandledAccess(access: AccessDetails, exits: number): GuestError {

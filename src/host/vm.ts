@@ -5,10 +5,10 @@
  */
 import type { Backend, BackendKind, NativeDeviceSpec, Outcome, RunLimits, StopWord } from './backend';
 import { DeviceBus, type Device, type DeviceRange } from './devices';
-import { ConfigError, GuestError, ImageError, VmStateError } from './errors';
+import { ConfigError, GuestError, ImageError, VmStateError, withPc } from './errors';
 import { parseImage, readImageFile, type LoadedImage } from './image';
 import { chooseBackend } from './info';
-import { KvmBackend } from './kvm-backend';
+import { KvmBackend, type FreshKvmVms } from './kvm-backend';
 import { WasmBackend } from './wasm-backend';
 import { customLayout, platforms, ramLayout, type GuestArch, type RamLayout, type X86Mode } from './platform';
 
@@ -228,6 +228,17 @@ export class Vm {
     }
   }
 
+  /**
+   * @internal Fresh KVM VMs set up as this one is now (`loaded`, then `registers`), each created,
+   * loaded, run and destroyed natively in one call: a swarm lane's `reuse: false` path. Undefined on
+   * the wasm backend and for a VM with devices (fresh VMs have only the console).
+   */
+  freshVms(loaded: LoadedImage, registers: Record<string, bigint>, vcpuIdSlot: Float64Array): FreshKvmVms | undefined {
+    if (!(this.impl instanceof KvmBackend) || !this.bus.empty) return undefined;
+    const pc = platforms[this.arch].pcRegister;
+    return this.impl.freshVms(loaded.segments, [...Object.entries(registers), [pc, this.getRegister(pc)]], pc, this.unhandled === 'ignore', vcpuIdSlot);
+  }
+
   /** Stops a run in progress (from a device handler); false when none is. */
   stop(): boolean {
     return !this.closed && this.impl.stop();
@@ -250,7 +261,7 @@ export class Vm {
     error.output = this.impl.takeOutput();
     error.registers = this.registers();
     const pc = error.registers[platforms[this.arch].pcRegister];
-    if (pc !== undefined) error.message += ` (pc 0x${pc.toString(16)})`;
+    if (pc !== undefined) withPc(error, pc);
   }
 
   private ram(guestAddr: number, length: number): Uint8Array | undefined {

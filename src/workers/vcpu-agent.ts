@@ -16,6 +16,8 @@ import { EventRingProducer } from '../host/event-ring';
 import { mailboxDevice } from '../host/main-thread-device';
 import { installErrorTransfer, serializeError, type SerializedError } from '../host/remote-errors';
 import { countFailure, countRun, emptyTally, type SwarmTally } from '../host/swarm-tally';
+import type { LoadedImage } from '../host/image';
+import type { FreshKvmVms } from '../host/kvm-backend';
 import { createVm, type LoadOptions, type RunOptions, type RunResult, type Vm, type VmOptions } from '../host/vm';
 
 installErrorTransfer();
@@ -122,7 +124,7 @@ export class VmSession {
 }
 
 /** A run under the stop protocol: a stop asked before the vCPU got here is honoured, not lost. */
-function runControlled(vm: Vm, control: ControlBlock, runId: number, options: RunOptions): RunReply {
+function runControlled(vm: Pick<Vm, 'backend' | 'arch' | 'run'>, control: ControlBlock, runId: number, options: RunOptions): RunReply {
   control.store(ControlWord.RunningRun, runId);
   try {
     const stopped = () => control.load(ControlWord.StopRun) === runId;
@@ -174,16 +176,20 @@ function keepWarm(key: string, vm: Vm): void {
   }
 }
 
-/** A one-shot run: a warm VM reset to its snapshot, or a new one set up (and snapshotted to reuse). */
-function runOneShot(task: OneShotSetup, runId: number, key: string | undefined, control = new ControlBlock(task.control)): RunReply {
+/**
+ * A one-shot run: a warm VM reset to its snapshot, or a new one set up (and snapshotted to reuse).
+ * `setUp` sees a new VM once it is set up, before it runs.
+ */
+function runOneShot(task: OneShotSetup, runId: number, key: string | undefined, control = new ControlBlock(task.control), setUp?: (vm: Vm, loaded: LoadedImage) => void): RunReply {
   let vm = key === undefined ? undefined : takeWarm(key, control);
   let reply: RunReply | undefined;
   try {
     if (vm === undefined) {
       vm = openVm(task.options, task, control);
-      vm.load(task.image, task.load ?? {});
+      const loaded = vm.load(task.image, task.load ?? {});
       for (const [name, value] of Object.entries(task.registers ?? {})) vm.setRegister(name, value);
       if (key !== undefined) vm.snapshot();
+      setUp?.(vm, loaded);
     }
     reply = runControlled(vm, control, runId, task.run);
     return reply;
@@ -202,17 +208,23 @@ function openVm(options: VmOptions, shared: Shared, control: ControlBlock): Vm {
   return vm;
 }
 
-/** A swarm's lane: runs claimed one by one, each counted in the shared words as it ends. */
+/**
+ * A swarm's lane: runs claimed one by one, each counted in the shared words as it ends. With
+ * `reuse: false` on KVM, the first run sets a VM up as usual (which checks the setup) and every
+ * later one is a fresh VM made natively from it (FreshKvmVms): no JavaScript object per VM.
+ */
 function runLane(task: LaneTask): SwarmTally {
   const words = new Int32Array(task.swarm);
   const control = new ControlBlock(task.control);
   const key = setupKey(task);
   const tally = emptyTally();
+  let fresh: FreshKvmVms | undefined;
+  const setUp = key === undefined && task.ring === undefined ? (vm: Vm, loaded: LoadedImage) => void (fresh ??= vm.freshVms(loaded, task.registers ?? {}, control.vcpuIdSlot)) : undefined;
   while (Atomics.load(words, SwarmWord.Stop) === 0) {
     const index = Atomics.add(words, SwarmWord.Claimed, 1);
     if (index >= task.count) break;
     const started = performance.now();
-    const reply = runOneShot(task, index + 1, key, control);
+    const reply = fresh !== undefined ? runControlled(fresh, control, index + 1, task.run) : runOneShot(task, index + 1, key, control, setUp);
     const ms = performance.now() - started;
     if (reply.ok) countRun(tally, reply.result.outcome, reply.result.exits, ms);
     else {
