@@ -37,19 +37,6 @@ BootParams BootOf(Napi::Object options) {
                     options.Get("x86LongMode").ToBoolean().Value(), Uint64(options.Get("x86Tables"))};
 }
 
-// A run's limits; a deadline counts from now.
-RunLimits LimitsOf(uint64_t max_exits, int stop_byte, double timeout_ms, bool ignore_unhandled) {
-  RunLimits limits;
-  limits.max_exits = max_exits;
-  limits.stop_byte = stop_byte;
-  if (timeout_ms > 0) {
-    limits.has_deadline = true;
-    limits.deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1000.0));
-  }
-  limits.ignore_unhandled = ignore_unhandled;
-  return limits;
-}
-
 class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -252,8 +239,8 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
   void Begin(const Napi::CallbackInfo &info) {
     CheckOpen(info.Env());
     Napi::Object o = info[0].As<Napi::Object>();
-    RunLimits limits = LimitsOf(Uint64(o.Get("maxExits")), o.Get("stopByte").As<Napi::Number>().Int32Value(),
-                                o.Get("timeoutMs").As<Napi::Number>().DoubleValue(), o.Get("ignoreUnhandled").ToBoolean().Value());
+    RunLimits limits = RunLimits::Of(Uint64(o.Get("maxExits")), o.Get("stopByte").As<Napi::Number>().Int32Value(),
+                                     o.Get("timeoutMs").As<Napi::Number>().DoubleValue(), o.Get("ignoreUnhandled").ToBoolean().Value());
     try {
       loop_->Begin(limits);
     } catch (const CoreError &e) {
@@ -363,7 +350,7 @@ class KvmOneShot : public Napi::ObjectWrap<KvmOneShot> {
  private:
   Napi::Value Run(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
-    RunLimits limits = LimitsOf(Uint64(info[0]), info[1].As<Napi::Number>().Int32Value(), info[2].As<Napi::Number>().DoubleValue(), false);
+    OneShotLimits limits{Uint64(info[0]), info[1].As<Napi::Number>().Int32Value(), info[2].As<Napi::Number>().DoubleValue()};
     try {
       return Napi::Number::New(env, static_cast<int32_t>(RunOneShot(setup_, limits, static_cast<uint8_t *>(record_.Value().Data()), vcpu_id_)));
     } catch (const CoreError &e) {

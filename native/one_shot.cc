@@ -7,7 +7,7 @@
 
 namespace femtovm {
 
-RunExit RunOneShot(const OneShotSetup &setup, const RunLimits &limits, uint8_t *record, double *vcpu_id) {
+RunExit RunOneShot(const OneShotSetup &setup, const OneShotLimits &limits, uint8_t *record, double *vcpu_id) {
   KvmVm vm;
   for (const auto &[guest_addr, size] : setup.regions) vm.AddRegion(guest_addr, size);
   KvmVcpu vcpu(vm, 0);
@@ -20,9 +20,7 @@ RunExit RunOneShot(const OneShotSetup &setup, const RunLimits &limits, uint8_t *
   __atomic_store(vcpu_id, &id, __ATOMIC_RELEASE);
   VcpuLoop loop(vcpu);
   loop.SetExitRecord(record);
-  RunLimits run = limits;
-  run.ignore_unhandled = setup.ignore_unhandled;
-  loop.Begin(run);
+  loop.Begin(RunLimits::Of(limits.max_exits, limits.stop_byte, limits.timeout_ms, setup.ignore_unhandled));
   RunExit exit = loop.Resume();
   if (exit == RunExit::kGuestError || exit == RunExit::kUnhandled) {
     uint64_t pc = 0;

@@ -27,9 +27,15 @@ struct OneShotSetup {
   bool ignore_unhandled = false;
 };
 
-// Runs one fresh VM of `setup` under `limits` (a deadline counts from the call). Exit details go into
-// `record` (ExitField layout; kFieldPc set when the run failed); `vcpu_id` receives the vCPU's id
-// before it runs, for KvmVcpu::KickById. Throws CoreError when the VM cannot be created.
-RunExit RunOneShot(const OneShotSetup &setup, const RunLimits &limits, uint8_t *record, double *vcpu_id);
+struct OneShotLimits {
+  uint64_t max_exits;  // 0: none
+  int stop_byte;       // -1: none
+  double timeout_ms;   // 0: none; counts from the run's start, as for any VM, not from its creation
+};
+
+// Runs one fresh VM of `setup` under `limits`. Exit details go into `record` (ExitField layout;
+// kFieldPc set when the run failed); `vcpu_id` receives the vCPU's id before it runs, for
+// KvmVcpu::KickById. Throws CoreError when the VM cannot be created.
+RunExit RunOneShot(const OneShotSetup &setup, const OneShotLimits &limits, uint8_t *record, double *vcpu_id);
 
 }  // namespace femtovm

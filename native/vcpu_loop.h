@@ -73,6 +73,19 @@ struct RunLimits {
   bool has_deadline = false;
   std::chrono::steady_clock::time_point deadline;
   bool ignore_unhandled = false;  // unclaimed accesses: writes dropped, reads return 0
+
+  // A run's limits; a timeout (ms, 0: none) counts from now, so make them just before the run begins.
+  static RunLimits Of(uint64_t max_exits, int stop_byte, double timeout_ms, bool ignore_unhandled) {
+    RunLimits limits;
+    limits.max_exits = max_exits;
+    limits.stop_byte = stop_byte;
+    if (timeout_ms > 0) {
+      limits.has_deadline = true;
+      limits.deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1000.0));
+    }
+    limits.ignore_unhandled = ignore_unhandled;
+    return limits;
+  }
 };
 
 class VcpuLoop {

@@ -186,7 +186,7 @@ export class FreshKvmVms {
     this.oneShot = new addon.KvmOneShot(setup, buffer, vcpuIdSlot);
   }
 
-  /** One fresh VM's run; its console output is not kept. Limits as Vm.run's. */
+  /** One fresh VM's run (limits as Vm.run's; durationMs spans the VM's whole life); its console output is not kept. */
   run(options: RunOptions): RunResult {
     const started = performance.now();
     let exit: NativeExit;
