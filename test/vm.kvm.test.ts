@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { createVm, GuestError, type BackendKind, type GuestArch, type Vm, type VmOptions } from '../src/index';
+import { loadAddon } from '../src/host/addon';
+import { FreshKvmVms } from '../src/host/kvm-backend';
+import { createVm, GuestError, KvmError, type BackendKind, type GuestArch, type Vm, type VmOptions } from '../src/index';
 import { cli, guest, kvmSkipReason, processResources, root } from './support';
 
 interface ArchCase {
@@ -330,6 +332,20 @@ for (const [arch, backend] of backends) {
       const freed = open - mapped();
       assert.ok(freed >= ram, `close() unmapped ${(freed / 2 ** 20).toFixed(1)} MiB of the ${(ram / 2 ** 20).toFixed(1)} MiB of RAM`);
       assert.ok(views.every((v) => v.length === 0), 'views are detached');
+    });
+
+    test('fresh VMs made natively (runMany, reuse: false): a setup KVM refuses is a typed error per run, nothing leaks; a short exit record is a RangeError', { skip: backend === 'wasm' && 'KVM only' }, () => {
+      // A RAM region KVM refuses (not page-aligned): every run's KVM_SET_USER_MEMORY_REGION fails.
+      const setup = { regions: [{ guestAddr: 0x10800, size: 0x1000 }], entry: 0x10800, stackTop: 0x11800, x86LongMode: false, x86Tables: 0, segments: [], registers: [] as [string, bigint][], pcRegister: c.pc, ignoreUnhandled: false };
+      const slot = new Float64Array(new SharedArrayBuffer(8));
+      const fresh = new FreshKvmVms(arch, setup, slot);
+      const before = processResources();
+      for (let i = 0; i < 50; i++) assert.throws(() => fresh.run({}), (e: unknown) => e instanceof KvmError && e.code === 'ERR_MEMORY');
+      const after = processResources();
+      assert.equal(after.fds, before.fds, 'the VM fd of each failed run is closed');
+      assert.ok(after.maps - before.maps < 10, `mappings ${before.maps} -> ${after.maps}`);
+      // Thrown into JavaScript, not out of the native constructor (which would free the object under its wrapper).
+      assert.throws(() => new (loadAddon().KvmOneShot)(setup, new ArrayBuffer(8), slot), RangeError);
     });
 
     test('VMs are created while signals keep arriving (a profiler\'s SIGPROF every 50 µs)', { skip: backend === 'wasm' && 'KVM only' }, () => {
