@@ -307,7 +307,6 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
   std::set<KvmMachine *> *live_ = nullptr;
 };
 
-
 // new KvmOneShot({ ...KvmMachine's options, segments: [{ guestAddr, data }], registers: [[name, value]],
 // pcRegister, ignoreUnhandled }, exitRecord, vcpuIdSlot): a setup read once (native/one_shot.h);
 // run(maxExits, stopByte, timeoutMs) creates, loads, runs and destroys one fresh VM of it.

@@ -94,9 +94,9 @@ export class EventRingReader extends RingViews {
   }
 
   summary(): EventSummary {
-    const kinds = eventKindCode;
     const count = (code: number) => this.stats[code - 1]!;
-    const byKind = { 'mmio-read': count(kinds.mmio.read), 'mmio-write': count(kinds.mmio.write), 'pio-read': count(kinds.pio.read), 'pio-write': count(kinds.pio.write) };
+    const { mmio, pio } = eventKindCode;
+    const byKind = { 'mmio-read': count(mmio.read), 'mmio-write': count(mmio.write), 'pio-read': count(pio.read), 'pio-write': count(pio.write) };
     const recorded = byKind['mmio-read'] + byKind['mmio-write'] + byKind['pio-read'] + byKind['pio-write'];
     const pending = (Atomics.load(this.header, RingWord.Write) - Atomics.load(this.header, RingWord.Read)) >>> 0;
     return { recorded, byKind, pending, consumed: recorded - pending, stalls: this.stats[RingStat.Stalls]!, stalledMs: this.stats[RingStat.StalledNs]! / 1e6 };

@@ -49,8 +49,8 @@ export class KvmBackend implements Backend {
       const typed = fromNative(error);
       throw typed instanceof KvmError && UNUSABLE.has(typed.code) ? kvmUnusable(arch, typed.code, typed.message) : typed;
     }
-    const buffer = new ArrayBuffer(addon.exitRecordSize);
-    this.record = new Float64Array(buffer, 0, addon.exitDataOffset / 8);
+    const { buffer, fields } = exitRecord();
+    this.record = fields;
     this.data = new Uint8Array(buffer, addon.exitDataOffset);
     this.machine.setExitRecord(buffer);
     this.views = boot.layout.regions.map((_, i) => new Uint8Array(this.machine.memory(i)));
@@ -61,11 +61,11 @@ export class KvmBackend implements Backend {
   }
 
   getRegister(name: string): bigint | undefined {
-    return this.call(() => this.machine.getRegister(name));
+    return callNative(() => this.machine.getRegister(name));
   }
 
   setRegister(name: string, value: bigint): boolean {
-    return this.call(() => this.machine.setRegister(name, value));
+    return callNative(() => this.machine.setRegister(name, value));
   }
 
   registerNames(): readonly string[] {
@@ -91,7 +91,7 @@ export class KvmBackend implements Backend {
     const { machine, record } = this;
     machine.setUserRanges(bus.flatRanges());
     bus.attachDataBuffer(this.data);
-    this.call(() => machine.begin({ maxExits: limits.maxExits, stopByte: limits.stopOnByte, timeoutMs: limits.timeoutMs, ignoreUnhandled: limits.unhandled === 'ignore' }));
+    callNative(() => machine.begin({ maxExits: limits.maxExits, stopByte: limits.stopOnByte, timeoutMs: limits.timeoutMs, ignoreUnhandled: limits.unhandled === 'ignore' }));
     try {
       for (;;) {
         const exit = machine.resume();
@@ -123,11 +123,11 @@ export class KvmBackend implements Backend {
   }
 
   snapshot(): void {
-    this.call(() => this.machine.snapshot());
+    callNative(() => this.machine.snapshot());
   }
 
   restore(hostWrote: boolean): number {
-    return this.call(() => this.machine.restore(hostWrote));
+    return callNative(() => this.machine.restore(hostWrote));
   }
 
   stop(): boolean {
@@ -156,13 +156,6 @@ export class KvmBackend implements Backend {
     }
   }
 
-  private call<T>(f: () => T): T {
-    try {
-      return f();
-    } catch (error) {
-      throw fromNative(error);
-    }
-  }
 }
 
 /**
@@ -180,21 +173,15 @@ export class FreshKvmVms {
     setup: NativeOneShotSetup,
     vcpuIdSlot: Float64Array,
   ) {
-    const addon = loadAddon();
-    const buffer = new ArrayBuffer(addon.exitRecordSize);
-    this.record = new Float64Array(buffer, 0, addon.exitDataOffset / 8);
-    this.oneShot = new addon.KvmOneShot(setup, buffer, vcpuIdSlot);
+    const { buffer, fields } = exitRecord();
+    this.record = fields;
+    this.oneShot = new (loadAddon().KvmOneShot)(setup, buffer, vcpuIdSlot);
   }
 
   /** One fresh VM's run (limits as Vm.run's; durationMs spans the VM's whole life); its console output is not kept. */
   run(options: RunOptions): RunResult {
     const started = performance.now();
-    let exit: NativeExit;
-    try {
-      exit = this.oneShot.run(options.maxExits ?? 0, options.stopOnByte ?? -1, options.timeoutMs ?? 0);
-    } catch (error) {
-      throw fromNative(error);
-    }
+    const exit = callNative(() => this.oneShot.run(options.maxExits ?? 0, options.stopOnByte ?? -1, options.timeoutMs ?? 0));
     try {
       return { backend: 'kvm', arch: this.arch, ...runEnd(exit, this.record, this.arch), output: Buffer.alloc(0), durationMs: performance.now() - started };
     } catch (error) {
@@ -202,6 +189,22 @@ export class FreshKvmVms {
       throw error;
     }
   }
+}
+
+/** Calls into the addon, its errors typed (fromNative). */
+function callNative<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (error) {
+    throw fromNative(error);
+  }
+}
+
+/** A new exit record (native/vcpu_loop.h ExitField): the buffer the native loop writes, and its fields. */
+function exitRecord(): { buffer: ArrayBuffer; fields: Float64Array } {
+  const addon = loadAddon();
+  const buffer = new ArrayBuffer(addon.exitRecordSize);
+  return { buffer, fields: new Float64Array(buffer, 0, addon.exitDataOffset / 8) };
 }
 
 /** How a native run ended: an outcome, or (thrown) the GuestError the exit record describes. */
