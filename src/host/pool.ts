@@ -208,6 +208,10 @@ export class RemoteVm {
   private readonly mailboxServer: MailboxServer;
   private handlerError: unknown;
   private closed = false;
+  /** Calls sent to the worker and not answered yet; `abandoned` rejects those a dead thread never will. */
+  private readonly unanswered = new Set<Promise<unknown>>();
+  private abandon!: (error: Error) => void;
+  private readonly abandoned = new Promise<never>((_, reject) => (this.abandon = reject));
 
   constructor(
     private readonly session: Comlink.Remote<VmSession>,
@@ -218,38 +222,39 @@ export class RemoteVm {
     mailbox: SharedArrayBuffer,
   ) {
     this.mailboxServer = new MailboxServer(mailbox, this.mainDevices, (error) => (this.handlerError = error));
+    this.abandoned.catch(() => {}); // rejected at every close(); only calls still racing it see that
   }
 
   async load(image: Uint8Array | string, options: LoadOptions = {}): Promise<void> {
-    return this.open().load(image, options);
+    return this.call((session) => session.load(image, options));
   }
   async setRegister(name: string, value: bigint | number): Promise<void> {
-    return this.open().setRegister(name, value);
+    return this.call((session) => session.setRegister(name, value));
   }
   async getRegister(name: string): Promise<bigint> {
-    return this.open().getRegister(name);
+    return this.call((session) => session.getRegister(name));
   }
   async registers(): Promise<Record<string, bigint>> {
-    return this.open().registers();
+    return this.call((session) => session.registers());
   }
   async readMemory(guestAddr: number, length: number): Promise<Uint8Array> {
-    return this.open().readMemory(guestAddr, length);
+    return this.call((session) => session.readMemory(guestAddr, length));
   }
   async writeMemory(guestAddr: number, bytes: Uint8Array): Promise<void> {
-    return this.open().writeMemory(guestAddr, bytes);
+    return this.call((session) => session.writeMemory(guestAddr, bytes));
   }
   /** Native tier: answered in C++ inside the vCPU loop (~no cost). */
   async addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): Promise<void> {
-    return this.open().addNativeDevice(range, spec);
+    return this.call((session) => session.addNativeDevice(range, spec));
   }
   /** Worker tier: a module (a Device, or a factory of one) loaded on the VM's thread; one call per exit, no allocation. */
   async addDeviceModule(range: DeviceRange, path: string, options?: unknown): Promise<void> {
-    return this.open().addDeviceModule(range, path, options);
+    return this.call((session) => session.addDeviceModule(range, path, options));
   }
   /** Main-thread tier: this object answers each access through an Atomics round trip (slow path, ~10 µs). */
   async addDevice(range: DeviceRange, device: Device): Promise<void> {
     this.mainDevices.push(device);
-    return this.open().addMainThreadDevice(range, this.mainDevices.length - 1);
+    return this.call((session) => session.addMainThreadDevice(range, this.mainDevices.length - 1));
   }
 
   /** Runs the guest on its thread until it ends, a limit, stop(), an abort, or an error (rejects typed). */
@@ -257,7 +262,7 @@ export class RemoteVm {
     const { signal, ...runOptions } = options;
     const runId = nextRunId++;
     this.handlerError = undefined;
-    const reply = this.open().run(runId, runOptions);
+    const reply = this.call<RunReply>((session) => session.run(runId, runOptions));
     this.running = { runId, promise: reply };
     const stopper = signal ? abortStopper(signal, this.control, runId, reply) : undefined;
     try {
@@ -301,10 +306,18 @@ export class RemoteVm {
     return new EventRingReader(this.ring);
   }
 
-  /** The worker's session, while the VM is open. */
-  private open(): Comlink.Remote<VmSession> {
-    if (this.closed) throw new VmStateError('ERR_VM_CLOSED', 'the VM is closed');
-    return this.session;
+  /**
+   * A call to the worker's session while the VM is open. Its answer is awaited by close(): Comlink
+   * drops answers still on their way when the proxy is released, which would leave a call pending
+   * forever (a run stopped by close() among them).
+   */
+  private call<T>(invoke: (session: Comlink.Remote<VmSession>) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new VmStateError('ERR_VM_CLOSED', 'the VM is closed'));
+    const answer = invoke(this.session);
+    this.unanswered.add(answer);
+    const forget = () => void this.unanswered.delete(answer);
+    answer.then(forget, forget);
+    return Promise.race([answer, this.abandoned]);
   }
 
   /** Ends the VM and frees its thread (stopping a run in progress). Idempotent. */
@@ -313,7 +326,11 @@ export class RemoteVm {
     this.closed = true;
     await this.stop();
     this.session.close().catch(() => {});
-    await this.done.catch(() => {});
+    // A task that ended normally answered every call sent before close(), so their answers are on the
+    // port; one whose thread died never will: those calls reject instead of hanging.
+    const ended = await this.done.then(() => true, () => false);
+    if (ended) await Promise.allSettled(this.unanswered);
+    this.abandon(new VmStateError('ERR_VM_CLOSED', 'the VM closed before its thread answered'));
     this.session[Comlink.releaseProxy]();
     this.port.close();
     this.mailboxServer.close();
