@@ -228,6 +228,40 @@ for (const [arch, backend, skip] of backends) {
       assert.equal((await pool.run(guest(arch, 'hello.bin'), { arch, backend })).output.toString(), 'Hello\n');
     });
 
+    test('a device module that ends its thread: the run and later calls reject ERR_THREAD_EXITED, events() ends, nothing leaks, the pool goes on', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'femtovm-device-'));
+      const module = join(dir, 'exit-device.js');
+      writeFileSync(module, 'module.exports = { read: () => process.exit(3) };\n');
+      const local = new VmPool({ maxThreads: 1 });
+      const before = processResources().fds;
+      try {
+        for (let i = 0; i < 3; i++) {
+          const vm = await local.createVm({ arch, backend, events: true });
+          await vm.load(guest(arch, 'mmio-echo.bin'));
+          await vm.addDeviceModule({ kind: 'mmio', base: 0x900, size: 1 }, module);
+          const events = (async () => {
+            let n = 0;
+            for await (const batch of vm.events()) n += batch.length;
+            return n;
+          })();
+          const [run, seen] = await Promise.allSettled([vm.run(), events]);
+          assert.equal(run.status, 'rejected');
+          const error = (run as PromiseRejectedResult).reason as PoolError;
+          assert.ok(error instanceof PoolError, String(error));
+          assert.equal(error.code, 'ERR_THREAD_EXITED');
+          assert.match(error.message, /exited with code: 3/);
+          assert.equal(seen.status, 'fulfilled'); // the stream ended: nothing was recorded past the read that killed the thread
+          await assert.rejects(vm.registers(), { code: 'ERR_THREAD_EXITED' });
+          await vm.close();
+          await assert.rejects(vm.registers(), { code: 'ERR_VM_CLOSED' });
+        }
+        assert.equal((await local.run(guest(arch, 'hello.bin'), { arch, backend })).output.toString(), 'Hello\n');
+      } finally {
+        await local.close();
+      }
+      assert.ok(processResources().fds - before <= 2, `fds ${before} -> ${processResources().fds}`);
+    });
+
     test('a full pool queue is ERR_POOL_FULL; a closed pool is ERR_POOL_CLOSED', async () => {
       const small = new VmPool({ maxThreads: 1, maxQueue: 1 });
       const spinning = await small.createVm({ arch, backend });

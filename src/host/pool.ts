@@ -18,7 +18,7 @@ import { ControlBlock, ControlWord, SWARM_WORDS, SwarmWord } from './control-blo
 import type { Device, DeviceRange } from './devices';
 import { ConfigError, GuestError, PoolError, VmStateError } from './errors';
 import type { EventBatchView, VmEvent } from './event-batch';
-import { createRing, EventRingReader, type EventSummary } from './event-ring';
+import { createRing, EventRingProducer, EventRingReader, type EventSummary } from './event-ring';
 import { KvmAnchor } from './kvm-anchor';
 import { createMailbox, MailboxServer } from './main-thread-device';
 import { installErrorTransfer, reviveError, type SerializedError } from './remote-errors';
@@ -196,7 +196,9 @@ export class VmPool {
     this.anchor?.holdFor(task.options);
     return this.piscina.run(task, { transferList }).catch((error: Error) => {
       if (/queue is at limit/i.test(error.message)) throw new PoolError('ERR_POOL_FULL', `the pool is full: ${this.piscina.options.maxQueue} VMs already wait for a thread`);
-      throw error;
+      // A task answers every failure of its own in its reply: a rejection means its thread ended under
+      // it (process.exit() or an uncaught error in a device module). Piscina starts another thread.
+      throw new PoolError('ERR_THREAD_EXITED', `the VM's thread ended before its task did: ${error.message}`, { cause: error });
     });
   }
 }
@@ -208,7 +210,10 @@ export class RemoteVm {
   private readonly mailboxServer: MailboxServer;
   private handlerError: unknown;
   private closed = false;
-  /** Calls sent to the worker and not answered yet; `abandoned` rejects those a dead thread never will. */
+  /**
+   * Calls sent to the worker and not answered yet. `abandoned` rejects when none can be answered any
+   * more: at once when the thread dies (ERR_THREAD_EXITED), else at close() (ERR_VM_CLOSED).
+   */
   private readonly unanswered = new Set<Promise<unknown>>();
   private abandon!: (error: Error) => void;
   private readonly abandoned = new Promise<never>((_, reject) => (this.abandon = reject));
@@ -223,6 +228,12 @@ export class RemoteVm {
   ) {
     this.mailboxServer = new MailboxServer(mailbox, this.mainDevices, (error) => (this.handlerError = error));
     this.abandoned.catch(() => {}); // rejected at every close(); only calls still racing it see that
+    done.catch((error: unknown) => {
+      // The thread died: no answer will come, and its ring will get no more events, so end the stream
+      // on the producer's behalf (events() ends instead of waiting forever).
+      this.abandon(error as Error);
+      if (ring !== undefined) new EventRingProducer(ring).close();
+    });
   }
 
   async load(image: Uint8Array | string, options: LoadOptions = {}): Promise<void> {
@@ -257,7 +268,10 @@ export class RemoteVm {
     return this.call((session) => session.addMainThreadDevice(range, this.mainDevices.length - 1));
   }
 
-  /** Runs the guest on its thread until it ends, a limit, stop(), an abort, or an error (rejects typed). */
+  /**
+   * Runs the guest on its thread until it ends, a limit, stop(), an abort, or an error (rejects typed;
+   * a thread that dies under it, PoolError ERR_THREAD_EXITED).
+   */
   async run(options: PooledRunOptions = {}): Promise<RunResult> {
     const { signal, ...runOptions } = options;
     const runId = nextRunId++;
@@ -326,10 +340,9 @@ export class RemoteVm {
     this.closed = true;
     await this.stop();
     this.session.close().catch(() => {});
-    // A task that ended normally answered every call sent before close(), so their answers are on the
-    // port; one whose thread died never will: those calls reject instead of hanging.
-    const ended = await this.done.then(() => true, () => false);
-    if (ended) await Promise.allSettled(this.unanswered);
+    // A task that ended normally answered every call sent before close(): their answers are on the
+    // port (a dead thread's calls were rejected when it died).
+    if (await this.done.then(() => true, () => false)) await Promise.allSettled(this.unanswered);
     this.abandon(new VmStateError('ERR_VM_CLOSED', 'the VM closed before its thread answered'));
     this.session[Comlink.releaseProxy]();
     this.port.close();
