@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { GuestError, PoolError, VmPool, type BackendKind, type EventBatchView, type GuestArch } from '../src/index';
+import { ConfigError, GuestError, PoolError, VmPool, type BackendKind, type EventBatchView, type GuestArch } from '../src/index';
 import { guest, kvmSkipReason, processResources } from './support';
 
 const inLab = process.env.FEMTOVM_LAB !== undefined;
@@ -359,6 +359,20 @@ for (const [arch, backend, skip] of backends) {
       assert.equal((await queued).outcome, 'stopped');
       await assert.rejects(session.run(), { code: 'ERR_VM_CLOSED' });
       await assert.rejects(session.registers(), { code: 'ERR_VM_CLOSED' });
+    });
+
+    test('createVm: a VM its thread cannot create rejects with that typed error; one still waiting for a thread when the pool closes, ERR_POOL_CLOSED', async () => {
+      const local = new VmPool({ maxThreads: 1 });
+      // Checked on the worker, when it creates the VM: the error crosses back with its class and code.
+      await assert.rejects(local.createVm({ arch, backend, mem: 12_345 }), (e: unknown) => e instanceof ConfigError && e.code === 'ERR_MEM_SIZE');
+      const spinning = local.run(guest(arch, 'spin.bin'), { arch, backend });
+      // The only thread spins; the rejection is caught at once, as it may come before close() resolves.
+      const waiting = local.createVm({ arch, backend }).then((vm) => vm, (error: unknown) => error);
+      await new Promise((r) => setTimeout(r, 50));
+      await local.close();
+      assert.equal((await spinning).outcome, 'stopped');
+      const error = await waiting;
+      assert.ok(error instanceof PoolError && error.code === 'ERR_POOL_CLOSED', String(error));
     });
 
     test('close() with calls in flight: the run it stops and a call queued behind it both settle, none is left pending', async () => {

@@ -21,7 +21,7 @@ import type { EventBatchView, VmEvent } from './event-batch';
 import { createRing, EventRingProducer, EventRingReader, type EventSummary } from './event-ring';
 import { KvmAnchor } from './kvm-anchor';
 import { createMailbox, MailboxServer } from './main-thread-device';
-import { installErrorTransfer, reviveError, type SerializedError } from './remote-errors';
+import { installErrorTransfer, reviveError } from './remote-errors';
 import { mergeTallies, type SwarmTally } from './swarm-tally';
 import type { LoadOptions, RunOptions, RunResult, VmOptions } from './vm';
 
@@ -112,16 +112,16 @@ export class VmPool {
     const done = this.submit(task, [port2 as never]);
     const session = Comlink.wrap<VmSession>(nodeEndpoint(port1 as never));
     const vm = new RemoteVm(session, port1, control, done, ring, mailbox);
-    // The first call is served once the worker has created the VM; a failure to create rejects `done`.
     const stop = () => vm.close(); // a session task ends only when its VM is closed
     this.stoppers.add(stop);
     const forget = () => void this.stoppers.delete(stop);
     done.then(forget, forget);
-    const ended = done.then((reply) => Promise.reject((reply as RunReply | undefined)?.ok === false ? reviveError((reply as { error: SerializedError }).error) : new Error('the VM task ended before it started')));
-    await Promise.race([session.registers(), ended]).catch(async (error) => {
+    // The first call is served once the worker has created the VM; a failure to create rejects it.
+    await vm.registers().catch(async (error) => {
       await vm.close();
       throw error;
     });
+    if (this.closed) throw new PoolError('ERR_POOL_CLOSED', 'the pool closed while the VM waited for a thread'); // and close() closed the VM
     return vm;
   }
 
@@ -212,7 +212,8 @@ export class RemoteVm {
   private closed = false;
   /**
    * Calls sent to the worker and not answered yet. `abandoned` rejects when none can be answered any
-   * more: at once when the thread dies (ERR_THREAD_EXITED), else at close() (ERR_VM_CLOSED).
+   * more: at once when the task fails (the VM's creation error) or its thread dies (ERR_THREAD_EXITED),
+   * else at close() (ERR_VM_CLOSED).
    */
   private readonly unanswered = new Set<Promise<unknown>>();
   private abandon!: (error: Error) => void;
@@ -228,12 +229,16 @@ export class RemoteVm {
   ) {
     this.mailboxServer = new MailboxServer(mailbox, this.mainDevices, (error) => (this.handlerError = error));
     this.abandoned.catch(() => {}); // rejected at every close(); only calls still racing it see that
-    done.catch((error: unknown) => {
-      // The thread died: no answer will come, and its ring will get no more events, so end the stream
-      // on the producer's behalf (events() ends instead of waiting forever).
-      this.abandon(error as Error);
+    // A task that ends with an error (the VM could not be created) or whose thread dies answers no more
+    // calls and writes no more events: end both now (events() ends on the producer's behalf).
+    const failed = (error: Error) => {
+      this.abandon(error);
       if (ring !== undefined) new EventRingProducer(ring).close();
-    });
+    };
+    done.then((reply) => {
+      const failure = reply as RunReply | undefined;
+      if (failure?.ok === false) failed(reviveError(failure.error));
+    }, failed);
   }
 
   async load(image: Uint8Array | string, options: LoadOptions = {}): Promise<void> {
@@ -340,9 +345,9 @@ export class RemoteVm {
     this.closed = true;
     await this.stop();
     this.session.close().catch(() => {});
-    // A task that ended normally answered every call sent before close(): their answers are on the
-    // port (a dead thread's calls were rejected when it died).
-    if (await this.done.then(() => true, () => false)) await Promise.allSettled(this.unanswered);
+    // A session that ended normally (no reply) answered every call sent before close(): their answers
+    // are on the port. A failed one's calls were rejected when it failed.
+    if ((await this.done.catch((error: unknown) => error)) === undefined) await Promise.allSettled(this.unanswered);
     this.abandon(new VmStateError('ERR_VM_CLOSED', 'the VM closed before its thread answered'));
     this.session[Comlink.releaseProxy]();
     this.port.close();
