@@ -43,7 +43,10 @@ export enum Slot {
   MMIO_PENDING = 65, // an MMIO access the next run() completes
   FAULT_PC = 66,
   FAULT_INSN = 67,
-  COUNT = 68,
+  // The FP/SIMD register file: v0..v31 are slot pairs 68..131 (V0 + 2n holds bits 63:0 of vn, the next
+  // slot bits 127:64), so a q register is one 16-byte load and reset and snapshots cover it like the rest.
+  V0 = 68,
+  COUNT = 132,
 }
 
 /** Why run() returned. */
@@ -86,6 +89,11 @@ export const STATE: usize = memory.data(Slot.COUNT * 8, 64);
 /** X[r] = v, register 31 being SP */
 @inline export function setRegSp(r: u32, v: u64): void {
   store<u64>(STATE + (<usize>(r == 31 ? Slot.SP : r) << 3), v);
+}
+
+/** The address of vn's 16 bytes (little-endian: lane 0 first). */
+@inline export function vregAddress(n: u32): usize {
+  return STATE + ((<usize>Slot.V0 + (<usize>n << 1)) << 3);
 }
 
 /** The address of slot `s`. */
