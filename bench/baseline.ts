@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { packageRoot } from '../src/host/addon';
+import { packageRoot } from '../src/shared/addon';
 
 export interface BaselineRun {
   exits: number;

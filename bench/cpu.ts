@@ -1,5 +1,5 @@
 /**
- * The cpu suite: guest instructions per second of the WebAssembly A64 CPU (src/host/wasm/a64-cpu.ts)
+ * The cpu suite: guest instructions per second of the WebAssembly A64 CPU (src/workers/wasm/a64-cpu.ts)
  * on compute guests that make no exit until they end (guests/aarch64/cpu-*.S: a countdown, a
  * load/store loop, an insertion sort, recursive calls), against QEMU's TCG (`qemu-aarch64`, Debian
  * qemu-user) running the very same code bytes as a static Linux ELF. Rounds alternate wasm and QEMU.
@@ -15,9 +15,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { createVm } from '../src/host/vm';
-import { A64Cpu, CpuExit } from '../src/host/wasm/a64-cpu';
-import { pairRatios, summarize } from '../src/host/stats';
+import { createVm } from '../src/workers/vm';
+import { A64Cpu, CpuExit } from '../src/workers/wasm/a64-cpu';
+import { pairRatios, summarize } from '../src/shared/stats';
 import { clamp, judge, type Row, type SuiteContext, type SuiteResult } from './types';
 
 const RAM_BASE = 0x10000;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import { FemtovmError, VmPool, type GuestArch, type RemoteVm } from '../src/index';
 import { runBaseline } from './baseline';
-import { pairRatios, summarize } from '../src/host/stats';
+import { pairRatios, summarize } from '../src/shared/stats';
 import { clamp, judge, type Row, type SuiteContext, type SuiteResult } from './types';
 
 const DEVICE = { kind: 'mmio', base: 0x900, size: 8 } as const;

@@ -10,9 +10,9 @@
 import { join } from 'node:path';
 
 import { VmPool, type GuestArch, type RemoteVm } from '../src/index';
-import type { DeviceRange } from '../src/host/devices';
+import type { DeviceRange } from '../src/shared/devices';
 import { runBaseline } from './baseline';
-import { histograms, pairRatios, summarize } from '../src/host/stats';
+import { histograms, pairRatios, summarize } from '../src/shared/stats';
 import { clamp, judge, type Goal, type Row, type SuiteContext, type SuiteResult } from './types';
 
 interface Access {

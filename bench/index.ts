@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 
-import { packageRoot } from '../src/host/addon';
+import { packageRoot } from '../src/shared/addon';
 import { cpuSuite } from './cpu';
 import { eventsSuite } from './events';
 import { exitsSuite } from './exits';
@@ -16,7 +16,7 @@ import { stopSuite } from './stop';
 import { swarmSuite } from './swarm';
 import { SUITES, type SuiteContext, type SuiteName, type SuiteResult } from './types';
 
-export { SUITES, type SuiteName } from './types';
+export { DEFAULT_DURATION, SUITES, type SuiteName } from './types';
 
 export interface BenchOptions {
   /** Suites to run (default: all). */
@@ -27,8 +27,6 @@ export interface BenchOptions {
   html?: string;
   markdown?: boolean;
 }
-
-export const DEFAULT_DURATION = 30;
 
 /** The method, recorded with every report (bench/README.md has the long form). */
 export const METHOD = [

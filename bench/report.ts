@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-import { packageRoot } from '../src/host/addon';
+import { packageRoot } from '../src/shared/addon';
 
 import { describeHost, type HostFacts } from './host';
 import type { Row, SuiteResult } from './types';

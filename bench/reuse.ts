@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { createVm, type BackendKind, type GuestArch } from '../src/index';
-import { histograms, pairRatios, summarize } from '../src/host/stats';
+import { histograms, pairRatios, summarize } from '../src/shared/stats';
 import { clamp, judge, type Distribution, type Row, type SuiteContext, type SuiteResult } from './types';
 
 const RAM = 64 * 1024;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { VmPool } from '../src/index';
 import { runBaselineKicks } from './baseline';
-import { histograms, summarize } from '../src/host/stats';
+import { histograms, summarize } from '../src/shared/stats';
 import { clamp, judge, sleep, type Row, type SuiteContext, type SuiteResult } from './types';
 
 export async function stopSuite(ctx: SuiteContext): Promise<SuiteResult> {

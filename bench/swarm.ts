@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { createVm, FemtovmError, VmPool, type GuestArch, type OneShotOptions, type Vm } from '../src/index';
 import { runBaselineSwarm } from './baseline';
-import { histograms, pairRatios, summarize } from '../src/host/stats';
+import { histograms, pairRatios, summarize } from '../src/shared/stats';
 import { clamp, judge, type Row, type SuiteContext, type SuiteResult } from './types';
 
 const ALIVE_LEVELS = [0, 500, 2000, 4000];

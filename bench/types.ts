@@ -1,9 +1,11 @@
 /** What the suites produce and what they are given. */
 import type { GuestArch } from '../src/index';
-import type { Histogram, Summary } from '../src/host/stats';
+import type { Histogram, Summary } from '../src/shared/stats';
 
 export const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events'] as const;
 export type SuiteName = (typeof SUITES)[number];
+/** Seconds of work per suite, roughly, when --duration is not given. */
+export const DEFAULT_DURATION = 30;
 
 /** A goal on a row: its `ratio` or its `value` against a target. */
 export interface Goal {

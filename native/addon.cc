@@ -1,5 +1,5 @@
 // JavaScript bindings: KvmMachine (one VM, its RAM regions and its one vCPU) and kvmStatus().
-// The TypeScript layer (src/host/kvm-backend.ts) adds names, checks and typed errors on top.
+// The TypeScript layer (src/workers/kvm-backend.ts) adds names, checks and typed errors on top.
 #include <napi.h>
 
 #include <chrono>

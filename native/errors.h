@@ -1,6 +1,6 @@
 // Typed errors thrown into JavaScript: every error carries a stable `code` (ERR_*), and errors that
 // come from a system call carry `syscall` and `errno` too, like Node's own. The TypeScript layer maps
-// the code onto its Error subclasses (src/host/errors.ts).
+// the code onto its Error subclasses (src/shared/errors.ts).
 #pragma once
 #include <napi.h>
 

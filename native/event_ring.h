@@ -3,7 +3,7 @@
 // does not overwrite; the loop returns kRingFull and the worker waits for the consumer (backpressure).
 // The consumer sleeps between batches; the loop returns kRingWake when half the ring waits for it, for
 // the worker to wake it (a V8 waiter can only be woken from JavaScript).
-// Layout shared with src/host/event-ring.ts.
+// Layout shared with src/shared/event-ring.ts.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -29,7 +29,7 @@ enum EventKind : uint32_t { kEventMmioRead = 1, kEventMmioWrite = 2, kEventPioRe
 
 // The producer's tallies for the VM's event summary: doubles on the producer's line, after its
 // words. Events recorded by kind (index kind - 1); then the waits for space, which the JavaScript
-// half of the loop counts (src/host/event-ring.ts).
+// half of the loop counts (src/shared/event-ring.ts).
 constexpr size_t kRingStatsOffset = 16;  // bytes
 enum RingStat : int { kStatStalls = 4, kStatStalledNs = 5, kRingStatCount = 6 };
 static_assert(kRingStatsOffset + kRingStatCount * 8 <= kRingRead * 4, "the tallies stay on the producer's line");

@@ -12,7 +12,7 @@
 
 namespace femtovm {
 
-// Why Resume() returned. Values are shared with src/host/native.ts.
+// Why Resume() returned. Values are shared with src/shared/addon.ts.
 enum class RunExit : int32_t {
   kUserAccess = 1,   // an access to a JavaScript device: handle it, then Resume()
   kHalted = 2,       // x86 HLT
@@ -31,7 +31,7 @@ enum class RunExit : int32_t {
 enum class AccessKind : int32_t { kMmio = 1, kPio = 2 };
 
 // The exit record, laid out in a caller-owned buffer: doubles first, then the access data bytes.
-// Field indices are shared with src/host/native.ts.
+// Field indices are shared with src/shared/addon.ts.
 enum ExitField : int {
   kFieldKind = 0,         // AccessKind
   kFieldAddress = 1,      // guest-physical address or port

@@ -15,7 +15,13 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: 'linked', logLevel: 'warning' };
 await build({
   ...common,
-  entryPoints: { index: join(root, 'src/index.ts'), cli: join(root, 'src/cli.ts'), 'vcpu-agent': join(root, 'src/workers/vcpu-agent.ts') },
+  entryPoints: {
+    index: join(root, 'src/index.ts'),
+    cli: join(root, 'src/cli/index.ts'),
+    // Loaded by `femtovm bench` only (src/cli/bench.ts), so other commands start without it.
+    bench: join(root, 'bench/index.ts'),
+    'vcpu-agent': join(root, 'src/workers/vcpu-agent.ts'),
+  },
   outdir: join(root, 'dist'),
   // Piscina starts its own worker entry from its package; bundling it would break that path.
   external: ['piscina'],

@@ -7,16 +7,20 @@
  *   console.log(vm.run().output.toString()); // "Hello\n"
  *   vm.close();
  */
-export type { SwarmFailure, SwarmTally } from './host/swarm-tally';
-export { RemoteVm, VmPool, type ManyRunsOptions, type ManyRunsResult, type OneShotOptions, type PoolOptions, type PooledRunOptions, type PooledVmOptions } from './host/pool';
-export { createVm, Vm, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from './host/vm';
-export type { BackendKind, NativeDeviceSpec, Outcome } from './host/backend';
-export { EventRingReader, type EventSummary } from './host/event-ring';
-export { EventBatchView, type EventDirection, type EventKind, type VmEvent } from './host/event-batch';
-export type { AccessKind, Device, DeviceRange } from './host/devices';
-export { hostInfo, kvmStatus, type HostInfo, type KvmStatus } from './host/info';
-export { parseImage, type ImageSegment, type LoadedImage } from './host/image';
-export { CONSOLE_MMIO, CONSOLE_PORT, MAX_MEM, parseSize, platforms, type ArchPlatform, type GuestArch, type X86Mode } from './host/platform';
+export type { SwarmFailure, SwarmTally } from './shared/swarm-tally';
+export { VmPool } from './host/pool';
+export { RemoteVm } from './host/remote-vm';
+export type { ManyRunsOptions, ManyRunsResult, OneShotOptions, PoolOptions, PooledRunOptions, PooledVmOptions } from './host/pool-options';
+export { createVm, Vm } from './workers/vm';
+export type { BackendKind, LoadOptions, Outcome, RunOptions, RunResult, VmOptions } from './shared/vm-types';
+export type { NativeDeviceSpec } from './workers/backend';
+export { EventRingReader } from './host/event-ring-reader';
+export type { EventSummary } from './shared/event-ring';
+export { EventBatchView, type EventDirection, type EventKind, type VmEvent } from './shared/event-batch';
+export type { AccessKind, Device, DeviceRange } from './shared/devices';
+export { hostInfo, kvmStatus, type HostInfo, type KvmStatus } from './shared/info';
+export { parseImage, type ImageSegment, type LoadedImage } from './shared/image';
+export { CONSOLE_MMIO, CONSOLE_PORT, MAX_MEM, parseSize, platforms, type ArchPlatform, type GuestArch, type X86Mode } from './shared/platform';
 export {
   BackendUnavailableError,
   ConfigError,
@@ -29,4 +33,4 @@ export {
   VmStateError,
   type AccessDetails,
   type ErrorCode,
-} from './host/errors';
+} from './shared/errors';

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 
 import { createVm, GuestError, ImageError, parseImage, parseSize } from '../src/index';
-import { DeviceBus } from '../src/host/devices';
-import { customLayout, ramLayout } from '../src/host/platform';
+import { DeviceBus } from '../src/shared/devices';
+import { customLayout, ramLayout } from '../src/shared/platform';
 import { cli, guest, root } from './support';
 
 /** A minimal ELF64 header + one PT_LOAD, for the malformed variants below. */

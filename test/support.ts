@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { packageRoot } from '../src/host/addon';
+import { packageRoot } from '../src/shared/addon';
 import { kvmStatus, type GuestArch } from '../src/index';
 
 export const root = packageRoot();

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { loadAddon } from '../src/host/addon';
-import { FreshKvmVms } from '../src/host/kvm-backend';
+import { loadAddon } from '../src/shared/addon';
+import { FreshKvmVms } from '../src/workers/kvm-backend';
 import { createVm, GuestError, KvmError, type BackendKind, type GuestArch, type Vm, type VmOptions } from '../src/index';
 import { cli, guest, kvmSkipReason, processResources, root } from './support';
 

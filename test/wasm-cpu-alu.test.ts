@@ -2,7 +2,7 @@
 // in cpu-diff.test.ts covers the rest). Instruction words were made with aarch64-linux-gnu-as.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CpuExit } from '../src/host/wasm/a64-cpu';
+import { CpuExit } from '../src/workers/wasm/a64-cpu';
 import { HVC0, cpuWith, exec, flags, runToExit, u64 } from './wasm-cpu-support';
 
 const N = 8, Z = 4, C = 2, V = 1;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { A64Cpu, CpuExit } from '../src/host/wasm/a64-cpu';
+import { A64Cpu, CpuExit } from '../src/workers/wasm/a64-cpu';
 import { HVC0, RAM, cpuWith, exec, runToExit } from './wasm-cpu-support';
 
 const ADD_W0_1 = 0x11000400; // add w0, w0, #1

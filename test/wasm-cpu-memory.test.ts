@@ -2,7 +2,7 @@
 // would give for accesses outside RAM (with the no-syndrome cases it cannot describe).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CpuExit } from '../src/host/wasm/a64-cpu';
+import { CpuExit } from '../src/workers/wasm/a64-cpu';
 import { HVC0, RAM, cpuWith, exec, runToExit, u64 } from './wasm-cpu-support';
 
 const DATA = RAM + 0x8000; // a data area in RAM

@@ -3,7 +3,7 @@
  * 0x10000, 64 KiB, PC = 0x10000) and runs that stop at the first real exit.
  */
 import assert from 'node:assert/strict';
-import { A64Cpu, CpuExit } from '../src/host/wasm/a64-cpu';
+import { A64Cpu, CpuExit } from '../src/workers/wasm/a64-cpu';
 
 export const RAM = 0x10000;
 export const HVC0 = 0xd4000002; // hvc #0

@@ -2,7 +2,7 @@
 // the guest's vector table with the syndrome hardware gives, ERET, and system registers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { A64Cpu, A64_REGISTER_NAMES, CpuExit } from '../src/host/wasm/a64-cpu';
+import { A64Cpu, A64_REGISTER_NAMES, CpuExit } from '../src/workers/wasm/a64-cpu';
 import { HVC0, RAM, cpuWith, exec, runToExit } from './wasm-cpu-support';
 
 const VBAR = RAM + 0x800;

@@ -12,7 +12,7 @@ const root = new URL('../..', import.meta.url).pathname;
 execFileSync(process.execPath, [join(root, 'native/wasm/build.mjs'), join(root, 'dist/a64.wasm')], { stdio: 'inherit' });
 const bundle = join(root, 'node_modules/.cache/femtovm/a64-cpu.cjs');
 await build({
-  entryPoints: [join(root, 'src/host/wasm/a64-cpu.ts')],
+  entryPoints: [join(root, 'src/workers/wasm/a64-cpu.ts')],
   bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: bundle, logLevel: 'warning',
 });
 const { A64Cpu, CpuExit } = createRequire(import.meta.url)(bundle);

@@ -7,9 +7,10 @@
  * not help; any process's vCPU does. This one costs an idle VM (its fds, ~200 KiB of kernel memory)
  * until release().
  */
-import { chooseBackend, hostGuestArch } from './info';
-import type { GuestArch } from './platform';
-import { createVm, type Vm, type VmOptions } from './vm';
+import { chooseBackend, hostGuestArch } from '../shared/info';
+import type { GuestArch } from '../shared/platform';
+import { createVm, type Vm } from '../workers/vm';
+import type { VmOptions } from '../shared/vm-types';
 
 function runsOnKvm(arch: GuestArch, options: VmOptions): boolean {
   try {

@@ -1,10 +1,11 @@
 /** Many tiny VMs through a pool: N runs of one image, K at a time, and a summary of how it went. */
 import { availableParallelism } from 'node:os';
 
-import { percentile } from './stats';
-import { VmPool, type PooledRunOptions } from './pool';
-import type { SwarmFailure } from './swarm-tally';
-import type { LoadOptions, VmOptions } from './vm';
+import { percentile } from '../shared/stats';
+import { VmPool } from './pool';
+import type { PooledRunOptions } from './pool-options';
+import type { SwarmFailure } from '../shared/swarm-tally';
+import type { LoadOptions, VmOptions } from '../shared/vm-types';
 
 export interface SwarmOptions {
   count: number;

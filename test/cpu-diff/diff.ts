@@ -2,7 +2,7 @@
  * Runs test cases on the wasm CPU, compares them with the oracle (QEMU), and describes a mismatch
  * as a minimal reproducer: the snippet with its disassembly, the inputs, and both outputs.
  */
-import { A64Cpu, CpuExit } from '../../src/host/wasm/a64-cpu';
+import { A64Cpu, CpuExit } from '../../src/workers/wasm/a64-cpu';
 import { LAYOUT } from './layout';
 import { generateCase, type TestCase } from './gen';
 import { disassemble, runOracle, type CaseResult } from './oracle';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/host/addon';
+import { packageRoot } from '../../src/shared/addon';
 import { LAYOUT } from './layout';
 import type { TestCase } from './gen';
 

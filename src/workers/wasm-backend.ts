@@ -1,15 +1,15 @@
 /**
- * The WebAssembly backend: AArch64 guests on any host, on the software CPU of src/host/wasm/a64-cpu.ts.
+ * The WebAssembly backend: AArch64 guests on any host, on the software CPU of src/workers/wasm/a64-cpu.ts.
  * Its run loop gives the same exits and events as KVM/arm64: an MMIO exit for every access outside RAM,
  * PSCI SYSTEM_OFF/RESET through HVC, WFI waiting without burning a core until a stop or time limit.
  * It runs in slices (V8 tiers wasm up only between calls, and slices let stop and timeouts act).
  */
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
-import { DeviceBus, type DeviceRange } from './devices';
-import { ConfigError, GuestError } from './errors';
-import { eventKindCode } from './event-batch';
-import { EventRingWriter } from './event-ring';
-import { CONSOLE_MMIO } from './platform';
+import { DeviceBus, type DeviceRange } from '../shared/devices';
+import { ConfigError, GuestError } from '../shared/errors';
+import { eventKindCode } from '../shared/event-batch';
+import { EventRingWriter } from './event-ring-writer';
+import { CONSOLE_MMIO } from '../shared/platform';
 import { unhandledAccess } from './kvm-backend';
 import { A64_REGISTER_NAMES, A64Cpu, CpuExit } from './wasm/a64-cpu';
 

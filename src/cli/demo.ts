@@ -1,11 +1,11 @@
 /** `npm start`: the hello guest on every backend this host has, a line per run. */
 import { join } from 'node:path';
 
-import { packageRoot } from './host/addon';
-import { FemtovmError } from './host/errors';
-import { hostInfo } from './host/info';
-import type { GuestArch } from './host/platform';
-import { createVm } from './host/vm';
+import { packageRoot } from '../shared/addon';
+import { FemtovmError } from '../shared/errors';
+import { hostInfo } from '../shared/info';
+import type { GuestArch } from '../shared/platform';
+import { createVm } from '../workers/vm';
 
 const hello: Record<GuestArch, string> = { aarch64: 'guests/aarch64/hello.bin', x86_64: 'guests/x86_64/hello.bin' };
 

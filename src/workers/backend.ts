@@ -2,13 +2,9 @@
  * What a VM needs from an execution backend (KVM, or the WebAssembly CPU): guest RAM, registers by
  * name, and a run loop that ends with an outcome or a GuestError.
  */
-import type { DeviceBus, DeviceRange } from './devices';
-import type { GuestArch, RamLayout } from './platform';
-
-export type BackendKind = 'kvm' | 'wasm';
-
-/** How a run ended, when it ended without error. */
-export type Outcome = 'halted' | 'system-off' | 'system-reset' | 'stopped' | 'aborted' | 'timeout' | 'max-exits';
+import type { DeviceBus, DeviceRange } from '../shared/devices';
+import type { GuestArch, RamLayout } from '../shared/platform';
+import type { BackendKind, Outcome } from '../shared/vm-types';
 
 export interface RunLimits {
   /** Wall-clock limit in ms (0: none). Holds for guests that spin without exits too. */
@@ -57,7 +53,7 @@ export interface Backend {
   setRegister(name: string, value: bigint): boolean;
   registerNames(): readonly string[];
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void;
-  /** Records every access into `ring` from now on (src/host/event-ring.ts). */
+  /** Records every access into `ring` from now on (src/shared/event-ring.ts). */
   attachEventRing(ring: SharedArrayBuffer): void;
   /** Process-wide id of the vCPU for kickVcpu() from another thread (0 when not applicable). */
   readonly vcpuId: number;

@@ -3,55 +3,15 @@
  * JavaScript devices, and runs that end in an outcome or a typed error. Backend-neutral: KVM today,
  * the WebAssembly CPU behind the same interface.
  */
-import type { Backend, BackendKind, NativeDeviceSpec, Outcome, RunLimits, StopWord } from './backend';
-import { DeviceBus, type Device, type DeviceRange } from './devices';
-import { ConfigError, GuestError, ImageError, VmStateError, withPc } from './errors';
-import { parseImage, readImageFile, type LoadedImage } from './image';
-import { chooseBackend } from './info';
+import type { Backend, NativeDeviceSpec, RunLimits, StopWord } from './backend';
+import type { BackendKind, LoadOptions, RunOptions, RunResult, VmOptions } from '../shared/vm-types';
+import { DeviceBus, type Device, type DeviceRange } from '../shared/devices';
+import { ConfigError, GuestError, ImageError, VmStateError, withPc } from '../shared/errors';
+import { parseImage, readImageFile, type LoadedImage } from '../shared/image';
+import { chooseBackend } from '../shared/info';
 import { KvmBackend, type FreshKvmVms } from './kvm-backend';
 import { WasmBackend } from './wasm-backend';
-import { customLayout, platforms, ramLayout, type GuestArch, type RamLayout, type X86Mode } from './platform';
-
-export interface VmOptions {
-  /** Guest architecture. Default: the host's (x86_64 on x86-64 hosts). */
-  arch?: GuestArch;
-  /** `auto` (default): KVM when the host's KVM runs this arch. */
-  backend?: BackendKind | 'auto';
-  /** Guest RAM in bytes (default: 64 KiB on aarch64, 1 MiB on x86_64). Ignored when `regions` is given. */
-  mem?: number;
-  /** Explicit RAM regions instead of `mem` (page-aligned, non-overlapping). */
-  regions?: { guestAddr: number; size: number }[];
-  /** x86_64: 16-bit real mode (default) or 64-bit long mode. */
-  x86Mode?: X86Mode;
-  /** Accesses no device claims: `error` (default) ends the run with ERR_UNHANDLED_ACCESS; `ignore` drops writes and reads 0. */
-  unhandled?: 'error' | 'ignore';
-}
-
-export interface LoadOptions {
-  /** Where a flat image goes (default: the arch's load address). ELF images go where they say. */
-  loadAddr?: number;
-  /** First instruction (default: the ELF entry, else the load address). */
-  entry?: number;
-}
-
-export interface RunOptions {
-  /** Wall-clock limit in ms; holds for a guest spinning with no exits. */
-  timeoutMs?: number;
-  /** Ends the run (outcome `max-exits`) after this many exits. */
-  maxExits?: number;
-  /** Ends the run (outcome `stopped`) after the console prints this byte. */
-  stopOnByte?: number;
-}
-
-export interface RunResult {
-  backend: BackendKind;
-  arch: GuestArch;
-  outcome: Outcome;
-  exits: number;
-  /** Console bytes the guest printed during this run. */
-  output: Buffer;
-  durationMs: number;
-}
+import { customLayout, platforms, ramLayout, type GuestArch, type RamLayout, type X86Mode } from '../shared/platform';
 
 export class Vm {
   readonly arch: GuestArch;
@@ -189,7 +149,7 @@ export class Vm {
   }
 
   /**
-   * @internal Records every access into an event ring (src/host/event-ring.ts). For VMs on worker
+   * @internal Records every access into an event ring (src/shared/event-ring.ts). For VMs on worker
    * threads: a full ring blocks the vCPU until a consumer on another thread drains it.
    */
   attachEventRing(ring: SharedArrayBuffer): void {

@@ -1,6 +1,6 @@
 /** What this host can run: its arch, whether /dev/kvm is usable (and why not), which backend runs which guest arch. */
 import { loadAddon } from './addon';
-import type { BackendKind } from './backend';
+import type { BackendKind } from './vm-types';
 import { BackendUnavailableError, KvmError, type KvmErrorCode } from './errors';
 import type { GuestArch } from './platform';
 

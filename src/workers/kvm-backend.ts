@@ -2,15 +2,15 @@
  * The KVM backend: a NativeMachine (native/) runs the vCPU loop in C++; this side answers the exits
  * it hands back (JavaScript devices) and turns the native stop codes into outcomes and typed errors.
  */
-import { ExitField, loadAddon, NativeExit, type NativeMachine, type NativeMachineOptions, type NativeOneShot, type NativeOneShotSetup } from './addon';
+import { ExitField, loadAddon, NativeExit, type NativeMachine, type NativeMachineOptions, type NativeOneShot, type NativeOneShotSetup } from '../shared/addon';
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
-import { accessKindCode, type DeviceBus, type DeviceRange } from './devices';
-import { EventRingProducer } from './event-ring';
-import { fromNative, GuestError, KvmError, withPc, type AccessDetails, type KvmErrorCode } from './errors';
-import { kvmUnusable } from './info';
-import type { ImageSegment } from './image';
-import type { GuestArch } from './platform';
-import type { RunOptions, RunResult } from './vm';
+import { accessKindCode, type DeviceBus, type DeviceRange } from '../shared/devices';
+import { EventRingProducer } from '../shared/event-ring';
+import { fromNative, GuestError, KvmError, withPc, type AccessDetails, type KvmErrorCode } from '../shared/errors';
+import { kvmUnusable } from '../shared/info';
+import type { ImageSegment } from '../shared/image';
+import type { GuestArch } from '../shared/platform';
+import type { RunOptions, RunResult } from '../shared/vm-types';
 
 // KVM exit reasons (linux/kvm.h) that end a run with an error.
 const KVM_EXIT_FAIL_ENTRY = 9;

@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { packageRoot } from '../addon';
+import { packageRoot } from '../../shared/addon';
 
 /** Why `run()` returned. Values are the wasm module's `Exit.*` (checked when it loads). */
 export const CpuExit = {

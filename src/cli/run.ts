@@ -1,0 +1,73 @@
+/** `femtovm run`: one guest on a worker thread, its console streamed to stdout as it prints. */
+import type { Command } from 'commander';
+
+import { VmPool } from '../host/pool';
+import { FemtovmError } from '../shared/errors';
+import { readImageFile } from '../shared/image';
+import { CONSOLE_MMIO, CONSOLE_PORT } from '../shared/platform';
+import type { RunResult } from '../shared/vm-types';
+import { parseFlags, withRunOptions, type RunFlags } from './run-options';
+
+/** Adds `run`. */
+export function registerRun(program: Command): void {
+  withRunOptions(program.command('run').description('run a guest on a worker thread; its console output streams to stdout'))
+    .option('--json', 'print one JSON object {backend, arch, outcome, exits, output, durationMs}')
+    .action(async (path: string, flags: RunFlags) => {
+      process.exitCode = await runCommand(path, flags);
+    });
+}
+
+async function runCommand(path: string, flags: RunFlags): Promise<number> {
+  let result: RunResult | undefined;
+  let failure: FemtovmError | undefined;
+  let options: ReturnType<typeof parseFlags> | undefined;
+  const pool = new VmPool({ maxThreads: 1 });
+  try {
+    const image = readImageFile(path);
+    options = parseFlags(image, path, flags);
+    const vm = await pool.createVm({ ...options.vm, events: true });
+    // Console bytes stream from the VM's event ring as the guest prints them.
+    const printed = (async () => {
+      for await (const batch of vm.events()) {
+        const bytes = batch.filter((e) => e.direction === 'write' && e.size === 1 && e.address === (e.kind === 'mmio' ? CONSOLE_MMIO : CONSOLE_PORT)).map((e) => Number(e.data));
+        if (bytes.length > 0 && !flags.json) process.stdout.write(Buffer.from(bytes));
+      }
+    })();
+    try {
+      await vm.load(image, options.load);
+      const stop = () => void vm.stop();
+      process.once('SIGINT', stop);
+      try {
+        result = await vm.run(options.run);
+      } finally {
+        process.off('SIGINT', stop);
+      }
+    } finally {
+      await vm.close();
+      await printed;
+    }
+  } catch (error) {
+    if (!(error instanceof FemtovmError)) throw error;
+    failure = error;
+  } finally {
+    await pool.close();
+  }
+  if (flags.json) {
+    const output = (result?.output ?? (failure as { output?: Buffer } | undefined)?.output ?? Buffer.alloc(0)).toString('latin1');
+    const json = result
+      ? { ...result, output }
+      : { backend: flags.backend, arch: options?.vm.arch ?? flags.arch ?? null, outcome: 'error', exits: (failure as { exits?: number }).exits ?? 0, output, durationMs: 0, error: { code: failure!.code, message: failure!.message } };
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+  } else if (failure) {
+    process.stderr.write(`femtovm: ${failure.code}: ${failure.message}\n`);
+  } else if (result && !cleanEnd(result)) {
+    process.stderr.write(`femtovm: the guest did not end by itself: ${result.outcome} after ${result.exits} exits\n`);
+  }
+  if (failure) return 1;
+  return cleanEnd(result!) ? 0 : result!.outcome === 'timeout' ? 124 : 2;
+}
+
+/** Ended by the guest itself, or by the stop byte the user asked for. */
+function cleanEnd(result: RunResult): boolean {
+  return result.outcome === 'halted' || result.outcome === 'system-off' || result.outcome === 'stopped';
+}

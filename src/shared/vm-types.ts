@@ -1,0 +1,51 @@
+/**
+ * The shapes a VM is set up and run with, and what a run returns: the same on the caller's thread
+ * (Vm) and across threads (VmPool, RemoteVm), so both rooms import them from here.
+ */
+import type { GuestArch, X86Mode } from './platform';
+
+export type BackendKind = 'kvm' | 'wasm';
+
+/** How a run ended, when it ended without error. */
+export type Outcome = 'halted' | 'system-off' | 'system-reset' | 'stopped' | 'aborted' | 'timeout' | 'max-exits';
+
+export interface VmOptions {
+  /** Guest architecture. Default: the host's (x86_64 on x86-64 hosts). */
+  arch?: GuestArch;
+  /** `auto` (default): KVM when the host's KVM runs this arch. */
+  backend?: BackendKind | 'auto';
+  /** Guest RAM in bytes (default: 64 KiB on aarch64, 1 MiB on x86_64). Ignored when `regions` is given. */
+  mem?: number;
+  /** Explicit RAM regions instead of `mem` (page-aligned, non-overlapping). */
+  regions?: { guestAddr: number; size: number }[];
+  /** x86_64: 16-bit real mode (default) or 64-bit long mode. */
+  x86Mode?: X86Mode;
+  /** Accesses no device claims: `error` (default) ends the run with ERR_UNHANDLED_ACCESS; `ignore` drops writes and reads 0. */
+  unhandled?: 'error' | 'ignore';
+}
+
+export interface LoadOptions {
+  /** Where a flat image goes (default: the arch's load address). ELF images go where they say. */
+  loadAddr?: number;
+  /** First instruction (default: the ELF entry, else the load address). */
+  entry?: number;
+}
+
+export interface RunOptions {
+  /** Wall-clock limit in ms; holds for a guest spinning with no exits. */
+  timeoutMs?: number;
+  /** Ends the run (outcome `max-exits`) after this many exits. */
+  maxExits?: number;
+  /** Ends the run (outcome `stopped`) after the console prints this byte. */
+  stopOnByte?: number;
+}
+
+export interface RunResult {
+  backend: BackendKind;
+  arch: GuestArch;
+  outcome: Outcome;
+  exits: number;
+  /** Console bytes the guest printed during this run. */
+  output: Buffer;
+  durationMs: number;
+}

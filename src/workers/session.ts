@@ -1,0 +1,94 @@
+/**
+ * A pooled VM's session on its thread: the VM driven over Comlink (VmSession, what RemoteVm calls)
+ * until close(), with the three device tiers wired to it.
+ */
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/umd/node-adapter';
+
+import type { NativeDeviceSpec } from './backend';
+import { ControlBlock, runControlled } from '../shared/stop';
+import type { Device, DeviceRange } from '../shared/devices';
+import { EventRingProducer } from '../shared/event-ring';
+import { serializeError } from '../shared/remote-errors';
+import type { RunReply, SessionTask, Shared } from '../shared/tasks';
+import type { LoadOptions, RunOptions } from '../shared/vm-types';
+import { mailboxDevice } from './mailbox-device';
+import { openVm } from './one-shot';
+import type { Vm } from './vm';
+
+/** What a device module exports: a Device, or a factory taking the options given to addDeviceModule. */
+type DeviceModule = Device | ((options: unknown) => Device);
+
+/** The API a session exposes over Comlink. */
+export class VmSession {
+  private readonly closed: Promise<void>;
+  private close_!: () => void;
+
+  constructor(
+    private readonly vm: Vm,
+    private readonly shared: Shared,
+  ) {
+    this.closed = new Promise((resolve) => (this.close_ = resolve));
+  }
+
+  load(image: Uint8Array | string, options: LoadOptions = {}): void {
+    this.vm.load(image, options);
+  }
+  setRegister(name: string, value: bigint | number): void {
+    this.vm.setRegister(name, value);
+  }
+  getRegister(name: string): bigint {
+    return this.vm.getRegister(name);
+  }
+  registers(): Record<string, bigint> {
+    return this.vm.registers();
+  }
+  readMemory(guestAddr: number, length: number): Uint8Array {
+    return this.vm.readMemory(guestAddr, length);
+  }
+  writeMemory(guestAddr: number, bytes: Uint8Array): void {
+    this.vm.writeMemory(guestAddr, bytes);
+  }
+  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
+    this.vm.addNativeDevice(range, spec);
+  }
+  /** The worker tier: a module loaded on this thread; its device is called with no per-exit allocation. */
+  addDeviceModule(range: DeviceRange, path: string, options?: unknown): void {
+    const exported = require(path) as { default?: DeviceModule } & DeviceModule;
+    const made = exported.default ?? exported;
+    this.vm.addDevice(range, typeof made === 'function' ? made(options) : made);
+  }
+  /** The main-thread tier: device `index` of the main side's list, reached through the mailbox. */
+  addMainThreadDevice(range: DeviceRange, index: number): void {
+    if (this.shared.mailbox === undefined) throw new Error('no mailbox for main-thread devices');
+    this.vm.addDevice(range, mailboxDevice(this.shared.mailbox, index));
+  }
+  run(runId: number, options: RunOptions): RunReply {
+    return runControlled(this.vm, new ControlBlock(this.shared.control), runId, options);
+  }
+  close(): void {
+    this.close_();
+  }
+  whenClosed(): Promise<void> {
+    return this.closed;
+  }
+}
+
+/** A session task: the VM lives until RemoteVm.close(); a failure to create it is the task's reply. */
+export async function runSession(task: SessionTask): Promise<RunReply | undefined> {
+  const ring = task.ring === undefined ? undefined : new EventRingProducer(task.ring);
+  let vm: Vm | undefined;
+  try {
+    vm = openVm(task.options, task, new ControlBlock(task.control));
+    const session = new VmSession(vm, task);
+    Comlink.expose(session, nodeEndpoint(task.port as never));
+    await session.whenClosed();
+    return undefined;
+  } catch (error) {
+    return { ok: false, error: serializeError(error) }; // a typed error survives the thread boundary
+  } finally {
+    vm?.close();
+    ring?.close();
+    task.port.close();
+  }
+}
