@@ -10,6 +10,7 @@
       "native/vcpu_kick.cc",
       "native/snapshot.cc",
       "native/one_shot.cc",
+      "native/native_constants.cc",
       "native/arch_arm64.cc",
       "native/arch_x86_64.cc"
     ],

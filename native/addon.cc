@@ -11,6 +11,7 @@
 
 #include "arch.h"
 #include "kvm_vcpu.h"
+#include "native_constants.h"
 #include "one_shot.h"
 #include "snapshot.h"
 #include "vcpu_loop.h"
@@ -393,8 +394,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("registerNames", Napi::Function::New(env, RegisterNamesJs, "registerNames"));
   exports.Set("kickVcpu", Napi::Function::New(env, KickVcpuJs, "kickVcpu"));
   exports.Set("arch", Napi::String::New(env, arch::kName));
-  exports.Set("exitRecordSize", Napi::Number::New(env, static_cast<double>(kExitRecordSize)));
-  exports.Set("exitDataOffset", Napi::Number::New(env, static_cast<double>(kExitDataOffset)));
+  exports.Set("constants", NativeConstants(env));
   return exports;
 }
 

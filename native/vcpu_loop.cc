@@ -13,8 +13,6 @@ namespace femtovm {
 
 namespace {
 // The native console (docs/platform.md): byte stores to this MMIO address, byte `out`s to this port.
-constexpr uint64_t kConsoleMmio = 0x996;
-constexpr uint64_t kConsolePort = 0x3f8;
 
 uint64_t MonotonicNs() {
   timespec ts;
@@ -105,6 +103,11 @@ RunExit VcpuLoop::Resume() {
   }
 }
 
+// A byte the guest prints: a one-byte write to the console's MMIO address or port.
+bool VcpuLoop::IsConsoleWrite(const Access &a) {
+  return a.is_write && a.size == 1 && (a.kind == AccessKind::kMmio ? a.address == kConsoleMmio : a.address == kConsolePort);
+}
+
 VcpuLoop::Access VcpuLoop::CurrentAccess() const {
   kvm_run *run = vcpu_.run();
   if (run->exit_reason == KVM_EXIT_MMIO)
@@ -114,10 +117,10 @@ VcpuLoop::Access VcpuLoop::CurrentAccess() const {
 }
 
 // Returns true when the caller must see this access (a JS device, an unhandled access, the stop byte).
+// The access rules, the same on both backends (src/workers/access-rules.ts): the console, then the
+// devices, then the unhandled-access policy; the stop byte ends the run after the console prints it.
 bool VcpuLoop::HandleAccess(const Access &a, RunExit *result) {
-  bool console = a.is_write && a.size == 1 &&
-                 (a.kind == AccessKind::kMmio ? a.address == kConsoleMmio : a.address == kConsolePort);
-  if (console) {
+  if (IsConsoleWrite(a)) {
     if (ring_.attached()) Record(a);
     for (uint32_t i = 0; i < a.count; i++) {
       if (!ConsoleByte(a.data[i])) {

@@ -30,6 +30,10 @@ enum class RunExit : int32_t {
 
 enum class AccessKind : int32_t { kMmio = 1, kPio = 2 };
 
+// The platform's console: byte stores to this MMIO address, byte OUTs to this port.
+constexpr uint64_t kConsoleMmio = 0x996;
+constexpr uint64_t kConsolePort = 0x3f8;
+
 // The exit record, laid out in a caller-owned buffer: doubles first, then the access data bytes.
 // Field indices are shared with src/shared/addon.ts.
 enum ExitField : int {
@@ -116,6 +120,7 @@ class VcpuLoop {
     uint8_t *data;   // inside kvm_run
   };
   Access CurrentAccess() const;
+  static bool IsConsoleWrite(const Access &a);
   bool HandleAccess(const Access &a, RunExit *result);
   bool Native(const Access &a);  // true when a native device handled it
   bool ConsoleByte(uint8_t byte);  // false when it is the stop byte

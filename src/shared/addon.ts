@@ -6,37 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { KvmError } from './errors';
-
-/** Why the native run loop returned; mirrors RunExit in native/vcpu_loop.h. */
-export const enum NativeExit {
-  UserAccess = 1,
-  Halted = 2,
-  SystemOff = 3,
-  SystemReset = 4,
-  Stopped = 5,
-  Timeout = 6,
-  MaxExits = 7,
-  StopByte = 8,
-  Unhandled = 9,
-  GuestError = 10,
-  RingFull = 11,
-  RingWake = 12,
-}
-
-/** Indices into the exit record's Float64Array; mirrors ExitField in native/vcpu_loop.h. */
-export const enum ExitField {
-  Kind = 0,
-  Address = 1,
-  Size = 2,
-  IsWrite = 3,
-  Count = 4,
-  Exits = 5,
-  ExitReason = 6,
-  ErrorDetail = 7,
-  Errno = 8,
-  /** A one-shot run that failed: the PC, read before its VM went. */
-  Pc = 9,
-}
+import { checkNativeConstants, type NativeConstants, type NativeExit } from './native-constants';
 
 export interface NativeMachineOptions {
   regions: { guestAddr: number; size: number }[];
@@ -105,8 +75,8 @@ export interface NativeAddon {
   kickVcpu(id: number): boolean;
   /** The guest arch this build's KVM runs (the host's arch). */
   arch: 'aarch64' | 'x86_64';
-  exitRecordSize: number;
-  exitDataOffset: number;
+  /** Every constant shared with the TypeScript side (native/native_constants.cc), checked at load. */
+  constants: NativeConstants;
 }
 
 /** The femtovm package root: the nearest directory above this file with femtovm's package.json. */
@@ -130,6 +100,8 @@ export function loadAddon(): NativeAddon {
     throw new KvmError('ERR_KVM_MISSING', `the native KVM core is not built (looked for ${candidates.join(', ')}): run npm install`);
   }
   // A computed path keeps esbuild from trying to bundle the .node file.
-  cached = require(path) as NativeAddon;
+  const addon = require(path) as NativeAddon;
+  checkNativeConstants(addon.constants, path);
+  cached = addon;
   return cached;
 }

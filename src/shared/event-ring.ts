@@ -13,7 +13,7 @@ import { ConfigError } from './errors';
  * Int32 header words; mirrors RingHeader in native/event_ring.h. What each side writes sits on its
  * own cache line, 128 bytes apart, so one side's stores do not steal the line the other writes.
  */
-export const enum RingWord {
+export enum RingWord {
   /** Records published by the producer (wraps at 2^32). */
   Write = 0,
   Capacity = 2,
@@ -25,7 +25,7 @@ export const enum RingWord {
 export const HEADER_BYTES = 256;
 /** The producer's tallies (native/event_ring.h kRingStatsOffset): doubles, events by kind code − 1, then the waits for space. */
 export const STATS_OFFSET = 16;
-export const enum RingStat {
+export enum RingStat {
   Stalls = 4,
   StalledNs = 5,
   Count = 6,

@@ -2,7 +2,8 @@
  * The KVM backend: a NativeMachine (native/) runs the vCPU loop in C++; this side answers the exits
  * it hands back (JavaScript devices) and turns the native stop codes into outcomes and typed errors.
  */
-import { ExitField, loadAddon, NativeExit, type NativeMachine, type NativeMachineOptions, type NativeOneShot, type NativeOneShotSetup } from '../shared/addon';
+import { loadAddon, type NativeMachine, type NativeMachineOptions, type NativeOneShot, type NativeOneShotSetup } from '../shared/addon';
+import { ExitField, NativeDeviceType, NativeExit } from '../shared/native-constants';
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
 import { accessKindCode, type DeviceBus, type DeviceRange } from '../shared/devices';
 import { EventRingProducer } from '../shared/event-ring';
@@ -11,6 +12,7 @@ import { kvmUnusable } from '../shared/info';
 import type { ImageSegment } from '../shared/image';
 import type { GuestArch } from '../shared/platform';
 import type { RunOptions, RunResult } from '../shared/vm-types';
+import { mmioNoSyndrome, unhandledAccess } from './access-rules';
 
 // KVM exit reasons (linux/kvm.h) that end a run with an error.
 const KVM_EXIT_FAIL_ENTRY = 9;
@@ -51,7 +53,7 @@ export class KvmBackend implements Backend {
     }
     const { buffer, fields } = exitRecord();
     this.record = fields;
-    this.data = new Uint8Array(buffer, addon.exitDataOffset);
+    this.data = new Uint8Array(buffer, addon.constants.ExitRecord!.dataOffset!);
     this.machine.setExitRecord(buffer);
     this.views = boot.layout.regions.map((_, i) => new Uint8Array(this.machine.memory(i)));
   }
@@ -77,7 +79,7 @@ export class KvmBackend implements Backend {
   }
 
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
-    const type = spec.type === 'constant' ? 1 : 2;
+    const type = NativeDeviceType[spec.type];
     this.machine.addNativeDevice(accessKindCode[range.kind], range.base, range.base + range.size, type, BigInt.asUintN(64, BigInt(spec.type === 'constant' ? spec.value : 0)));
   }
 
@@ -149,7 +151,7 @@ export class KvmBackend implements Backend {
   private dispatch(bus: DeviceBus): void {
     const r = this.record;
     try {
-      bus.access(r[ExitField.Kind] === 1 ? 'mmio' : 'pio', r[ExitField.Address]!, r[ExitField.Size]!, r[ExitField.IsWrite] === 1, r[ExitField.Count]!);
+      bus.access(r[ExitField.Kind] === accessKindCode.mmio ? 'mmio' : 'pio', r[ExitField.Address]!, r[ExitField.Size]!, r[ExitField.IsWrite] === 1, r[ExitField.Count]!);
     } catch (error) {
       if (error instanceof GuestError) error.exits = r[ExitField.Exits]!;
       throw error;
@@ -203,8 +205,8 @@ function callNative<T>(f: () => T): T {
 /** A new exit record (native/vcpu_loop.h ExitField): the buffer the native loop writes, and its fields. */
 function exitRecord(): { buffer: ArrayBuffer; fields: Float64Array } {
   const addon = loadAddon();
-  const buffer = new ArrayBuffer(addon.exitRecordSize);
-  return { buffer, fields: new Float64Array(buffer, 0, addon.exitDataOffset / 8) };
+  const buffer = new ArrayBuffer(addon.constants.ExitRecord!.size!);
+  return { buffer, fields: new Float64Array(buffer, 0, addon.constants.ExitRecord!.dataOffset! / 8) };
 }
 
 /** How a native run ended: an outcome, or (thrown) the GuestError the exit record describes. */
@@ -245,7 +247,7 @@ function guestError(r: Float64Array, arch: GuestArch, exits: number): GuestError
   const detail = r[ExitField.ErrorDetail]!;
   let error: GuestError;
   if (reason === -1 && r[ExitField.Errno] === ENOSYS && arch === 'aarch64') {
-    error = new GuestError('ERR_GUEST_MMIO_NO_SYNDROME', 'the guest made an MMIO access KVM cannot decode (no valid syndrome: a load/store with writeback, a pair, or an exclusive)');
+    error = mmioNoSyndrome();
   } else if (reason === -1) {
     error = new GuestError('ERR_KVM_RUN', `KVM_RUN failed: errno ${r[ExitField.Errno]}`);
   } else if (reason === KVM_EXIT_FAIL_ENTRY) {
@@ -257,16 +259,6 @@ function guestError(r: Float64Array, arch: GuestArch, exits: number): GuestError
   } else {
     error = new GuestError('ERR_GUEST_EXIT_UNKNOWN', `KVM exit reason ${reason} is not one femtovm handles`);
   }
-  error.exits = exits;
-  return error;
-}
-
-export function unhandledAccess(access: AccessDetails, exits: number): GuestError {
-  const error = new GuestError(
-    'ERR_UNHANDLED_ACCESS',
-    `unhandled ${access.kind} ${access.direction} of ${access.size} byte${access.size === 1 ? '' : 's'} at 0x${access.address.toString(16)}: no device claims it`,
-  );
-  error.access = access;
   error.exits = exits;
   return error;
 }

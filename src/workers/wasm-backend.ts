@@ -9,8 +9,7 @@ import { DeviceBus, type DeviceRange } from '../shared/devices';
 import { ConfigError, GuestError } from '../shared/errors';
 import { eventKindCode } from '../shared/event-batch';
 import { EventRingWriter } from './event-ring-writer';
-import { CONSOLE_MMIO } from '../shared/platform';
-import { unhandledAccess } from './kvm-backend';
+import { isConsoleWrite, mmioNoSyndrome, unhandledAccess } from './access-rules';
 import { A64_REGISTER_NAMES, A64Cpu, CpuExit } from './wasm/a64-cpu';
 
 /**
@@ -127,7 +126,7 @@ export class WasmBackend implements Backend {
             return { outcome, exits };
           }
           case CpuExit.MmioNoSyndrome:
-            throw withExits(new GuestError('ERR_GUEST_MMIO_NO_SYNDROME', 'the guest made an MMIO access KVM cannot decode (no valid syndrome: a load/store with writeback, a pair, or an exclusive)'), exits);
+            throw withExits(mmioNoSyndrome(), exits);
           default:
             throw withExits(new GuestError('ERR_GUEST_UNSUPPORTED_INSN', `the WebAssembly CPU does not implement instruction 0x${cpu.faultInsn.toString(16).padStart(8, '0')} at 0x${cpu.faultPc.toString(16)}`), exits);
         }
@@ -181,7 +180,7 @@ export class WasmBackend implements Backend {
       this.data.fill(0);
     }
     let claimed = true;
-    if (isWrite && size === 1 && address === CONSOLE_MMIO) {
+    if (isConsoleWrite('mmio', address, size, isWrite)) {
       this.output.push(this.data[0]!);
     } else if (!this.native(address, size, isWrite) && !this.deviceAccess(bus, address, size, isWrite, exits)) {
       if (limits.unhandled === 'error') throw unhandledAccess({ kind: 'mmio', address, size, direction: isWrite ? 'write' : 'read' }, exits);
@@ -189,7 +188,7 @@ export class WasmBackend implements Backend {
     }
     if (!isWrite) cpu.completeMmioRead(this.dataView.getUint32(0, true), this.dataView.getUint32(4, true));
     if (this.ring !== undefined) this.record(address, size, isWrite, limits);
-    if (claimed && isWrite && size === 1 && address === CONSOLE_MMIO && this.data[0] === limits.stopOnByte) return 'stopped';
+    if (claimed && isConsoleWrite('mmio', address, size, isWrite) && this.data[0] === limits.stopOnByte) return 'stopped';
     return undefined;
   }
 
