@@ -117,7 +117,7 @@ VcpuLoop::Access VcpuLoop::CurrentAccess() const {
 }
 
 // Returns true when the caller must see this access (a JS device, an unhandled access, the stop byte).
-// The access rules, the same on both backends (src/workers/access-rules.ts): the console, then the
+// The access rules, the same on both backends (src/workers/access-rules.ts, src/shared/platform.ts): the console, then the
 // devices, then the unhandled-access policy; the stop byte ends the run after the console prints it.
 bool VcpuLoop::HandleAccess(const Access &a, RunExit *result) {
   if (IsConsoleWrite(a)) {

@@ -18,7 +18,7 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('every suite against its baseline (C loop, C swarm, QEMU), alternated in one run: a table with ratios and goals')
     .argument('[suite...]', `suites to run: ${SUITES.join(', ')} (default: all)`)
-    .option('--duration <s>', 'seconds of work per suite, roughly (scales rounds and counts)', number('duration'), DEFAULT_DURATION)
+    .option('--duration <s>', 'seconds of work per suite, roughly (scales rounds and counts)', number('--duration', { above: true, fraction: true }), DEFAULT_DURATION)
     .option('--json <file>', 'write every result, sample summary and host fact as JSON')
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .option('--markdown', 'print the results as a Markdown table (for README) instead of the terminal table')

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /** The femtovm command line: one file per command beside this one. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 
 import { FemtovmError } from '../shared/errors';
 import { registerBench } from './bench';
 import { runDemo } from './demo';
 import { registerInfo } from './info';
 import { registerRun } from './run';
+import { UsageError } from './run-options';
 import { registerSwarm } from './swarm';
 
 // A reader that stops early (`femtovm info | head -1`) is not an error.
@@ -16,6 +17,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 const program = new Command('femtovm').description('a minimal virtual machine monitor: tiny bare-metal guests on KVM').showHelpAfterError();
+// Usage errors (unknown commands and options, bad values) exit 2 from every command; help exits 0.
+program.exitOverride();
 registerRun(program);
 registerSwarm(program);
 registerInfo(program);
@@ -28,6 +31,10 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2; // commander has printed the message
+    return;
+  }
   process.stderr.write(`femtovm: ${error instanceof FemtovmError ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+  process.exitCode = error instanceof UsageError ? 2 : 1;
 });

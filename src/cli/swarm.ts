@@ -8,11 +8,12 @@ import { number, parseFlags, withRunOptions, type RunFlags } from './run-options
 /** Adds `swarm`. */
 export function registerSwarm(program: Command): void {
   withRunOptions(program.command('swarm').description('run N VMs of one image, K at a time, on worker threads, and summarize'))
-    .requiredOption('--count <n>', 'how many VMs', number('count'))
-    .option('--concurrency <k>', 'VMs at once (pool threads; default: CPUs)', number('concurrency'))
+    .requiredOption('--count <n>', 'how many VMs', number('--count', { min: 1 }))
+    .option('--concurrency <k>', 'VMs at once (pool threads; default: CPUs)', number('--concurrency', { min: 1 }))
+    .option('--progress', 'print a progress line to stderr as the counts change (a bar instead when stderr is a terminal)')
     .option('--no-reuse', 'create and destroy a VM for every run instead of resetting warm VMs to their snapshot')
     .option('--json', 'print the summary as JSON')
-    .action(async (path: string, flags: RunFlags & { count: number; concurrency?: number; reuse: boolean }) => {
+    .action(async (path: string, flags: RunFlags & { count: number; concurrency?: number; reuse: boolean; progress?: boolean }) => {
       const image = readImageFile(path);
       const options = parseFlags(image, path, flags);
       const bar = process.stderr.isTTY && !flags.json ? progressBar({ format: 'swarm [{bar}] {value}/{total} VMs, {failed} failed, {eta}s left' }) : undefined;
@@ -28,7 +29,7 @@ export function registerSwarm(program: Command): void {
         run: { ...options.run, signal: interrupt.signal },
         load: options.load,
         reuse: flags.reuse,
-        onProgress: (done, failed) => bar?.update(done, { failed }),
+        onProgress: (done, failed, running) => (bar ? bar.update(done, { failed }) : flags.progress && progressLine(done, flags.count, failed, running)),
       }).finally(() => process.off('SIGINT', stop));
       bar?.stop();
       if (flags.json) {
@@ -50,4 +51,12 @@ export function registerSwarm(program: Command): void {
 function progressBar(options: import('cli-progress').Options): import('cli-progress').SingleBar {
   const { SingleBar, Presets } = require('cli-progress') as typeof import('cli-progress');
   return new SingleBar(options, Presets.shades_classic);
+}
+
+let lastLine = '';
+/** A line per change of the counts: for logs, and for scripts that wait until the swarm runs. */
+function progressLine(done: number, count: number, failed: number, running: number): void {
+  const line = `swarm: ${done}/${count} VMs, ${running} running, ${failed} failed\n`;
+  if (line !== lastLine) process.stderr.write(line);
+  lastLine = line;
 }

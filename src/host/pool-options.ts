@@ -37,8 +37,11 @@ export interface ManyRunsOptions extends OneShotOptions {
   count: number;
   /** Runs at once, each lane on its own thread (default: the pool's maxThreads). */
   lanes?: number;
-  /** Called about every 100 ms, and once at the end, with the runs ended so far and how many failed. */
-  onProgress?: (done: number, failed: number) => void;
+  /**
+   * Called about every 100 ms, and once at the end, with the runs ended so far, how many failed, and
+   * how many lanes are inside a run right now (a condition to wait on: "the swarm has started").
+   */
+  onProgress?: (done: number, failed: number, running: number) => void;
 }
 
 export interface ManyRunsResult extends SwarmTally {

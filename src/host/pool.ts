@@ -16,7 +16,7 @@ import { ConfigError, PoolError } from '../shared/errors';
 import { createRing } from '../shared/event-ring';
 import { createMailbox } from '../shared/mailbox';
 import { installErrorTransfer } from '../shared/remote-errors';
-import { abortStopper, ControlBlock, newRunId, StopReason, stopLane, stopRun, SWARM_WORDS, SwarmWord } from '../shared/stop';
+import { abortStopper, ControlBlock, ControlWord, newRunId, StopReason, stopLane, stopRun, SWARM_WORDS, SwarmWord } from '../shared/stop';
 import { mergeTallies, type SwarmTally } from '../shared/swarm-tally';
 import { unwrapReply, type LaneTask, type OneShotTask, type RunReply, type SessionTask } from '../shared/tasks';
 import type { RunResult } from '../shared/vm-types';
@@ -112,7 +112,8 @@ export class VmPool {
       Atomics.store(words, SwarmWord.Stop, 1);
       return Promise.all(controls.map((control, i) => stopLane(control, reason, tasks[i]!)));
     };
-    const progress = onProgress && setInterval(() => onProgress(Atomics.load(words, SwarmWord.Done), Atomics.load(words, SwarmWord.Failed)), 100);
+    const report = () => onProgress?.(Atomics.load(words, SwarmWord.Done), Atomics.load(words, SwarmWord.Failed), controls.filter((c) => c.load(ControlWord.RunningRun) !== 0).length);
+    const progress = onProgress && setInterval(report, 100);
     const onAbort = () => void stop(StopReason.Abort);
     if (runOptions.signal?.aborted) onAbort();
     runOptions.signal?.addEventListener('abort', onAbort, { once: true });
@@ -127,7 +128,7 @@ export class VmPool {
       this.stoppers.delete(stop);
       runOptions.signal?.removeEventListener('abort', onAbort);
       if (progress) clearInterval(progress);
-      onProgress?.(Atomics.load(words, SwarmWord.Done), Atomics.load(words, SwarmWord.Failed));
+      report();
     }
   }
 

@@ -16,7 +16,8 @@ export interface SwarmOptions {
   load?: LoadOptions;
   /** Serve runs from warm VMs reset to their snapshot (default true). */
   reuse?: boolean;
-  onProgress?: (done: number, failed: number) => void;
+  /** As VmPool.runMany's: runs ended, failed, and lanes inside a run now. */
+  onProgress?: (done: number, failed: number, running: number) => void;
 }
 
 export interface SwarmSummary {
@@ -54,9 +55,10 @@ export async function runSwarm(image: Uint8Array | string, options: SwarmOptions
       ran: result.ran,
       concurrency,
       durationMs: result.durationMs,
-      vmsPerSecond: (result.ran / result.durationMs) * 1000,
-      exitsPerSecond: (result.exits / result.durationMs) * 1000,
-      latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN },
+      vmsPerSecond: result.ran === 0 ? 0 : (result.ran / result.durationMs) * 1000,
+      exitsPerSecond: result.ran === 0 ? 0 : (result.exits / result.durationMs) * 1000,
+      // No run, no latency: zeros rather than NaN, which JSON cannot carry.
+      latencyMs: latencies.length === 0 ? { p50: 0, p99: 0, max: 0 } : { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1)! },
       outcomes: result.outcomes,
       failures: result.failures,
     };

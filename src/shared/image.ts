@@ -64,7 +64,7 @@ export function parseElf(image: Uint8Array, arch: GuestArch): LoadedImage {
   checkSize(image);
   const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
   const need = (end: number, what: string) => {
-    if (end > image.length) throw new ImageError('ERR_ELF_TRUNCATED', `truncated ELF: ${what} ends at byte ${end}, the file has ${image.length}`);
+    if (end > image.length) throw new ImageError('ERR_ELF_TRUNCATED', `truncated ELF: ${what} would run to byte ${end}, past the file's ${image.length}`);
   };
   need(64, 'the ELF header');
   if (image[4] !== ELFCLASS64) throw new ImageError('ERR_ELF_CLASS', `not an ELF64 image (EI_CLASS ${image[4]}); femtovm loads 64-bit ELF only`);

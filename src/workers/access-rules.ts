@@ -2,17 +2,10 @@
  * The rules every vCPU loop applies to a guest's MMIO/PIO access, the same on both backends: the
  * console, then the devices, then the unhandled-access policy; the stop byte ends the run after the
  * console prints it. The KVM backend's loop applies them in C++ (VcpuLoop::HandleAccess in
- * native/vcpu_loop.cc, with IsConsoleWrite named as here); the WebAssembly backend's in JavaScript
- * with these helpers.
+ * native/vcpu_loop.cc, with IsConsoleWrite named as isConsoleWrite in src/shared/platform.ts); the
+ * WebAssembly backend's in JavaScript with these helpers.
  */
 import { GuestError, type AccessDetails } from '../shared/errors';
-import { CONSOLE_MMIO, CONSOLE_PORT } from '../shared/platform';
-import type { AccessKind } from '../shared/devices';
-
-/** A byte the guest prints: a one-byte write to the console's MMIO address or port. */
-export function isConsoleWrite(kind: AccessKind, address: number, size: number, isWrite: boolean): boolean {
-  return isWrite && size === 1 && address === (kind === 'mmio' ? CONSOLE_MMIO : CONSOLE_PORT);
-}
 
 /** An access no device claims, under the `error` policy. */
 export function unhandledAccess(access: AccessDetails, exits: number): GuestError {

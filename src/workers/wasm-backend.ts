@@ -9,7 +9,8 @@ import { DeviceBus, type DeviceRange } from '../shared/devices';
 import { ConfigError, GuestError } from '../shared/errors';
 import { eventKindCode } from '../shared/event-batch';
 import { EventRingWriter } from './event-ring-writer';
-import { isConsoleWrite, mmioNoSyndrome, unhandledAccess } from './access-rules';
+import { isConsoleWrite } from '../shared/platform';
+import { mmioNoSyndrome, unhandledAccess } from './access-rules';
 import { A64_REGISTER_NAMES, A64Cpu, CpuExit } from './wasm/a64-cpu';
 
 /**
