@@ -12,6 +12,13 @@ export const number = (what: string) => (text: string) => {
   return n;
 };
 
+/** A whole number ≥ 0 (addresses, counts), decimal or 0x…. */
+export const integer = (what: string) => (text: string) => {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${what} must be a whole number ≥ 0`);
+  return n;
+};
+
 export interface RunFlags {
   arch?: GuestArch;
   backend: 'auto' | 'kvm' | 'wasm';
@@ -33,12 +40,12 @@ export function withRunOptions(command: Command): Command {
     .addOption(new Option('--arch <arch>', 'guest arch (default: from the ELF header or the path, else the host)').choices(['aarch64', 'x86_64']))
     .addOption(new Option('--backend <backend>', 'execution backend').choices(['auto', 'kvm', 'wasm']).default('auto'))
     .addOption(new Option('--x86-mode <mode>', 'x86_64: real (default for flat images) or long (default for ELF)').choices(['real', 'long']))
-    .option('--load-addr <addr>', 'where a flat image is loaded', number('load address'))
-    .option('--entry <addr>', 'first instruction (default: ELF entry, else the load address)', number('entry'))
+    .option('--load-addr <addr>', 'where a flat image is loaded', integer('load address'))
+    .option('--entry <addr>', 'first instruction (default: ELF entry, else the load address)', integer('entry'))
     .option('--mem <size>', 'guest RAM, e.g. 64K, 1M', (t) => parseSize(t))
     .option('--timeout <ms>', 'wall-clock limit per run', number('timeout'))
-    .option('--max-exits <n>', 'end a run after this many exits', number('max exits'))
-    .option('--stop-on-byte <byte>', 'end a run after the console prints this byte (e.g. 0x0a)', number('stop byte'))
+    .option('--max-exits <n>', 'end a run after this many exits', integer('max exits'))
+    .option('--stop-on-byte <byte>', 'end a run after the console prints this byte (e.g. 0x0a)', integer('stop byte'))
     .option('--ignore-unhandled', 'accesses no device claims are ignored (reads return 0) instead of an error');
 }
 

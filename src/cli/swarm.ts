@@ -3,13 +3,13 @@ import type { Command } from 'commander';
 
 import { runSwarm } from '../host/swarm';
 import { readImageFile } from '../shared/image';
-import { number, parseFlags, withRunOptions, type RunFlags } from './run-options';
+import { integer, parseFlags, withRunOptions, type RunFlags } from './run-options';
 
 /** Adds `swarm`. */
 export function registerSwarm(program: Command): void {
   withRunOptions(program.command('swarm').description('run N VMs of one image, K at a time, on worker threads, and summarize'))
-    .requiredOption('--count <n>', 'how many VMs', number('count'))
-    .option('--concurrency <k>', 'VMs at once (pool threads; default: CPUs)', number('concurrency'))
+    .requiredOption('--count <n>', 'how many VMs', integer('count'))
+    .option('--concurrency <k>', 'VMs at once (pool threads; default: CPUs; at most 8 per CPU)', integer('concurrency'))
     .option('--no-reuse', 'create and destroy a VM for every run instead of resetting warm VMs to their snapshot')
     .option('--json', 'print the summary as JSON')
     .action(async (path: string, flags: RunFlags & { count: number; concurrency?: number; reuse: boolean }) => {

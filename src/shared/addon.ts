@@ -36,6 +36,9 @@ export const enum ExitField {
   Errno = 8,
   /** A one-shot run that failed: the PC, read before its VM went. */
   Pc = 9,
+  /** The address's low and high 32 bits: exact where Address (a double) is not, from 2^53. */
+  AddressLo = 10,
+  AddressHi = 11,
 }
 
 export interface NativeMachineOptions {
@@ -51,6 +54,8 @@ export interface NativeRunLimits {
   stopByte: number;
   timeoutMs: number;
   ignoreUnhandled: boolean;
+  /** Console bytes kept; past it they are counted (consoleDropped()). */
+  maxOutput: number;
 }
 
 export interface NativeMachine {
@@ -67,6 +72,8 @@ export interface NativeMachine {
   resume(): NativeExit;
   end(): void;
   takeConsole(): Buffer;
+  /** Console bytes printed past the run's maxOutput since the last takeConsole(). */
+  consoleDropped(): number;
   kick(): boolean;
   /** Copies RAM and the whole vCPU state (one snapshot per machine). */
   snapshot(): void;
