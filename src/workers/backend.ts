@@ -6,7 +6,7 @@ import type { DeviceBus, DeviceRange } from '../shared/devices';
 import type { GuestArch, RamLayout } from '../shared/platform';
 import type { BackendKind, Outcome } from '../shared/vm-types';
 import type { ConsoleOutput } from './console-output';
-import type { RunWatch } from './run-watch';
+import type { RunWatch, StopWord } from './run-watch';
 
 export interface RunLimits {
   /** Wall-clock limit in ms (0: none). Holds for guests that spin without exits too. */
@@ -26,12 +26,6 @@ export interface RunLimits {
    * kicked out of KVM_RUN instead; the WebAssembly CPU looks at the word between slices and in WFI.
    */
   stopWord?: StopWord;
-}
-
-export interface StopWord {
-  words: Int32Array;
-  index: number;
-  value: number;
 }
 
 export interface BackendRunEnd {

@@ -5,9 +5,15 @@
  * whatever the run waits on.
  */
 import type { RunInterrupted } from '../shared/devices';
-import type { StopWord } from './backend';
 
 export type Interruption = RunInterrupted['outcome'];
+
+/** A shared word another thread sets to `value` to stop the run (the pool's stop protocol). */
+export interface StopWord {
+  words: Int32Array;
+  index: number;
+  value: number;
+}
 
 /** The longest single wait: stop words are looked at at least this often even where no notify comes. */
 const POLL_MS = 5;

@@ -3,7 +3,8 @@
  * JavaScript devices, and runs that end in an outcome or a typed error. Backend-neutral: KVM today,
  * the WebAssembly CPU behind the same interface.
  */
-import type { Backend, NativeDeviceSpec, RunLimits, StopWord } from './backend';
+import type { Backend, NativeDeviceSpec, RunLimits } from './backend';
+import type { StopWord } from './run-watch';
 import { DEFAULT_MAX_OUTPUT, type BackendKind, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from '../shared/vm-types';
 import { checkRange, DeviceBus, type Device, type DeviceRange } from '../shared/devices';
 import { ConfigError, GuestError, ImageError, VmStateError, withPc } from '../shared/errors';
