@@ -288,7 +288,7 @@ for (const [arch, backend] of backends) {
       assert.equal(out, 'Hello\n');
       const json = JSON.parse(execFileSync(process.execPath, [cli, 'run', guest(arch, 'hello.bin'), '--backend', backend, '--json', ...limits], { encoding: 'utf8' }));
       assert.deepEqual(Object.keys(json).sort(), ['arch', 'backend', 'durationMs', 'exits', 'outcome', 'output', 'outputDropped', 'outputTruncated']);
-      assert.deepEqual({ ...json, durationMs: 0 }, { backend, arch, outcome: c.end, exits: 7, output: 'Hello\n', durationMs: 0 });
+      assert.deepEqual({ ...json, durationMs: 0 }, { backend, arch, outcome: c.end, exits: 7, output: 'Hello\n', outputTruncated: false, outputDropped: 0, durationMs: 0 });
       const fault = spawnSync(process.execPath, [cli, 'run', guest(arch, 'fault.bin'), '--backend', backend, ...limits], { encoding: 'utf8' });
       assert.equal(fault.status, 1);
       assert.match(fault.stderr, new RegExp(`^femtovm: ${c.faultCode}: .+\\n$`));

@@ -16,7 +16,7 @@ export interface PoolOptions {
   /**
    * How long a VM's thread may take to leave a run it was asked to stop, or that passed its time
    * limit, or to end a closed VM's task, before it is terminated (JavaScript stuck in a device
-   * module): its calls then reject ERR_THREAD_TERMINATED. Default 2000 ms.
+   * module): its calls then reject ERR_THREAD_TERMINATED. Default 5000 ms (an emulated machine is slow, not stuck).
    */
   stopGraceMs?: number;
   /**
@@ -47,7 +47,7 @@ export function checkPoolOptions(options: PoolOptions): Required<PoolOptions> {
     // At least 1: with none, Piscina refuses even the task that would start the first thread.
     maxQueue: optionalInteger('maxQueue', options.maxQueue, 1, 1 << 20) ?? 1024,
     idleTimeoutMs: optionalInteger('idleTimeoutMs', options.idleTimeoutMs, 0, 2 ** 31 - 1) ?? 10_000,
-    stopGraceMs: optionalInteger('stopGraceMs', options.stopGraceMs, 1, 2 ** 31 - 1) ?? 2000,
+    stopGraceMs: optionalInteger('stopGraceMs', options.stopGraceMs, 1, 2 ** 31 - 1) ?? 5000,
     kvmAnchor: options.kvmAnchor ?? true,
     warmBytes: optionalInteger('warmBytes', options.warmBytes, 0, Number.MAX_SAFE_INTEGER) ?? Math.min(2 ** 31, Math.floor(totalmem() / 8)),
   };

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 
 import { createVm, FemtovmError, maxPoolThreads, VmPool, type Vm } from '../../src/index';
 import { runSwarm } from '../../src/host/swarm';
+import { countFailure, countRun, emptyTally, MAX_LATENCIES } from '../../src/shared/swarm-tally';
 import { cli, guest } from '../support';
 import { backends, inLab } from './hostile';
 
@@ -164,5 +165,17 @@ describe('the CLI', { skip: inLab ? 'the CLI is tested on the host' : undefined 
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /whole number/);
     }
+  });
+});
+
+describe('a swarm tally does not grow with its count', () => {
+  test('latencies are sampled past MAX_LATENCIES; failure groups are capped, the rest counted by code', () => {
+    const tally = emptyTally();
+    for (let i = 0; i < MAX_LATENCIES + 5000; i++) countRun(tally, 'halted', 1, i);
+    assert.equal(tally.latenciesMs.length, MAX_LATENCIES);
+    assert.equal(tally.outcomes.halted, MAX_LATENCIES + 5000);
+    for (let i = 0; i < 1000; i++) countFailure(tally, 'ERR_GUEST_SHUTDOWN', `triple fault (pc 0x${i.toString(16)})`, 1);
+    assert.ok(tally.failures.length <= 65, `${tally.failures.length} groups`);
+    assert.equal(tally.failures.reduce((n, f) => n + f.count, 0), 1000);
   });
 });
