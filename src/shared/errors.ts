@@ -7,10 +7,10 @@
 export const ErrorCodes = {
   kvm: ['ERR_KVM_MISSING', 'ERR_KVM_PERMISSION', 'ERR_KVM_API_VERSION', 'ERR_KVM_CAPABILITY', 'ERR_KVM_CREATE', 'ERR_KVM_REGISTER', 'ERR_MEMORY'],
   backend: ['ERR_BACKEND_UNAVAILABLE', 'ERR_ARCH_UNSUPPORTED'],
-  image: ['ERR_IMAGE_NOT_FOUND', 'ERR_IMAGE_EMPTY', 'ERR_IMAGE_TOO_LARGE', 'ERR_IMAGE_OUT_OF_RANGE', 'ERR_ELF_CLASS', 'ERR_ELF_MACHINE', 'ERR_ELF_ENDIAN', 'ERR_ELF_TRUNCATED', 'ERR_ELF_INVALID'],
+  image: ['ERR_IMAGE_NOT_FOUND', 'ERR_IMAGE_NOT_REGULAR', 'ERR_IMAGE_EMPTY', 'ERR_IMAGE_TOO_LARGE', 'ERR_IMAGE_OUT_OF_RANGE', 'ERR_ELF_CLASS', 'ERR_ELF_MACHINE', 'ERR_ELF_ENDIAN', 'ERR_ELF_TRUNCATED', 'ERR_ELF_INVALID'],
   config: ['ERR_INVALID_OPTION', 'ERR_MEM_SIZE', 'ERR_REGION_OVERLAP', 'ERR_ADDRESS_OUT_OF_RANGE', 'ERR_UNKNOWN_REGISTER', 'ERR_DEVICE_OVERLAP', 'ERR_EVENT_INDEX'],
   state: ['ERR_VM_CLOSED', 'ERR_VM_BUSY', 'ERR_NO_SNAPSHOT', 'ERR_EVENTS_RELEASED'],
-  pool: ['ERR_POOL_FULL', 'ERR_POOL_CLOSED', 'ERR_THREAD_EXITED'],
+  pool: ['ERR_POOL_FULL', 'ERR_POOL_CLOSED', 'ERR_THREAD_EXITED', 'ERR_THREAD_TERMINATED'],
   guest: ['ERR_GUEST_FAIL_ENTRY', 'ERR_GUEST_INTERNAL_ERROR', 'ERR_GUEST_SHUTDOWN', 'ERR_GUEST_MMIO_NO_SYNDROME', 'ERR_GUEST_UNSUPPORTED_INSN', 'ERR_GUEST_EXIT_UNKNOWN', 'ERR_KVM_RUN', 'ERR_UNHANDLED_ACCESS', 'ERR_HANDLER_THREW'],
 } as const;
 
@@ -69,7 +69,9 @@ export class PoolError extends FemtovmError {
 /** What a guest access looked like when it went wrong. */
 export interface AccessDetails {
   kind: 'mmio' | 'pio';
+  /** The guest address or port (a double: inexact from 2^53; `exactAddress` always is). */
   address: number;
+  exactAddress: bigint;
   size: number;
   direction: 'read' | 'write';
 }
