@@ -28,10 +28,12 @@ export const enum ControlWord {
   StopReason = 2,
   /** The id of the last run the worker has left. */
   FinishedRun = 3,
+  /** The wasm backend's interrupt line (1 high): RemoteVm.interrupt() raises it, the guest's acknowledge lowers it. */
+  IrqLine = 4,
 }
-const WORDS = 4;
+const WORDS = 5;
 /** The vCPU's process-wide id (a double) after the words. */
-const VCPU_ID_OFFSET = 16;
+const VCPU_ID_OFFSET = 24;
 
 export class ControlBlock {
   readonly words: Int32Array;

@@ -7,7 +7,7 @@ import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 
 import type { NativeDeviceSpec } from './backend';
 import { ControlBlock, runControlled } from '../shared/stop';
-import type { Device, DeviceRange } from '../shared/devices';
+import type { Device, DeviceOptions, DeviceRange, DoorbellSpec } from '../shared/devices';
 import { EventRingProducer } from '../shared/event-ring';
 import { serializeError } from '../shared/remote-errors';
 import type { RunReply, SessionTask, Shared } from '../shared/tasks';
@@ -53,15 +53,20 @@ export class VmSession {
     this.vm.addNativeDevice(range, spec);
   }
   /** The worker tier: a module loaded on this thread; its device is called with no per-exit allocation. */
-  addDeviceModule(range: DeviceRange, path: string, options?: unknown): void {
+  addDeviceModule(range: DeviceRange, path: string, options: unknown, mapping: DeviceOptions): void {
     const exported = require(path) as { default?: DeviceModule } & DeviceModule;
     const made = exported.default ?? exported;
-    this.vm.addDevice(range, typeof made === 'function' ? made(options) : made);
+    this.vm.addDevice(range, typeof made === 'function' ? made(options) : made, mapping);
   }
   /** The main-thread tier: device `index` of the main side's list, reached through the mailbox. */
-  addMainThreadDevice(range: DeviceRange, index: number): void {
+  addMainThreadDevice(range: DeviceRange, index: number, mapping: DeviceOptions): void {
     if (this.shared.mailbox === undefined) throw new Error('no mailbox for main-thread devices');
-    this.vm.addDevice(range, mailboxDevice(this.shared.mailbox, index));
+    const device = mailboxDevice(this.shared.mailbox, index);
+    this.vm.addDevice(range, mapping.coalesced ? { write: device.write! } : device, mapping);
+  }
+  /** A doorbell whose eventfd the main thread watches: returns the fd. */
+  addDoorbell(spec: DoorbellSpec): number {
+    return this.vm.doorbellFd(spec);
   }
   run(runId: number, options: RunOptions): RunReply {
     return runControlled(this.vm, new ControlBlock(this.shared.control), runId, options);

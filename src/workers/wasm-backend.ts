@@ -5,12 +5,13 @@
  * It runs in slices (V8 tiers wasm up only between calls, and slices let stop and timeouts act).
  */
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
-import { DeviceBus, type DeviceRange } from '../shared/devices';
+import { DeviceBus, type DeviceRange, type DoorbellSpec } from '../shared/devices';
+import { loadAddon } from '../shared/addon';
 import { ConfigError, GuestError } from '../shared/errors';
 import { eventKindCode } from '../shared/event-batch';
 import { EventRingWriter } from './event-ring-writer';
-import { isConsoleWrite } from '../shared/platform';
-import { mmioNoSyndrome, unhandledAccess } from './access-rules';
+import { INTERRUPT_ACK, isConsoleWrite } from '../shared/platform';
+import { coalescedRead, mmioNoSyndrome, unhandledAccess } from './access-rules';
 import { A64_REGISTER_NAMES, A64Cpu, CpuExit } from './wasm/a64-cpu';
 
 /**
@@ -42,11 +43,17 @@ export class WasmBackend implements Backend {
   private readonly data = new Uint8Array(8);
   private readonly dataView = new DataView(this.data.buffer);
   private readonly nativeDevices: NativeLikeDevice[] = [];
+  /** Doorbells: a matching write rings the eventfd (as KVM would, inside the kernel), no exit. */
+  private readonly doorbells: { address: number; size: number; match: bigint | undefined; fd: number }[] = [];
+  /** MMIO ranges whose writes make no exit (KVM's coalesced ring): not counted as exits, recorded with pc 0. */
+  private readonly coalesced: DeviceRange[] = [];
   private ring: EventRingWriter | undefined;
   private output: number[] = [];
   private stopRequested = false;
   private closed = false;
   private saved: { ram: Uint8Array; state: Uint8Array } | undefined;
+  /** The interrupt line: a word of this VM's own, or one shared with the thread that raises it. */
+  private irq: { words: Int32Array; index: number } = { words: new Int32Array(new SharedArrayBuffer(4)), index: 0 };
 
   constructor(boot: BootState) {
     const [region, ...rest] = boot.layout.regions;
@@ -80,6 +87,24 @@ export class WasmBackend implements Backend {
     this.nativeDevices.push({ range, spec });
   }
 
+  addDoorbell(spec: DoorbellSpec): number {
+    const fd = loadAddon().eventfd();
+    this.doorbells.push({ address: spec.address, size: spec.size, match: spec.match === undefined ? undefined : BigInt(spec.match), fd });
+    return fd;
+  }
+
+  addCoalescedRange(range: DeviceRange): void {
+    if (range.kind === 'mmio') this.coalesced.push(range);
+  }
+
+  interrupt(): void {
+    Atomics.store(this.irq.words, this.irq.index, 1);
+  }
+
+  useInterruptLine(words: Int32Array, index: number): void {
+    this.irq = { words, index };
+  }
+
   attachEventRing(ring: SharedArrayBuffer): void {
     this.ring = new EventRingWriter(ring);
   }
@@ -98,13 +123,16 @@ export class WasmBackend implements Backend {
         const stop = this.checkStop(limits, deadline);
         if (stop !== undefined) return { outcome: stop, exits };
         if (limits.maxExits > 0 && exits >= limits.maxExits) return { outcome: 'max-exits', exits };
+        cpu.irqLine = Atomics.load(this.irq.words, this.irq.index) !== 0;
         switch (cpu.run(SLICE)) {
           case CpuExit.SliceEnd:
             this.ring?.publish(); // records of a burst that ended wait no longer than a slice
             break;
           case CpuExit.Mmio: {
-            exits++;
-            const end = this.mmio(limits, bus, exits);
+            if (this.doorbells.length > 0 && this.rang()) break;
+            const coalesced = this.isCoalesced(cpu.mmioAddr);
+            if (!coalesced) exits++;
+            const end = this.mmio(limits, bus, exits, coalesced);
             if (end !== undefined) return { outcome: end, exits };
             break;
           }
@@ -118,13 +146,18 @@ export class WasmBackend implements Backend {
             this.smcccReturn(fn === PSCI_VERSION ? PSCI_0_2 : SMCCC_NOT_SUPPORTED); // answered in-kernel on KVM: no exit
             break;
           }
-          case CpuExit.Wfi:
-          case CpuExit.FetchAbort: {
-            // Nothing can wake the CPU (no interrupts; a fetch outside RAM repeats forever on KVM):
-            // sleep until a stop or the time limit, as a vCPU blocked in KVM_RUN would.
+          case CpuExit.Wfi: {
+            // Sleep until an interrupt (the next slice takes it), a stop or the time limit, as a
+            // vCPU blocked in KVM_RUN would.
             this.ring?.publish();
-            const outcome = this.waitForStop(limits, deadline);
-            return { outcome, exits };
+            const outcome = this.waitForStop(limits, deadline, true);
+            if (outcome !== undefined) return { outcome, exits };
+            break;
+          }
+          case CpuExit.FetchAbort: {
+            // A fetch outside RAM repeats forever on KVM: sleep until a stop or the time limit.
+            this.ring?.publish();
+            return { outcome: this.waitForStop(limits, deadline, false)!, exits };
           }
           case CpuExit.MmioNoSyndrome:
             throw withExits(mmioNoSyndrome(), exits);
@@ -165,15 +198,17 @@ export class WasmBackend implements Backend {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const d of this.doorbells) loadAddon().closeFd(d.fd);
     idleCpus.push(this.cpu);
   }
 
   /** One MMIO access: the console, a native-like device, a JS device, or the unhandled policy. */
-  private mmio(limits: RunLimits, bus: DeviceBus, exits: number): BackendRunEnd['outcome'] | undefined {
+  private mmio(limits: RunLimits, bus: DeviceBus, exits: number, coalesced: boolean): BackendRunEnd['outcome'] | undefined {
     const cpu = this.cpu;
     const address = cpu.mmioAddr;
     const size = cpu.mmioSize;
     const isWrite = cpu.mmioIsWrite;
+    if (coalesced && !isWrite) throw coalescedRead({ kind: 'mmio', address, size, direction: 'read' }, exits);
     if (isWrite) {
       this.dataView.setUint32(0, cpu.mmioDataLo, true);
       this.dataView.setUint32(4, cpu.mmioDataHi, true);
@@ -183,12 +218,15 @@ export class WasmBackend implements Backend {
     let claimed = true;
     if (isConsoleWrite('mmio', address, size, isWrite)) {
       this.output.push(this.data[0]!);
+    } else if (isWrite && address === INTERRUPT_ACK) {
+      Atomics.store(this.irq.words, this.irq.index, 0);
+      cpu.irqLine = false;
     } else if (!this.native(address, size, isWrite) && !this.deviceAccess(bus, address, size, isWrite, exits)) {
       if (limits.unhandled === 'error') throw unhandledAccess({ kind: 'mmio', address, size, direction: isWrite ? 'write' : 'read' }, exits);
       claimed = false;
     }
     if (!isWrite) cpu.completeMmioRead(this.dataView.getUint32(0, true), this.dataView.getUint32(4, true));
-    if (this.ring !== undefined) this.record(address, size, isWrite, limits);
+    if (this.ring !== undefined) this.record(address, size, isWrite, limits, coalesced ? 0 : cpu.pcNumber);
     if (claimed && isConsoleWrite('mmio', address, size, isWrite) && this.data[0] === limits.stopOnByte) return 'stopped';
     return undefined;
   }
@@ -215,14 +253,32 @@ export class WasmBackend implements Backend {
   }
 
   /** Records the access; a full ring makes this vCPU wait for the consumer (backpressure). */
-  private record(address: number, size: number, isWrite: boolean, limits: RunLimits): void {
+  private record(address: number, size: number, isWrite: boolean, limits: RunLimits, pc: number): void {
     const ring = this.ring!;
     while (!ring.hasSpace()) {
       ring.waitForSpace(5);
       if (this.checkStop(limits, Infinity) !== undefined) return; // stopping: the run ends at this access
     }
     const kind = isWrite ? eventKindCode.mmio.write : eventKindCode.mmio.read;
-    ring.write(kind, address, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), this.cpu.pcNumber);
+    ring.write(kind, address, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), pc);
+  }
+
+  /** Rings the doorbell the pending MMIO write matches, if any (it then completes with no exit). */
+  private rang(): boolean {
+    const cpu = this.cpu;
+    if (!cpu.mmioIsWrite) return false;
+    for (const d of this.doorbells) {
+      if (cpu.mmioAddr !== d.address || cpu.mmioSize !== d.size) continue;
+      if (d.match !== undefined && BigInt.asUintN(8 * d.size, cpu.mmioData) !== d.match) continue;
+      loadAddon().ringEventfd(d.fd);
+      return true;
+    }
+    return false;
+  }
+
+  private isCoalesced(address: number): boolean {
+    for (const r of this.coalesced) if (address >= r.base && address < r.base + r.size) return true;
+    return false;
   }
 
   private checkStop(limits: RunLimits, deadline: number): 'stopped' | 'timeout' | undefined {
@@ -231,11 +287,15 @@ export class WasmBackend implements Backend {
     return undefined;
   }
 
-  /** Blocks (Atomics.wait on the stop word, no spinning) until stopped or the deadline. */
-  private waitForStop(limits: RunLimits, deadline: number): 'stopped' | 'timeout' {
+  /**
+   * Blocks (Atomics.wait on the stop word, no spinning) until stopped or the deadline, or with
+   * `interruptible` until the interrupt line is high (undefined).
+   */
+  private waitForStop(limits: RunLimits, deadline: number, interruptible: boolean): 'stopped' | 'timeout' | undefined {
     for (;;) {
       const stop = this.checkStop(limits, deadline);
       if (stop !== undefined) return stop;
+      if (interruptible && Atomics.load(this.irq.words, this.irq.index) !== 0) return undefined;
       const wait = Math.min(deadline - performance.now(), 50);
       const word = limits.stopWord;
       if (word !== undefined) Atomics.wait(word.words, word.index, Atomics.load(word.words, word.index), wait);
