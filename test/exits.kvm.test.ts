@@ -368,3 +368,22 @@ for (const [arch, backend] of backends) {
     });
   });
 }
+
+describe('exits answered in the kernel: the guests of the matrix make no exit but their end', () => {
+  const inKernel: [GuestArch, BackendKind, string][] = [
+    ['x86_64', 'kvm', 'cpuid-loop'],
+    ['aarch64', 'kvm', 'hvc-loop'],
+    ['aarch64', 'kvm', 'sysreg-loop'],
+    ['aarch64', 'wasm', 'hvc-loop'], // HVC other than PSCI SYSTEM_OFF/RESET: answered in the loop, no exit
+  ];
+  for (const [arch, backend, image] of inKernel) {
+    test(`${image} on ${backend} ${arch}`, { skip: skipFor(arch, backend) }, () => {
+      const r = withVm(arch, backend, `${image}.bin`, {}, (vm) => {
+        vm.setRegister(cases[arch].countRegister, 1000);
+        return vm.run({ timeoutMs: 60_000 });
+      });
+      assert.equal(r.outcome, cases[arch].end);
+      assert.equal(r.exits, 1);
+    });
+  }
+});

@@ -80,8 +80,8 @@ export class RemoteVm {
     return this.call((session) => session.writeMemory(guestAddr, bytes));
   }
   /** Native tier: answered in C++ inside the vCPU loop (~no cost). */
-  async addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): Promise<void> {
-    return this.call((session) => session.addNativeDevice(range, spec));
+  async addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec, mapping: DeviceOptions = {}): Promise<void> {
+    return this.call((session) => session.addNativeDevice(range, spec, mapping));
   }
   /** Worker tier: a module (a Device, or a factory of one) loaded on the VM's thread; one call per exit, no allocation. */
   async addDeviceModule(range: DeviceRange, path: string, options?: unknown, mapping: DeviceOptions = {}): Promise<void> {

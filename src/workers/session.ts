@@ -49,8 +49,8 @@ export class VmSession {
   writeMemory(guestAddr: number, bytes: Uint8Array): void {
     this.vm.writeMemory(guestAddr, bytes);
   }
-  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
-    this.vm.addNativeDevice(range, spec);
+  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec, mapping: DeviceOptions): void {
+    this.vm.addNativeDevice(range, spec, mapping);
   }
   /** The worker tier: a module loaded on this thread; its device is called with no per-exit allocation. */
   addDeviceModule(range: DeviceRange, path: string, options: unknown, mapping: DeviceOptions): void {

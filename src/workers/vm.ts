@@ -148,23 +148,28 @@ export class Vm {
   addDevice(range: DeviceRange, device: Device, options: DeviceOptions = {}): void {
     if (options.coalesced && device.read !== undefined) throw new ConfigError('ERR_INVALID_OPTION', `a coalesced device is write-only: the device at ${range.kind} 0x${range.base.toString(16)} has read()`);
     this.mapDevice(range, device, false);
-    if (!options.coalesced) return;
-    try {
-      this.impl.addCoalescedRange(range);
-    } catch (error) {
-      this.bus.remove(range);
-      throw error;
-    }
+    if (options.coalesced) this.coalesce(range);
   }
 
   /**
    * Maps a device answered inside the backend's loop, with no call into JavaScript: `constant` (reads
    * return `value`) or `counter` (reads return a free-running nanosecond counter). Writes are dropped.
    */
-  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
+  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec, options: DeviceOptions = {}): void {
     if (spec.type !== 'constant' && spec.type !== 'counter') throw new ConfigError('ERR_INVALID_OPTION', `unknown native device type ${JSON.stringify((spec as { type: unknown }).type)}`);
     this.mapDevice(range, {}, true);
+    if (options.coalesced) this.coalesce(range);
     this.impl.addNativeDevice(range, spec);
+  }
+
+  /** Makes a range just mapped coalesced; on failure (ERR_KVM_CAPABILITY) it is unmapped again. */
+  private coalesce(range: DeviceRange): void {
+    try {
+      this.impl.addCoalescedRange(range);
+    } catch (error) {
+      this.bus.remove(range);
+      throw error;
+    }
   }
 
   /**
