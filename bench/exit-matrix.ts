@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 
-import type { GuestArch, RemoteVm, VmPool } from '../src/index';
+import type { BackendKind, GuestArch, RemoteVm, VmPool } from '../src/index';
 import { pairRatios, summarize, type Summary } from '../src/shared/stats';
 import { runBaseline } from './baseline';
 import { clamp, judge, type Row, type SuiteContext } from './types';
@@ -22,6 +22,8 @@ interface Mechanism {
   setup?: (vm: RemoteVm) => Promise<void>;
   /** exit_loop flags giving C the same mechanism. */
   flags?: string[];
+  /** Runs on the WebAssembly CPU too (aarch64, no trapped system registers). */
+  wasm?: boolean;
 }
 
 const mmio = { kind: 'mmio', base: 0x900, size: 8 } as const;
@@ -29,26 +31,34 @@ const port = { kind: 'pio', base: 0x80, size: 1 } as const;
 const constant = { type: 'constant', value: 1 } as const;
 
 const mechanisms: Mechanism[] = [
-  { id: 'mmio-no-eventfd', name: 'MMIO write, exit to user space', guest: 'mmio-loop', setup: (vm) => vm.addNativeDevice(mmio, constant) },
-  { id: 'mmio_read_user', name: 'MMIO read, exit to user space', guest: 'mmio-read-loop', setup: (vm) => vm.addNativeDevice(mmio, constant) },
+  { id: 'mmio-no-eventfd', name: 'MMIO write, exit to user space', guest: 'mmio-loop', setup: (vm) => vm.addNativeDevice(mmio, constant), wasm: true },
+  { id: 'mmio_read_user', name: 'MMIO read, exit to user space', guest: 'mmio-read-loop', setup: (vm) => vm.addNativeDevice(mmio, constant), wasm: true },
   { id: 'portio-no-eventfd', name: 'port write, exit to user space', arch: 'x86_64', guest: 'pio-loop', setup: (vm) => vm.addNativeDevice(port, constant) },
-  { id: 'coalesced-mmio', name: 'MMIO write, coalesced', guest: 'mmio-loop', setup: (vm) => vm.addNativeDevice(mmio, constant, { coalesced: true }), flags: ['--coalesced', 'mmio:0x900:8'] },
+  { id: 'coalesced-mmio', name: 'MMIO write, coalesced', guest: 'mmio-loop', setup: (vm) => vm.addNativeDevice(mmio, constant, { coalesced: true }), flags: ['--coalesced', 'mmio:0x900:8'], wasm: true },
   { id: 'coalesced-pio', name: 'port write, coalesced', arch: 'x86_64', guest: 'pio-loop', setup: (vm) => vm.addNativeDevice(port, constant, { coalesced: true }), flags: ['--coalesced', 'pio:0x80:1'] },
-  { id: 'mmio-wildcard-eventfd', name: 'MMIO write, doorbell (ioeventfd)', guest: 'mmio-loop', setup: (vm) => vm.addDoorbell({ kind: 'mmio', address: 0x900, size: 4 }, () => {}), flags: ['--doorbell', 'mmio:0x900:4'] },
+  { id: 'mmio-wildcard-eventfd', name: 'MMIO write, doorbell (ioeventfd)', guest: 'mmio-loop', setup: (vm) => vm.addDoorbell({ kind: 'mmio', address: 0x900, size: 4 }, () => {}), flags: ['--doorbell', 'mmio:0x900:4'], wasm: true },
   { id: 'portio-wildcard-eventfd', name: 'port write, doorbell (ioeventfd)', arch: 'x86_64', guest: 'pio-loop', setup: (vm) => vm.addDoorbell({ kind: 'pio', address: 0x80, size: 1 }, () => {}), flags: ['--doorbell', 'pio:0x80:1'] },
   { id: 'cpuid', name: 'CPUID, answered in the kernel', arch: 'x86_64', guest: 'cpuid-loop' },
   { id: 'vmcall', name: 'VMCALL, answered in the kernel', arch: 'x86_64', guest: 'vmcall-loop' },
-  { id: 'hvc', name: 'HVC (SMCCC_VERSION), answered in the kernel', arch: 'aarch64', guest: 'hvc-loop' },
+  { id: 'hvc', name: 'HVC (SMCCC_VERSION), answered in the kernel', arch: 'aarch64', guest: 'hvc-loop', wasm: true },
   { id: 'sysreg_read', name: 'MRS ID_AA64PFR0_EL1, trapped and answered in the kernel', arch: 'aarch64', guest: 'sysreg-loop' },
 ];
 
 const GOAL_VS_C = { metric: 'ratio', op: '<=', target: 1.05, text: '≤ 1.05× C' } as const;
 
-/** The matrix's rows for the host's KVM arch, then the two goals between mechanisms. */
+/**
+ * The matrix's rows: on KVM for the host's arch, each against C; on the WebAssembly CPU (aarch64),
+ * femtovm alone (C has no such backend). Then the two goals between mechanisms, per backend.
+ */
 export async function exitMatrixRows(ctx: SuiteContext, pool: VmPool, seconds: number): Promise<Row[]> {
-  const arch = ctx.kvmArch!;
+  return [...(await backendRows(ctx, pool, 'kvm', ctx.kvmArch!, 0.75 * seconds)), ...(await backendRows(ctx, pool, 'wasm', 'aarch64', 0.25 * seconds))];
+}
+
+async function backendRows(ctx: SuiteContext, pool: VmPool, backend: BackendKind, arch: GuestArch, seconds: number): Promise<Row[]> {
   const register = arch === 'x86_64' ? 'rcx' : 'x0';
-  const mine = mechanisms.filter((m) => m.arch === undefined || m.arch === arch);
+  const kvm = backend === 'kvm';
+  const mine = mechanisms.filter((m) => (m.arch === undefined || m.arch === arch) && (kvm || m.wasm));
+  const prefix = kvm ? 'exits/matrix' : 'exits/matrix-wasm';
   const runSeconds = clamp(seconds / (mine.length * 12), 0.01, 0.1);
   const rounds = Math.round(clamp(seconds / (mine.length * 2 * runSeconds * 1.5), 3, 15));
   const rows: Row[] = [];
@@ -56,7 +66,7 @@ export async function exitMatrixRows(ctx: SuiteContext, pool: VmPool, seconds: n
   const cPerOp: Record<string, Summary> = {};
   for (const [i, m] of mine.entries()) {
     const image = join(ctx.root, 'guests', arch, `${m.guest}.bin`);
-    const vm = await pool.createVm({ arch, backend: 'kvm' });
+    const vm = await pool.createVm({ arch, backend });
     try {
       await m.setup?.(vm);
       await vm.load(image);
@@ -72,33 +82,39 @@ export async function exitMatrixRows(ctx: SuiteContext, pool: VmPool, seconds: n
       let count: number;
       try {
         await femtovm(200, 5000); // first: a guest this KVM never finishes times out here, not in C
-        runBaseline(image, 200, false, m.flags);
+        if (kvm) runBaseline(image, 200, false, m.flags);
         count = Math.round(clamp((runSeconds * 1e9) / (await femtovm(500)), 100, 1_000_000));
       } catch (error) {
-        rows.push({ id: `exits/matrix/${m.id}`, name: m.name, unit: 'ns/op', skipped: `does not run on this host's KVM: ${(error as Error).message}` });
-        ctx.log(`exits matrix [${i + 1}/${mine.length}] ${m.id}: skipped (${(error as Error).message})`);
+        rows.push({ id: `${prefix}/${m.id}`, name: `${m.name} · ${backend}`, unit: 'ns/op', skipped: `does not run on this host's KVM: ${(error as Error).message}` });
+        ctx.log(`exits matrix ${backend} [${i + 1}/${mine.length}] ${m.id}: skipped (${(error as Error).message})`);
         continue;
       }
       const measured: number[] = [];
       const baseline: number[] = [];
       for (let round = 0; round < rounds; round++) {
-        if (round % 2 === 0) baseline.push(c(count));
+        if (kvm && round % 2 === 0) baseline.push(c(count));
         measured.push(await femtovm(count));
-        if (round % 2 === 1) baseline.push(c(count));
+        if (kvm && round % 2 === 1) baseline.push(c(count));
       }
       const f = summarize(measured);
+      perOp[m.id] = f;
+      const stat = `median of ${rounds} rounds × ${count} ops`;
+      if (!kvm) {
+        ctx.log(`exits matrix ${backend} [${i + 1}/${mine.length}] ${m.id}: ${rounds} rounds of ${count} ops, ${f.p50.toFixed(0)} ns/op`);
+        rows.push({ id: `${prefix}/${m.id}`, name: `${m.name} · wasm`, unit: 'ns/op', value: f.p50, stat, rounds: { femtovm: f }, extra: { p99: f.p99, opsPerRound: count } });
+        continue;
+      }
       const b = summarize(baseline);
       const r = summarize(pairRatios(measured, baseline));
-      perOp[m.id] = f;
       cPerOp[m.id] = b;
-      ctx.log(`exits matrix [${i + 1}/${mine.length}] ${m.id}: ${rounds} rounds of ${count} ops, C ${b.p50.toFixed(0)} ns/op, femtovm ${f.p50.toFixed(0)} ns/op, ratio ${r.p50.toFixed(3)}`);
+      ctx.log(`exits matrix ${backend} [${i + 1}/${mine.length}] ${m.id}: ${rounds} rounds of ${count} ops, C ${b.p50.toFixed(0)} ns/op, femtovm ${f.p50.toFixed(0)} ns/op, ratio ${r.p50.toFixed(3)}`);
       rows.push(
         judge({
-          id: `exits/matrix/${m.id}`,
-          name: m.name,
+          id: `${prefix}/${m.id}`,
+          name: `${m.name} · kvm`,
           unit: 'ns/op',
           value: f.p50,
-          stat: `median of ${rounds} rounds × ${count} ops`,
+          stat,
           baselineName: `C exit_loop${m.flags ? ' ' + m.flags.join(' ') : ''}`,
           baselineValue: b.p50,
           ratio: r.p50,
@@ -117,13 +133,12 @@ export async function exitMatrixRows(ctx: SuiteContext, pool: VmPool, seconds: n
     if (a === undefined || exit === undefined) return;
     rows.push(
       judge({
-        id: `exits/matrix/${id}`,
-        name,
+        id: `${prefix}/${id}`,
+        name: `${name} · ${backend}`,
         unit: '× an exit',
         value: a.p50 / exit.p50,
         stat: 'ratio of the two rows’ medians (femtovm)',
-        baselineName: 'the same in C',
-        baselineValue: cPerOp[of]!.p50 / cPerOp['mmio-no-eventfd']!.p50,
+        ...(kvm && { baselineName: 'the same in C', baselineValue: cPerOp[of]!.p50 / cPerOp['mmio-no-eventfd']!.p50 }),
         goal: { metric: 'value', op: '<=', target, text },
       }),
     );
