@@ -1,6 +1,9 @@
 // The vCPU run loop: KVM_RUN until something needs the caller. Exits for native devices (the console,
 // accesses the user chose to ignore) are handled here without returning; an access for a JavaScript
 // device returns once, its details written into a caller-owned exit record (no allocation per exit).
+// Writes KVM coalesced instead of exiting are drained from its ring in order before whatever follows
+// them and handled the same way; the interrupt acknowledge lowers the vCPU's interrupt line; on x86
+// the loop injects that line's vector between runs (arch::InjectIrq).
 #pragma once
 #include <chrono>
 #include <cstdint>

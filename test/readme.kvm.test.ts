@@ -1,4 +1,4 @@
-/** README's TypeScript examples run as written (against the built library), on real KVM. */
+/** README's and docs/exits.md's TypeScript examples run as written (against the built library), on real KVM. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 
 import { kvmSkipReason, root } from './support';
 
-const examples = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const examples = ['README.md', 'docs/exits.md'].flatMap((doc) => [...readFileSync(join(root, doc), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!));
 
 test('README has TypeScript examples', () => assert.ok(examples.length >= 3));
 
