@@ -449,9 +449,9 @@ Napi::Value EventfdJs(const Napi::CallbackInfo &info) {
   }
 }
 void CloseFdJs(const Napi::CallbackInfo &info) { close(info[0].As<Napi::Number>().Int32Value()); }
-// ringEventfd(fd): one ring.
+// ringEventfd(fd, rings): that many rings at once.
 Napi::Value RingEventfdJs(const Napi::CallbackInfo &info) {
-  return Napi::Boolean::New(info.Env(), RingEventfd(info[0].As<Napi::Number>().Int32Value()));
+  return Napi::Boolean::New(info.Env(), RingEventfd(info[0].As<Napi::Number>().Int32Value(), Uint64(info[1])));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

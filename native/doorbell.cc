@@ -15,9 +15,8 @@ int NewEventfd() {
   return fd;
 }
 
-bool RingEventfd(int fd) {
-  uint64_t one = 1;
-  return write(fd, &one, sizeof one) == static_cast<ssize_t>(sizeof one);
+bool RingEventfd(int fd, uint64_t rings) {
+  return write(fd, &rings, sizeof rings) == static_cast<ssize_t>(sizeof rings);
 }
 
 Napi::Function DoorbellWatcher::Define(Napi::Env env) {

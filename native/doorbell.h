@@ -11,8 +11,8 @@ namespace femtovm {
 
 // A new eventfd (non-blocking, close-on-exec); throws CoreError ERR_KVM_CREATE.
 int NewEventfd();
-// Adds one ring to an eventfd (the wasm backend's guest write); false when the fd is not an eventfd.
-bool RingEventfd(int fd);
+// Adds `rings` rings to an eventfd (the wasm backend's guest writes); false when the fd is not an eventfd.
+bool RingEventfd(int fd, uint64_t rings);
 
 // new DoorbellWatcher(fd, handler): calls handler(rings) on this thread's loop whenever the eventfd
 // `fd` was signalled, with how many times since the last call (the rings coalesce). Watches a

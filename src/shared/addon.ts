@@ -80,8 +80,8 @@ export interface NativeAddon {
   DoorbellWatcher: new (fd: number, handler: (rings: number) => void) => NativeDoorbellWatcher;
   /** A new eventfd (non-blocking, close-on-exec). */
   eventfd(): number;
-  /** One ring of an eventfd. */
-  ringEventfd(fd: number): boolean;
+  /** `rings` rings of an eventfd at once. */
+  ringEventfd(fd: number, rings: number): boolean;
   closeFd(fd: number): void;
   KvmMachine: new (options: NativeMachineOptions) => NativeMachine;
   /** `vcpuIdSlot` receives each fresh VM's vCPU id before it runs (for kickVcpu). */

@@ -44,7 +44,7 @@ export class WasmBackend implements Backend {
   private readonly dataView = new DataView(this.data.buffer);
   private readonly nativeDevices: NativeLikeDevice[] = [];
   /** Doorbells: a matching write rings the eventfd (as KVM would, inside the kernel), no exit. */
-  private readonly doorbells: { address: number; size: number; match: bigint | undefined; fd: number }[] = [];
+  private readonly doorbells: { address: number; size: number; match: bigint | undefined; fd: number; rings: number }[] = [];
   /** MMIO ranges whose writes make no exit (KVM's coalesced ring): not counted as exits, recorded with pc 0. */
   private readonly coalesced: DeviceRange[] = [];
   private ring: EventRingWriter | undefined;
@@ -89,7 +89,7 @@ export class WasmBackend implements Backend {
 
   addDoorbell(spec: DoorbellSpec): number {
     const fd = loadAddon().eventfd();
-    this.doorbells.push({ address: spec.address, size: spec.size, match: spec.match === undefined ? undefined : BigInt(spec.match), fd });
+    this.doorbells.push({ address: spec.address, size: spec.size, match: spec.match === undefined ? undefined : BigInt(spec.match), fd, rings: 0 });
     return fd;
   }
 
@@ -127,6 +127,7 @@ export class WasmBackend implements Backend {
         switch (cpu.run(SLICE)) {
           case CpuExit.SliceEnd:
             this.ring?.publish(); // records of a burst that ended wait no longer than a slice
+            this.flushDoorbells(); // and rings no longer than a slice
             break;
           case CpuExit.Mmio: {
             if (this.doorbells.length > 0 && this.rang()) break;
@@ -150,6 +151,7 @@ export class WasmBackend implements Backend {
             // Sleep until an interrupt (the next slice takes it), a stop or the time limit, as a
             // vCPU blocked in KVM_RUN would.
             this.ring?.publish();
+            this.flushDoorbells();
             const outcome = this.waitForStop(limits, deadline, true);
             if (outcome !== undefined) return { outcome, exits };
             break;
@@ -157,6 +159,7 @@ export class WasmBackend implements Backend {
           case CpuExit.FetchAbort: {
             // A fetch outside RAM repeats forever on KVM: sleep until a stop or the time limit.
             this.ring?.publish();
+            this.flushDoorbells();
             return { outcome: this.waitForStop(limits, deadline, false)!, exits };
           }
           case CpuExit.MmioNoSyndrome:
@@ -166,6 +169,7 @@ export class WasmBackend implements Backend {
         }
       }
     } finally {
+      this.flushDoorbells();
       this.ring?.publish();
       this.ring?.notify();
     }
@@ -270,10 +274,19 @@ export class WasmBackend implements Backend {
     for (const d of this.doorbells) {
       if (cpu.mmioAddr !== d.address || cpu.mmioSize !== d.size) continue;
       if (d.match !== undefined && BigInt.asUintN(8 * d.size, cpu.mmioData) !== d.match) continue;
-      loadAddon().ringEventfd(d.fd);
+      d.rings++; // signalled once per slice (flushDoorbells): a system call per ring would cost more than an exit
       return true;
     }
     return false;
+  }
+
+  /** Hands the rings counted since the last call to the doorbells' eventfds: the watchers see them coalesced. */
+  private flushDoorbells(): void {
+    for (const d of this.doorbells) {
+      if (d.rings === 0) continue;
+      loadAddon().ringEventfd(d.fd, d.rings);
+      d.rings = 0;
+    }
   }
 
   private isCoalesced(address: number): boolean {
