@@ -110,6 +110,18 @@ bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
   return true;
 }
 
+void SetIrqLine(KvmVcpu &vcpu, bool high) {
+  kvm_irq_level irq = {};
+  irq.irq = (KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT) | (0 << KVM_ARM_IRQ_VCPU_SHIFT) | KVM_ARM_IRQ_CPU_IRQ;  // vCPU 0
+  irq.level = high ? 1 : 0;
+  ioctl(vcpu.vm_fd(), KVM_IRQ_LINE, &irq);  // cannot fail for vCPU 0 without a GIC
+}
+
+bool InjectIrq(KvmVcpu &) { return true; }
+const bool kIrqInjectedByLoop = false;
+
+bool HaltWaitsForIrq(KvmVcpu &) { return false; }  // WFI waits inside KVM
+
 void EnableExitPc(KvmVcpu &) {}
 
 void PowerOn(KvmVcpu &vcpu) {

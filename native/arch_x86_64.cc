@@ -31,6 +31,8 @@ constexpr uint16_t kCodeSelector = 0x08, kDataSelector = 0x10;
 constexpr uint64_t kCr0Pe = 1, kCr0Et = 1 << 4, kCr0Ne = 1 << 5, kCr0Pg = 1ULL << 31;
 constexpr uint64_t kCr4Pae = 1 << 5;
 constexpr uint64_t kEferLme = 1 << 8, kEferLma = 1 << 10;
+// The vector vm.interrupt() raises (docs/platform.md): the first one past the CPU's exceptions.
+constexpr uint32_t kIrqVector = 0x20;
 
 // GDT descriptors: base 0, limit 4 GiB, present, DPL 0. Code: execute/read, L=1. Data: read/write.
 constexpr uint64_t kGdt[] = {0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL};
@@ -224,6 +226,26 @@ bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
   }
   return false;
 }
+
+void SetIrqLine(KvmVcpu &, bool) {}
+
+const bool kIrqInjectedByLoop = true;
+
+bool InjectIrq(KvmVcpu &vcpu) {
+  kvm_run *run = vcpu.run();
+  run->request_interrupt_window = 0;
+  if (!vcpu.irq_line() || vcpu.irq_injected()) return true;
+  if (!run->ready_for_interrupt_injection || !run->if_flag) {
+    run->request_interrupt_window = 1;  // KVM exits (KVM_EXIT_IRQ_WINDOW_OPEN) once the guest can take it
+    return true;
+  }
+  kvm_interrupt irq = {kIrqVector};
+  if (ioctl(vcpu.fd(), KVM_INTERRUPT, &irq) < 0) return false;
+  vcpu.set_irq_injected();
+  return true;
+}
+
+bool HaltWaitsForIrq(KvmVcpu &vcpu) { return vcpu.run()->if_flag != 0; }
 
 void PowerOn(KvmVcpu &) {}
 

@@ -71,4 +71,28 @@ uint8_t *KvmVm::Translate(uint64_t guest_addr, uint64_t len) const {
   return nullptr;
 }
 
+int KvmVm::AddCoalescedZone(bool pio, uint64_t addr, uint64_t size) {
+  int page_offset = system_->CheckExtension(KVM_CAP_COALESCED_MMIO);
+  if (page_offset <= 0) throw CoreError{"ERR_KVM_CAPABILITY", "this KVM lacks KVM_CAP_COALESCED_MMIO", 0, nullptr};
+  if (pio && system_->CheckExtension(KVM_CAP_COALESCED_PIO) <= 0)
+    throw CoreError{"ERR_KVM_CAPABILITY", "this KVM lacks KVM_CAP_COALESCED_PIO", 0, nullptr};
+  kvm_coalesced_mmio_zone zone = {};
+  zone.addr = addr;
+  zone.size = static_cast<uint32_t>(size);
+  zone.pio = pio ? 1 : 0;
+  if (ioctl(fd_, KVM_REGISTER_COALESCED_MMIO, &zone) < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_REGISTER_COALESCED_MMIO");
+  return page_offset;
+}
+
+void KvmVm::AddIoeventfd(int fd, bool pio, uint64_t addr, uint32_t len, const uint64_t *match) {
+  if (system_->CheckExtension(KVM_CAP_IOEVENTFD) <= 0) throw CoreError{"ERR_KVM_CAPABILITY", "this KVM lacks KVM_CAP_IOEVENTFD", 0, nullptr};
+  kvm_ioeventfd io = {};
+  io.addr = addr;
+  io.len = len;
+  io.fd = fd;
+  io.flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) | (match != nullptr ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0);
+  if (match != nullptr) io.datamatch = *match;
+  if (ioctl(fd_, KVM_IOEVENTFD, &io) < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_IOEVENTFD");
+}
+
 }  // namespace femtovm

@@ -49,6 +49,14 @@ class KvmVm {
   void EnableDirtyLog(uint32_t slot);
   // Host pointer for [guest_addr, guest_addr + len) inside one region, or nullptr.
   uint8_t *Translate(uint64_t guest_addr, uint64_t len) const;
+  // Has KVM append guest writes to [addr, addr + size) (ports when `pio`) to its coalesced ring
+  // instead of exiting (KVM_REGISTER_COALESCED_MMIO). Returns the ring's page offset in the vCPU
+  // mapping. Throws CoreError ERR_KVM_CAPABILITY naming the capability this KVM lacks.
+  int AddCoalescedZone(bool pio, uint64_t addr, uint64_t size);
+  // A guest write of `len` bytes to `addr` (a port when `pio`, matching `match` when given) signals
+  // the eventfd `fd` inside KVM, with no exit (KVM_IOEVENTFD). Throws CoreError ERR_KVM_CAPABILITY
+  // when KVM lacks KVM_CAP_IOEVENTFD, ERR_KVM_CREATE when it refuses the doorbell.
+  void AddIoeventfd(int fd, bool pio, uint64_t addr, uint32_t len, const uint64_t *match);
 
  private:
   std::shared_ptr<KvmSystem> system_;

@@ -17,10 +17,10 @@ export type { NativeDeviceSpec } from './workers/backend';
 export { EventRingReader } from './host/event-ring-reader';
 export type { EventSummary } from './shared/event-ring';
 export { EventBatchView, type EventDirection, type EventKind, type VmEvent } from './shared/event-batch';
-export type { AccessKind, Device, DeviceRange } from './shared/devices';
+export type { AccessKind, Device, DeviceOptions, DeviceRange, DoorbellHandler, DoorbellSpec } from './shared/devices';
 export { hostInfo, kvmStatus, type HostInfo, type KvmStatus } from './shared/info';
 export { parseImage, type ImageSegment, type LoadedImage } from './shared/image';
-export { CONSOLE_MMIO, CONSOLE_PORT, MAX_MEM, parseSize, platforms, type ArchPlatform, type GuestArch, type X86Mode } from './shared/platform';
+export { CONSOLE_MMIO, CONSOLE_PORT, INTERRUPT_ACK, X86_INTERRUPT_VECTOR, MAX_MEM, parseSize, platforms, type ArchPlatform, type GuestArch, type X86Mode } from './shared/platform';
 export {
   BackendUnavailableError,
   ConfigError,

@@ -102,7 +102,13 @@ test('femtovm bench --duration 1 --json: every suite ran and its results are wel
         if (row.extra?.lossless !== undefined) assert.equal(row.extra.lossless, true, `${what}: events lost or corrupted`);
       }
       const expected: Record<string, string[]> = {
-        exits: ['exits/mmio-write/native', 'exits/mmio-write/js', 'exits/mmio-write/main', 'exits/mmio-read/native', 'exits/mmio-read/js', ...(hostArch === 'x86_64' ? ['exits/pio-write/native'] : [])],
+        exits: [
+          'exits/mmio-write/native', 'exits/mmio-write/js', 'exits/mmio-write/main', 'exits/mmio-read/native', 'exits/mmio-read/js', ...(hostArch === 'x86_64' ? ['exits/pio-write/native'] : []),
+          // The exit matrix (bench/exit-matrix.ts): every mechanism on KVM, the wasm CPU's too, and the goals between them.
+          ...['mmio-no-eventfd', 'mmio_read_user', 'coalesced-mmio', 'mmio-wildcard-eventfd', 'coalesced-per-exit', 'doorbell-per-exit'].flatMap((id) => [`exits/matrix/${id}`, `exits/matrix-wasm/${id}`]),
+          ...(hostArch === 'x86_64' ? ['exits/matrix/cpuid', 'exits/matrix/coalesced-pio', 'exits/matrix/portio-wildcard-eventfd'] : ['exits/matrix/hvc', 'exits/matrix/sysreg_read']),
+          'exits/matrix-wasm/hvc',
+        ],
         stop: ['stop/stop'],
         swarm: ['swarm/many-1', 'swarm/many-2', 'swarm/run-2', 'swarm/reuse-2', 'swarm/wasm-2', 'swarm/alive-0'],
         reuse: [...(kvmSkip === undefined ? ['reuse/kvm-runs', 'reuse/kvm-reset'] : []), 'reuse/wasm-runs', 'reuse/wasm-new-vm'],

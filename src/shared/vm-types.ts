@@ -22,6 +22,11 @@ export interface VmOptions {
   x86Mode?: X86Mode;
   /** Accesses no device claims: `error` (default) ends the run with ERR_UNHANDLED_ACCESS; `ignore` drops writes and reads 0. */
   unhandled?: 'error' | 'ignore';
+  /**
+   * The console's writes go through KVM's coalesced ring (see DeviceOptions.coalesced): no exit per
+   * byte; they reach the output and the event stream in order. x86 needs KVM_CAP_COALESCED_PIO too.
+   */
+  coalescedConsole?: boolean;
 }
 
 export interface LoadOptions {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { statSync, type BigIntStats } from 'node:fs';
 
-import { ControlBlock, runControlled } from '../shared/stop';
+import { ControlBlock, ControlWord, runControlled } from '../shared/stop';
 import type { LoadedImage } from '../shared/image';
 import { serializeError } from '../shared/remote-errors';
 import type { OneShotSetup, RunReply, Shared } from '../shared/tasks';
@@ -118,6 +118,7 @@ export function runOneShot(task: OneShotSetup, runId: number, key: string | unde
 export function openVm(options: VmOptions, shared: Shared, control: ControlBlock): Vm {
   const vm = createVm(options);
   control.vcpuId = vm.vcpuId;
+  vm.useInterruptLine(control.words, ControlWord.IrqLine);
   if (shared.ring !== undefined) vm.attachEventRing(shared.ring);
   return vm;
 }

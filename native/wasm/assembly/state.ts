@@ -46,7 +46,8 @@ export enum Slot {
   // The FP/SIMD register file: v0..v31 are slot pairs 68..131 (V0 + 2n holds bits 63:0 of vn, the next
   // slot bits 127:64), so a q register is one 16-byte load and reset and snapshots cover it like the rest.
   V0 = 68,
-  COUNT = 132,
+  IRQ_LINE = 132,  // the IRQ input, set by the host: 1 while an interrupt is pending (level)
+  COUNT = 133,
 }
 
 /** Why run() returned. */

@@ -4,7 +4,7 @@
 import { bit, field, rd } from './insn';
 import { Exit, Slot, reg, setReg, setSlot, slot } from './state';
 import { Access, selectSp, sysregRead, sysregWrite, readStatus } from './sysregs';
-import { EC, alignmentFault, retry, simdFp, stopAfter, takeException, undefinedInsn, unsupported } from './exceptions';
+import { EC, alignmentFault, irqCheck, retry, simdFp, stopAfter, takeException, undefinedInsn, unsupported } from './exceptions';
 
 /** Exception generation, by opc = insn[23:21] and LL = insn[1:0]: SVC, HVC, SMC, BRK. */
 export function exceptionGeneration(insn: u32, pc: u64): u64 {
@@ -16,9 +16,12 @@ export function exceptionGeneration(insn: u32, pc: u64): u64 {
   return undefinedInsn(insn, pc); // SMC (no EL3: KVM injects UNDEFINED), HLT, DCPS*
 }
 
-/** Hints (CRn = 0010), by CRm:op2: WFI stops for the host; every other hint, allocated or not, is a NOP. */
+/**
+ * Hints (CRn = 0010), by CRm:op2: WFI stops for the host unless an interrupt is pending (masked or
+ * not: WFI wakes on a pending IRQ either way); every other hint, allocated or not, is a NOP.
+ */
 function hint(insn: u32, pc: u64): u64 {
-  return field(insn, 5, 7) == 0b0000_011 ? stopAfter(Exit.WFI, insn, pc) : pc + 4;
+  return field(insn, 5, 7) == 0b0000_011 && slot(Slot.IRQ_LINE) == 0 ? stopAfter(Exit.WFI, insn, pc) : pc + 4;
 }
 
 /** Barriers (CRn = 0011), by op2: CLREX clears the monitor; DSB, DMB, ISB order nothing on one in-order CPU. */
@@ -34,9 +37,15 @@ function pstateImmediate(insn: u32, pc: u64): u64 {
   const fields = (field(insn, 16, 3) << 3) | field(insn, 5, 3), imm = <u64>field(insn, 8, 4);
   if (fields == 0b000_101) selectSp(imm & 1);
   else if (fields == 0b011_110) setSlot(Slot.DAIF, slot(Slot.DAIF) | (imm << 6));
-  else if (fields == 0b011_111) setSlot(Slot.DAIF, slot(Slot.DAIF) & ~(imm << 6));
+  else if (fields == 0b011_111) return daifClear(imm, pc);
   else return unsupported(insn, pc); // PAN, UAO, SSBS, ... (later extensions)
   return pc + 4;
+}
+
+/** MSR DAIFClr: an IRQ pending on the line is taken right after it once PSTATE.I is clear. */
+function daifClear(imm: u64, pc: u64): u64 {
+  setSlot(Slot.DAIF, slot(Slot.DAIF) & ~(imm << 6));
+  return irqCheck(pc + 4);
 }
 
 /**
@@ -69,7 +78,7 @@ function moveSystemRegister(insn: u32, pc: u64): u64 {
     return pc + 4;
   }
   const status = sysregWrite(key, reg(rd(insn)), false);
-  return status == Access.OK ? pc + 4 : failedAccess(status, insn, pc);
+  return status == Access.OK ? irqCheck(pc + 4) : failedAccess(status, insn, pc); // MSR DAIF may unmask
 }
 
 /** HINT #0..127 (NOP, YIELD, ...) except WFI: the hints compiled code pads with. */

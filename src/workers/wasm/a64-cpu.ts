@@ -100,6 +100,7 @@ interface Slots {
   readonly mmioReg: number;
   readonly faultPc: number;
   readonly faultInsn: number;
+  readonly irqLine: number;
   /** How many 8-byte slots the architectural state takes. */
   readonly count: number;
 }
@@ -136,6 +137,7 @@ function load(): { module: WebAssembly.Module; slots: Slots } {
     faultPc: value('Slot.FAULT_PC'),
     count: value('Slot.COUNT'),
     faultInsn: value('Slot.FAULT_INSN'),
+    irqLine: value('Slot.IRQ_LINE'),
   };
   compiled = { module, slots };
   return compiled;
@@ -299,6 +301,17 @@ export class A64Cpu {
   completeMmioRead(lo: number, hi = 0): void {
     this.#u32[this.#slots.mmioData * 2] = lo;
     this.#u32[this.#slots.mmioData * 2 + 1] = hi;
+  }
+
+  /**
+   * The IRQ input (level): while high, the CPU takes an IRQ exception (VBAR_EL1 + 0x280 at EL1h)
+   * before the next instruction once PSTATE.I is clear, and WFI does not wait. Set between runs.
+   */
+  get irqLine(): boolean {
+    return this.#u32[this.#slots.irqLine * 2] !== 0;
+  }
+  set irqLine(high: boolean) {
+    this.#u32[this.#slots.irqLine * 2] = high ? 1 : 0;
   }
 
   /** Unsupported, fetch-abort and no-syndrome exits: the PC of the instruction. */
