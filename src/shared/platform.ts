@@ -1,5 +1,5 @@
 /**
- * The platform contract guests are written against (README "Platform"): where RAM is, where images
+ * The platform contract guests are written against (docs/platform.md): where RAM is, where images
  * load, the console, and how the VMM lays out what it owns. One entry per guest arch.
  */
 import { ConfigError } from './errors';
