@@ -1,5 +1,6 @@
 // The docs hold together: README starts with the two commands CI reads, links a page for every topic
-// in docs/, every relative link resolves, and docs/errors.md names every error code there is.
+// in docs/, every relative link resolves, docs/errors.md names every error code there is, and
+// docs/architecture.md names every source file of src/ and native/ (so a new room cannot go unmapped).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -34,4 +35,14 @@ test('every relative link in README.md and docs/ resolves to a file', () => {
 test('docs/errors.md names every error code', () => {
   const page = read('docs/errors.md');
   for (const code of Object.values(ErrorCodes).flat()) assert.ok(page.includes(`\`${code}\``), `${code} is not in docs/errors.md`);
+});
+
+test('docs/architecture.md names every source file of src/ and native/', () => {
+  const page = read('docs/architecture.md');
+  const names = (dir: string): string[] =>
+    readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? names(join(dir, e.name)) : /\.(ts|cc|h)$/.test(e.name) && !dir.includes('wasm/assembly') ? [e.name.replace(/\.(ts|cc|h)$/, '')] : [],
+    );
+  const missing = [...names('src'), ...names('native')].filter((name) => !page.includes(name));
+  assert.deepEqual(missing, [], `docs/architecture.md does not name ${missing.join(', ')}`);
 });
