@@ -181,3 +181,11 @@ test('LSE: LDADD and CASP update memory and return the old value; outside RAM th
   assert.equal(runToExit(cpu), CpuExit.MmioNoSyndrome);
   assert.equal(cpu.mmioAddr, 0x0900_0000);
 });
+
+test('FCVT to or from half precision under FPCR.AHP (not modelled) exits as unsupported', () => {
+  const fcvt = 0x1ee24020; // fcvt s0, h1
+  const cpu = cpuWith([fcvt, HVC0], { ...FP_ON, fpcr: 1n << 26n, v1: 0x3c00n });
+  assert.equal(runToExit(cpu), CpuExit.Unsupported);
+  assert.equal(cpu.faultInsn, fcvt);
+  assert.equal(runFp(fcvt, { v1: 0x3c00n }).getReg('v0'), 0x3f80_0000n, 'IEEE half 1.0 without AHP');
+});
