@@ -13,7 +13,7 @@ import { ConsoleBuffer, type ConsoleOutput } from './console-output';
 import { EventRingWriter } from './event-ring-writer';
 import { INTERRUPT_ACK, isConsoleWrite } from '../shared/platform';
 import { coalescedRead, mmioNoSyndrome, unhandledAccess } from './access-rules';
-import { A64_REGISTER_NAMES, A64Cpu, CpuExit } from './wasm/a64-cpu';
+import { A64_REGISTER_NAMES, A64Cpu, CpuExit, a64RegisterBits } from './wasm/a64-cpu';
 
 /**
  * Instructions per slice: V8 tiers a wasm function up only between calls, and the loop looks at stop
@@ -95,8 +95,12 @@ export class WasmBackend implements Backend {
 
   setRegister(name: string, value: bigint): boolean {
     if (!A64_REGISTER_NAMES.includes(name)) return false;
-    this.cpu.setReg(name, value);
+    this.cpu.setReg(name, value); // a value it cannot take is a RangeError, which Vm makes a ConfigError
     return true;
+  }
+
+  registerBits(name: string): number {
+    return a64RegisterBits(name);
   }
 
   registerNames(): readonly string[] {
