@@ -168,8 +168,9 @@ test('BRK and UDF: ELR at the instruction; an exception from EL1t uses VBAR + 0x
   assert.equal(cpu.getReg('sp_el0'), 0x1_8000n);
 });
 
-test('FP/SIMD instructions trap to EL1 while CPACR_EL1.FPEN traps them, and exit once enabled', () => {
+test('FP/SIMD instructions trap to EL1 while CPACR_EL1.FPEN traps them, and run once enabled', () => {
   const fmov = 0x9e670020 /* fmov d0, x1 */;
+  const frint32z = 0x1e284020 /* frint32z s0, s1 (Armv8.5): not in the model */;
   let cpu = cpuWith({ 0: [fmov], 0xa00: [HVC0] }, { vbar_el1: BigInt(VBAR) });
   assert.equal(runToExit(cpu), CpuExit.Hvc);
   assert.equal(cpu.getReg('esr_el1'), 0x1fe0_0000n, 'EC 0x07, IL, CV, COND 0xe');
@@ -179,9 +180,11 @@ test('FP/SIMD instructions trap to EL1 while CPACR_EL1.FPEN traps them, and exit
     0xd5181040, // msr cpacr_el1, x0
     0xd5033fdf, // isb
     fmov,
-  ]);
+    frint32z,
+  ], { x1: 0x4009_21fb_5444_2d18n });
   assert.equal(runToExit(cpu), CpuExit.Unsupported);
-  assert.equal(cpu.faultInsn, fmov);
+  assert.equal(cpu.getReg('v0'), 0x4009_21fb_5444_2d18n, 'fmov d0, x1 ran');
+  assert.equal(cpu.faultInsn, frint32z, 'an instruction outside the model still exits');
   cpu = cpuWith({ 0: [0x3dc00020 /* ldr q0, [x1] */], 0xa00: [HVC0] }, { vbar_el1: BigInt(VBAR) });
   assert.equal(runToExit(cpu), CpuExit.Hvc, 'SIMD&FP loads trap too');
   assert.equal(cpu.getReg('esr_el1'), 0x1fe0_0000n);

@@ -52,6 +52,8 @@ export interface Backend {
   /** false when `name` is not a register of this arch. */
   setRegister(name: string, value: bigint): boolean;
   registerNames(): readonly string[];
+  /** The width of register `name` in bits when it is not 64 (the wasm CPU's v0..v31: 128). */
+  registerBits?(name: string): number;
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void;
   /** Records every access into `ring` from now on (src/shared/event-ring.ts). */
   attachEventRing(ring: SharedArrayBuffer): void;

@@ -121,7 +121,8 @@ export class Vm {
   setRegister(name: string, value: bigint | number): void {
     this.checkUsable();
     const v = BigInt(value);
-    if (v < 0n || v >= 1n << 64n) throw new ConfigError('ERR_INVALID_OPTION', `register value ${v} does not fit in 64 bits`);
+    const bits = this.impl.registerBits?.(name) ?? 64;
+    if (v < 0n || v >= 1n << BigInt(bits)) throw new ConfigError('ERR_INVALID_OPTION', `register value ${v} does not fit in ${bits} bits`);
     if (!this.impl.setRegister(name, v)) throw this.unknownRegister(name);
   }
 

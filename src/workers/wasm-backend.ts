@@ -11,7 +11,7 @@ import { eventKindCode } from '../shared/event-batch';
 import { EventRingWriter } from './event-ring-writer';
 import { isConsoleWrite } from '../shared/platform';
 import { mmioNoSyndrome, unhandledAccess } from './access-rules';
-import { A64_REGISTER_NAMES, A64Cpu, CpuExit } from './wasm/a64-cpu';
+import { A64_REGISTER_NAMES, A64Cpu, CpuExit, a64RegisterBits } from './wasm/a64-cpu';
 
 /**
  * Instructions per slice: V8 tiers a wasm function up only between calls, and the loop looks at stop
@@ -68,8 +68,18 @@ export class WasmBackend implements Backend {
 
   setRegister(name: string, value: bigint): boolean {
     if (!A64_REGISTER_NAMES.includes(name)) return false;
-    this.cpu.setReg(name, value);
+    try {
+      this.cpu.setReg(name, value);
+    } catch (e) {
+      // a value the register cannot take (a PSTATE mode, FPCR bits this CPU lacks)
+      if (e instanceof RangeError) throw new ConfigError('ERR_INVALID_OPTION', e.message, { cause: e });
+      throw e;
+    }
     return true;
+  }
+
+  registerBits(name: string): number {
+    return a64RegisterBits(name);
   }
 
   registerNames(): readonly string[] {

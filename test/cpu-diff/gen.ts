@@ -12,6 +12,7 @@
  *   neither is ever a destination otherwise.
  */
 import { LAYOUT } from './layout';
+import { fpcrValue, fpsrValue, loadsAndStoresFp, scalarFp, vregValues } from './gen-fp';
 
 export interface TestCase {
   /** The snippet, run from LAYOUT.region + 4. */
@@ -21,11 +22,15 @@ export interface TestCase {
   sp: bigint;
   /** NZCV in bits 31:28 */
   nzcv: number;
+  /** q0..q31 */
+  v: bigint[];
+  fpcr: bigint;
+  fpsr: bigint;
   scratch: Uint8Array;
 }
 
-const BASE = 28;
-const INDEX = 27;
+export const BASE = 28;
+export const INDEX = 27;
 
 /** mulberry32: small, fast, and the same sequence everywhere for a seed. */
 export class Rng {
@@ -73,13 +78,13 @@ function interestingValue(r: Rng): bigint {
 }
 
 /** A register an instruction may write: anything but BASE and INDEX (31 excluded too). */
-function dest(r: Rng): number {
+export function dest(r: Rng): number {
   const n = r.int(29); // 0..28 → skip 27, 28
   return n >= INDEX ? n + 2 : n;
 }
 
 /** A register an instruction may read: any of x0..x30, or 31 (XZR or SP by encoding). */
-function src(r: Rng): number {
+export function src(r: Rng): number {
   return r.int(32);
 }
 
@@ -160,7 +165,7 @@ interface Pending {
 type Word = number | Pending;
 
 /** The generator state for one snippet. */
-interface Ctx {
+export interface Ctx {
   r: Rng;
   /** items generated so far (each a list of words) */
   items: Word[][];
@@ -168,6 +173,8 @@ interface Ctx {
   total: number;
   /** words already placed before the current item, from the snippet start */
   wordsBefore: number;
+  /** the FP format most FP instructions and register values of the case use: 1 half, 2 single, 3 double */
+  fpSize: 1 | 2 | 3;
 }
 
 function forwardTarget(c: Ctx): number {
@@ -176,7 +183,7 @@ function forwardTarget(c: Ctx): number {
 
 // --- One generator per class ---------------------------------------------------------------------
 
-type Gen = (c: Ctx) => Word[];
+export type Gen = (c: Ctx) => Word[];
 
 const dataProcessingImmediate: Gen[] = [
   ({ r }) => {
@@ -246,7 +253,7 @@ const dataProcessingRegister: Gen[] = [
 ];
 
 /** Offsets in bytes that keep BASE's accesses inside scratch and aligned to `size`. */
-function scaledOffset(r: Rng, size: number, maxBytes: number): number {
+export function scaledOffset(r: Rng, size: number, maxBytes: number): number {
   return r.range(-Math.floor(maxBytes / size), Math.floor(maxBytes / size)) * size;
 }
 
@@ -345,13 +352,27 @@ const branches: Gen[] = [
   },
 ];
 
-/** How often each class is drawn. */
-const CLASSES: readonly (readonly Gen[])[] = [
-  dataProcessingImmediate, dataProcessingImmediate,
-  dataProcessingRegister, dataProcessingRegister, dataProcessingRegister,
-  loadsAndStores, loadsAndStores,
-  branches,
-];
+/** How often each class is drawn, in the two mixes generateCase offers. */
+const CLASSES = {
+  all: [
+    dataProcessingImmediate, dataProcessingImmediate,
+    dataProcessingRegister, dataProcessingRegister, dataProcessingRegister,
+    loadsAndStores, loadsAndStores,
+    branches,
+    scalarFp, scalarFp, loadsAndStoresFp,
+  ],
+  /** the integer classes only (the parity suite: KVM's register API has no FP/SIMD registers yet) */
+  integer: [
+    dataProcessingImmediate, dataProcessingImmediate,
+    dataProcessingRegister, dataProcessingRegister, dataProcessingRegister,
+    loadsAndStores, loadsAndStores,
+    branches,
+  ],
+  /** the FP classes, with enough integer code and branches around them to use their results */
+  fp: [scalarFp, scalarFp, scalarFp, scalarFp, loadsAndStoresFp, loadsAndStoresFp, dataProcessingRegister, branches],
+} as const satisfies Record<string, readonly (readonly Gen[])[]>;
+
+export type ClassMix = keyof typeof CLASSES;
 
 /** Lays the items out and resolves branch offsets (an offset counts from the branch's own word). */
 function layout(items: Word[][]): number[] {
@@ -371,12 +392,12 @@ function layout(items: Word[][]): number[] {
   return code;
 }
 
-/** Test case number `index` of the stream for `seed`. */
-export function generateCase(seed: number, index: number, maxItems = 8): TestCase {
+/** Test case number `index` of the stream for `seed` and `mix`. */
+export function generateCase(seed: number, index: number, mix: ClassMix = 'all', maxItems = 8): TestCase {
   const r = new Rng((seed * 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
-  const c: Ctx = { r, items: [], total: r.range(1, maxItems), wordsBefore: 0 };
+  const c: Ctx = { r, items: [], total: r.range(1, maxItems), wordsBefore: 0, fpSize: r.pick([1, 2, 3] as const) };
   while (c.items.length < c.total) {
-    const item = r.pick(r.pick(CLASSES))(c);
+    const item = r.pick(r.pick(CLASSES[mix]))(c);
     c.items.push(item);
     c.wordsBefore += item.length;
   }
@@ -390,6 +411,9 @@ export function generateCase(seed: number, index: number, maxItems = 8): TestCas
     x,
     sp: r.bit() ? BigInt(LAYOUT.region + LAYOUT.scratch) : interestingValue(r) & ~15n,
     nzcv: r.int(16) << 28,
+    v: vregValues(r, c.fpSize),
+    fpcr: fpcrValue(r),
+    fpsr: fpsrValue(r),
     scratch,
   };
 }

@@ -6,6 +6,7 @@ import { extendReg } from './alu';
 import { Slot, reg, regAt, regSp, setReg, setRegAt, setSlot, slot } from './state';
 import { alignmentFault, retry, undefinedInsn, unsupported } from './exceptions';
 import { Op } from './ops';
+import { selectLoadStoreFp } from './fp-loadstore';
 import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, readRam, resumePc, write, writeRam } from './memory';
 
 /**
@@ -228,7 +229,7 @@ const PAIR: StaticArray<Op> = [
 ];
 
 export function selectLoadStore(insn: u32): Op {
-  if (bit(insn, 26)) return Op.SIMD_FP;
+  if (bit(insn, 26)) return selectLoadStoreFp(insn);
   const op = LOAD_STORE[(field(insn, 28, 2) << 2) | field(insn, 23, 2)];
   if (op == Op.LDST_PAIR) return PAIR[(field(insn, 30, 2) << 1) | field(insn, 22, 1)];
   if (op != Op.LDST_REGISTER) return op;

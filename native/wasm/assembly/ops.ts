@@ -57,6 +57,20 @@ export enum Op {
   LOAD_LITERAL,
   LDST_PAIR,        // LDPSW (and the unallocated pair encodings with its top bits)
   LDST_EXCLUSIVE,
+  // Scalar FP, SIMD&FP loads and stores, LSE atomics, CRC32
+  FP_DP1,           // FMOV (register), FABS, FNEG, FSQRT, FCVT, FRINT*
+  FP_DP2,           // FMUL, FDIV, FADD, FSUB, FMAX, FMIN, FMAXNM, FMINNM, FNMUL
+  FP_DP3,           // FMADD, FMSUB, FNMADD, FNMSUB
+  FP_COMPARE,       // FCMP, FCMPE
+  FP_CCOMPARE,      // FCCMP, FCCMPE
+  FP_CSEL,
+  FP_IMM,           // FMOV (scalar, immediate)
+  FP_INT_CONV,      // FCVT[NPMZA][SU], SCVTF, UCVTF, FMOV to and from general registers
+  FP_FIXED_CONV,    // the same with fixed-point operands
+  LDST_FP_REGISTER, // LDR/STR of b, h, s, d, q
+  LDST_FP_PAIR,
+  LOAD_FP_LITERAL,
+  LDST_FP_STRUCT,   // LD1-LD4/ST1-ST4, single structure and replicate forms too
 }
 
 /** The first Op that is not hot. */

@@ -140,6 +140,14 @@ export function sysregWrite(k: u32, v: u64, host: bool): Access {
     case CPACR_EL1: v &= 0x1030_0000; break; // TTA and FPEN are all Armv8.0 defines
     case SCTLR_EL1: if ((v & 1) != 0) return Access.UNSUPPORTED; break; // no MMU here
     case ESR_EL1: case SPSR_EL1: v &= 0xffff_ffff; break;
+    // The bits this CPU has (no trapped FP exceptions): FPCR AHP, DN, FZ, RMode, FZ16; FPSR the
+    // cumulative flags, QC and NZCV. The host may not set the others; a guest's MSR drops them.
+    case FPCR: case FPSR: {
+      const mask: u64 = k == FPCR ? 0x07c8_0000 : 0xf800_009f;
+      if (host && (v & ~mask) != 0) return Access.UNSUPPORTED;
+      v &= mask;
+      break;
+    }
   }
   const s = storageSlot(k);
   if (s < 0) return Access.UNSUPPORTED;

@@ -58,14 +58,20 @@ const SYSREGS: Readonly<Record<string, readonly [number, number, number, number,
   fpsr: [3, 3, 4, 4, 1],
 };
 
-/** Every name `getReg`/`setReg` accept. */
+/** Every name `getReg`/`setReg` accept; v0..v31 are the 128-bit FP/SIMD registers. */
 export const A64_REGISTER_NAMES: readonly string[] = [
   ...Array.from({ length: 31 }, (_, i) => `x${i}`),
   'sp',
   'pc',
   'pstate',
   ...Object.keys(SYSREGS),
+  ...Array.from({ length: 32 }, (_, i) => `v${i}`),
 ];
+
+/** The width in bits of register `name` (of A64_REGISTER_NAMES): 128 for v0..v31, else 64. */
+export function a64RegisterBits(name: string): 64 | 128 {
+  return /^v([0-9]|[12][0-9]|3[01])$/.test(name) ? 128 : 64;
+}
 
 /** The MRS/MSR key (insn[20:5]) the wasm module names system registers by. */
 function sysregKey(name: string): number | undefined {
@@ -100,6 +106,8 @@ interface Slots {
   readonly mmioReg: number;
   readonly faultPc: number;
   readonly faultInsn: number;
+  /** v0's first slot: vn is slots v0 + 2n (bits 63:0) and v0 + 2n + 1 (bits 127:64). */
+  readonly v0: number;
   /** How many 8-byte slots the architectural state takes. */
   readonly count: number;
 }
@@ -136,6 +144,7 @@ function load(): { module: WebAssembly.Module; slots: Slots } {
     faultPc: value('Slot.FAULT_PC'),
     count: value('Slot.COUNT'),
     faultInsn: value('Slot.FAULT_INSN'),
+    v0: value('Slot.V0'),
   };
   compiled = { module, slots };
   return compiled;
@@ -301,9 +310,12 @@ export class A64Cpu {
   /**
    * A register by name (see A64_REGISTER_NAMES): x0–x30, sp (the current one), pc, pstate (KVM
    * layout: NZCV 31:28, DAIF 9:6, M[3:0]), and system registers such as nzcv, daif, sp_el0,
-   * sp_el1, vbar_el1, elr_el1, spsr_el1, esr_el1, far_el1, sctlr_el1, cntvct_el0.
+   * sp_el1, vbar_el1, elr_el1, spsr_el1, esr_el1, far_el1, sctlr_el1, cntvct_el0, fpcr, fpsr; and
+   * v0–v31, the FP/SIMD registers, as 128-bit values.
    */
   getReg(name: string): bigint {
+    const v = this.#vregSlot(name);
+    if (v !== undefined) return (this.#u64[v + 1]! << 64n) | this.#u64[v]!;
     const slot = this.#gprSlot(name);
     if (slot !== undefined) return this.#u64[slot]!;
     // wasm returns i64 as a signed bigint
@@ -313,6 +325,13 @@ export class A64Cpu {
 
   /** Sets a register by name; throws for an unknown name or a value the register cannot take. */
   setReg(name: string, value: bigint): void {
+    const vslot = this.#vregSlot(name);
+    if (vslot !== undefined) {
+      if (value < 0n || value >= 1n << 128n) throw new RangeError(`A64Cpu: ${name} is 128 bits: 0x${value.toString(16)} does not fit`);
+      this.#u64[vslot] = BigInt.asUintN(64, value);
+      this.#u64[vslot + 1] = value >> 64n;
+      return;
+    }
     const slot = this.#gprSlot(name);
     const v = BigInt.asUintN(64, value);
     if (slot !== undefined) this.#u64[slot] = v;
@@ -328,6 +347,10 @@ export class A64Cpu {
     if (name === 'pc') return this.#slots.pc;
     const m = /^x([0-9]|[12][0-9]|30)$/.exec(name);
     return m ? Number(m[1]) : undefined;
+  }
+
+  #vregSlot(name: string): number | undefined {
+    return a64RegisterBits(name) === 128 ? this.#slots.v0 + 2 * Number(name.slice(1)) : undefined;
   }
 
   #key(name: string): number {
