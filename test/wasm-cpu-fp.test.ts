@@ -1,4 +1,4 @@
-// The wasm CPU's scalar floating point and SIMD&FP loads and stores, on values whose answers are
+// The wasm CPU's scalar floating point, SIMD&FP loads and stores, LSE atomics and CRC32, on values whose answers are
 // known (the differential test against QEMU covers the rest at random): one rounding in a fused
 // multiply-add, the four rounding modes, NaN propagation and default NaN, flush-to-zero, saturating
 // conversions, the FPSR flags, NZCV from FCMP; the FP/SIMD registers through the register API; and
@@ -148,4 +148,36 @@ test('Vm API on the wasm backend: v0..v31 take 128-bit values; bad values are Co
   } finally {
     vm.close();
   }
+});
+
+test('CRC32 and CRC32C: the standard check values of "123456789"', () => {
+  const bytes = Buffer.from('123456789');
+  const regs = { x0: 0xffff_ffffn, x1: bytes.readBigUInt64LE(0), x2: BigInt(bytes[8]!) };
+  // crc32x w0, w0, x1; crc32b w0, w0, w2 (and the CRC32C forms), then the final inversion in the test
+  let cpu = cpuWith([0x9ac14c00, 0x1ac24000, HVC0], regs);
+  assert.equal(runToExit(cpu), CpuExit.Hvc);
+  assert.equal(~Number(cpu.getReg('x0')) >>> 0, 0xcbf4_3926);
+  cpu = cpuWith([0x9ac15c00, 0x1ac25000, HVC0], regs);
+  assert.equal(runToExit(cpu), CpuExit.Hvc);
+  assert.equal(~Number(cpu.getReg('x0')) >>> 0, 0xe306_9283);
+});
+
+test('LSE: LDADD and CASP update memory and return the old value; outside RAM they have no syndrome', () => {
+  const ldadd = 0xf8210062; // ldadd x1, x2, [x3]
+  let cpu = cpuWith([ldadd, HVC0], { x1: 5n, x3: BigInt(RAM + 0x100) });
+  const ram = new DataView(cpu.ram.buffer, cpu.ram.byteOffset);
+  ram.setBigUint64(0x100, 37n, true);
+  assert.equal(runToExit(cpu), CpuExit.Hvc);
+  assert.equal(cpu.getReg('x2'), 37n);
+  assert.equal(ram.getBigUint64(0x100, true), 42n);
+  cpu = cpuWith([0x48207c82 /* casp x0, x1, x2, x3, [x4] */, HVC0], { x0: 1n, x1: 2n, x2: 7n, x3: 8n, x4: BigInt(RAM + 0x100) });
+  const mem = new DataView(cpu.ram.buffer, cpu.ram.byteOffset);
+  mem.setBigUint64(0x100, 1n, true);
+  mem.setBigUint64(0x108, 2n, true);
+  assert.equal(runToExit(cpu), CpuExit.Hvc);
+  assert.deepEqual([mem.getBigUint64(0x100, true), mem.getBigUint64(0x108, true)], [7n, 8n], 'equal: swapped');
+  assert.deepEqual([cpu.getReg('x0'), cpu.getReg('x1')], [1n, 2n]);
+  cpu = cpuWith([ldadd, HVC0], { x1: 5n, x3: 0x0900_0000n });
+  assert.equal(runToExit(cpu), CpuExit.MmioNoSyndrome);
+  assert.equal(cpu.mmioAddr, 0x0900_0000);
 });

@@ -119,7 +119,7 @@ test('hot classes in their rare forms: UNDEFINED encodings, a misaligned BLR', (
 });
 
 test('instructions this CPU does not implement exit as unsupported, PC unchanged', () => {
-  for (const insn of [0xf8200041 /* ldadd x0, x1, [x2] */, 0x1ac24020 /* crc32b w0, w1, w2 */, 0xc8e0fc41 /* casal x0, x1, [x2] */]) {
+  for (const insn of [0x99400040 /* ldapur w0, [x2] (Armv8.4) */, 0xd9008040 /* stlur x0, [x2, #8] */]) {
     const cpu = cpuWith([insn], { x2: BigInt(RAM + 0x8000) });
     assert.equal(cpu.run(100), CpuExit.Unsupported);
     assert.equal(cpu.faultPc, RAM);

@@ -13,6 +13,7 @@
  */
 import { LAYOUT } from './layout';
 import { fpcrValue, fpsrValue, loadsAndStoresFp, scalarFp, vregValues } from './gen-fp';
+import { atomicsAndCrc } from './gen-lse';
 
 export interface TestCase {
   /** The snippet, run from LAYOUT.region + 4. */
@@ -359,7 +360,7 @@ const CLASSES = {
     dataProcessingRegister, dataProcessingRegister, dataProcessingRegister,
     loadsAndStores, loadsAndStores,
     branches,
-    scalarFp, scalarFp, loadsAndStoresFp,
+    scalarFp, scalarFp, loadsAndStoresFp, atomicsAndCrc,
   ],
   /** the integer classes only (the parity suite: KVM's register API has no FP/SIMD registers yet) */
   integer: [
@@ -368,8 +369,11 @@ const CLASSES = {
     loadsAndStores, loadsAndStores,
     branches,
   ],
-  /** the FP classes, with enough integer code and branches around them to use their results */
-  fp: [scalarFp, scalarFp, scalarFp, scalarFp, loadsAndStoresFp, loadsAndStoresFp, dataProcessingRegister, branches],
+  /**
+   * the classes added for compiled C (scalar FP, SIMD&FP loads and stores, LSE atomics, CRC32), with
+   * enough integer code and branches around them to use their results
+   */
+  fp: [scalarFp, scalarFp, scalarFp, scalarFp, loadsAndStoresFp, loadsAndStoresFp, atomicsAndCrc, dataProcessingRegister, branches],
 } as const satisfies Record<string, readonly (readonly Gen[])[]>;
 
 export type ClassMix = keyof typeof CLASSES;

@@ -4,9 +4,10 @@
 import { bit, field, immOf, ra, rd, rm, rn, signExtend, xd, xm, xn, xt } from './insn';
 import { extendReg } from './alu';
 import { Slot, reg, regAt, regSp, setReg, setRegAt, setSlot, slot } from './state';
-import { alignmentFault, retry, undefinedInsn, unsupported } from './exceptions';
+import { alignmentFault, retry, undefinedInsn } from './exceptions';
 import { Op } from './ops';
 import { selectLoadStoreFp } from './fp-loadstore';
+import { atomicMemoryOperation, compareAndSwap } from './atomics';
 import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, readRam, resumePc, write, writeRam } from './memory';
 
 /**
@@ -85,7 +86,7 @@ export function loadStoreRegister(e: usize, insn: u32, pc: u64): u64 {
   const base = regSp(rn(insn));
   let addr: u64 = 0, writeback = false, updated: u64 = 0;
   if (bit(insn, 21) && !bit(insn, 24)) {
-    if (field(insn, 10, 2) == 0) return unsupported(insn, pc); // atomic memory operations (Armv8.1 LSE)
+    if (field(insn, 10, 2) == 0) return atomicMemoryOperation(insn, pc); // Armv8.1 LSE
     if (!isRegisterOffset(insn)) return undefinedInsn(insn, pc); // LDRAA/LDRAB; bad option
   } else if (!bit(insn, 24)) {
     const form = field(insn, 10, 2);
@@ -156,8 +157,9 @@ export function loadStoreExclusive(insn: u32, pc: u64): u64 {
   const sizeLog2 = field(insn, 30, 2), isLoad = bit(insn, 22), pair = bit(insn, 21);
   const addr = regSp(rn(insn)), rt = rd(insn), rt2 = ra(insn);
   if (bit(insn, 23)) {
-    if (pair || !bit(insn, 15)) return unsupported(insn, pc); // CAS*, LDLAR/STLLR (Armv8.1)
-    // LDAR/STLR: a single access with a syndrome, ordered by nature on one in-order CPU
+    if (pair) return compareAndSwap(insn, pc, false); // CAS (Armv8.1 LSE)
+    // LDAR/STLR (and LDLAR/STLLR, o0 = 0: Armv8.1 LORegions, of which this CPU has none): a
+    // single access with a syndrome, ordered by nature on one in-order CPU
     if (isLoad) {
       if (!read(addr, sizeLog2, pc, insn, Mmio.EXIT, rt, Ext.ZERO)) return resumePc;
       setReg(rt, loaded);
@@ -166,7 +168,7 @@ export function loadStoreExclusive(insn: u32, pc: u64): u64 {
     }
     return pc + 4;
   }
-  if (pair && sizeLog2 < 2) return unsupported(insn, pc); // CASP (Armv8.1)
+  if (pair && sizeLog2 < 2) return compareAndSwap(insn, pc, true); // CASP (Armv8.1 LSE)
   // The whole access is single-copy atomic, so aligned to its total size.
   if ((addr & ((<u64>1 << (sizeLog2 + <u32>pair)) - 1)) != 0) return alignmentFault(addr, !isLoad, pc);
   const second = addr + (1 << sizeLog2);

@@ -1,5 +1,6 @@
 /**
- * The WebAssembly backend's CPU: a software AArch64 (Armv8.0-A integer, EL1, MMU off) compiled
+ * The WebAssembly backend's CPU: a software AArch64 (Armv8.0-A integer and scalar FP, SIMD&FP loads
+ * and stores, Armv8.1 LSE atomics, CRC32; EL1, MMU off) compiled
  * from native/wasm to dist/a64.wasm. It exits like a KVM/arm64 vCPU does: MMIO with the access
  * described, HVC (PSCI), WFI; architecturally UNDEFINED encodings, SVC, BRK and FP/SIMD traps go to
  * the guest's vector table as on hardware.
