@@ -6,7 +6,7 @@
  * The same address conventions as gen.ts: BASE (x28) and INDEX (x27) keep every access in scratch
  * and aligned to its element size.
  */
-import { BASE, INDEX, type Ctx, type Gen, type Rng, dest, scaledOffset, src } from './gen';
+import { BASE, INDEX, type Ctx, type Gen, type Rng, dest, scaledOffset, src } from './gen-base';
 
 const u = (v: number): number => v >>> 0;
 

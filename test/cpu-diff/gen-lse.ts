@@ -3,7 +3,7 @@
  * CRC32/CRC32C classes of the differential test. Atomics address [BASE], which every access size
  * finds aligned (gen.ts); registers they write avoid BASE and INDEX.
  */
-import { BASE, type Gen, type Rng, dest, src } from './gen';
+import { BASE, type Gen, type Rng, dest, src } from './gen-base';
 
 const u = (v: number): number => v >>> 0;
 

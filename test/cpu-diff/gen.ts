@@ -12,6 +12,7 @@
  *   neither is ever a destination otherwise.
  */
 import { LAYOUT } from './layout';
+import { BASE, type Ctx, type Gen, INDEX, Rng, type Word, dest, scaledOffset, src } from './gen-base';
 import { fpcrValue, fpsrValue, loadsAndStoresFp, scalarFp, vregValues } from './gen-fp';
 import { atomicsAndCrc } from './gen-lse';
 
@@ -30,40 +31,6 @@ export interface TestCase {
   scratch: Uint8Array;
 }
 
-export const BASE = 28;
-export const INDEX = 27;
-
-/** mulberry32: small, fast, and the same sequence everywhere for a seed. */
-export class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  u32(): number {
-    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
-    let t = this.#s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** 0 <= n < max */
-  int(max: number): number {
-    return this.u32() % max;
-  }
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  bit(): number {
-    return this.u32() & 1;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-  u64(): bigint {
-    return (BigInt(this.u32()) << 32n) | BigInt(this.u32());
-  }
-}
-
 const M64 = (1n << 64n) - 1n;
 
 /** Register values that hit the edges: zero, all-ones, sign boundaries at 32 and 64 bits. */
@@ -76,17 +43,6 @@ function interestingValue(r: Rng): bigint {
     case 2: return BigInt(r.range(0, 200)) - 100n & M64; // small, either sign
     default: return r.u64();
   }
-}
-
-/** A register an instruction may write: anything but BASE and INDEX (31 excluded too). */
-export function dest(r: Rng): number {
-  const n = r.int(29); // 0..28 → skip 27, 28
-  return n >= INDEX ? n + 2 : n;
-}
-
-/** A register an instruction may read: any of x0..x30, or 31 (XZR or SP by encoding). */
-export function src(r: Rng): number {
-  return r.int(32);
 }
 
 /** HighestSetBit-based validity of a logical immediate (DecodeBitMasks with immediate = true). */
@@ -157,34 +113,11 @@ const enc = {
   msrNzcv: (rt: number) => u(0xd51b4200 | rt),
 };
 
-/** An instruction whose branch offset is known only once the snippet is laid out. */
-interface Pending {
-  /** index of the item (instruction group) the branch goes to; items.length = the end */
-  targetItem: number;
-  encode: (offsetWords: number) => number;
-}
-type Word = number | Pending;
-
-/** The generator state for one snippet. */
-export interface Ctx {
-  r: Rng;
-  /** items generated so far (each a list of words) */
-  items: Word[][];
-  /** planned number of items */
-  total: number;
-  /** words already placed before the current item, from the snippet start */
-  wordsBefore: number;
-  /** the FP format most FP instructions and register values of the case use: 1 half, 2 single, 3 double */
-  fpSize: 1 | 2 | 3;
-}
-
 function forwardTarget(c: Ctx): number {
   return c.r.range(c.items.length + 1, c.total); // a later item, or the end
 }
 
 // --- One generator per class ---------------------------------------------------------------------
-
-export type Gen = (c: Ctx) => Word[];
 
 const dataProcessingImmediate: Gen[] = [
   ({ r }) => {
@@ -252,11 +185,6 @@ const dataProcessingRegister: Gen[] = [
   },
   ({ r }) => [r.bit() ? enc.mrsNzcv(dest(r)) : enc.msrNzcv(src(r))],
 ];
-
-/** Offsets in bytes that keep BASE's accesses inside scratch and aligned to `size`. */
-export function scaledOffset(r: Rng, size: number, maxBytes: number): number {
-  return r.range(-Math.floor(maxBytes / size), Math.floor(maxBytes / size)) * size;
-}
 
 /** A store's data register: under writeback it must differ from the base. */
 function storeData(r: Rng, writeback: boolean): number {
