@@ -1,5 +1,5 @@
 /**
- * npm run fuzz:cpu -- [--cases N] [--seed S] [--from I] [--show K] [--mix all|fp|integer]
+ * npm run fuzz:cpu -- [--cases N] [--seed S] [--from I] [--show K] [--mix all|fp|simd|integer]
  * Differential fuzzing of the wasm CPU against qemu-aarch64; prints a reproducer per mismatch.
  */
 import { parseArgs } from 'node:util';
@@ -12,7 +12,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
     from: { type: 'string', default: '0' },
     show: { type: 'string', default: '5' },
-    mix: { type: 'string', default: 'all' }, // all: every class; fp: scalar FP and SIMD&FP loads/stores; integer: the rest
+    mix: { type: 'string', default: 'all' }, // all: every class; fp: scalar FP and SIMD&FP loads/stores; simd: Advanced SIMD; integer: the rest
   },
 });
 const why = oracleUnavailable();
@@ -22,8 +22,8 @@ if (why !== undefined) {
 }
 const seed = Number(values.seed), cases = Number(values.cases), show = Number(values.show);
 const t0 = Date.now();
-if (values.mix !== 'all' && values.mix !== 'fp' && values.mix !== 'integer') {
-  console.error(`fuzz:cpu: --mix is all, fp or integer, not ${values.mix}`);
+if (values.mix !== 'all' && values.mix !== 'fp' && values.mix !== 'simd' && values.mix !== 'integer') {
+  console.error(`fuzz:cpu: --mix is all, fp, simd or integer, not ${values.mix}`);
   process.exit(2);
 }
 const report = runDiff(seed, cases, Number(values.from), values.mix);

@@ -75,3 +75,14 @@ export type Gen = (c: Ctx) => Word[];
 export function scaledOffset(r: Rng, size: number, maxBytes: number): number {
   return r.range(-Math.floor(maxBytes / size), Math.floor(maxBytes / size)) * size;
 }
+
+/** 64 bits of lanes of 8 << sz bits at their edges (SIMD): minimum, maximum, -1, 0, 1, a small index, random. */
+export function laneValues(r: Rng): bigint {
+  const bits = 8 << r.int(4), mask = (1n << BigInt(bits)) - 1n, half = 1n << BigInt(bits - 1);
+  let v = 0n;
+  for (let at = 0; at < 64; at += bits) {
+    const lane = r.pick([0n, 1n, mask, half, half - 1n, half + 1n, BigInt(r.int(64)), BigInt(r.u32()) & mask, r.u64() & mask]);
+    v |= lane << BigInt(at);
+  }
+  return v;
+}

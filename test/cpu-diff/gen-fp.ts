@@ -6,7 +6,7 @@
  * The same address conventions as gen.ts: BASE (x28) and INDEX (x27) keep every access in scratch
  * and aligned to its element size.
  */
-import { BASE, INDEX, type Ctx, type Gen, type Rng, dest, scaledOffset, src } from './gen-base';
+import { BASE, INDEX, type Ctx, type Gen, type Rng, dest, laneValues, scaledOffset, src } from './gen-base';
 
 const u = (v: number): number => v >>> 0;
 
@@ -96,6 +96,7 @@ export function vregValues(r: Rng, favoured: 1 | 2 | 3): bigint[] {
   const size = (): 1 | 2 | 3 => (r.int(4) === 0 ? r.pick([1, 2, 3] as const) : favoured);
   return Array.from({ length: 32 }, () => {
     if (r.int(10) === 0) return (r.u64() << 64n) | r.u64();
+    if (r.int(8) === 0) return (laneValues(r) << 64n) | laneValues(r); // integer lanes at their edges (SIMD)
     return (fpLane64(r, size(), theme) << 64n) | fpLane64(r, size(), theme);
   });
 }

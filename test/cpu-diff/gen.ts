@@ -12,9 +12,10 @@
  *   neither is ever a destination otherwise.
  */
 import { LAYOUT } from './layout';
-import { BASE, type Ctx, type Gen, INDEX, Rng, type Word, dest, scaledOffset, src } from './gen-base';
+import { BASE, type Ctx, type Gen, INDEX, Rng, type Word, dest, laneValues, scaledOffset, src } from './gen-base';
 import { fpcrValue, fpsrValue, loadsAndStoresFp, scalarFp, vregValues } from './gen-fp';
 import { atomicsAndCrc } from './gen-lse';
+import { advancedSimd } from './gen-simd';
 
 export interface TestCase {
   /** The snippet, run from LAYOUT.region + 4. */
@@ -37,7 +38,8 @@ const M64 = (1n << 64n) - 1n;
 function interestingValue(r: Rng): bigint {
   const specials = [0n, 1n, 2n, M64, M64 - 1n, 0x7fff_ffffn, 0x8000_0000n, 0xffff_ffffn, 0x1_0000_0000n,
     0x7fff_ffff_ffff_ffffn, 0x8000_0000_0000_0000n, 0xffff_ffff_8000_0000n, 63n, 64n, 32n, 31n];
-  switch (r.int(4)) {
+  switch (r.int(5)) {
+    case 4: return laneValues(r);
     case 0: return r.pick(specials);
     case 1: return BigInt(r.u32()); // 32-bit
     case 2: return BigInt(r.range(0, 200)) - 100n & M64; // small, either sign
@@ -289,6 +291,7 @@ const CLASSES = {
     loadsAndStores, loadsAndStores,
     branches,
     scalarFp, scalarFp, loadsAndStoresFp, atomicsAndCrc,
+    advancedSimd, advancedSimd,
   ],
   /** the integer classes only (the parity suite: KVM's register API has no FP/SIMD registers yet) */
   integer: [
@@ -302,6 +305,8 @@ const CLASSES = {
    * enough integer code and branches around them to use their results
    */
   fp: [scalarFp, scalarFp, scalarFp, scalarFp, loadsAndStoresFp, loadsAndStoresFp, atomicsAndCrc, dataProcessingRegister, branches],
+  /** Advanced SIMD, with scalar FP, SIMD&FP loads/stores, integer code and branches around it */
+  simd: [advancedSimd, advancedSimd, advancedSimd, advancedSimd, advancedSimd, advancedSimd, scalarFp, loadsAndStoresFp, dataProcessingRegister, branches],
 } as const satisfies Record<string, readonly (readonly Gen[])[]>;
 
 export type ClassMix = keyof typeof CLASSES;

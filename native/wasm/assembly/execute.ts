@@ -23,6 +23,7 @@ import {
   fpFixedConversion, fpImmediate, fpIntConversion,
 } from './fp-scalar';
 import { loadFpLiteral, loadStoreFpPair, loadStoreFpRegister, loadStoreFpStructure } from './fp-loadstore';
+import { advancedSimd } from './advsimd';
 
 /**
  * The hot classes. With `fast` (run()'s fast loop) the handlers make no calls: what would need one
@@ -163,6 +164,9 @@ import { loadFpLiteral, loadStoreFpPair, loadStoreFpRegister, loadStoreFpStructu
     case Op.LDST_FP_REGISTER: return loadStoreFpRegister(insn, pc);
     case Op.LDST_FP_PAIR: return loadStoreFpPair(insn, pc);
     case Op.LOAD_FP_LITERAL: return loadFpLiteral(insn, pc);
+    case Op.SIMD_TABLE: case Op.SIMD_PERMUTE: case Op.SIMD_EXTRACT: case Op.SIMD_COPY: case Op.SIMD_THREE_SAME:
+    case Op.SIMD_THREE_DIFF: case Op.SIMD_TWO_MISC: case Op.SIMD_ACROSS: case Op.SIMD_PAIRWISE: case Op.SIMD_MOD_IMM:
+    case Op.SIMD_SHIFT_IMM: case Op.SIMD_INDEXED: return advancedSimd(op, insn, pc);
     default: return loadStoreFpStructure(insn, pc);
   }
 }

@@ -71,6 +71,19 @@ export enum Op {
   LDST_FP_PAIR,
   LOAD_FP_LITERAL,
   LDST_FP_STRUCT,   // LD1-LD4/ST1-ST4, single structure and replicate forms too
+  // Advanced SIMD (advsimd.ts): one Op per class, shared by a class's vector and scalar forms
+  SIMD_TABLE,
+  SIMD_PERMUTE,
+  SIMD_EXTRACT,
+  SIMD_COPY,
+  SIMD_THREE_SAME,
+  SIMD_THREE_DIFF,
+  SIMD_TWO_MISC,
+  SIMD_ACROSS,
+  SIMD_PAIRWISE,    // scalar pairwise
+  SIMD_MOD_IMM,
+  SIMD_SHIFT_IMM,
+  SIMD_INDEXED,
 }
 
 /** The first Op that is not hot. */
