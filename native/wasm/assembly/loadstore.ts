@@ -6,7 +6,7 @@ import { extendReg } from './alu';
 import { Slot, reg, regAt, regSp, setReg, setRegAt, setSlot, slot } from './state';
 import { alignmentFault, retry, undefinedInsn, unsupported } from './exceptions';
 import { Op } from './ops';
-import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, readRam, resumePc, write, writeRam } from './memory';
+import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, readRam, resumePc, unalignedInRam, write, writeRam } from './memory';
 
 /**
  * The access of a load/store register instruction `e` (decoded): stores Rt, or loads it extended
@@ -19,7 +19,7 @@ import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, read
                           writeback: bool = false, updated: u64 = 0): u64 {
   const off = addr - ramBase;
   const ext = opc == 1 ? Ext.ZERO : opc == 2 ? Ext.SIGN64 : Ext.SIGN32;
-  if (!inRamAt(off, sizeLog2)) {
+  if (!inRamAt(off, sizeLog2) && (fast || !unalignedInRam(off, sizeLog2))) {
     // KVM has a syndrome only for single accesses with no writeback.
     outside(addr, sizeLog2, opc == 0, regAt(xt(e)), pc, insn, writeback ? Mmio.NO_SYNDROME : Mmio.EXIT, rd(insn), ext, fast);
     return resumePc;
@@ -120,7 +120,9 @@ export function loadLiteral(e: usize, insn: u32, pc: u64): u64 {
   const updated = base + immOf(e);
   const addr = index == 1 ? base : updated;
   const off = addr - ramBase;
-  if (!inRamAt(off, sizeLog2, 2)) return fast ? retry(pc) : pairOutsideRam(insn, pc, addr, sizeLog2, isLoad, ext);
+  if (!inRamAt(off, sizeLog2, 2) && (fast || !unalignedInRam(off, sizeLog2 + 1))) {
+    return fast ? retry(pc) : pairOutsideRam(insn, pc, addr, sizeLog2, isLoad, ext);
+  }
   const rt2 = ra(insn), second = <usize>off + (1 << sizeLog2);
   if (isLoad) {
     setRegAt(xd(e), extend(readRam(<usize>off, sizeLog2), sizeLog2, ext));
@@ -135,7 +137,8 @@ export function loadLiteral(e: usize, insn: u32, pc: u64): u64 {
 
 /** A pair not wholly in RAM: the fault or exit of its first half that is not in RAM. */
 function pairOutsideRam(insn: u32, pc: u64, addr: u64, sizeLog2: u32, isLoad: bool, ext: Ext): u64 {
-  const bad = inRam(addr, sizeLog2) ? addr + (1 << sizeLog2) : addr;
+  const firstInRam = inRam(addr, sizeLog2) || unalignedInRam(addr - ramBase, sizeLog2);
+  const bad = firstInRam ? addr + (1 << sizeLog2) : addr;
   if (isLoad) read(bad, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rd(insn), ext);
   else write(bad, sizeLog2, 0, pc, insn, Mmio.NO_SYNDROME);
   return resumePc;
@@ -156,7 +159,9 @@ export function loadStoreExclusive(insn: u32, pc: u64): u64 {
   const addr = regSp(rn(insn)), rt = rd(insn), rt2 = ra(insn);
   if (bit(insn, 23)) {
     if (pair || !bit(insn, 15)) return unsupported(insn, pc); // CAS*, LDLAR/STLLR (Armv8.1)
-    // LDAR/STLR: a single access with a syndrome, ordered by nature on one in-order CPU
+    // LDAR/STLR: a single access with a syndrome, ordered by nature on one in-order CPU; aligned
+    // even to Normal memory (Armv8.0)
+    if ((addr & ((<u64>1 << sizeLog2) - 1)) != 0) return alignmentFault(addr, !isLoad, pc);
     if (isLoad) {
       if (!read(addr, sizeLog2, pc, insn, Mmio.EXIT, rt, Ext.ZERO)) return resumePc;
       setReg(rt, loaded);
