@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 // ---- the host interface (README "Write a guest in C"). The image starts with a branch to the start
-// code and, at offset 0x10, this header: the host finds the regions in it and fills `input_len`; the
+// code and, at offset 0x20, this header: the host finds the regions in it and fills `input_len`; the
 // guest sets `result_len`, `status` and `exited`.
 #define FEMTO_IO_MAGIC 0x00314f49544d4546ull  // "FEMTIO1\0"
 struct femto_io {

@@ -155,7 +155,7 @@ export class VmPool {
 
 /** The setup part of a one-shot task (what run() and runMany() send), with `control` for its stop protocol. */
 function oneShotSetup(image: Uint8Array | string, options: OneShotOptions, control: ControlBlock): Omit<OneShotTask, 'kind' | 'runId'> {
-  const { timeoutMs, maxExits, stopOnByte, signal: _signal, load, registers, reuse, events: _events, ringCapacity: _capacity, ...vmOptions } = options;
+  const { timeoutMs, maxExits, stopOnByte, signal: _signal, load, registers, reuse, writes, reads, events: _events, ringCapacity: _capacity, ...vmOptions } = options;
   return {
     options: vmOptions,
     image,
@@ -163,6 +163,8 @@ function oneShotSetup(image: Uint8Array | string, options: OneShotOptions, contr
     reuse: reuse ?? true,
     run: { ...(timeoutMs !== undefined && { timeoutMs }), ...(maxExits !== undefined && { maxExits }), ...(stopOnByte !== undefined && { stopOnByte }) },
     ...(load && { load }),
+    ...(writes && { writes }),
+    ...(reads && { reads }),
     ...(registers && { registers: Object.fromEntries(Object.entries(registers).map(([k, v]) => [k, BigInt(v)])) }),
   };
 }

@@ -54,4 +54,18 @@ export interface RunResult {
   /** Console bytes the guest printed during this run. */
   output: Buffer;
   durationMs: number;
+  /** VmPool.run with `reads`: the guest memory they name, read after the run, in their order. */
+  reads?: Uint8Array[];
+}
+
+/** Guest RAM the host writes before a run (VmPool.run's `writes`). */
+export interface MemoryWrite {
+  guestAddr: number;
+  bytes: Uint8Array;
+}
+
+/** Guest RAM the host reads after a run (VmPool.run's `reads`). */
+export interface MemoryRead {
+  guestAddr: number;
+  length: number;
 }

@@ -1,10 +1,10 @@
-// aarch64 start code: the image's first bytes (at 0x10000), the femto_io header at +0x10. Runs in
+// aarch64 start code: the image's first bytes (at 0x10000), the femto_io header at +0x20. Runs in
 // the platform's default start state (EL1h, MMU on with RAM Normal, FP/SIMD enabled, SP = top of RAM).
     .section .text.entry, "ax"
     .global _entry
 _entry:
     b       _start
-    .balign 16                      // femto.c's header follows (link.ld)
+    .balign 32                      // femto.c's header follows (link.ld)
 
     .text
     .global _start

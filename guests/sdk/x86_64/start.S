@@ -1,11 +1,11 @@
-// x86-64 start code: the image's first bytes (at 0x1000), the femto_io header at +0x10. Runs in the
+// x86-64 start code: the image's first bytes (at 0x1000), the femto_io header at +0x20. Runs in the
 // platform's long mode (identity-mapped, SSE enabled, RSP just below the page tables at the top of RAM).
     .section .text.entry, "ax"
     .code64
     .global _entry
 _entry:
     jmp     _start
-    .balign 16                      // femto.c's header follows (link.ld)
+    .balign 32                      // femto.c's header follows (link.ld)
 
     .text
     .global _start
