@@ -86,6 +86,15 @@ for arch in aarch64 x86_64; do
     outputs+=("sdk/$arch/$name.bin")
   done
 done
+# The cpu bench's compiled-C kernels (aarch64; bench/cpu.ts runs them on the wasm CPU and qemu-aarch64): no
+# libc there, so loops stay loops.
+mkdir -p "$tmp/sdk/bench"
+for src in "$sdk"/bench/*.c; do
+  name=${src##*/}; name=${name%.c}
+  aarch64-linux-gnu-gcc "${cflags[@]}" -fno-tree-loop-distribute-patterns -T "$sdk/bench/link.ld" "$sdk/bench/start.S" "$src" -lgcc -o "$tmp/sdk/bench/$name.elf"
+  aarch64-linux-gnu-objcopy -O binary "$tmp/sdk/bench/$name.elf" "$tmp/sdk/bench/$name.bin"
+  outputs+=("sdk/bench/$name.bin")
+done
 
 if [ "$check" = 0 ]; then
   for f in "${outputs[@]}"; do cp "$tmp/$f" "$here/$f"; done

@@ -53,6 +53,11 @@ export function alignmentFault(addr: u64, isWrite: bool, pc: u64): u64 {
   return dataAbort(addr, isWrite, pc, 0b100001);
 }
 
+/** A data abort for an access the descriptor at `level` does not permit. */
+export function permissionFault(addr: u64, isWrite: bool, pc: u64, level: u32): u64 {
+  return dataAbort(addr, isWrite, pc, 0b001100 | level);
+}
+
 /** A data abort for an address the translation tables do not reach: a level 0 translation fault. */
 export function translationFault(addr: u64, isWrite: bool, pc: u64): u64 {
   return dataAbort(addr, isWrite, pc, 0b000100);

@@ -5,8 +5,9 @@ import { bit, field, immOf, ra, rd, rm, rn, signExtend, xd, xm, xn, xt } from '.
 import { extendReg } from './alu';
 import { Slot, reg, regAt, regSp, setReg, setRegAt, setSlot, slot } from './state';
 import { alignmentFault, retry, undefinedInsn, unsupported } from './exceptions';
+import { mmuOn } from './sysregs';
 import { Op } from './ops';
-import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, readRam, resumePc, unalignedInRam, write, writeRam } from './memory';
+import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, readRam, resumePc, unalignedInRam, unprivilegedFault, write, writeRam } from './memory';
 
 /**
  * The access of a load/store register instruction `e` (decoded): stores Rt, or loads it extended
@@ -97,6 +98,8 @@ export function loadStoreRegister(e: usize, insn: u32, pc: u64): u64 {
     // PRFM / PRFUM: a hint with no effect; the writeback and unprivileged forms are unallocated.
     return writeback || (!bit(insn, 24) && !bit(insn, 21) && field(insn, 10, 2) == 2) ? undefinedInsn(insn, pc) : pc + 4;
   }
+  // LDTR/STTR access as EL0 would, and the identity map gives EL0 no access (AP = 00).
+  if (!bit(insn, 24) && !bit(insn, 21) && field(insn, 10, 2) == 2 && mmuOn()) return unprivilegedFault(addr, opc == 0, pc);
   return transfer(e, insn, pc, addr, sizeLog2, opc, false, writeback, updated);
 }
 

@@ -4,7 +4,7 @@
 
 import { signExtend, M32 } from './insn';
 import { Exit, Slot, setReg, setSlot, slot } from './state';
-import { alignmentFault, retry, stop, translationFault } from './exceptions';
+import { alignmentFault, permissionFault, retry, stop, translationFault } from './exceptions';
 import { mmuOn, ramIsNormal } from './sysregs';
 
 /**
@@ -86,6 +86,27 @@ const VA_BITS: u64 = 39;
 /** True if an address is beyond the identity map while the MMU is on. */
 @inline function untranslated(addr: u64): bool {
   return (addr >> VA_BITS) != 0 && mmuOn();
+}
+
+/**
+ * The level of the identity map's descriptor for addr (src/shared/arm64-start.ts builds the same
+ * tables for KVM): 1 in a GiB without RAM, 2 in a 2 MiB block wholly RAM or wholly not, else 3.
+ */
+function mapLevel(addr: u64): u32 {
+  const GIB: u64 = 1 << 30, BLOCK: u64 = 1 << 21, end = ramBase + ramSize;
+  const gib = addr & ~(GIB - 1), block = addr & ~(BLOCK - 1);
+  if (end <= gib || ramBase >= gib + GIB) return 1;
+  const wholly = ramBase <= block && end >= block + BLOCK;
+  const none = end <= block || ramBase >= block + BLOCK;
+  return wholly || none ? 2 : 3;
+}
+
+/**
+ * An unprivileged access (LDTR/STTR) with the MMU on: EL0 has no access to any page of the identity
+ * map, so it takes a permission fault at its descriptor's level (or a translation fault beyond the map).
+ */
+export function unprivilegedFault(addr: u64, isWrite: bool, pc: u64): u64 {
+  return untranslated(addr) ? translationFault(addr, isWrite, pc) : permissionFault(addr, isWrite, pc, mapLevel(addr));
 }
 
 /** True if an access of `1 << sizeLog2` bytes at addr would complete in RAM. */
