@@ -20,7 +20,7 @@ import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, read
                           writeback: bool = false, updated: u64 = 0): u64 {
   const off = addr - ramBase;
   const ext = opc == 1 ? Ext.ZERO : opc == 2 ? Ext.SIGN64 : Ext.SIGN32;
-  if (!inRamAt(off, sizeLog2) && (fast || !unalignedInRam(off, sizeLog2))) {
+  if (!inRamAt(off, sizeLog2) && (fast || !unalignedInRam(off, <u64>1 << sizeLog2))) {
     // KVM has a syndrome only for single accesses with no writeback.
     outside(addr, sizeLog2, opc == 0, regAt(xt(e)), pc, insn, writeback ? Mmio.NO_SYNDROME : Mmio.EXIT, rd(insn), ext, fast);
     return resumePc;
@@ -123,7 +123,7 @@ export function loadLiteral(e: usize, insn: u32, pc: u64): u64 {
   const updated = base + immOf(e);
   const addr = index == 1 ? base : updated;
   const off = addr - ramBase;
-  if (!inRamAt(off, sizeLog2, 2) && (fast || !unalignedInRam(off, sizeLog2 + 1))) {
+  if (!inRamAt(off, sizeLog2, 2) && (fast || !unalignedInRam(off, <u64>2 << sizeLog2))) {
     return fast ? retry(pc) : pairOutsideRam(insn, pc, addr, sizeLog2, isLoad, ext);
   }
   const rt2 = ra(insn), second = <usize>off + (1 << sizeLog2);
@@ -140,7 +140,7 @@ export function loadLiteral(e: usize, insn: u32, pc: u64): u64 {
 
 /** A pair not wholly in RAM: the fault or exit of its first half that is not in RAM. */
 function pairOutsideRam(insn: u32, pc: u64, addr: u64, sizeLog2: u32, isLoad: bool, ext: Ext): u64 {
-  const firstInRam = inRam(addr, sizeLog2) || unalignedInRam(addr - ramBase, sizeLog2);
+  const firstInRam = inRam(addr, sizeLog2) || unalignedInRam(addr - ramBase, <u64>1 << sizeLog2);
   const bad = firstInRam ? addr + (1 << sizeLog2) : addr;
   if (isLoad) read(bad, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rd(insn), ext);
   else write(bad, sizeLog2, 0, pc, insn, Mmio.NO_SYNDROME);

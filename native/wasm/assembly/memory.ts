@@ -69,12 +69,13 @@ export let resumePc: u64 = 0;
 }
 
 /**
- * True if an access of `1 << sizeLog2` bytes at RAM offset `off` that inRamAt refused (misaligned,
- * or not in RAM) completes in RAM anyway: it lies wholly inside RAM, and RAM is Normal memory (the
- * MMU on), where unaligned accesses are allowed. The slow paths ask; the fast loop leaves them to them.
+ * True if an access of `bytes` at RAM offset `off` that inRamAt refused (misaligned, or not in RAM)
+ * completes in RAM anyway: it lies wholly inside RAM, and RAM is Normal memory (the MMU on), where
+ * unaligned accesses are allowed. The slow paths ask (SIMD&FP ones too, for all their registers'
+ * bytes); the fast loop leaves them to them.
  */
-export function unalignedInRam(off: u64, sizeLog2: u32): bool {
-  return off < ramSize && ramSize - off >= (<u64>1 << sizeLog2) && ramIsNormal();
+export function unalignedInRam(off: u64, bytes: u64): bool {
+  return off < ramSize && ramSize - off >= bytes && ramIsNormal();
 }
 
 /**
@@ -121,7 +122,7 @@ export function unprivilegedFault(addr: u64, isWrite: bool, pc: u64): u64 {
  */
 @inline export function read(addr: u64, sizeLog2: u32, pc: u64, insn: u32, mmio: Mmio, rt: u32, ext: Ext, fast: bool = false): bool {
   const off = addr - ramBase;
-  if (inRamAt(off, sizeLog2) || (!fast && unalignedInRam(off, sizeLog2))) {
+  if (inRamAt(off, sizeLog2) || (!fast && unalignedInRam(off, <u64>1 << sizeLog2))) {
     loaded = readRam(<usize>off, sizeLog2);
     return true;
   }
@@ -131,7 +132,7 @@ export function unprivilegedFault(addr: u64, isWrite: bool, pc: u64): u64 {
 /** Writes like `read` reads; the MMIO exit carries the store data. */
 @inline export function write(addr: u64, sizeLog2: u32, v: u64, pc: u64, insn: u32, mmio: Mmio, fast: bool = false): bool {
   const off = addr - ramBase;
-  if (inRamAt(off, sizeLog2) || (!fast && unalignedInRam(off, sizeLog2))) {
+  if (inRamAt(off, sizeLog2) || (!fast && unalignedInRam(off, <u64>1 << sizeLog2))) {
     writeRam(<usize>off, sizeLog2, v);
     return true;
   }
