@@ -87,11 +87,12 @@ for arch in aarch64 x86_64; do
   done
 done
 # The cpu bench's compiled-C kernels (aarch64; bench/cpu.ts runs them on the wasm CPU and qemu-aarch64): no
-# libc there, so loops stay loops.
+# libc there, so loops stay loops; -mcmodel=tiny addresses data with ADR, exact wherever the bytes are
+# placed (ADRP would need the same offset within a 4 KiB page).
 mkdir -p "$tmp/sdk/bench"
 for src in "$sdk"/bench/*.c; do
   name=${src##*/}; name=${name%.c}
-  aarch64-linux-gnu-gcc "${cflags[@]}" -fno-tree-loop-distribute-patterns -T "$sdk/bench/link.ld" "$sdk/bench/start.S" "$src" -lgcc -o "$tmp/sdk/bench/$name.elf"
+  aarch64-linux-gnu-gcc "${cflags[@]}" -fno-tree-loop-distribute-patterns -mcmodel=tiny -T "$sdk/bench/link.ld" "$sdk/bench/start.S" "$src" -lgcc -o "$tmp/sdk/bench/$name.elf"
   aarch64-linux-gnu-objcopy -O binary "$tmp/sdk/bench/$name.elf" "$tmp/sdk/bench/$name.bin"
   outputs+=("sdk/bench/$name.bin")
 done
