@@ -34,10 +34,25 @@ std::vector<std::pair<uint64_t, uint64_t>> RegionsOf(Napi::Object options) {
   return regions;
 }
 
-// { entry, stackTop, x86LongMode, x86Tables } of a machine's options.
+// [[name, bigint]] as name/value pairs.
+std::vector<std::pair<std::string, uint64_t>> RegisterPairsOf(Napi::Array list) {
+  std::vector<std::pair<std::string, uint64_t>> pairs;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Array pair = list.Get(i).As<Napi::Array>();
+    bool lossless = true;
+    pairs.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), pair.Get(1u).As<Napi::BigInt>().Uint64Value(&lossless));
+  }
+  return pairs;
+}
+
+// { entry, stackTop, x86LongMode, x86Tables, startRegisters, rom: { guestAddr, bytes } } of a machine's options.
 BootParams BootOf(Napi::Object options) {
+  Napi::Object rom = options.Get("rom").As<Napi::Object>();
+  Napi::Uint8Array bytes = rom.Get("bytes").As<Napi::Uint8Array>();
   return BootParams{Uint64(options.Get("entry")), Uint64(options.Get("stackTop")),
-                    options.Get("x86LongMode").ToBoolean().Value(), Uint64(options.Get("x86Tables"))};
+                    options.Get("x86LongMode").ToBoolean().Value(), Uint64(options.Get("x86Tables")),
+                    RegisterPairsOf(options.Get("startRegisters").As<Napi::Array>()), Uint64(rom.Get("guestAddr")),
+                    std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ByteLength())};
 }
 
 class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
@@ -68,7 +83,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
                        });
   }
 
-  // new KvmMachine({ regions: [{ guestAddr, size }], entry, stackTop, x86LongMode, x86Tables })
+  // new KvmMachine({ regions: [{ guestAddr, size }], ...BootOf's fields })
   explicit KvmMachine(const Napi::CallbackInfo &info) : Napi::ObjectWrap<KvmMachine>(info) {
     Napi::Env env = info.Env();
     LiveMachines(env).insert(this);
@@ -383,12 +398,7 @@ class KvmOneShot : public Napi::ObjectWrap<KvmOneShot> {
       Napi::Uint8Array data = seg.Get("data").As<Napi::Uint8Array>();
       setup_.segments.push_back({Uint64(seg.Get("guestAddr")), std::vector<uint8_t>(data.Data(), data.Data() + data.ByteLength())});
     }
-    Napi::Array registers = options.Get("registers").As<Napi::Array>();
-    for (uint32_t i = 0; i < registers.Length(); i++) {
-      Napi::Array pair = registers.Get(i).As<Napi::Array>();
-      bool lossless = true;
-      setup_.registers.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), pair.Get(1u).As<Napi::BigInt>().Uint64Value(&lossless));
-    }
+    setup_.registers = RegisterPairsOf(options.Get("registers").As<Napi::Array>());
     setup_.pc_register = options.Get("pcRegister").As<Napi::String>().Utf8Value();
     setup_.ignore_unhandled = options.Get("ignoreUnhandled").ToBoolean().Value();
     Napi::ArrayBuffer record = info[1].As<Napi::ArrayBuffer>();

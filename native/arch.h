@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace femtovm {
@@ -16,6 +17,11 @@ struct BootParams {
   uint64_t stack_top;   // initial stack pointer
   bool x86_long_mode;   // x86-64: 64-bit long mode instead of 16-bit real mode
   uint64_t x86_tables;  // x86-64 long mode: guest-physical page for the GDT and page tables (7 pages)
+  // arm64: set by name after the vCPU's init (the start state's EL1 system registers), and read-only
+  // memory mapped beside RAM at rom_addr (the translation tables they point at); empty: none.
+  std::vector<std::pair<std::string, uint64_t>> start_registers;
+  uint64_t rom_addr;
+  std::vector<uint8_t> rom;
 };
 
 namespace arch {

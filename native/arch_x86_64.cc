@@ -28,8 +28,10 @@ constexpr uint64_t kGdtPage = 0, kPml4Page = 1, kPdptPage = 2, kPdPage = 3, kPdC
 constexpr uint64_t kTablePages = kPdPage + kPdCount;
 constexpr uint64_t kPresent = 1, kWritable = 2, kHugePage = 0x80;
 constexpr uint16_t kCodeSelector = 0x08, kDataSelector = 0x10;
-constexpr uint64_t kCr0Pe = 1, kCr0Et = 1 << 4, kCr0Ne = 1 << 5, kCr0Pg = 1ULL << 31;
-constexpr uint64_t kCr4Pae = 1 << 5;
+constexpr uint64_t kCr0Pe = 1, kCr0Mp = 1 << 1, kCr0Et = 1 << 4, kCr0Ne = 1 << 5, kCr0Pg = 1ULL << 31;
+constexpr uint64_t kCr4Pae = 1 << 5, kCr4Osfxsr = 1 << 9, kCr4Osxmmexcpt = 1 << 10;
+constexpr uint32_t kMxcsrDefault = 0x1f80;  // every SSE exception masked, round to nearest
+constexpr uint16_t kFcwDefault = 0x37f;     // x87 as FNINIT leaves it
 constexpr uint64_t kEferLme = 1 << 8, kEferLma = 1 << 10;
 // The vector vm.interrupt() raises (docs/platform.md): the first one past the CPU's exceptions.
 constexpr uint32_t kIrqVector = 0x20;
@@ -77,8 +79,9 @@ void SetupLongMode(KvmVm &vm, kvm_sregs *sregs, uint64_t tables) {
   sregs->gdt.base = gpa(kGdtPage);
   sregs->gdt.limit = sizeof kGdt - 1;
   sregs->cr3 = gpa(kPml4Page);
-  sregs->cr4 = kCr4Pae;
-  sregs->cr0 = kCr0Pe | kCr0Et | kCr0Ne | kCr0Pg;
+  // SSE on (CR0.MP, EM clear, CR4.OSFXSR and OSXMMEXCPT), so compiled code's SSE runs.
+  sregs->cr4 = kCr4Pae | kCr4Osfxsr | kCr4Osxmmexcpt;
+  sregs->cr0 = kCr0Pe | kCr0Mp | kCr0Et | kCr0Ne | kCr0Pg;
   sregs->efer = kEferLme | kEferLma;
   sregs->cs = FlatSegment(kCodeSelector, true);
   sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = FlatSegment(kDataSelector, false);
@@ -163,6 +166,10 @@ void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
   if (boot.x86_long_mode) {
     SetupLongMode(vm, &sregs, boot.x86_tables);
     regs.rsp = boot.stack_top;
+    kvm_fpu fpu = {};
+    fpu.fcw = kFcwDefault;
+    fpu.mxcsr = kMxcsrDefault;
+    Set(vcpu, KVM_SET_FPU, &fpu, "KVM_SET_FPU");
   } else {
     // Real mode: every segment at base 0; SP 0 wraps, so the first push lands at 0xfffe.
     for (kvm_segment *s : {&sregs.cs, &sregs.ds, &sregs.es, &sregs.fs, &sregs.gs, &sregs.ss}) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "arch.h"
 
@@ -34,21 +35,34 @@ void Mapping::Unmap() {
 // Closing the VM fd drops KVM's references to the slots; the mappings go with their last owner.
 KvmVm::~KvmVm() { close(fd_); }
 
-const MemoryRegion &KvmVm::AddRegion(uint64_t guest_addr, uint64_t size) {
+namespace {
+// An anonymous mapping of `size` bytes registered as memory slot `slot`.
+std::shared_ptr<Mapping> MapSlot(int vm_fd, uint32_t slot, uint64_t guest_addr, uint64_t size, uint32_t flags) {
   void *host = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (host == MAP_FAILED) throw SyscallError("ERR_MEMORY", "mmap guest RAM");
+  if (host == MAP_FAILED) throw SyscallError("ERR_MEMORY", "mmap guest memory");
+  auto mapping = std::make_shared<Mapping>(static_cast<uint8_t *>(host), size);
   kvm_userspace_memory_region region = {};
-  region.slot = static_cast<uint32_t>(regions_.size());
+  region.slot = slot;
+  region.flags = flags;
   region.guest_phys_addr = guest_addr;
   region.memory_size = size;
   region.userspace_addr = reinterpret_cast<uint64_t>(host);
-  if (ioctl(fd_, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-    CoreError e = SyscallError("ERR_MEMORY", "KVM_SET_USER_MEMORY_REGION");
-    munmap(host, size);
-    throw e;
-  }
-  regions_.push_back(MemoryRegion{region.slot, guest_addr, std::make_shared<Mapping>(static_cast<uint8_t *>(host), size)});
+  if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) throw SyscallError("ERR_MEMORY", "KVM_SET_USER_MEMORY_REGION");
+  return mapping;
+}
+}  // namespace
+
+const MemoryRegion &KvmVm::AddRegion(uint64_t guest_addr, uint64_t size) {
+  if (rom_) throw CoreError{"ERR_MEMORY", "RAM regions go before the ROM", 0, nullptr};
+  uint32_t slot = static_cast<uint32_t>(regions_.size());
+  regions_.push_back(MemoryRegion{slot, guest_addr, MapSlot(fd_, slot, guest_addr, size, 0)});
   return regions_.back();
+}
+
+void KvmVm::AddRom(uint64_t guest_addr, const std::vector<uint8_t> &bytes) {
+  std::shared_ptr<Mapping> rom = MapSlot(fd_, static_cast<uint32_t>(regions_.size()), guest_addr, bytes.size(), KVM_MEM_READONLY);
+  std::memcpy(rom->host, bytes.data(), bytes.size());
+  rom_ = rom;
 }
 
 void KvmVm::EnableDirtyLog(uint32_t slot) {

@@ -45,6 +45,9 @@ class KvmVm {
   // Maps `size` bytes (page-aligned) at `guest_addr` as guest RAM; returns the region.
   const MemoryRegion &AddRegion(uint64_t guest_addr, uint64_t size);
   const std::vector<MemoryRegion> &regions() const { return regions_; }
+  // Maps `bytes` (a whole number of pages) read-only at `guest_addr`, after every RAM region: the
+  // guest reads them, its writes exit as MMIO. Not RAM: no view, no snapshot, no Translate().
+  void AddRom(uint64_t guest_addr, const std::vector<uint8_t> &bytes);
   // Has KVM log which pages of the region the guest writes (KVM_MEM_LOG_DIRTY_PAGES).
   void EnableDirtyLog(uint32_t slot);
   // Host pointer for [guest_addr, guest_addr + len) inside one region, or nullptr.
@@ -62,6 +65,7 @@ class KvmVm {
   std::shared_ptr<KvmSystem> system_;
   int fd_ = -1;
   std::vector<MemoryRegion> regions_;
+  std::shared_ptr<Mapping> rom_;
 };
 
 }  // namespace femtovm

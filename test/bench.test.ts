@@ -112,7 +112,7 @@ test('femtovm bench --duration 1 --json: every suite ran and its results are wel
         stop: ['stop/stop'],
         swarm: ['swarm/many-1', 'swarm/many-2', 'swarm/run-2', 'swarm/reuse-2', 'swarm/wasm-2', 'swarm/alive-0'],
         reuse: [...(kvmSkip === undefined ? ['reuse/kvm-runs', 'reuse/kvm-reset'] : []), 'reuse/wasm-runs', 'reuse/wasm-new-vm'],
-        cpu: ['cpu/cpu-countdown', 'cpu/cpu-loadstore', 'cpu/cpu-sort', 'cpu/mmio-exit'],
+        cpu: ['cpu/cpu-countdown', 'cpu/cpu-loadstore', 'cpu/cpu-sort', 'cpu/c-integer', 'cpu/c-branchy', 'cpu/c-memory', 'cpu/c-fp', 'cpu/mmio-exit'],
         events: [...(kvmSkip === undefined ? ['events/kvm-plain', 'events/kvm-fast', 'events/kvm-slow'] : []), 'events/wasm-fast'],
       };
       for (const id of expected[suite.suite]!) assert.ok(ids(suite.suite).includes(id), `row ${id}`);

@@ -342,7 +342,7 @@ for (const [arch, backend] of backends) {
 
     test('fresh VMs made natively (runMany, reuse: false): a setup KVM refuses is a typed error per run, nothing leaks; a short exit record is a RangeError', { skip: backend === 'wasm' && 'KVM only' }, () => {
       // A RAM region KVM refuses (not page-aligned): every run's KVM_SET_USER_MEMORY_REGION fails.
-      const setup = { regions: [{ guestAddr: 0x10800, size: 0x1000 }], entry: 0x10800, stackTop: 0x11800, x86LongMode: false, x86Tables: 0, segments: [], registers: [] as [string, bigint][], pcRegister: c.pc, ignoreUnhandled: false };
+      const setup = { regions: [{ guestAddr: 0x10800, size: 0x1000 }], entry: 0x10800, stackTop: 0x11800, x86LongMode: false, x86Tables: 0, startRegisters: [], rom: { guestAddr: 0, bytes: new Uint8Array(0) }, segments: [], registers: [] as [string, bigint][], pcRegister: c.pc, ignoreUnhandled: false };
       const slot = new Float64Array(new SharedArrayBuffer(8));
       const fresh = new FreshKvmVms(arch, setup, slot);
       const before = processResources();

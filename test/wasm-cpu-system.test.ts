@@ -24,7 +24,8 @@ test('reset gives the KVM_ARM_VCPU_INIT state of docs/platform.md', () => {
   assert.equal(cpu.instret, 0);
   for (const name of A64_REGISTER_NAMES) assert.equal(typeof cpu.getReg(name), 'bigint');
   assert.throws(() => cpu.getReg('x31'), RangeError);
-  assert.throws(() => cpu.setReg('ttbr0_el1', 0n), RangeError);
+  assert.throws(() => cpu.setReg('ttbr1_el1', 0n), RangeError);
+  assert.equal(cpu.getReg('ttbr0_el1'), 0n, 'the translation regime registers start zeroed (the backend sets the start state)');
   assert.throws(() => cpu.setReg('currentel', 0n), RangeError);
   assert.throws(() => cpu.setReg('pstate', 0x3c0n), RangeError, 'EL0t is not a mode this CPU runs');
 });

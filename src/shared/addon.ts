@@ -14,6 +14,10 @@ export interface NativeMachineOptions {
   stackTop: number;
   x86LongMode: boolean;
   x86Tables: number;
+  /** Registers set by name after the arch's boot setup (the arm64 start state's EL1 system registers). */
+  startRegisters: [name: string, value: bigint][];
+  /** Read-only guest memory mapped after RAM (the arm64 translation tables); empty bytes: none. */
+  rom: { guestAddr: number; bytes: Uint8Array };
 }
 
 export interface NativeRunLimits {

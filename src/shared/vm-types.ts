@@ -2,6 +2,7 @@
  * The shapes a VM is set up and run with, and what a run returns: the same on the caller's thread
  * (Vm) and across threads (VmPool, RemoteVm), so both rooms import them from here.
  */
+import type { Arm64Start } from './arm64-start';
 import type { GuestArch, X86Mode } from './platform';
 
 export type BackendKind = 'kvm' | 'wasm';
@@ -20,6 +21,11 @@ export interface VmOptions {
   regions?: { guestAddr: number; size: number }[];
   /** x86_64: 16-bit real mode (default) or 64-bit long mode. */
   x86Mode?: X86Mode;
+  /**
+   * aarch64: `mmu-on` (default): MMU on with an identity map (RAM Normal write-back, the rest Device),
+   * caches and FP/SIMD on, as compiled code needs; `mmu-off`: the vCPU's reset state (README "Platform").
+   */
+  arm64Start?: Arm64Start;
   /** Accesses no device claims: `error` (default) ends the run with ERR_UNHANDLED_ACCESS; `ignore` drops writes and reads 0. */
   unhandled?: 'error' | 'ignore';
   /**
@@ -64,4 +70,18 @@ export interface RunResult {
   outputTruncated: boolean;
   outputDropped: number;
   durationMs: number;
+  /** VmPool.run with `reads`: the guest memory they name, read after the run, in their order. */
+  reads?: Uint8Array[];
+}
+
+/** Guest RAM the host writes before a run (VmPool.run's `writes`). */
+export interface MemoryWrite {
+  guestAddr: number;
+  bytes: Uint8Array;
+}
+
+/** Guest RAM the host reads after a run (VmPool.run's `reads`). */
+export interface MemoryRead {
+  guestAddr: number;
+  length: number;
 }

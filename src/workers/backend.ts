@@ -3,6 +3,7 @@
  * name, and a run loop that ends with an outcome or a GuestError.
  */
 import type { DeviceBus, DeviceRange, DoorbellSpec } from '../shared/devices';
+import type { Arm64StartState } from '../shared/arm64-start';
 import type { GuestArch, RamLayout } from '../shared/platform';
 import type { BackendKind, Outcome } from '../shared/vm-types';
 import type { ConsoleOutput } from './console-output';
@@ -37,6 +38,8 @@ export interface BootState {
   layout: RamLayout;
   entry: number;
   x86LongMode: boolean;
+  /** aarch64: the EL1 system registers (and the KVM ROM of translation tables) of the start state. */
+  arm64?: Arm64StartState;
 }
 
 /** A device answered inside the backend's own loop, without a call into JavaScript. */

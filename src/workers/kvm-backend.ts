@@ -45,6 +45,8 @@ export class KvmBackend implements Backend {
       stackTop: boot.layout.guestTop,
       x86LongMode: boot.x86LongMode,
       x86Tables: boot.layout.x86Tables,
+      startRegisters: boot.arm64?.registers ?? [],
+      rom: boot.arm64?.rom ?? { guestAddr: 0, bytes: new Uint8Array(0) },
     };
     try {
       this.machine = new addon.KvmMachine(this.options);

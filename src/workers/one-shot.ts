@@ -105,7 +105,9 @@ export function runOneShot(task: OneShotSetup, runId: number, key: string | unde
       if (key !== undefined) vm.snapshot();
       setUp?.(vm, loaded);
     }
+    for (const w of task.writes ?? []) vm.writeMemory(w.guestAddr, w.bytes);
     reply = runControlled(vm, control, runId, task.run);
+    if (reply.ok && task.reads !== undefined) reply.result.reads = task.reads.map((r) => vm!.readMemory(r.guestAddr, r.length));
     return reply;
   } catch (error) {
     return { ok: false, error: serializeError(error) }; // a typed error survives the thread boundary

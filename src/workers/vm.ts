@@ -15,6 +15,7 @@ import { RunWatch } from './run-watch';
 import { chooseBackend } from '../shared/info';
 import { KvmBackend, type FreshKvmVms } from './kvm-backend';
 import { WasmBackend } from './wasm-backend';
+import { arm64StartState, isArm64Start } from '../shared/arm64-start';
 import { CONSOLE_MMIO, CONSOLE_PORT, customLayout, platforms, ramLayout, type GuestArch, type RamLayout, type X86Mode } from '../shared/platform';
 
 export class Vm {
@@ -43,6 +44,8 @@ export class Vm {
     if (typeof arch !== 'string' || !Object.hasOwn(platforms, arch)) throw new ConfigError('ERR_INVALID_OPTION', `unknown arch ${describe(arch)} (aarch64 or x86_64)`);
     const x86Mode = options.x86Mode ?? 'real';
     if (x86Mode !== 'real' && x86Mode !== 'long') throw new ConfigError('ERR_INVALID_OPTION', `unknown x86 mode ${describe(x86Mode)} (real or long)`);
+    const arm64Start = options.arm64Start ?? 'mmu-on';
+    if (!isArm64Start(arm64Start)) throw new ConfigError('ERR_INVALID_OPTION', `unknown arm64 start ${describe(arm64Start)} (mmu-on or mmu-off)`);
     const layout = options.regions !== undefined ? customLayout(arch, options.regions, x86Mode) : ramLayout(arch, options.mem ?? platforms[arch].defaultMem, x86Mode);
     this.arch = arch;
     this.x86Mode = x86Mode;
@@ -52,7 +55,12 @@ export class Vm {
     if (unhandled !== 'error' && unhandled !== 'ignore') throw new ConfigError('ERR_INVALID_OPTION', `unhandled must be 'error' or 'ignore', not ${describe(unhandled)}`);
     this.unhandled = unhandled;
     this.backend = chooseBackend(arch, options.backend ?? 'auto');
-    const boot = { layout, entry: platforms[arch].loadAddr, x86LongMode: arch === 'x86_64' && x86Mode === 'long' };
+    const boot = {
+      layout,
+      entry: platforms[arch].loadAddr,
+      x86LongMode: arch === 'x86_64' && x86Mode === 'long',
+      ...(arch === 'aarch64' && { arm64: arm64StartState(layout, arm64Start) }),
+    };
     this.impl = this.backend === 'kvm' ? new KvmBackend(arch, boot) : new WasmBackend(boot);
     this.coalescedConsole = options.coalescedConsole ?? false;
     try {

@@ -82,6 +82,7 @@ export class WasmBackend implements Backend {
     idle?.reset(region.guestAddr, region.size, boot.entry);
     this.cpu = idle ?? new A64Cpu({ ramBase: region.guestAddr, ramSize: region.size, pc: boot.entry });
     this.cpu.setReg('sp', BigInt(boot.layout.guestTop));
+    for (const [name, value] of boot.arm64?.registers ?? []) this.cpu.setReg(name, value);
   }
 
   memory(index: number): Uint8Array {
@@ -186,6 +187,8 @@ export class WasmBackend implements Backend {
             this.flushDoorbells();
             return { outcome: watch.sleep()!, exits };
           }
+          case CpuExit.MmuRegime:
+            throw withExits(new GuestError('ERR_GUEST_MMU_UNSUPPORTED', `the guest changes the translation regime (MSR 0x${cpu.faultInsn.toString(16).padStart(8, '0')} at 0x${cpu.faultPc.toString(16)}): the WebAssembly CPU models only the identity map it starts with (arm64Start), MMU on or off`), exits);
           case CpuExit.MmioNoSyndrome:
             throw withExits(mmioNoSyndrome(), exits);
           default:

@@ -67,10 +67,25 @@ export function undefinedInsn(_insn: u32, pc: u64): u64 {
   return fast ? retry(pc) : undefinedInsn(insn, pc);
 }
 
-/** A data abort for an unaligned access: with the MMU off data is Device memory, which faults. */
-export function alignmentFault(addr: u64, isWrite: bool, pc: u64): u64 {
+/** A data abort with fault status `dfsc`: FAR_EL1 = addr, ISS.WnR for a store. */
+function dataAbort(addr: u64, isWrite: bool, pc: u64, dfsc: u32): u64 {
   setSlot(Slot.FAR_EL1, addr);
-  return takeException(EC.DATA_ABORT, (<u32>isWrite << 6) | 0b100001, pc);
+  return takeException(EC.DATA_ABORT, (<u32>isWrite << 6) | dfsc, pc);
+}
+
+/** A data abort for an unaligned access to Device memory (all of it with the MMU off). */
+export function alignmentFault(addr: u64, isWrite: bool, pc: u64): u64 {
+  return dataAbort(addr, isWrite, pc, 0b100001);
+}
+
+/** A data abort for an access the descriptor at `level` does not permit. */
+export function permissionFault(addr: u64, isWrite: bool, pc: u64, level: u32): u64 {
+  return dataAbort(addr, isWrite, pc, 0b001100 | level);
+}
+
+/** A data abort for an address the translation tables do not reach: a level 0 translation fault. */
+export function translationFault(addr: u64, isWrite: bool, pc: u64): u64 {
+  return dataAbort(addr, isWrite, pc, 0b000100);
 }
 
 /** A branch to a misaligned address faults when the target is fetched. */

@@ -10,7 +10,7 @@ import { extendReg } from './alu';
 import { Slot, reg, regSp, setRegSp, setSlot, vregAddress } from './state';
 import { fpTrapped } from './sysregs';
 import { alignmentFault, simdFp, undefinedInsn } from './exceptions';
-import { Ext, Mmio, inRamAt, outside, ramBase, readRam, resumePc, writeRam, RAM } from './memory';
+import { Ext, Mmio, inRamAt, outside, ramBase, readRam, resumePc, unalignedInRam, writeRam, RAM } from './memory';
 import { setVScalar, vLow } from './fp-scalar';
 
 /** The class of a load/store with V = 1, by op0 = insn[29:28] and insn[24]. */
@@ -33,7 +33,8 @@ let blockedPc: u64 = 0;
  * false with blockedPc set by the first that does not: an alignment fault or a no-syndrome exit.
  */
 function vAccessible(addr: u64, sizeLog2: u32, count: u32, isWrite: bool, pc: u64, insn: u32): bool {
-  if (inRamAt(addr - ramBase, sizeLog2, count)) return true;
+  // Aligned, or (MMU on) anywhere in Normal RAM: unaligned accesses complete there.
+  if (inRamAt(addr - ramBase, sizeLog2, count) || unalignedInRam(addr - ramBase, <u64>count << sizeLog2)) return true;
   const bytes: u64 = 1 << sizeLog2;
   let bad = addr;
   while (inRamAt(bad - ramBase, sizeLog2)) bad += bytes;

@@ -43,7 +43,7 @@ export function reset(base: u64, size: u64, pc: u64): bool {
 
 /** Exits that stop before their instruction retires (or, for a fetch abort, starts). */
 @inline function retires(exit: u64): bool {
-  return exit != Exit.MMIO && exit != Exit.MMIO_NO_SYNDROME && exit != Exit.UNSUPPORTED && exit != Exit.FETCH_ABORT;
+  return exit != Exit.MMIO && exit != Exit.MMIO_NO_SYNDROME && exit != Exit.UNSUPPORTED && exit != Exit.FETCH_ABORT && exit != Exit.MMU_REGIME;
 }
 
 /**

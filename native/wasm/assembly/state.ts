@@ -47,7 +47,11 @@ export enum Slot {
   // slot bits 127:64), so a q register is one 16-byte load and reset and snapshots cover it like the rest.
   V0 = 68,
   IRQ_LINE = 132,  // the IRQ input, set by the host: 1 while an interrupt is pending (level)
-  COUNT = 133,
+  // The translation regime (sysregs.ts): storage the guest may read, and write only with the values it holds.
+  MAIR_EL1 = 133,
+  TCR_EL1 = 134,
+  TTBR0_EL1 = 135,
+  COUNT = 136,
 }
 
 /** Why run() returned. */
@@ -59,6 +63,7 @@ export enum Exit {
   UNSUPPORTED = 4,   // an instruction this CPU does not implement: FAULT_PC, FAULT_INSN
   MMIO_NO_SYNDROME = 5, // writeback, pair or exclusive access outside RAM (KVM: no valid syndrome)
   FETCH_ABORT = 6,   // PC outside RAM: FAULT_PC
+  MMU_REGIME = 7,    // an MSR that would change the translation regime to one not modelled: FAULT_PC, FAULT_INSN
 }
 
 export const STATE: usize = memory.data(Slot.COUNT * 8, 64);

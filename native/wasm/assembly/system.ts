@@ -3,8 +3,9 @@
 
 import { bit, field, rd } from './insn';
 import { Exit, Slot, reg, setReg, setSlot, slot } from './state';
-import { Access, selectSp, sysregRead, sysregWrite, readStatus } from './sysregs';
-import { EC, alignmentFault, irqCheck, retry, simdFp, stopAfter, takeException, undefinedInsn, unsupported } from './exceptions';
+import { Access, DCZ_BLOCK, mmuOn, selectSp, sysregRead, sysregWrite, readStatus } from './sysregs';
+import { RAM, ramBase, ramSize } from './memory';
+import { EC, alignmentFault, irqCheck, retry, simdFp, stop, stopAfter, takeException, undefinedInsn, unsupported } from './exceptions';
 
 /** Exception generation, by opc = insn[23:21] and LL = insn[1:0]: SVC, HVC, SMC, BRK. */
 export function exceptionGeneration(insn: u32, pc: u64): u64 {
@@ -49,15 +50,24 @@ function daifClear(imm: u64, pc: u64): u64 {
 }
 
 /**
- * SYS (L = 0) by CRn: cache maintenance (7) and TLB invalidation (8) are NOPs without caches and
- * an MMU, except DC ZVA, which on Device memory (MMU off) takes an alignment fault, and AT.
+ * SYS (L = 0) by CRn: cache maintenance (7) and TLB invalidation (8) are NOPs (caches are coherent,
+ * the one translation regime is fixed), except DC ZVA, and AT (unsupported).
  */
 function sys(insn: u32, pc: u64): u64 {
   const crn = field(insn, 12, 4), crm = field(insn, 8, 4);
   if (bit(insn, 21) || (crn != 7 && crn != 8) || (crn == 7 && crm == 8)) return unsupported(insn, pc);
-  if (crn == 7 && field(insn, 16, 3) == 3 && crm == 4 && field(insn, 5, 3) == 1) {
-    return alignmentFault(reg(rd(insn)), true, pc);
-  }
+  if (crn == 7 && field(insn, 16, 3) == 3 && crm == 4 && field(insn, 5, 3) == 1) return zeroBlock(reg(rd(insn)), pc);
+  return pc + 4;
+}
+
+/**
+ * DC ZVA: zeroes the DCZ_BLOCK-byte block holding addr in Normal memory (RAM with the MMU on); on
+ * Device memory (everything else, and all of it with the MMU off) it takes an alignment fault.
+ */
+function zeroBlock(addr: u64, pc: u64): u64 {
+  const block = addr & ~(<u64>DCZ_BLOCK - 1), off = block - ramBase;
+  if (!mmuOn() || off >= ramSize) return alignmentFault(addr, true, pc); // RAM ends on a 4 KiB boundary
+  memory.fill(RAM + <usize>off, 0, DCZ_BLOCK);
   return pc + 4;
 }
 
@@ -65,6 +75,7 @@ function sys(insn: u32, pc: u64): u64 {
 function failedAccess(status: Access, insn: u32, pc: u64): u64 {
   if (status == Access.UNDEFINED) return undefinedInsn(insn, pc);
   if (status == Access.FP_TRAP) return simdFp(insn, pc);
+  if (status == Access.REGIME) return stop(Exit.MMU_REGIME, insn, pc);
   return unsupported(insn, pc);
 }
 

@@ -1,6 +1,6 @@
 /**
- * The WebAssembly backend's CPU: a software AArch64 (Armv8.0-A integer and scalar FP, SIMD&FP loads
- * and stores, Armv8.1 LSE atomics, CRC32; EL1, MMU off) compiled
+ * The WebAssembly backend's CPU: a software AArch64 (Armv8.0-A integer, scalar FP and Advanced SIMD,
+ * SIMD&FP loads and stores, Armv8.1 LSE atomics, CRC32; EL1, MMU off or one fixed identity map) compiled
  * from native/wasm to dist/a64.wasm. It exits like a KVM/arm64 vCPU does: MMIO with the access
  * described, HVC (PSCI), WFI; architecturally UNDEFINED encodings, SVC, BRK and FP/SIMD traps go to
  * the guest's vector table as on hardware.
@@ -30,6 +30,8 @@ export const CpuExit = {
   MmioNoSyndrome: 5,
   /** Instruction fetch outside RAM: `faultPc`. */
   FetchAbort: 6,
+  /** An MSR (`faultInsn` at `faultPc`) that would change the translation regime from the one the CPU models. */
+  MmuRegime: 7,
 } as const;
 export type CpuExit = (typeof CpuExit)[keyof typeof CpuExit];
 
@@ -48,6 +50,9 @@ const SYSREGS: Readonly<Record<string, readonly [number, number, number, number,
   vbar_el1: [3, 0, 12, 0, 0],
   sctlr_el1: [3, 0, 1, 0, 0],
   cpacr_el1: [3, 0, 1, 0, 2],
+  ttbr0_el1: [3, 0, 2, 0, 0],
+  tcr_el1: [3, 0, 2, 0, 2],
+  mair_el1: [3, 0, 10, 2, 0],
   tpidr_el0: [3, 3, 13, 0, 2],
   tpidrro_el0: [3, 3, 13, 0, 3],
   tpidr_el1: [3, 0, 13, 0, 4],
@@ -129,7 +134,7 @@ function load(): { module: WebAssembly.Module; slots: Slots } {
     if (!(g instanceof WebAssembly.Global)) throw new Error(`femtovm: a64.wasm lacks export ${name}`);
     return g.value as number;
   };
-  const exitNames = ['SLICE_END', 'MMIO', 'HVC', 'WFI', 'UNSUPPORTED', 'MMIO_NO_SYNDROME', 'FETCH_ABORT'];
+  const exitNames = ['SLICE_END', 'MMIO', 'HVC', 'WFI', 'UNSUPPORTED', 'MMIO_NO_SYNDROME', 'FETCH_ABORT', 'MMU_REGIME'];
   Object.values(CpuExit).forEach((v, i) => {
     if (value(`Exit.${exitNames[i]}`) !== v) throw new Error('femtovm: a64.wasm exit numbering differs');
   });
