@@ -77,7 +77,7 @@ export function ramLayout(arch: GuestArch, mem: number, x86Mode: X86Mode): RamLa
   if (!Number.isSafeInteger(mem) || mem % PAGE_SIZE !== 0 || mem < min || mem > MAX_MEM) {
     throw new ConfigError(
       'ERR_MEM_SIZE',
-      `guest RAM must be a multiple of 4 KiB between ${min / 1024} KiB and ${MAX_MEM / 1024 ** 2} MiB (got ${mem} bytes)`,
+      `guest RAM must be a multiple of 4 KiB between ${min / 1024} KiB and ${MAX_MEM / 1024 ** 2} MiB (got ${describe(mem)} bytes)`,
     );
   }
   return customLayout(arch, [{ guestAddr: p.ramBase, size: p.ramOrigin + mem - p.ramBase }], x86Mode);

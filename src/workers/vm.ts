@@ -280,9 +280,9 @@ export class Vm {
       watch: this.watch,
       ...(stopWord && { stopWord }),
     };
-    if (!Number.isSafeInteger(limits.maxOutputBytes)) throw new ConfigError('ERR_INVALID_OPTION', `maxOutputBytes must be a whole number, got ${options.maxOutputBytes}`);
+    if (!Number.isSafeInteger(limits.maxOutputBytes)) throw new ConfigError('ERR_INVALID_OPTION', `maxOutputBytes must be a whole number, got ${describe(options.maxOutputBytes)}`);
     if (!Number.isInteger(limits.stopOnByte) || limits.stopOnByte < -1 || limits.stopOnByte > 255) {
-      throw new ConfigError('ERR_INVALID_OPTION', `stopOnByte must be a byte (0..255), got ${options.stopOnByte}`);
+      throw new ConfigError('ERR_INVALID_OPTION', `stopOnByte must be a byte (0..255), got ${describe(options.stopOnByte)}`);
     }
     const started = performance.now();
     this.watch.begin(limits.timeoutMs, stopWord);
@@ -401,7 +401,7 @@ export class Vm {
 }
 
 function nonNegative(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ConfigError('ERR_INVALID_OPTION', `${name} must be a non-negative number, got ${value}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ConfigError('ERR_INVALID_OPTION', `${name} must be a non-negative number, got ${describe(value)}`);
   return value;
 }
 
