@@ -41,10 +41,16 @@ export function redisOptions(url: string): RedisOptions {
 /** The same options as BullMQ's type for them (its own declaration of ioredis's options, narrower in places). */
 export const bullmqConnection = (options: RedisOptions): ConnectionOptions => options as ConnectionOptions;
 
-/** A connection of its own (for the image store, or cancel messages). */
-export async function connectRedis(options: RedisOptions): Promise<Redis> {
-  const { Redis } = await import('ioredis');
-  return new Redis(options);
+/** BullMQ, loaded on first use (a require at the call, not an import at the top: see the header). */
+export const bullmq = (): typeof import('bullmq') => require('bullmq') as typeof import('bullmq');
+
+/**
+ * A connection of its own (for the image store, or cancel messages). Its errors while Redis is away
+ * are the caller's to log (`error` events); without a listener ioredis prints each to stderr.
+ */
+export function connectRedis(options: RedisOptions, onError: (error: Error) => void = () => {}): Redis {
+  const { Redis } = require('ioredis') as typeof import('ioredis');
+  return new Redis(options).on('error', onError);
 }
 
 /**

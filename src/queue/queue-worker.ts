@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 import type { BackendKind } from '../shared/vm-types';
 import { ConfigError, FemtovmError, QueueError } from '../shared/errors';
 import { VmPool } from '../host/pool';
-import { bullmqConnection, connectRedis, reachable, redisOptions } from './connection';
+import { bullmq, bullmqConnection, connectRedis, reachable, redisOptions } from './connection';
 import { DEFAULT_IMAGE_CACHE_BYTES, ImageCache, ImageStore } from './image-store';
 import { BatchCancels } from './batch-cancels';
 import { cancelChannel, DEFAULT_QUEUE, encodeResult, failureReason, type QueueJobData, type QueueJobResult } from './protocol';
@@ -71,7 +71,6 @@ export class QueueWorker {
   private readonly backend: BackendKind | 'auto';
   private readonly log: (line: string) => void;
   private readonly counts = { active: 0, completed: 0, failed: 0, aborted: 0, handedBack: 0 };
-  private lastError = '';
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -81,6 +80,7 @@ export class QueueWorker {
     readonly queue: string,
     readonly concurrency: number,
     options: QueueWorkerOptions,
+    logError: (error: Error) => void,
   ) {
     const n = ++workersInProcess;
     this.id = `${hostname()}:${process.pid}${n > 1 ? `:${n}` : ''}`;
@@ -100,9 +100,7 @@ export class QueueWorker {
       if (result.outcome === 'aborted') this.counts.aborted++;
     });
     this.worker.on('failed', () => void this.counts.failed++);
-    // Connection errors repeat while Redis is away: each distinct one is logged once in a row.
-    this.worker.on('error', (error) => this.logError(error));
-    redis.on('error', (error: Error) => this.logError(error));
+    this.worker.on('error', logError);
     subscriber.on('message', (_channel: string, message: string) => this.onCancel(message));
     const every = options.healthIntervalMs ?? 10_000;
     this.health = every > 0 ? setInterval(() => this.log(`health: ${this.describe()}`), every).unref() : undefined;
@@ -114,14 +112,19 @@ export class QueueWorker {
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new ConfigError('ERR_INVALID_OPTION', `concurrency must be a whole number ≥ 1, not ${concurrency}`);
     const connection = redisOptions(options.redis);
     const queue = options.queue ?? DEFAULT_QUEUE;
-    const redis = await connectRedis(connection);
-    const subscriber = await connectRedis(connection);
+    // Connection errors repeat while Redis is away: each distinct one is logged once in a row.
+    let lastError = '';
+    const logError = (error: Error) => {
+      if (error.message !== lastError) options.log?.(`error: ${(lastError = error.message)}`);
+    };
+    const redis = connectRedis(connection, logError);
+    const subscriber = connectRedis(connection, logError);
     try {
       await reachable(redis, options.redis, options.connectTimeoutMs);
       // Subscribed before taking jobs: a cancel published from here on is seen.
       await subscriber.subscribe(cancelChannel(queue));
-      const { Worker } = await import('bullmq');
-      const worker = new QueueWorker(Worker, redis, subscriber, queue, concurrency, options);
+      const { Worker } = bullmq();
+      const worker = new QueueWorker(Worker, redis, subscriber, queue, concurrency, options, logError);
       await worker.worker.waitUntilReady();
       worker.log(`ready: queue ${queue}, concurrency ${concurrency}, backend ${worker.backend}, worker ${worker.id}`);
       return worker;
@@ -173,16 +176,14 @@ export class QueueWorker {
         // Stopped only because this worker is leaving: the job goes back to the queue unfinished.
         await job.moveToWait(token);
         this.counts.handedBack++;
-        const { WaitingError } = await import('bullmq');
-        throw new WaitingError();
+        throw new (bullmq().WaitingError)();
       }
       return encodeResult(result, this.id, maxOutputBytes);
     } catch (error) {
       if (!(error instanceof FemtovmError)) throw error;
       // The job fails with the run's code (revived as its class by the client). A missing image
       // will not appear by trying again: no retry whatever `attempts` says.
-      const { UnrecoverableError } = await import('bullmq');
-      throw error instanceof QueueError ? new UnrecoverableError(failureReason(error)) : new Error(failureReason(error));
+      throw error instanceof QueueError ? new (bullmq().UnrecoverableError)(failureReason(error)) : new Error(failureReason(error));
     } finally {
       cancel.release();
       this.counts.active--;
@@ -199,12 +200,6 @@ export class QueueWorker {
     if (typeof batch !== 'string') return this.log(`ignored a cancel message that names no batch: ${message.slice(0, 200)}`);
     const stopped = this.cancels.cancel(batch);
     if (stopped > 0) this.log(`cancelled: ${stopped} running job(s) of batch ${batch}`);
-  }
-
-  private logError(error: Error): void {
-    if (error.message === this.lastError) return;
-    this.lastError = error.message;
-    this.log(`error: ${error.message}`);
   }
 
   private describe(): string {

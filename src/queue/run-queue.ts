@@ -14,7 +14,7 @@ import { ConfigError, FemtovmError, QueueError } from '../shared/errors';
 import { readImageFile } from '../shared/image';
 import { countFailure, countRun, emptyTally, type SwarmTally } from '../shared/swarm-tally';
 import type { LoadOptions, RunOptions, VmOptions } from '../shared/vm-types';
-import { bullmqConnection, connectRedis, reachable, redisOptions } from './connection';
+import { bullmq, bullmqConnection, connectRedis, reachable, redisOptions } from './connection';
 import { DEFAULT_IMAGE_TTL_SECONDS, DEFAULT_MAX_IMAGE_BYTES, imageHash, ImageStore } from './image-store';
 import { cancelChannel, decodeResult, DEFAULT_QUEUE, failureError, type QueueJobData, type QueueJobResult, type QueueRunResult } from './protocol';
 
@@ -105,10 +105,10 @@ export class RunQueue {
   static async connect(options: RunQueueOptions): Promise<RunQueue> {
     const connection = redisOptions(options.redis);
     const name = options.queue ?? DEFAULT_QUEUE;
-    const redis = await connectRedis(connection);
+    const redis = connectRedis(connection);
     try {
       await reachable(redis, options.redis, options.connectTimeoutMs);
-      const { Queue, QueueEvents } = await import('bullmq');
+      const { Queue, QueueEvents } = bullmq();
       const queue = new Queue<QueueJobData, QueueJobResult>(name, { connection: bullmqConnection(connection), streams: { events: { maxLen: EVENTS_MAX_LEN } } });
       // Read events from the stream's end as of now: no gap between connecting and the first read.
       const [last] = await redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
