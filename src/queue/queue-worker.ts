@@ -100,6 +100,8 @@ export class QueueWorker {
       if (result.outcome === 'aborted') this.counts.aborted++;
     });
     this.worker.on('failed', () => void this.counts.failed++);
+    // Another worker's job whose lock ran out (that worker died or hung): back to the queue.
+    this.worker.on('stalled', (jobId) => this.log(`stalled: job ${jobId} back to the queue (its worker stopped renewing its lock)`));
     this.worker.on('error', logError);
     subscriber.on('message', (_channel: string, message: string) => this.onCancel(message));
     const every = options.healthIntervalMs ?? 10_000;
