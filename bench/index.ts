@@ -10,6 +10,7 @@ import { cpuSuite } from './cpu';
 import { eventsSuite } from './events';
 import { exitsSuite } from './exits';
 import { hostFacts } from './host';
+import { queueSuite } from './queue';
 import { htmlReport, markdownTable, terminalTable, type BenchReport } from './report';
 import { reuseSuite } from './reuse';
 import { stopSuite } from './stop';
@@ -37,7 +38,7 @@ export const METHOD = [
   'Goals are judged on the stated metric; MISSED means the measured figure is on the wrong side of the target in this run. Absolute times on a shared or nested host are context: compare ratios.',
 ];
 
-const needsKvm: Record<SuiteName, boolean> = { exits: true, stop: true, swarm: true, reuse: false, cpu: false, events: false };
+const needsKvm: Record<SuiteName, boolean> = { exits: true, stop: true, swarm: true, reuse: false, cpu: false, events: false, queue: false };
 const run: Record<SuiteName, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   exits: exitsSuite,
   stop: stopSuite,
@@ -45,6 +46,7 @@ const run: Record<SuiteName, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   reuse: reuseSuite,
   cpu: cpuSuite,
   events: eventsSuite,
+  queue: queueSuite,
 };
 
 export async function runBench(options: BenchOptions): Promise<number> {

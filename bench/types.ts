@@ -2,7 +2,7 @@
 import type { GuestArch } from '../src/index';
 import type { Histogram, Summary } from '../src/shared/stats';
 
-export const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events'] as const;
+export const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events', 'queue'] as const;
 export type SuiteName = (typeof SUITES)[number];
 /** Seconds of work per suite, roughly, when --duration is not given. */
 export const DEFAULT_DURATION = 30;

@@ -8,9 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { redisServerMissing } from '../src/queue/local-redis';
 import { cli, kvmSkipReason, root } from './support';
 
-const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events'];
+const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events', 'queue'];
 const KVM_SUITES = ['exits', 'stop', 'swarm'];
 const hostArch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
 
@@ -69,6 +70,7 @@ test('femtovm bench --duration 1 --json: every suite ran and its results are wel
   assert.deepEqual(report.suites.map((s) => s.suite), SUITES);
 
   const kvmSkip = kvmSkipReason(hostArch);
+  const redisMissing = redisServerMissing();
   const ids = (suite: string) => report.suites.find((s) => s.suite === suite)!.rows.map((row) => row.id);
   for (const suite of report.suites) {
     await t.test(suite.suite, (st) => {
@@ -76,6 +78,12 @@ test('femtovm bench --duration 1 --json: every suite ran and its results are wel
         assert.equal(suite.status, 'skipped', `${suite.suite} without KVM`);
         assert.ok(suite.reason, `${suite.suite} says why it skipped`);
         st.skip(kvmSkip);
+        return;
+      }
+      if (suite.suite === 'queue' && redisMissing !== undefined) {
+        assert.equal(suite.status, 'skipped', 'queue without redis-server');
+        assert.equal(suite.reason, redisMissing);
+        st.skip(redisMissing);
         return;
       }
       assert.equal(suite.status, 'ran', `${suite.suite}: ${suite.reason ?? ''}`);
@@ -105,6 +113,7 @@ test('femtovm bench --duration 1 --json: every suite ran and its results are wel
         swarm: ['swarm/many-1', 'swarm/many-2', 'swarm/run-2', 'swarm/reuse-2', 'swarm/wasm-2', 'swarm/alive-0'],
         reuse: [...(kvmSkip === undefined ? ['reuse/kvm-runs', 'reuse/kvm-reset'] : []), 'reuse/wasm-runs', 'reuse/wasm-new-vm'],
         cpu: ['cpu/cpu-countdown', 'cpu/cpu-loadstore', 'cpu/cpu-sort', 'cpu/mmio-exit'],
+        queue: ['queue/workers-1', 'queue/workers-2', 'queue/workers-4', 'queue/overhead-1'],
         events: [...(kvmSkip === undefined ? ['events/kvm-plain', 'events/kvm-fast', 'events/kvm-slow'] : []), 'events/wasm-fast'],
       };
       for (const id of expected[suite.suite]!) assert.ok(ids(suite.suite).includes(id), `row ${id}`);

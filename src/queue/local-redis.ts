@@ -1,8 +1,9 @@
 /**
  * A redis-server of its own for the queue's tests and bench: Debian's `redis-server`, on a unix
- * socket in a temp dir of its own (no port to collide on), append-only file on and fsynced at every
- * write, so a restart loses nothing it acknowledged. Started and stopped on conditions (its "Ready"
- * line, its exit), never on timers.
+ * socket in a temp dir of its own (no port to collide on), append-only file on: fsynced at every
+ * write by default (the tests: a restart loses nothing it acknowledged), or every second (the bench:
+ * what docs/queue.md advises for production). Started and stopped on conditions (its "ready" line,
+ * its exit), never on timers.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,9 +27,11 @@ export class LocalRedis {
   private server: ChildProcess | undefined;
   private lines: LineWaiter | undefined;
 
+  private constructor(private readonly fsync: 'always' | 'everysec') {}
+
   /** A server started and ready for connections. */
-  static async start(): Promise<LocalRedis> {
-    const redis = new LocalRedis();
+  static async start(options: { fsync?: 'always' | 'everysec' } = {}): Promise<LocalRedis> {
+    const redis = new LocalRedis(options.fsync ?? 'always');
     try {
       await redis.startServer();
     } catch (error) {
@@ -51,7 +54,7 @@ export class LocalRedis {
   }
 
   private async startServer(): Promise<void> {
-    const args = ['--port', '0', '--unixsocket', this.socket, '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no'];
+    const args = ['--port', '0', '--unixsocket', this.socket, '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', this.fsync, '--save', '', '--daemonize', 'no'];
     const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.server = server;
     this.lines = lineWaiter(server);
