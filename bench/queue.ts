@@ -46,7 +46,7 @@ export async function queueSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const options: QueueRunOptions = { arch, backend: ctx.kvmArch ? 'kvm' : 'wasm' };
   const image = new Uint8Array(readFileSync(join(ctx.root, 'guests', arch, 'hello.bin')));
   const cli = join(ctx.root, 'dist', 'cli.js');
-  const n = Math.round(clamp(ctx.duration * 50, 100, 2000));
+  const n = Math.round(clamp(ctx.duration * 50, 40, 2000));
   const rounds = Math.round(clamp(ctx.duration / 5, 3, 5));
 
   const redis = await LocalRedis.start({ fsync: 'everysec' });
@@ -63,7 +63,7 @@ export async function queueSuite(ctx: SuiteContext): Promise<SuiteResult> {
     // One queue; worker processes added up to each count (a process started costs more CPU than a round).
     for (const count of WORKER_COUNTS) {
       while (workers.length < count) workers.push(await startWorkerProcess(cli, redis.url, args));
-      await queueRate(queue, image, options, 20 * count * THREADS_PER_WORKER); // new workers' images cached, VMs warm
+      await queueRate(queue, image, options, 8 * count * THREADS_PER_WORKER); // new workers' images cached, VMs warm
       const values: number[] = [];
       through.set(count, values);
       for (let round = 0; round < rounds; round++) {

@@ -49,15 +49,19 @@ const htmlFile = join(dir, 'bench.html');
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 let run: ReturnType<typeof spawnSync> | undefined;
-/** One bench run shared by the tests below (the suites take ~1 s of work each at --duration 1). */
+/**
+ * One bench run shared by the tests below (the suites take ~1 s of work each at --duration 1; the
+ * queue suite also starts a redis-server and 4 worker processes: on a busy 2-core host the whole run
+ * took 145 s, hence the generous guard).
+ */
 function benchRun(): ReturnType<typeof spawnSync> {
-  run ??= spawnSync(process.execPath, [cli, 'bench', '--duration', '1', '--json', jsonFile, '--html', htmlFile], { cwd: root, encoding: 'utf8', timeout: 150_000 });
+  run ??= spawnSync(process.execPath, [cli, 'bench', '--duration', '1', '--json', jsonFile, '--html', htmlFile], { cwd: root, encoding: 'utf8', timeout: 240_000 });
   return run;
 }
 
 const positive = (x: unknown, what: string) => assert.ok(typeof x === 'number' && Number.isFinite(x) && x > 0, `${what}: ${String(x)}`);
 
-test('femtovm bench --duration 1 --json: every suite ran and its results are well-formed', { timeout: 180_000 }, async (t) => {
+test('femtovm bench --duration 1 --json: every suite ran and its results are well-formed', { timeout: 300_000 }, async (t) => {
   const r = benchRun();
   assert.equal(r.status, 0, `femtovm bench failed (status ${r.status}, signal ${r.signal}):\n${r.stderr}`);
   assert.match(String(r.stdout), /suite\s+measurement\s+baseline\s+femtovm\s+ratio\s+rounds p10–p90\s+goal/);
@@ -121,7 +125,7 @@ test('femtovm bench --duration 1 --json: every suite ran and its results are wel
   }
 });
 
-test('femtovm bench --html: a self-contained report that renders its charts in headless Chromium', { timeout: 180_000 }, (t) => {
+test('femtovm bench --html: a self-contained report that renders its charts in headless Chromium', { timeout: 300_000 }, (t) => {
   assert.equal(benchRun().status, 0);
   const html = readFileSync(htmlFile, 'utf8');
   assert.ok(!/<script[^>]+src=/i.test(html) && !/<link[^>]+href=/i.test(html), 'no external scripts or styles');

@@ -26,7 +26,7 @@ export interface ImageStoreLimits {
 export class ImageStore {
   constructor(
     private readonly redis: Redis,
-    private readonly limits: ImageStoreLimits,
+    private readonly limits: ImageStoreLimits = { maxBytes: DEFAULT_MAX_IMAGE_BYTES, ttlSeconds: DEFAULT_IMAGE_TTL_SECONDS },
   ) {}
 
   /** Stores `image` (or refreshes its expiry when it is there already); its hash. */

@@ -56,6 +56,10 @@ export class LocalRedis {
   private async startServer(): Promise<void> {
     const args = ['--port', '0', '--unixsocket', this.socket, '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', this.fsync, '--save', '', '--daemonize', 'no'];
     const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A test process that ends without close() (a failed before(), a timeout) takes its server along.
+    const orphaned = () => server.kill('SIGKILL');
+    process.once('exit', orphaned);
+    server.once('exit', () => process.off('exit', orphaned));
     this.server = server;
     this.lines = lineWaiter(server);
     await this.lines.waitFor(/ready to accept connections/i, 'redis-server ready');

@@ -86,7 +86,7 @@ export class QueueWorker {
     this.id = `${hostname()}:${process.pid}${n > 1 ? `:${n}` : ''}`;
     this.backend = options.backend ?? 'auto';
     this.log = options.log ?? (() => {});
-    this.images = new ImageCache(new ImageStore(redis, { maxBytes: Infinity, ttlSeconds: 0 }), options.imageCacheBytes ?? DEFAULT_IMAGE_CACHE_BYTES);
+    this.images = new ImageCache(new ImageStore(redis), options.imageCacheBytes ?? DEFAULT_IMAGE_CACHE_BYTES);
     this.pool = new VmPool({ maxThreads: concurrency, maxQueue: concurrency });
     const lockDuration = options.lockMs ?? 30_000;
     this.worker = new WorkerClass(queue, (job, token) => this.process(job, token), {

@@ -106,16 +106,19 @@ export class RunQueue {
     const connection = redisOptions(options.redis);
     const name = options.queue ?? DEFAULT_QUEUE;
     const redis = connectRedis(connection);
+    let queue: Queue<QueueJobData, QueueJobResult> | undefined;
+    let events: QueueEvents | undefined;
     try {
       await reachable(redis, options.redis, options.connectTimeoutMs);
       const { Queue, QueueEvents } = bullmq();
-      const queue = new Queue<QueueJobData, QueueJobResult>(name, { connection: bullmqConnection(connection), streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+      queue = new Queue<QueueJobData, QueueJobResult>(name, { connection: bullmqConnection(connection), streams: { events: { maxLen: EVENTS_MAX_LEN } } });
       // Read events from the stream's end as of now: no gap between connecting and the first read.
       const [last] = await redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
-      const events = new QueueEvents(name, { connection: bullmqConnection(connection), lastEventId: last?.[0] ?? '0-0' });
+      events = new QueueEvents(name, { connection: bullmqConnection(connection), lastEventId: last?.[0] ?? '0-0' });
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
       return new RunQueue(name, queue, events, redis, options);
     } catch (error) {
+      await Promise.allSettled([events?.close(), queue?.close()]);
       redis.disconnect();
       throw error;
     }

@@ -18,7 +18,15 @@ export interface WorkerProcess {
 /** Starts `node <cli> worker --redis <url> ...args` and resolves once it is ready. */
 export async function startWorkerProcess(cli: string, redis: string, args: string[]): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [cli, 'worker', '--redis', redis, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code ?? -1)));
+  // A test or bench that ends without stopping its workers (a failure, a timeout) takes them along.
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.once('exit', (code, signal) => {
+      process.off('exit', orphaned);
+      resolve(signal ?? code ?? -1);
+    }),
+  );
   const log = lineWaiter(child);
   await log.waitFor(/: ready: /, 'femtovm worker ready');
   return { child, log, pid: child.pid!, exited };
