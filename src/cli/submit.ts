@@ -22,8 +22,8 @@ export function registerSubmit(program: Command): void {
   withRunOptions(program.command('submit').description('run a guest as jobs on a queue on Redis, served by `femtovm worker`s on any machines'))
     .requiredOption('--redis <url>', 'Redis: redis://host:port/db, rediss://… or unix:///path/to/redis.sock')
     .option('--queue <name>', 'queue name', 'femtovm')
-    .option('--count <n>', 'how many jobs', number('count'), 1)
-    .option('--attempts <n>', 'tries for a job whose run fails (a dead worker does not use one up)', number('attempts'), 1)
+    .option('--count <n>', 'how many jobs', number('--count', { min: 1 }), 1)
+    .option('--attempts <n>', 'tries for a job whose run fails (a dead worker does not use one up)', number('--attempts', { min: 1 }), 1)
     .option('--json', 'print the result (one job) or the summary as JSON')
     .action(async (path: string, flags: SubmitFlags) => {
       const image = readImageFile(path);

@@ -23,10 +23,10 @@ export function registerWorker(program: Command): void {
     .description('take jobs from a queue on Redis (femtovm submit, RunQueue) and run them on this machine; logs its health and counts')
     .requiredOption('--redis <url>', 'Redis: redis://host:port/db, rediss://… or unix:///path/to/redis.sock')
     .option('--queue <name>', 'queue name', 'femtovm')
-    .option('--concurrency <n>', 'jobs at once, each on its own VM thread (default: CPUs)', number('concurrency'))
+    .option('--concurrency <n>', 'jobs at once, each on its own VM thread (default: CPUs)', number('--concurrency', { min: 1 }))
     .addOption(new Option('--backend <backend>', 'backend for jobs that leave it to auto').choices(['auto', 'kvm', 'wasm']).default('auto'))
-    .option('--lock-ms <ms>', "a job's lock; a dead worker's jobs go back to the queue 1-2 of these later", number('lock'), 30_000)
-    .option('--health-ms <ms>', 'log health and counts this often (0: never)', number('health interval'), 10_000)
+    .option('--lock-ms <ms>', "a job's lock; a dead worker's jobs go back to the queue 1-2 of these later", number('--lock-ms', { min: 1 }), 30_000)
+    .option('--health-ms <ms>', 'log health and counts this often (0: never)', number('--health-ms'), 10_000)
     .action(async (flags: WorkerFlags) => {
       // Loaded only by this command: BullMQ and ioredis stay out of the others.
       const { QueueWorker } = require('../queue/queue-worker') as typeof import('../queue/queue-worker');
