@@ -32,6 +32,8 @@ export interface RunQueueOptions {
   keepFailedSeconds?: number;
   /** How long connect() waits for Redis before failing ERR_QUEUE_UNREACHABLE (default 10 s). Later outages are waited out. */
   connectTimeoutMs?: number;
+  /** Connection errors while Redis is away (the client reconnects by itself; default: ignored, not printed). */
+  onError?: (error: Error) => void;
 }
 
 export type QueueRunOptions = VmOptions &
@@ -105,16 +107,19 @@ export class RunQueue {
   static async connect(options: RunQueueOptions): Promise<RunQueue> {
     const connection = redisOptions(options.redis);
     const name = options.queue ?? DEFAULT_QUEUE;
-    const redis = connectRedis(connection);
+    const onError = options.onError ?? (() => {});
+    const redis = connectRedis(connection, onError);
     let queue: Queue<QueueJobData, QueueJobResult> | undefined;
     let events: QueueEvents | undefined;
     try {
       await reachable(redis, options.redis, options.connectTimeoutMs);
       const { Queue, QueueEvents } = bullmq();
       queue = new Queue<QueueJobData, QueueJobResult>(name, { connection: bullmqConnection(connection), streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+      queue.on('error', onError);
       // Read events from the stream's end as of now: no gap between connecting and the first read.
       const [last] = await redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1);
       events = new QueueEvents(name, { connection: bullmqConnection(connection), lastEventId: last?.[0] ?? '0-0' });
+      events.on('error', onError);
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
       return new RunQueue(name, queue, events, redis, options);
     } catch (error) {
