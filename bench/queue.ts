@@ -119,7 +119,7 @@ export async function queueSuite(ctx: SuiteContext): Promise<SuiteResult> {
     seconds: (performance.now() - started) / 1000,
     rows,
     notes: [
-      `Jobs: guests/${arch}/hello.bin on ${options.backend}, ${n} per round; one queue on a redis-server (unix socket, appendonly with appendfsync everysec) in the bench's temp dir. Workers are \`femtovm worker --concurrency ${THREADS_PER_WORKER}\` child processes, added (and warmed) before each worker count's rounds; on a 2-core host more processes share the same cores, so their rows show the queue's cost, not scaling.`,
+      `Jobs: guests/${arch}/hello.bin on ${options.backend}, ${n} per round; one queue on a redis-server (unix socket, appendonly with appendfsync everysec) in the bench's temp dir. Workers are \`femtovm worker --concurrency ${THREADS_PER_WORKER}\` child processes, added (and warmed) before each worker count's rounds; on a 2-core host more processes share the same cores: what they gain is Redis round trips overlapped, not CPU.`,
       `Baseline: the same image and options through VmPool.run in the bench process (${THREADS_PER_WORKER} threads, ${LOCAL_IN_FLIGHT} runs in flight, warm VMs reused as the workers do). Ratio: queue jobs/s / local runs/s per round, median over rounds.`,
     ],
   };

@@ -57,7 +57,10 @@ export class LocalRedis {
     const args = ['--port', '0', '--unixsocket', this.socket, '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', this.fsync, '--save', '', '--daemonize', 'no'];
     const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     // A test process that ends without close() (a failed before(), a timeout) takes its server along.
-    const orphaned = () => server.kill('SIGKILL');
+    const orphaned = () => {
+      server.kill('SIGKILL');
+      this.remove();
+    };
     process.once('exit', orphaned);
     server.once('exit', () => process.off('exit', orphaned));
     this.server = server;
