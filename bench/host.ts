@@ -16,7 +16,8 @@ export interface HostFacts {
   /** `host`, or `lab (<arch>)` inside `npm run lab` (FEMTOVM_LAB is set there). */
   where: string;
   kvm: KvmStatus;
-  /** Whether this KVM itself runs inside a VM (nested: exits cost more), and why we think so. */
+  /** Whether this KVM itself runs inside a VM (nested: exits cost more), and why we think so; null when
+   *  unknown, or when there is no usable KVM to judge (the evidence about this kernel is kept). */
   nestedKvm: { nested: boolean | null; evidence: string[] };
   kvmModules: string[];
   backends: string[];
@@ -33,6 +34,12 @@ const read = (path: string): string | undefined => {
   }
 };
 
+/** The first line `cmd args` prints (its version), or undefined when it is not installed. */
+export function commandVersion(cmd: string, args: string[]): string | undefined {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n')[0]!.trim() : undefined;
+}
+
 export function hostFacts(): HostFacts {
   const cpuinfo = read('/proc/cpuinfo') ?? '';
   const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(cpuinfo)?.[1]?.trim();
@@ -46,15 +53,12 @@ export function hostFacts(): HostFacts {
     if (nested !== undefined) evidence.push(`${m} loaded, parameters/nested=${nested} (whether it can host nested guests)`);
   }
   if (process.env.FEMTOVM_LAB) evidence.push(`inside the ${process.env.FEMTOVM_LAB} lab: KVM in an emulated machine`);
-  const nested = flags.includes('hypervisor') || modules.includes('kvm_pvm') || !!process.env.FEMTOVM_LAB ? true : modules.length > 0 ? false : null;
-  const osRelease = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(read('/etc/os-release') ?? '')?.[1];
-  const version = (cmd: string, args: string[]) => {
-    const r = spawnSync(cmd, args, { encoding: 'utf8' });
-    return r.status === 0 ? r.stdout.split('\n')[0]!.trim() : undefined;
-  };
   const kvm = kvmStatus();
-  const qemu = version('qemu-aarch64', ['--version']);
-  const cc = version('cc', ['--version']);
+  // Nesting is a fact about a usable KVM: without one there is no KVM to be nested (the evidence is kept).
+  const nested = !kvm.usable ? null : flags.includes('hypervisor') || modules.includes('kvm_pvm') || !!process.env.FEMTOVM_LAB ? true : modules.length > 0 ? false : null;
+  const osRelease = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(read('/etc/os-release') ?? '')?.[1];
+  const qemu = commandVersion('qemu-aarch64', ['--version']);
+  const cc = commandVersion('cc', ['--version']);
   return {
     cpuModel: field('model name') ?? field('Hardware') ?? field('CPU part') ?? 'unknown',
     cpus: availableParallelism(),

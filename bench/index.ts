@@ -1,5 +1,5 @@
 /**
- * `femtovm bench`: every suite against its baseline, measured in the same run (bench/README.md says
+ * `femtovm bench`: every suite against its baseline, measured in the same run (docs/bench.md says
  * how), printed as a table with each goal met or MISSED, and optionally written as JSON and HTML.
  */
 import { writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { packageRoot } from '../src/shared/addon';
 import { cpuSuite } from './cpu';
 import { eventsSuite } from './events';
 import { exitsSuite } from './exits';
-import { hostFacts } from './host';
+import { hostFacts, type HostFacts } from './host';
 import { queueSuite } from './queue';
 import { htmlReport, markdownTable, terminalTable, type BenchReport } from './report';
 import { reuseSuite } from './reuse';
@@ -18,6 +18,7 @@ import { swarmSuite } from './swarm';
 import { SUITES, type SuiteContext, type SuiteName, type SuiteResult } from './types';
 
 export { DEFAULT_DURATION, SUITES, type SuiteName } from './types';
+export { withGoalsTable } from './goals';
 
 export interface BenchOptions {
   /** Suites to run (default: all). */
@@ -29,14 +30,18 @@ export interface BenchOptions {
   markdown?: boolean;
 }
 
-/** The method, recorded with every report (bench/README.md has the long form). */
-export const METHOD = [
-  'Baseline and femtovm run the same guest on the same KVM in the same process tree, alternated A B A B round by round, after a warm-up run of each; each suite\'s work is sized from --duration.',
-  'Per-round values are summarized by their median (p10/p90/min/max kept in the JSON); ratios are taken pair by pair (femtovm / baseline of the same round) and their median reported.',
-  'Per-event distributions (exit latency, stop latency, per-VM cost) report p50/p90/p99 of single events from runs that timestamp every event.',
-  'C baselines: bench/baseline/exit_loop.c (exit loop, swarm, kick), compiled with cc -O2 at bench time. CPU baseline: qemu-aarch64 (TCG) when installed.',
-  'Goals are judged on the stated metric; MISSED means the measured figure is on the wrong side of the target in this run. Absolute times on a shared or nested host are context: compare ratios.',
-];
+/** The method, recorded with every report (docs/bench.md has the long form), as it applied on this host. */
+export function method(host: HostFacts): string[] {
+  const kvm = host.kvm;
+  return [
+    `Baseline and femtovm run the same guest in the same process tree${kvm.usable ? `, on the same KVM (${kvm.arch} guests${host.nestedKvm.nested ? ', nested' : ''})` : ''}, alternated round by round after a warm-up run of each; each suite's work is sized from --duration.`,
+    ...(kvm.usable ? [] : [`No usable KVM here (${kvm.code}): the KVM suites and rows were skipped, each saying why; the wasm backend's rows ran against their own baselines.`]),
+    'Per-round values are summarized by their median (p10/p90/min/max kept in the JSON); ratios are taken pair by pair (femtovm / baseline of the same round) and their median reported.',
+    'Per-event distributions (exit latency, stop latency, per-VM cost) report p50/p90/p99 of single events from runs that timestamp every event.',
+    `C baselines: bench/baseline/exit_loop.c (exit loop, swarm, kick), compiled with cc -O2 at bench time${host.kvm.usable ? '' : ' (not run here: they need KVM)'}. CPU baseline: ${host.qemuAarch64 ? `qemu-aarch64 (TCG), ${host.qemuAarch64}` : 'none: qemu-aarch64 is not installed (Debian package qemu-user), so the cpu rows have no baseline and no ratio'}.`,
+    'Goals (docs/goals.json) are judged on the stated metric; MISSED means the measured figure is on the wrong side of the target in this run. Absolute times on a shared or nested host are context: compare ratios.',
+  ];
+}
 
 const needsKvm: Record<SuiteName, boolean> = { exits: true, stop: true, swarm: true, reuse: false, cpu: false, events: false, queue: false };
 const run: Record<SuiteName, (ctx: SuiteContext) => Promise<SuiteResult>> = {
@@ -99,7 +104,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
     finishedAt: new Date().toISOString(),
     duration: options.duration,
     host,
-    method: METHOD,
+    method: method(host),
     suites,
   };
   if (options.json) {

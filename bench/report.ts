@@ -29,17 +29,29 @@ export function formatValue(value: number | undefined, unit: string): string {
     if (value >= 1e3) return `${(value / 1e3).toFixed(1)} k ${u}/s`;
     return `${value.toFixed(0)} ${u}/s`;
   }
-  const digits = value >= 100 ? 0 : value >= 10 ? 1 : value >= 1 ? 2 : 3;
-  return `${value.toFixed(digits)} ${unit}`;
+  return `${significant(value)} ${unit}`;
 }
+
+/** 3-4 significant digits. */
+const significant = (x: number) => x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : x >= 1 ? 2 : 3);
 
 /** " (124 k/s)" for rows that also state a rate. */
 const rate = (perSecond: unknown) => (typeof perSecond === 'number' && Number.isFinite(perSecond) ? ` (${formatValue(perSecond, 'exits/s').replace(' exits/s', '/s')})` : '');
 const ratioText = (r: Row) => (r.ratio === undefined || !Number.isFinite(r.ratio) ? '' : `${r.ratio.toFixed(3)}×`);
-/** The spread of the per-round ratios, p10–p90 (n ≥ 5), so a reader sees how noisy the run was. */
+/** A number to 3-4 significant digits, with k or M. */
+const compact = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : significant(x));
+
+/**
+ * How much the rounds spread, so a reader sees how noisy the run was: p10–p90 of the per-round ratios,
+ * or of the per-round values where a row has no baseline; with fewer than 5 rounds, min–max and n.
+ */
 const spreadText = (r: Row) => {
-  const q = r.rounds?.ratio;
-  return q && q.n >= 5 ? `${q.p10.toFixed(2)}–${q.p90.toFixed(2)}` : '';
+  const ratio = r.rounds?.ratio;
+  const q = ratio ?? r.rounds?.femtovm;
+  if (!q || q.n < 2) return '';
+  const f = ratio ? (x: number) => x.toFixed(2) : compact;
+  const range = q.n >= 5 ? `${f(q.p10)}–${f(q.p90)}` : `${f(q.min)}–${f(q.max)} (min–max of ${q.n})`;
+  return ratio ? range : `${range} ${r.unit}`;
 };
 const status = (r: Row) => (r.skipped ? 'skipped' : r.goal === undefined ? '' : r.met === undefined ? 'no data' : r.met ? 'met' : 'MISSED');
 const goalText = (r: Row) => (r.goal ? r.goal.text : '');
@@ -97,9 +109,8 @@ function distributionCells(report: BenchReport): string[][] {
   for (const s of report.suites) {
     for (const r of s.rows) {
       for (const d of r.distributions ?? []) {
-        const f = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
         const m = d.summary;
-        out.push([s.suite, r.name, d.label, String(m.n), d.unit, f(m.min), f(m.p50), f(m.p90), f(m.p99), f(m.max)]);
+        out.push([s.suite, r.name, d.label, String(m.n), d.unit, ...[m.min, m.p50, m.p90, m.p99, m.max].map(significant)]);
       }
     }
   }
@@ -150,6 +161,13 @@ function chartJsSource(): string {
   return readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8');
 }
 
+/** Whether the KVM is nested, in words, with the evidence; without a usable KVM there is nothing to judge. */
+function nestedText(host: HostFacts): string {
+  const { nested, evidence } = host.nestedKvm;
+  const verdict = !host.kvm.usable ? 'not applicable: no usable KVM here' : nested === null ? 'unknown' : nested ? 'yes' : 'no (bare metal)';
+  return evidence.length ? `${verdict} — ${!host.kvm.usable ? 'seen about this kernel: ' : ''}${evidence.join('; ')}` : verdict;
+}
+
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** A self-contained HTML report: tables, host facts, and charts drawn by Chart.js (inlined). */
@@ -162,11 +180,11 @@ export function htmlReport(report: BenchReport): string {
     CPU: `${report.host.cpuModel} (${report.host.cpus} CPUs)`,
     Kernel: `${report.host.kernel} (${report.host.os})`,
     KVM: report.host.kvm.usable ? `usable, ${report.host.kvm.arch} guests; modules ${report.host.kvmModules.join(', ')}` : `not usable: ${report.host.kvm.code}: ${report.host.kvm.reason}`,
-    'Nested KVM': `${report.host.nestedKvm.nested}${report.host.nestedKvm.evidence.length ? ` — ${report.host.nestedKvm.evidence.join('; ')}` : ''}`,
+    'Nested KVM': nestedText(report.host),
     Node: `${report.host.node} (V8 ${report.host.v8})`,
     Where: report.host.where,
     Backends: report.host.backends.join(', '),
-    'QEMU baseline': report.host.qemuAarch64 ?? 'not installed',
+    'QEMU baseline': report.host.qemuAarch64 ?? 'not installed (apt-get install qemu-user): the cpu rows have no baseline',
     'Load average': `${report.host.loadAverage.start.join(' ')} at start, ${report.host.loadAverage.end?.join(' ') ?? '?'} at end`,
     Run: `${report.startedAt} → ${report.finishedAt}, --duration ${report.duration} s per suite`,
   })
@@ -226,36 +244,97 @@ const CLIENT = String.raw`
   Chart.defaults.animation = false;
   Chart.defaults.responsive = true;
   Chart.defaults.maintainAspectRatio = false;
-  function canvas(title, wide) {
+  function canvas(wide, height) {
     const div = document.createElement('div');
     div.className = 'chart' + (wide ? ' wide' : '');
+    if (height) div.style.height = height + 'px';
     const c = document.createElement('canvas');
     div.appendChild(c);
     root.appendChild(div);
     return c;
   }
-  function chart(title, config, wide) {
-    config.options = Object.assign({ plugins: { title: { display: true, text: title } } }, config.options || {});
-    new Chart(canvas(title, wide), config);
+  function chart(title, config, wide, height) {
+    config.options = Object.assign({}, config.options);
+    config.options.plugins = Object.assign({ title: { display: true, text: title } }, config.options.plugins);
+    new Chart(canvas(wide, height), config);
     drawn++;
   }
   const fmt = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+  // Long row names as lines of at most n characters, so no axis label is cut off at the chart's edge.
+  function wrap(text, n) {
+    const lines = [];
+    let line = '';
+    for (const word of text.split(' ')) {
+      if (line && line.length + 1 + word.length > n) { lines.push(line); line = word; } else line = line ? line + ' ' + word : word;
+    }
+    if (line) lines.push(line);
+    return lines;
+  }
+  // A horizontal bar chart's height: room for every row's label lines and its bars, plus title and legend.
+  const heightFor = (labels, bars) => 100 + labels.reduce((h, lines) => h + Math.max(16 * lines.length, 14 * bars) + 12, 0);
+  // Goals are drawn as a black dashed mark across each row's bars, after (so on top of) every bar: a
+  // plugin rather than a dataset, which Chart.js would draw under the bars and show as an empty legend box.
+  let goalMarks = 0;
+  const goalPlugin = {
+    id: 'goalMarks',
+    afterDatasetsDraw(c, _args, options) {
+      const targets = options.targets || [];
+      const horizontal = c.options.indexAxis === 'y';
+      const index = horizontal ? c.scales.y : c.scales.x;
+      const value = horizontal ? c.scales.x : c.scales.y;
+      const half = 0.4 * (horizontal ? index.height : index.width) / Math.max(1, c.data.labels.length);
+      const ctx = c.ctx;
+      ctx.save();
+      ctx.strokeStyle = '#000';
+      ctx.lineWidth = 3;
+      ctx.setLineDash([6, 3]);
+      targets.forEach((t, i) => {
+        if (typeof t !== 'number') return;
+        const v = value.getPixelForValue(t);
+        const at = index.getPixelForValue(i);
+        ctx.beginPath();
+        if (horizontal) { ctx.moveTo(v, at - half); ctx.lineTo(v, at + half); } else { ctx.moveTo(at - half, v); ctx.lineTo(at + half, v); }
+        ctx.stroke();
+        goalMarks++;
+      });
+      ctx.restore();
+    },
+  };
+  // Bars' legend entries as boxes, plus one for the goal mark when the chart has a goal.
+  function legend(targets) {
+    const hasGoal = targets.some((t) => typeof t === 'number');
+    return {
+      labels: {
+        usePointStyle: true,
+        generateLabels(c) {
+          const items = Chart.defaults.plugins.legend.labels.generateLabels(c).map((item) => Object.assign(item, { pointStyle: 'rect' }));
+          if (hasGoal) items.push({ text: 'goal', pointStyle: 'line', strokeStyle: '#000', fillStyle: '#000', lineWidth: 3, lineDash: [6, 3], hidden: false });
+          return items;
+        },
+      },
+      onClick(e, item, l) { if (item.datasetIndex !== undefined) Chart.defaults.plugins.legend.onClick.call(this, e, item, l); },
+    };
+  }
   try {
-    // Every ratio against its goal.
+    // Every ratio against its goal: horizontal bars, so each row's name is read whole.
     const ratioRows = [];
     for (const s of report.suites) for (const r of s.rows) if (typeof r.ratio === 'number' && isFinite(r.ratio)) ratioRows.push([s.suite, r]);
     if (ratioRows.length) {
-      chart('femtovm / baseline, median of per-round ratios (goal: dash)', {
+      const targets = ratioRows.map(([, r]) => (r.goal && r.goal.metric === 'ratio' ? r.goal.target : null));
+      const ratios = ratioRows.map(([, r]) => r.ratio);
+      // A log scale where ratios span more than 50× (a stop 100× C beside exits at 1.0×), so no bar is a sliver.
+      const logRatios = Math.max(...ratios) / Math.min(...ratios) > 50;
+      chart('femtovm / baseline, median of per-round ratios' + (logRatios ? ', log scale' : '') + ' (goal: dashed mark)', {
         type: 'bar',
         data: {
-          labels: ratioRows.map(([s, r]) => s + ': ' + r.name),
+          labels: ratioRows.map(([s, r]) => wrap(s + ': ' + r.name, 70)),
           datasets: [
-            { label: 'ratio', data: ratioRows.map(([, r]) => r.ratio), backgroundColor: ratioRows.map(([, r]) => (!r.goal || r.goal.metric !== 'ratio' ? '#1f6feb' : r.met === false ? '#b3261e' : '#13751f')) },
-            { label: 'goal', type: 'line', showLine: false, pointStyle: 'line', pointRadius: 14, pointBorderWidth: 3, borderColor: '#000', data: ratioRows.map(([, r]) => (r.goal && r.goal.metric === 'ratio' ? r.goal.target : null)) },
+            { label: 'ratio (green: goal met, red: missed, blue: no goal)', data: ratios, backgroundColor: ratioRows.map(([, r]) => (!r.goal || r.goal.metric !== 'ratio' ? '#1f6feb' : r.met === false ? '#b3261e' : '#13751f')) },
           ],
         },
-        options: { indexAxis: 'x', scales: { x: { ticks: { autoSkip: false, maxRotation: 60, minRotation: 30 } }, y: { beginAtZero: true } } },
-      }, true);
+        plugins: [goalPlugin],
+        options: { indexAxis: 'y', plugins: { goalMarks: { targets }, legend: legend(targets) }, scales: { x: logRatios ? { type: 'logarithmic' } : { beginAtZero: true }, y: { ticks: { autoSkip: false } } } },
+      }, true, heightFor(ratioRows.map(([s, r]) => wrap(s + ': ' + r.name, 70)), 1));
     }
     for (const s of report.suites) {
       if (s.status !== 'ran') continue;
@@ -266,11 +345,18 @@ const CLIENT = String.raw`
         const datasets = [];
         if (rows.some((r) => typeof r.baselineValue === 'number')) datasets.push({ label: 'baseline', data: rows.map((r) => (typeof r.baselineValue === 'number' ? r.baselineValue : null)), backgroundColor: colors[0] });
         datasets.push({ label: 'femtovm', data: rows.map((r) => r.value), backgroundColor: colors[1] });
-        if (rows.some((r) => r.goal && r.goal.metric === 'value')) datasets.push({ label: 'goal', type: 'line', showLine: false, pointStyle: 'line', pointRadius: 14, pointBorderWidth: 3, borderColor: '#000', data: rows.map((r) => (r.goal && r.goal.metric === 'value' ? r.goal.target : null)) });
+        const targets = rows.map((r) => (r.goal && r.goal.metric === 'value' ? r.goal.target : null));
         // A log scale where values span more than 50× (e.g. KVM and wasm event rates side by side).
-        const values = datasets.flatMap((d) => d.data).filter((v) => typeof v === 'number' && v > 0);
+        const values = datasets.flatMap((d) => d.data).concat(targets).filter((v) => typeof v === 'number' && v > 0);
         const log = values.length > 1 && Math.max(...values) / Math.min(...values) > 50;
-        chart(s.suite + ': ' + unit + (log ? ', log scale' : '') + ' (baseline names in the table)', { type: 'bar', data: { labels: rows.map((r) => r.name), datasets }, options: { scales: { x: { ticks: { autoSkip: false, maxRotation: 45 } }, y: log ? { type: 'logarithmic' } : { beginAtZero: true } } } });
+        // The value axis reaches every goal, so a mark beyond the bars is drawn, not clipped.
+        const top = Math.max(...values);
+        chart(s.suite + ': ' + unit + (log ? ', log scale' : '') + ' (baseline names in the table)', {
+          type: 'bar',
+          data: { labels: rows.map((r) => wrap(r.name, 32)), datasets },
+          plugins: [goalPlugin],
+          options: { indexAxis: 'y', plugins: { goalMarks: { targets }, legend: legend(targets) }, scales: { y: { ticks: { autoSkip: false } }, x: log ? { type: 'logarithmic', suggestedMax: top * 1.2 } : { beginAtZero: true, suggestedMax: top * 1.05 } } },
+        }, false, heightFor(rows.map((r) => wrap(r.name, 32)), datasets.length));
       }
       // Latency histograms.
       for (const r of s.rows) {
@@ -301,6 +387,7 @@ const CLIENT = String.raw`
       }
     }
     document.body.setAttribute('data-charts-rendered', String(drawn));
+    document.body.setAttribute('data-goal-marks', String(goalMarks));
   } catch (error) {
     document.body.setAttribute('data-chart-error', String(error && error.message || error));
   }

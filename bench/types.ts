@@ -2,19 +2,12 @@
 import type { GuestArch } from '../src/index';
 import type { Histogram, Summary } from '../src/shared/stats';
 
+import { goalFor, type Goal } from './goals';
+
 export const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events', 'queue'] as const;
 export type SuiteName = (typeof SUITES)[number];
 /** Seconds of work per suite, roughly, when --duration is not given. */
 export const DEFAULT_DURATION = 30;
-
-/** A goal on a row: its `ratio` or its `value` against a target. */
-export interface Goal {
-  metric: 'ratio' | 'value';
-  op: '<=' | '>=';
-  target: number;
-  /** As printed, e.g. "≤ 1.02× C" or "p99 ≤ 1 ms". */
-  text: string;
-}
 
 /** A distribution of single events (per exit, per stop, per VM), summarized with a histogram. */
 export interface Distribution {
@@ -39,6 +32,7 @@ export interface Row {
   baselineValue?: number;
   /** femtovm / baseline: the median of the per-round ratios (each pair measured back to back). */
   ratio?: number;
+  /** Filled in by `judge` from docs/goals.json: suites never state goals themselves. */
   goal?: Goal;
   met?: boolean;
   /** Why the row did not run. */
@@ -72,12 +66,14 @@ export interface SuiteContext {
   log: (line: string) => void;
 }
 
-/** Fills in `met` from the goal. */
+/** Gives the row its goal from the goals table (bench/goals.ts), if it has one, and `met` from it. */
 export function judge(row: Row): Row {
-  if (row.goal === undefined) return row;
-  const x = row.goal.metric === 'ratio' ? row.ratio : row.value;
+  const goal = goalFor(row.id);
+  if (goal === undefined) return row;
+  row.goal = goal;
+  const x = goal.metric === 'ratio' ? row.ratio : row.value;
   if (x === undefined || !Number.isFinite(x)) return row;
-  row.met = row.goal.op === '<=' ? x <= row.goal.target : x >= row.goal.target;
+  row.met = goal.op === '<=' ? x <= goal.target : x >= goal.target;
   return row;
 }
 

@@ -55,6 +55,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
                            InstanceMethod<&KvmMachine::Resume>("resume"),
                            InstanceMethod<&KvmMachine::End>("end"),
                            InstanceMethod<&KvmMachine::TakeConsole>("takeConsole"),
+                           InstanceMethod<&KvmMachine::ConsoleDropped>("consoleDropped"),
                            InstanceMethod<&KvmMachine::Kick>("kick"),
                            InstanceMethod<&KvmMachine::TakeSnapshot>("snapshot"),
                            InstanceMethod<&KvmMachine::Restore>("restore"),
@@ -236,12 +237,13 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
 
   Napi::Value VcpuId(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), vcpu_ ? vcpu_->id() : 0); }
 
-  // begin({ maxExits, stopByte, timeoutMs, ignoreUnhandled })
+  // begin({ maxExits, stopByte, timeoutMs, ignoreUnhandled, maxOutput })
   void Begin(const Napi::CallbackInfo &info) {
     CheckOpen(info.Env());
     Napi::Object o = info[0].As<Napi::Object>();
     RunLimits limits = RunLimits::Of(Uint64(o.Get("maxExits")), o.Get("stopByte").As<Napi::Number>().Int32Value(),
-                                     o.Get("timeoutMs").As<Napi::Number>().DoubleValue(), o.Get("ignoreUnhandled").ToBoolean().Value());
+                                     o.Get("timeoutMs").As<Napi::Number>().DoubleValue(), o.Get("ignoreUnhandled").ToBoolean().Value(),
+                                     Uint64(o.Get("maxOutput")));
     try {
       loop_->Begin(limits);
     } catch (const CoreError &e) {
@@ -263,6 +265,12 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     CheckOpen(info.Env());
     std::string bytes = loop_->TakeConsole();
     return Napi::Buffer<char>::Copy(info.Env(), bytes.data(), bytes.size());
+  }
+
+  // consoleDropped(): console bytes printed past the run's maxOutput, not kept (until takeConsole()).
+  Napi::Value ConsoleDropped(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    return Napi::Number::New(info.Env(), static_cast<double>(loop_->console_dropped()));
   }
 
   // stop(): thread-safe kick of a run in progress; false when none is.

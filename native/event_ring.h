@@ -37,13 +37,15 @@ static_assert(kRingStatsOffset + kRingStatCount * 8 <= kRingRead * 4, "the talli
 struct EventRecord {  // 64 bytes, little-endian, read by JS through Float64Array/Uint32Array views
   double seq;         // 0-based, contiguous
   double time_ns;     // CLOCK_MONOTONIC
-  double address;
+  double address;     // exact below 2^53; address_lo/hi always are
   double pc;
   uint32_t kind;
   uint32_t size;
   uint32_t data_lo;
   uint32_t data_hi;
-  uint32_t reserved[4];
+  uint32_t address_lo;
+  uint32_t address_hi;
+  uint32_t reserved[2];
 };
 static_assert(sizeof(EventRecord) == kRingRecordBytes, "record layout is shared with JS");
 

@@ -34,7 +34,8 @@ Napi::Object NativeConstants(Napi::Env env) {
   c.Set("ExitField", Table(env, {{"Kind", kFieldKind}, {"Address", kFieldAddress}, {"Size", kFieldSize},
                                  {"IsWrite", kFieldIsWrite}, {"Count", kFieldCount}, {"Exits", kFieldExits},
                                  {"ExitReason", kFieldExitReason}, {"ErrorDetail", kFieldErrorDetail},
-                                 {"Errno", kFieldErrno}, {"Pc", kFieldPc}}));
+                                 {"Errno", kFieldErrno}, {"Pc", kFieldPc},
+                                 {"AddressLo", kFieldAddressLo}, {"AddressHi", kFieldAddressHi}}));
   c.Set("ExitRecord", Table(env, {{"size", N(kExitRecordSize)}, {"dataOffset", N(kExitDataOffset)}}));
   c.Set("AccessKind", Table(env, {{"mmio", N(AccessKind::kMmio)}, {"pio", N(AccessKind::kPio)}}));
   c.Set("NativeDeviceType", Table(env, {{"constant", N(NativeDeviceType::kConstant)}, {"counter", N(NativeDeviceType::kCounter)}}));

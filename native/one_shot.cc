@@ -20,7 +20,7 @@ RunExit RunOneShot(const OneShotSetup &setup, const OneShotLimits &limits, uint8
   __atomic_store(vcpu_id, &id, __ATOMIC_RELEASE);
   VcpuLoop loop(vcpu);
   loop.SetExitRecord(record);
-  loop.Begin(RunLimits::Of(limits.max_exits, limits.stop_byte, limits.timeout_ms, setup.ignore_unhandled));
+  loop.Begin(RunLimits::Of(limits.max_exits, limits.stop_byte, limits.timeout_ms, setup.ignore_unhandled, 0));  // its output is not kept
   RunExit exit = loop.Resume();
   if (exit == RunExit::kGuestError || exit == RunExit::kUnhandled) {
     uint64_t pc = 0;

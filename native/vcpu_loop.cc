@@ -146,6 +146,8 @@ bool VcpuLoop::HandleAccess(const Access &a, RunExit *result) {
   double *f = fields();
   f[kFieldKind] = static_cast<double>(a.kind);
   f[kFieldAddress] = static_cast<double>(a.address);
+  f[kFieldAddressLo] = static_cast<double>(static_cast<uint32_t>(a.address));
+  f[kFieldAddressHi] = static_cast<double>(static_cast<uint32_t>(a.address >> 32));
   f[kFieldSize] = a.size;
   f[kFieldIsWrite] = a.is_write ? 1 : 0;
   f[kFieldCount] = a.count;
@@ -175,7 +177,8 @@ bool VcpuLoop::Native(const Access &a) {
 }
 
 bool VcpuLoop::ConsoleByte(uint8_t byte) {
-  console_.push_back(static_cast<char>(byte));
+  if (console_.size() < limits_.max_output) console_.push_back(static_cast<char>(byte));
+  else console_dropped_++;
   return static_cast<int>(byte) != limits_.stop_byte;
 }
 
@@ -184,6 +187,8 @@ void VcpuLoop::Record(const Access &a) {
   EventRecord &r = ring_.Next();
   r.time_ns = static_cast<double>(MonotonicNs());
   r.address = static_cast<double>(a.address);
+  r.address_lo = static_cast<uint32_t>(a.address);
+  r.address_hi = static_cast<uint32_t>(a.address >> 32);
   r.pc = static_cast<double>(pc_);
   EventKind kind = a.kind == AccessKind::kMmio ? (a.is_write ? kEventMmioWrite : kEventMmioRead)
                                               : (a.is_write ? kEventPioWrite : kEventPioRead);

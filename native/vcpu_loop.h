@@ -47,7 +47,9 @@ enum ExitField : int {
   kFieldErrorDetail = 7,  // kGuestError: hardware entry failure reason / internal suberror
   kFieldErrno = 8,        // kGuestError with KVM_RUN failing: errno
   kFieldPc = 9,           // a one-shot run that failed (native/one_shot.h): the PC, read before its VM went
-  kExitFieldCount = 10,
+  kFieldAddressLo = 10,   // the address's low and high 32 bits: exact where kFieldAddress (a double) is not, >= 2^53
+  kFieldAddressHi = 11,
+  kExitFieldCount = 12,
 };
 constexpr size_t kExitDataOffset = 128;  // bytes; data of the access follows the fields
 constexpr size_t kExitDataMax = 4096;    // the largest PIO string KVM hands over
@@ -77,11 +79,13 @@ struct RunLimits {
   bool has_deadline = false;
   std::chrono::steady_clock::time_point deadline;
   bool ignore_unhandled = false;  // unclaimed accesses: writes dropped, reads return 0
+  uint64_t max_output = 0;        // console bytes kept; past it they are counted, not kept
 
   // A run's limits; a timeout (ms, 0: none) counts from now, so make them just before the run begins.
-  static RunLimits Of(uint64_t max_exits, int stop_byte, double timeout_ms, bool ignore_unhandled) {
+  static RunLimits Of(uint64_t max_exits, int stop_byte, double timeout_ms, bool ignore_unhandled, uint64_t max_output) {
     RunLimits limits;
     limits.max_exits = max_exits;
+    limits.max_output = max_output;
     limits.stop_byte = stop_byte;
     if (timeout_ms > 0) {
       limits.has_deadline = true;
@@ -108,7 +112,12 @@ class VcpuLoop {
   bool running() const { return running_; }
 
   uint64_t exits() const { return exits_; }
-  std::string TakeConsole() { return std::move(console_); }
+  // Console bytes kept since the last take, and how many more were printed past the run's max_output.
+  std::string TakeConsole() {
+    console_dropped_ = 0;
+    return std::move(console_);
+  }
+  uint64_t console_dropped() const { return console_dropped_; }
 
  private:
   struct Access {
@@ -143,6 +152,7 @@ class VcpuLoop {
   size_t pending_read_len_ = 0;
   uint64_t pc_ = 0;  // of the exit being handled, when events are recorded
   std::string console_;
+  uint64_t console_dropped_ = 0;  // printed past limits_.max_output: a guest cannot grow console_ without bound
 };
 
 }  // namespace femtovm

@@ -33,6 +33,13 @@ await build({
   outdir: join(root, 'dist/test'),
   external: ['piscina', 'bullmq', 'ioredis'],
 });
+// The adversarial suite (hostile guests, floods, misuse) in its own directory; `node --test dist/test/` finds it there.
+await build({
+  ...common,
+  entryPoints: listTs('test/adversarial').filter((f) => f.endsWith('.test.ts')),
+  outdir: join(root, 'dist/test/adversarial'),
+  external: ['piscina'],
+});
 // The WebAssembly backend's A64 CPU (AssemblyScript).
 execFileSync(process.execPath, [join(root, 'native/wasm/build.mjs'), join(root, 'dist/a64.wasm')], { stdio: 'inherit' });
 // Type-check everything (strict), then emit the public declarations.

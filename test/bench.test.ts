@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { goalFor } from '../bench/goals';
 import { redisServerMissing } from '../src/queue/local-redis';
 import { cli, kvmSkipReason, root } from './support';
 
@@ -103,6 +104,7 @@ test('femtovm bench --duration 1 --json: every suite ran and its results are wel
         positive(row.value, `${what} value`);
         if (row.baselineValue !== undefined) positive(row.baselineValue, `${what} baseline`);
         if (row.ratio !== undefined) positive(row.ratio, `${what} ratio`);
+        assert.deepEqual(row.goal, goalFor(row.id), `${what}: its goal is docs/goals.json's`);
         if (row.goal !== undefined) assert.equal(typeof row.met, 'boolean', `${what}: goal judged`);
         for (const d of row.distributions ?? []) {
           assert.ok(d.summary.n > 0 && d.summary.min <= d.summary.p50 && d.summary.p50 <= d.summary.p99 && d.summary.p99 <= d.summary.max, `${what} ${d.label} summary`);
@@ -157,9 +159,12 @@ test('femtovm bench --html: a self-contained report that renders its charts in h
   assert.doesNotMatch(body, /data-chart-error/, `the charts script failed: ${body}`);
   const drawn = /data-charts-rendered="(\d+)"/.exec(body);
   assert.ok(drawn && Number(drawn[1]) > 0, `no charts drawn (status ${dom.status})`);
+  // Every run has goal rows with a value goal (the wasm rows run on any host): their marks are drawn.
+  const marks = /data-goal-marks="(\d+)"/.exec(body);
+  assert.ok(marks && Number(marks[1]) > 0, `no goal marks drawn: ${body}`);
 });
 
-test('femtovm bench --markdown prints a table for README; an unknown suite is a usage error', { timeout: 60_000 }, () => {
+test('femtovm bench --markdown prints a Markdown table (for docs/bench.md); an unknown suite is a usage error', { timeout: 60_000 }, () => {
   const md = spawnSync(process.execPath, [cli, 'bench', 'cpu', '--duration', '0.3', '--markdown'], { cwd: root, encoding: 'utf8', timeout: 50_000 });
   assert.equal(md.status, 0, md.stderr);
   assert.match(md.stdout, /^Host: /);

@@ -174,7 +174,7 @@ for (const [arch, backend, skip] of backends) {
             assert.equal(batch.seq(i), next);
             assert.equal(batch.dataLo(i), n - next);
             assert.equal(batch.dataHi(i), 0);
-            if (next === 0) assert.deepEqual(batch.event(i), { seq: 0, timeNs: batch.timeNs(i), kind: 'mmio', direction: 'write', address: 0x900, size: 4, data: BigInt(n), pc: batch.pc(i) });
+            if (next === 0) assert.deepEqual(batch.event(i), { seq: 0, timeNs: batch.timeNs(i), kind: 'mmio', direction: 'write', address: 0x900, exactAddress: 0x900n, size: 4, data: BigInt(n), pc: batch.pc(i) });
           }
           previous = batch;
           await new Promise((r) => setTimeout(r, 1)); // slower than the vCPU: the ring fills

@@ -211,7 +211,7 @@ for (const [arch, backend] of backends) {
     test('an access no device claims is ERR_UNHANDLED_ACCESS naming it', () => {
       withVm(arch, 'mmio-echo.bin', {}, (vm) => {
         const error = assertGuestError(() => vm.run({ timeoutMs: 10_000 }), 'ERR_UNHANDLED_ACCESS');
-        assert.deepEqual(error.access, { kind: 'mmio', address: 0x900, size: 1, direction: 'read' });
+        assert.deepEqual(error.access, { kind: 'mmio', address: 0x900, exactAddress: 0x900n, size: 1, direction: 'read' });
       });
     });
 
@@ -287,8 +287,8 @@ for (const [arch, backend] of backends) {
       const out = execFileSync(process.execPath, [cli, 'run', guest(arch, image), '--backend', backend, '--stop-on-byte', '0x0a', ...limits], { encoding: 'utf8' });
       assert.equal(out, 'Hello\n');
       const json = JSON.parse(execFileSync(process.execPath, [cli, 'run', guest(arch, 'hello.bin'), '--backend', backend, '--json', ...limits], { encoding: 'utf8' }));
-      assert.deepEqual(Object.keys(json).sort(), ['arch', 'backend', 'durationMs', 'exits', 'outcome', 'output']);
-      assert.deepEqual({ ...json, durationMs: 0 }, { backend, arch, outcome: c.end, exits: 7, output: 'Hello\n', durationMs: 0 });
+      assert.deepEqual(Object.keys(json).sort(), ['arch', 'backend', 'durationMs', 'exits', 'outcome', 'output', 'outputDropped', 'outputTruncated']);
+      assert.deepEqual({ ...json, durationMs: 0 }, { backend, arch, outcome: c.end, exits: 7, output: 'Hello\n', outputTruncated: false, outputDropped: 0, durationMs: 0 });
       const fault = spawnSync(process.execPath, [cli, 'run', guest(arch, 'fault.bin'), '--backend', backend, ...limits], { encoding: 'utf8' });
       assert.equal(fault.status, 1);
       assert.match(fault.stderr, new RegExp(`^femtovm: ${c.faultCode}: .+\\n$`));

@@ -1,4 +1,4 @@
-/* exit_loop: the C baselines for `femtovm bench` (bench/README.md).
+/* exit_loop: the C baselines for `femtovm bench` (docs/bench.md).
  *
  * Runs the same flat guest binaries femtovm runs (guests/<arch>/NAME.bin), under KVM, with the same vCPU
  * setup as femtovm on the platform of README.md, and handles every exit in the cheapest way: an MMIO

@@ -22,6 +22,7 @@ export const number =
     return n;
   };
 
+/** A whole number ≥ 0 (addresses, counts), decimal or 0x…. */
 export interface RunFlags {
   arch?: GuestArch;
   backend: 'auto' | 'kvm' | 'wasm';

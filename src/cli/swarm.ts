@@ -10,7 +10,7 @@ import { number, parseFlags, withRunOptions, type RunFlags } from './run-options
 export function registerSwarm(program: Command): void {
   withRunOptions(program.command('swarm').description('run N VMs of one image, K at a time, on worker threads, and summarize'))
     .requiredOption('--count <n>', 'how many VMs', number('--count', { min: 1 }))
-    .option('--concurrency <k>', 'VMs at once (pool threads; default: CPUs)', number('--concurrency', { min: 1 }))
+    .option('--concurrency <k>', 'VMs at once (pool threads; default: CPUs; at most 8 per CPU)', number('--concurrency', { min: 1 }))
     .option('--progress', 'print a progress line to stderr as the counts change (a bar instead when stderr is a terminal)')
     .option('--no-reuse', 'create and destroy a VM for every run instead of resetting warm VMs to their snapshot')
     .option('--json', 'print the summary as JSON')

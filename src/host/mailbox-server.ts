@@ -29,6 +29,12 @@ export class MailboxServer {
     const m = this.m;
     while (!this.closed) {
       const state = Atomics.load(m, MailboxWord.State);
+      if (state === MailboxState.Abandoned) {
+        // Abandoned before this side took it up: nothing to answer; the worker waits for Idle.
+        Atomics.compareExchange(m, MailboxWord.State, MailboxState.Abandoned, MailboxState.Idle);
+        Atomics.notify(m, MailboxWord.State);
+        continue;
+      }
       if (state !== MailboxState.Request) {
         await Atomics.waitAsync(m, MailboxWord.State, state).value;
         continue;
@@ -44,7 +50,8 @@ export class MailboxServer {
         this.onError(error);
         answer = MailboxState.Failed;
       }
-      Atomics.store(m, MailboxWord.State, answer);
+      // A request the worker abandoned meanwhile (its run stopped or timed out) gets no answer.
+      if (Atomics.compareExchange(m, MailboxWord.State, MailboxState.Request, answer) !== MailboxState.Request) Atomics.store(m, MailboxWord.State, MailboxState.Idle);
       Atomics.notify(m, MailboxWord.State);
     }
   }

@@ -12,7 +12,8 @@ import { ConfigError, VmStateError } from '../shared/errors';
 import type { EventBatchView, VmEvent } from '../shared/event-batch';
 import { EventRingProducer, type EventSummary } from '../shared/event-ring';
 import { reviveError } from '../shared/remote-errors';
-import { abortStopper, ControlBlock, newRunId, StopReason, stopRun } from '../shared/stop';
+import { checkObject } from '../shared/options';
+import { abortStopper, ControlBlock, newRunId, StopReason, stopRun, timeLimitGuard, type Unresponsive } from '../shared/stop';
 import { unwrapReply, type RunReply } from '../shared/tasks';
 import type { LoadOptions, RunResult } from '../shared/vm-types';
 import type { NativeDeviceSpec } from '../workers/backend';
@@ -44,6 +45,8 @@ export class RemoteVm {
     private readonly done: Promise<unknown>,
     private readonly ring: SharedArrayBuffer | undefined,
     mailbox: SharedArrayBuffer,
+    /** Its thread, terminated when it does not answer a stop or a close within the pool's grace. */
+    private readonly unresponsive: Unresponsive,
   ) {
     this.mailboxServer = new MailboxServer(mailbox, this.mainDevices, (error) => (this.handlerError = error));
     this.abandoned.catch(() => {}); // rejected at every close(); only calls still racing it see that
@@ -93,19 +96,24 @@ export class RemoteVm {
 
   /**
    * Runs the guest on its thread until it ends, a limit, stop(), an abort, or an error (rejects typed;
-   * a thread that dies under it, PoolError ERR_THREAD_EXITED).
+   * a thread that dies under it, PoolError ERR_THREAD_EXITED; one terminated because it did not honour
+   * a stop or its time limit, ERR_THREAD_TERMINATED). One run at a time: another is ERR_VM_BUSY.
    */
   async run(options: PooledRunOptions = {}): Promise<RunResult> {
+    if (this.running !== undefined) throw new VmStateError('ERR_VM_BUSY', 'the VM is running: one run at a time');
+    checkObject('run options', options);
     const { signal, ...runOptions } = options;
     const runId = newRunId();
     this.handlerError = undefined;
     const reply = this.call<RunReply>((session) => session.run(runId, runOptions));
     this.running = { runId, promise: reply };
-    const stopper = signal ? abortStopper(signal, this.control, runId, reply) : undefined;
+    const stopper = signal ? abortStopper(signal, this.control, runId, reply, this.unresponsive) : undefined;
+    const guard = timeLimitGuard(this.control, runId, runOptions.timeoutMs, reply, this.unresponsive);
     try {
       return unwrapReply(await reply, this.handlerError);
     } finally {
       stopper?.();
+      guard();
       this.running = undefined;
     }
   }
@@ -114,7 +122,7 @@ export class RemoteVm {
   async stop(): Promise<void> {
     const run = this.running;
     if (run === undefined) return;
-    await stopRun(this.control, run.runId, StopReason.Stop, run.promise);
+    await stopRun(this.control, run.runId, StopReason.Stop, run.promise, this.unresponsive);
   }
 
   /** Batches of events as objects, in order, until the VM closes. Needs `events: true` at creation. */
@@ -163,9 +171,16 @@ export class RemoteVm {
     this.closed = true;
     await this.stop();
     this.session.close().catch(() => {});
+    // A thread that does not end the session in time (stuck in a device module's code) is terminated.
+    const ended = this.done.catch((error: unknown) => error);
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<'overdue'>((resolve) => (timer = setTimeout(() => resolve('overdue'), this.unresponsive.graceMs)));
+    const first = await Promise.race([ended, overdue]);
+    clearTimeout(timer);
+    if (first === 'overdue') this.unresponsive.terminate();
     // A session that ended normally (no reply) answered every call sent before close(): their answers
     // are on the port. A failed one's calls were rejected when it failed.
-    if ((await this.done.catch((error: unknown) => error)) === undefined) await Promise.allSettled(this.unanswered);
+    if ((await ended) === undefined) await Promise.allSettled(this.unanswered);
     this.abandon(new VmStateError('ERR_VM_CLOSED', 'the VM closed before its thread answered'));
     this.session[Comlink.releaseProxy]();
     this.port.close();

@@ -3,13 +3,14 @@ import { availableParallelism } from 'node:os';
 
 import { percentile } from '../shared/stats';
 import { VmPool } from './pool';
-import type { PooledRunOptions } from './pool-options';
+import { maxPoolThreads, type PooledRunOptions } from './pool-options';
+import { optionalInteger } from '../shared/options';
 import type { SwarmFailure } from '../shared/swarm-tally';
 import type { LoadOptions, VmOptions } from '../shared/vm-types';
 
 export interface SwarmOptions {
   count: number;
-  /** VMs at once, and so pool threads (default: the number of CPUs). */
+  /** VMs at once, and so pool threads (default: the number of CPUs; more than maxPoolThreads() runs that many). */
   concurrency?: number;
   vm?: VmOptions;
   run?: PooledRunOptions;
@@ -37,7 +38,8 @@ export interface SwarmSummary {
 
 /** Runs the swarm on a pool of its own, one lane per thread (VmPool.runMany), and sums it up. */
 export async function runSwarm(image: Uint8Array | string, options: SwarmOptions): Promise<SwarmSummary> {
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? availableParallelism()));
+  const asked = optionalInteger('concurrency', options.concurrency, 1, Number.MAX_SAFE_INTEGER) ?? availableParallelism();
+  const concurrency = Math.min(asked, maxPoolThreads());
   const pool = new VmPool({ maxThreads: concurrency, maxQueue: concurrency });
   try {
     const result = await pool.runMany(image, {

@@ -33,6 +33,9 @@ export interface QueueJobResult {
   output: string;
   /** How many bytes the guest printed in all. */
   outputBytes: number;
+  /** Bytes printed past the job's (or the run's) output cap, as RunResult says them. */
+  outputTruncated: boolean;
+  outputDropped: number;
   durationMs: number;
   /** The worker that ran it (host:pid). */
   worker: string;
@@ -60,7 +63,9 @@ export function encodeResult(result: RunResult, worker: string, maxOutputBytes: 
     outcome: result.outcome,
     exits: result.exits,
     output: result.output.subarray(0, maxOutputBytes).toString('base64'),
-    outputBytes: result.output.length,
+    outputBytes: result.output.length + result.outputDropped,
+    outputTruncated: result.outputTruncated || result.output.length > maxOutputBytes,
+    outputDropped: result.outputDropped + Math.max(0, result.output.length - maxOutputBytes),
     durationMs: result.durationMs,
     worker,
   };

@@ -21,6 +21,8 @@ export interface NativeRunLimits {
   stopByte: number;
   timeoutMs: number;
   ignoreUnhandled: boolean;
+  /** Console bytes kept; past it they are counted (consoleDropped()). */
+  maxOutput: number;
 }
 
 export interface NativeMachine {
@@ -37,6 +39,8 @@ export interface NativeMachine {
   resume(): NativeExit;
   end(): void;
   takeConsole(): Buffer;
+  /** Console bytes printed past the run's maxOutput since the last takeConsole(). */
+  consoleDropped(): number;
   kick(): boolean;
   /** Copies RAM and the whole vCPU state (one snapshot per machine). */
   snapshot(): void;

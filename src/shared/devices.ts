@@ -5,7 +5,24 @@
  * base. `data` is a view reused across exits (no allocation per exit): copy it if you keep it.
  */
 import { ConfigError, GuestError } from './errors';
+import { checkObject, describe, describeAddress } from './options';
 import { CONSOLE_MMIO, CONSOLE_PORT } from './platform';
+
+/**
+ * Thrown by a wait inside a device access (a main-thread device's mailbox) when the run must end:
+ * not the handler failing, so it passes the bus unwrapped and the backend ends the run with `outcome`.
+ */
+export class RunInterrupted extends Error {
+  constructor(readonly outcome: 'stopped' | 'timeout') {
+    super(`the run was interrupted: ${outcome}`);
+  }
+}
+
+/** `range` is a DeviceRange: an object with kind 'mmio' or 'pio' (base and size are checked by the bus). */
+export function checkRange(range: DeviceRange): void {
+  checkObject('a device range', range);
+  if (range.kind !== 'mmio' && range.kind !== 'pio') throw new ConfigError('ERR_INVALID_OPTION', `a device range's kind is 'mmio' or 'pio', not ${describe(range.kind)}`);
+}
 
 export interface Device {
   /** A guest load: fill `data`. A device without `read` reads as zeros. */
@@ -47,7 +64,7 @@ export class DeviceBus {
     const { kind, base, size } = range;
     const limit = kind === 'pio' ? 0x10000 : 2 ** 53;
     if (!Number.isSafeInteger(base) || !Number.isSafeInteger(size) || base < 0 || size <= 0 || base + size > limit) {
-      throw new ConfigError('ERR_ADDRESS_OUT_OF_RANGE', `${kind} device range 0x${base.toString(16)}+${size} is not a valid ${kind === 'pio' ? 'port' : 'address'} range`);
+      throw new ConfigError('ERR_ADDRESS_OUT_OF_RANGE', `${kind} device range ${describeAddress(base)}+${describe(size)} is not a valid ${kind === 'pio' ? 'port' : 'address'} range`);
     }
     const console = kind === 'mmio' ? CONSOLE_MMIO : CONSOLE_PORT;
     if (console >= base && console < base + size) throw new ConfigError('ERR_DEVICE_OVERLAP', `${kind} device at 0x${base.toString(16)} covers the console (0x${console.toString(16)})`);
@@ -98,9 +115,10 @@ export class DeviceBus {
         else data.fill(0);
       }
     } catch (cause) {
+      if (cause instanceof RunInterrupted) throw cause;
       const direction = isWrite ? 'write' : 'read';
       const error = new GuestError('ERR_HANDLER_THREW', `the ${kind} device handler for a ${size}-byte ${direction} at 0x${address.toString(16)} threw: ${String(cause)}`, { cause });
-      error.access = { kind, address, size, direction };
+      error.access = { kind, address, exactAddress: BigInt(address), size, direction };
       throw error;
     }
     return true;

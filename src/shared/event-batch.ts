@@ -2,7 +2,7 @@
  * Events as the consumer sees them: one guest access (`VmEvent`, an object per event), or a batch read
  * in place from the ring (`EventBatchView`, typed accessors by index: no object and no bigint per
  * event). Record layout: native/event_ring.h (64 bytes: seq, timeNs, address, pc as float64; kind,
- * size, data low and high words as uint32).
+ * size, data low and high words, address low and high words as uint32).
  */
 import { ConfigError, VmStateError } from './errors';
 
@@ -17,7 +17,9 @@ export interface VmEvent {
   timeNs: number;
   kind: EventKind;
   direction: EventDirection;
+  /** The guest address or port (a double: inexact from 2^53; `exactAddress` always is). */
   address: number;
+  exactAddress: bigint;
   size: number;
   /** The bytes stored, or for reads the value the device returned, little-endian. */
   data: bigint;
@@ -40,6 +42,8 @@ const enum U32Word {
   Size = 9,
   DataLo = 10,
   DataHi = 11,
+  AddressLo = 12,
+  AddressHi = 13,
 }
 
 /** Event kind codes in records; mirror EventKind in native/event_ring.h. */
@@ -84,8 +88,20 @@ export class EventBatchView {
   timeNs(i: number): number {
     return this.f64[this.slot(i) * F64_PER_RECORD + F64Word.TimeNs]!;
   }
+  /** The address as a double: exact below 2^53 (`addressLo`/`addressHi` always are). */
   address(i: number): number {
     return this.f64[this.slot(i) * F64_PER_RECORD + F64Word.Address]!;
+  }
+  /** Low and high 32 bits of the address, unsigned (no allocation). */
+  addressLo(i: number): number {
+    return this.u32[this.slot(i) * U32_PER_RECORD + U32Word.AddressLo]!;
+  }
+  addressHi(i: number): number {
+    return this.u32[this.slot(i) * U32_PER_RECORD + U32Word.AddressHi]!;
+  }
+  /** The exact address as a bigint (allocates). */
+  exactAddress(i: number): bigint {
+    return (BigInt(this.addressHi(i)) << 32n) | BigInt(this.addressLo(i));
   }
   /** Program counter of the accessing instruction. */
   pc(i: number): number {
@@ -116,7 +132,7 @@ export class EventBatchView {
 
   /** Event `i` as an object (allocates). */
   event(i: number): VmEvent {
-    return { seq: this.seq(i), timeNs: this.timeNs(i), kind: this.kind(i), direction: this.direction(i), address: this.address(i), size: this.size(i), data: this.data(i), pc: this.pc(i) };
+    return { seq: this.seq(i), timeNs: this.timeNs(i), kind: this.kind(i), direction: this.direction(i), address: this.address(i), exactAddress: this.exactAddress(i), size: this.size(i), data: this.data(i), pc: this.pc(i) };
   }
   /** Every event as an object (allocates): a copy that outlives the view. */
   toArray(): VmEvent[] {

@@ -2,7 +2,7 @@
  * Guest images: flat binaries and ELF64 executables (PT_LOAD segments and the entry point), turned
  * into the segments to copy into guest RAM. Malformed input is an ImageError, never a crash.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 import { ImageError } from './errors';
 import type { GuestArch } from './platform';
@@ -23,6 +23,8 @@ export interface LoadedImage {
 
 /** The largest image femtovm reads (an image must fit in guest RAM anyway). */
 export const MAX_IMAGE_SIZE = 1 << 30;
+/** An image file may be this large whatever the RAM: room for an ELF's symbols and sections. */
+const MIN_IMAGE_CAP = 16 << 20;
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 const ELFCLASS64 = 2;
@@ -30,16 +32,44 @@ const ELFDATA2LSB = 1;
 const PT_LOAD = 1;
 const EM: Record<GuestArch, number> = { aarch64: 183, x86_64: 62 };
 
-export function readImageFile(path: string): Uint8Array {
-  let data: Buffer;
+/**
+ * Reads an image file, checked before a byte is read: a regular file (not a device such as /dev/zero,
+ * a FIFO, which is opened without blocking, or a directory: ERR_IMAGE_NOT_REGULAR) of at most
+ * `ramSize` bytes (or 16 MiB, whichever is more, up to MAX_IMAGE_SIZE: ERR_IMAGE_TOO_LARGE), read
+ * through one fd with a bound, so a file that grows meanwhile cannot make it read more.
+ */
+export function readImageFile(path: string, ramSize = MAX_IMAGE_SIZE): Uint8Array {
+  if (typeof path !== 'string') throw new ImageError('ERR_IMAGE_NOT_FOUND', `an image path is a string, not ${typeof path}`);
+  const cap = Math.min(MAX_IMAGE_SIZE, Math.max(ramSize, MIN_IMAGE_CAP));
+  let fd: number;
   try {
-    data = readFileSync(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code);
-    throw new ImageError('ERR_IMAGE_NOT_FOUND', `cannot read image ${path}: ${why}`, { cause: error });
+    throw new ImageError('ERR_IMAGE_NOT_FOUND', `cannot open image ${path}: ${code === 'ENOENT' ? 'no such file' : String(code)}`, { cause: error });
   }
-  return data;
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
+      const what = stat.isDirectory() ? 'a directory' : stat.isFIFO() ? 'a FIFO' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : stat.isSocket() ? 'a socket' : 'not a regular file';
+      throw new ImageError('ERR_IMAGE_NOT_REGULAR', `image ${path} is ${what}: an image is a regular file`);
+    }
+    if (stat.size > cap) throw new ImageError('ERR_IMAGE_TOO_LARGE', `image ${path} is ${stat.size} bytes, above ${cap} (the VM's RAM)`);
+    const data = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < data.length) {
+      const n = readSync(fd, data, read, data.length - read, read);
+      if (n === 0) break; // shrank meanwhile: what is there
+      read += n;
+    }
+    return data.subarray(0, read);
+  } catch (error) {
+    if (error instanceof ImageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ImageError('ERR_IMAGE_NOT_FOUND', `cannot read image ${path}: ${String(code ?? error)}`, { cause: error });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function isElf(image: Uint8Array): boolean {

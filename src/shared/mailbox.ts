@@ -20,6 +20,11 @@ export const enum MailboxState {
   Closed = 3,
   /** The main-thread handler threw: the access fails, the run ends with ERR_HANDLER_THREW. */
   Failed = 4,
+  /**
+   * The worker stopped waiting for the answer (its run was stopped or timed out): the main side drops
+   * the answer and sets Idle; the worker waits for Idle before its next request.
+   */
+  Abandoned = 5,
 }
 export const DATA_OFFSET = 32;
 

@@ -39,6 +39,9 @@ export enum ExitField {
   Errno = 8,
   /** A one-shot run that failed: the PC, read before its VM went. */
   Pc = 9,
+  /** The address's low and high 32 bits: exact where Address (a double) is not, from 2^53. */
+  AddressLo = 10,
+  AddressHi = 11,
 }
 
 /** Devices the native loop answers itself; mirrors NativeDeviceType in native/vcpu_loop.h. */

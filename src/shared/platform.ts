@@ -1,8 +1,9 @@
 /**
- * The platform contract guests are written against (README "Platform"): where RAM is, where images
+ * The platform contract guests are written against (docs/platform.md): where RAM is, where images
  * load, the console, and how the VMM lays out what it owns. One entry per guest arch.
  */
 import { ConfigError } from './errors';
+import { checkObject, describe } from './options';
 
 export type GuestArch = 'aarch64' | 'x86_64';
 export type X86Mode = 'real' | 'long';
@@ -19,6 +20,8 @@ export function isConsoleWrite(kind: 'mmio' | 'pio', address: number, size: numb
 }
 /** The largest guest RAM femtovm maps for one VM. */
 export const MAX_MEM = 1 << 30;
+/** RAM ends below this guest-physical address: 40 bits, the IPA size KVM/arm64 gives a VM by default. */
+export const MAX_GUEST_RAM_ADDRESS = 2 ** 40;
 /** x86 long mode: GDT, PML4, PDPT and 4 page directories at the top of RAM. */
 export const X86_TABLE_PAGES = 7;
 
@@ -79,13 +82,18 @@ export function ramLayout(arch: GuestArch, mem: number, x86Mode: X86Mode): RamLa
  */
 export function customLayout(arch: GuestArch, regions: { guestAddr: number; size: number }[], x86Mode: X86Mode): RamLayout {
   const p = platforms[arch];
+  if (!Array.isArray(regions)) throw new ConfigError('ERR_INVALID_OPTION', `regions is an array of { guestAddr, size }, not ${describe(regions)}`);
+  for (const r of regions) checkObject('a RAM region', r);
   if (regions.length === 0) throw new ConfigError('ERR_MEM_SIZE', 'at least one RAM region is needed');
   const sorted = [...regions].sort((a, b) => a.guestAddr - b.guestAddr);
   let total = 0;
   sorted.forEach((r, i) => {
     const aligned = (n: number) => Number.isSafeInteger(n) && n % PAGE_SIZE === 0;
     if (!aligned(r.guestAddr) || !aligned(r.size) || r.size <= 0) {
-      throw new ConfigError('ERR_MEM_SIZE', `RAM region 0x${r.guestAddr.toString(16)}+0x${r.size.toString(16)} is empty or not 4 KiB-aligned`);
+      throw new ConfigError('ERR_MEM_SIZE', `RAM region ${describe(r.guestAddr)}+${describe(r.size)} is empty or not 4 KiB-aligned`);
+    }
+    if (r.guestAddr + r.size > MAX_GUEST_RAM_ADDRESS) {
+      throw new ConfigError('ERR_ADDRESS_OUT_OF_RANGE', `RAM region 0x${r.guestAddr.toString(16)}+0x${r.size.toString(16)} ends above 0x${MAX_GUEST_RAM_ADDRESS.toString(16)}`);
     }
     if (r.guestAddr < p.ramBase) {
       throw new ConfigError('ERR_REGION_OVERLAP', `RAM region at 0x${r.guestAddr.toString(16)} overlaps the MMIO window below 0x${p.ramBase.toString(16)}`);

@@ -12,11 +12,18 @@ export interface SwarmTally {
   /** Runs by outcome (`error` for a run that failed). */
   outcomes: Record<string, number>;
   exits: number;
-  /** Failures grouped by code and message. */
+  /** Failures grouped by code and message (at most MAX_FAILURE_GROUPS; the rest by code alone). */
   failures: SwarmFailure[];
-  /** Each run's create + run + destroy time (or reset + run), ms, in the order the lane ran them. */
+  /**
+   * Each run's create + run + destroy time (or reset + run), ms, in the order the lane ran them; past
+   * MAX_LATENCIES runs a lane keeps a uniform sample of that many, so a swarm's memory does not grow with its count.
+   */
   latenciesMs: number[];
 }
+
+export const MAX_LATENCIES = 100_000;
+const MAX_FAILURE_GROUPS = 64;
+const FURTHER_MESSAGES = '(further messages of this code)';
 
 export function emptyTally(): SwarmTally {
   return { outcomes: {}, exits: 0, failures: [], latenciesMs: [] };
@@ -25,7 +32,13 @@ export function emptyTally(): SwarmTally {
 export function countRun(tally: SwarmTally, outcome: string, exits: number, ms: number): void {
   tally.outcomes[outcome] = (tally.outcomes[outcome] ?? 0) + 1;
   tally.exits += exits;
-  tally.latenciesMs.push(ms);
+  let runs = 0;
+  for (const n of Object.values(tally.outcomes)) runs += n;
+  if (tally.latenciesMs.length < MAX_LATENCIES) tally.latenciesMs.push(ms);
+  else {
+    const slot = Math.floor(Math.random() * runs); // reservoir sampling: every run equally likely kept
+    if (slot < MAX_LATENCIES) tally.latenciesMs[slot] = ms;
+  }
 }
 
 export function countFailure(tally: SwarmTally, code: string, message: string, ms: number): void {
@@ -37,7 +50,8 @@ export function countFailure(tally: SwarmTally, code: string, message: string, m
 function addFailures(failures: SwarmFailure[], failure: SwarmFailure): void {
   const same = failures.find((f) => f.code === failure.code && f.message === failure.message);
   if (same) same.count += failure.count;
-  else failures.push({ ...failure });
+  else if (failures.length < MAX_FAILURE_GROUPS || failure.message === FURTHER_MESSAGES) failures.push({ ...failure });
+  else addFailures(failures, { ...failure, message: FURTHER_MESSAGES });
 }
 
 export function mergeTallies(tallies: SwarmTally[]): SwarmTally {

@@ -32,6 +32,8 @@ export interface OneShotTask extends Shared {
   runId: number;
   /** Serve it from a warm VM of the same setup on this thread, reset to its snapshot (default). */
   reuse: boolean;
+  /** What this thread's warm VMs may cost in all, bytes (PoolOptions.warmBytes per thread). */
+  warmBytes: number;
 }
 
 /** What a one-shot run is set up from, whichever task carries it. */

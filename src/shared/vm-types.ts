@@ -38,14 +38,25 @@ export interface RunOptions {
   maxExits?: number;
   /** Ends the run (outcome `stopped`) after the console prints this byte. */
   stopOnByte?: number;
+  /**
+   * Console bytes kept for the result (default DEFAULT_MAX_OUTPUT, 1 MiB; 0 keeps none). Past it the
+   * guest's bytes are counted (`outputDropped`), not kept: a guest cannot grow the host's memory by printing.
+   */
+  maxOutputBytes?: number;
 }
+
+/** Console bytes a run keeps unless `maxOutputBytes` says otherwise. */
+export const DEFAULT_MAX_OUTPUT = 1 << 20;
 
 export interface RunResult {
   backend: BackendKind;
   arch: GuestArch;
   outcome: Outcome;
   exits: number;
-  /** Console bytes the guest printed during this run. */
+  /** Console bytes the guest printed during this run, up to `maxOutputBytes`. */
   output: Buffer;
+  /** The guest printed more than `maxOutputBytes`: `outputDropped` bytes were not kept. */
+  outputTruncated: boolean;
+  outputDropped: number;
   durationMs: number;
 }

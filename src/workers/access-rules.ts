@@ -11,7 +11,7 @@ import { GuestError, type AccessDetails } from '../shared/errors';
 export function unhandledAccess(access: AccessDetails, exits: number): GuestError {
   const error = new GuestError(
     'ERR_UNHANDLED_ACCESS',
-    `unhandled ${access.kind} ${access.direction} of ${access.size} byte${access.size === 1 ? '' : 's'} at 0x${access.address.toString(16)}: no device claims it`,
+    `unhandled ${access.kind} ${access.direction} of ${access.size} byte${access.size === 1 ? '' : 's'} at 0x${access.exactAddress.toString(16)}: no device claims it`,
   );
   error.access = access;
   error.exits = exits;

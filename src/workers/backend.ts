@@ -5,6 +5,8 @@
 import type { DeviceBus, DeviceRange } from '../shared/devices';
 import type { GuestArch, RamLayout } from '../shared/platform';
 import type { BackendKind, Outcome } from '../shared/vm-types';
+import type { ConsoleOutput } from './console-output';
+import type { RunWatch, StopWord } from './run-watch';
 
 export interface RunLimits {
   /** Wall-clock limit in ms (0: none). Holds for guests that spin without exits too. */
@@ -15,17 +17,15 @@ export interface RunLimits {
   stopOnByte: number;
   /** Accesses no device claims: an ERR_UNHANDLED_ACCESS error, or ignored (reads return 0). */
   unhandled: 'error' | 'ignore';
+  /** Console bytes kept; past it they are counted, not kept. */
+  maxOutputBytes: number;
+  /** Armed for this run: what every wait of the run looks at (time limit, stop requests). */
+  watch: RunWatch;
   /**
    * A shared word another thread sets to `value` to stop the run (the pool's stop protocol). KVM is
    * kicked out of KVM_RUN instead; the WebAssembly CPU looks at the word between slices and in WFI.
    */
   stopWord?: StopWord;
-}
-
-export interface StopWord {
-  words: Int32Array;
-  index: number;
-  value: number;
 }
 
 export interface BackendRunEnd {
@@ -59,8 +59,8 @@ export interface Backend {
   readonly vcpuId: number;
   /** Runs until an outcome; throws GuestError (its `exits` set) when the guest cannot go on. */
   run(limits: RunLimits, bus: DeviceBus): BackendRunEnd;
-  /** Console bytes printed since the last call. */
-  takeOutput(): Buffer;
+  /** Console bytes kept since the last call, and how many were dropped past the bound. */
+  takeOutput(): ConsoleOutput;
   /** Copies RAM and every register a guest can change (replacing an earlier snapshot). */
   snapshot(): void;
   /** Back to the snapshot, RAM and registers; `hostWrote` when the VMM itself wrote RAM since. Returns pages copied. */

@@ -40,8 +40,8 @@ export class EventRingWriter extends EventRingProducer {
     return this.written !== this.freeUntil;
   }
 
-  /** Appends one record; the caller checked `hasSpace()` first. */
-  write(kind: number, address: number, size: number, dataLo: number, dataHi: number, pc: number): void {
+  /** Appends one record (the address as a double and, exactly, as its 32-bit halves); the caller checked `hasSpace()` first. */
+  write(kind: number, address: number, addressLo: number, addressHi: number, size: number, dataLo: number, dataHi: number, pc: number): void {
     const slot = this.written & this.mask;
     const f = slot * (RECORD_BYTES / 8);
     const u = slot * (RECORD_BYTES / 4) + 8;
@@ -54,6 +54,8 @@ export class EventRingWriter extends EventRingProducer {
     this.u32[u + 1] = size;
     this.u32[u + 2] = dataLo;
     this.u32[u + 3] = dataHi;
+    this.u32[u + 4] = addressLo;
+    this.u32[u + 5] = addressHi;
     this.stats[kind - 1]!++;
     this.written = (this.written + 1) | 0;
     // A lone record goes out at once (publishBy has passed); a burst goes out in groups.

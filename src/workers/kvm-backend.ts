@@ -5,7 +5,8 @@
 import { loadAddon, type NativeMachine, type NativeMachineOptions, type NativeOneShot, type NativeOneShotSetup } from '../shared/addon';
 import { ExitField, NativeDeviceType, NativeExit } from '../shared/native-constants';
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
-import { accessKindCode, type DeviceBus, type DeviceRange } from '../shared/devices';
+import { accessKindCode, RunInterrupted, type DeviceBus, type DeviceRange } from '../shared/devices';
+import type { ConsoleOutput } from './console-output';
 import { EventRingProducer } from '../shared/event-ring';
 import { fromNative, GuestError, KvmError, withPc, type AccessDetails, type KvmErrorCode } from '../shared/errors';
 import { kvmUnusable } from '../shared/info';
@@ -93,12 +94,15 @@ export class KvmBackend implements Backend {
     const { machine, record } = this;
     machine.setUserRanges(bus.flatRanges());
     bus.attachDataBuffer(this.data);
-    callNative(() => machine.begin({ maxExits: limits.maxExits, stopByte: limits.stopOnByte, timeoutMs: limits.timeoutMs, ignoreUnhandled: limits.unhandled === 'ignore' }));
+    callNative(() =>
+      machine.begin({ maxExits: limits.maxExits, stopByte: limits.stopOnByte, timeoutMs: limits.timeoutMs, ignoreUnhandled: limits.unhandled === 'ignore', maxOutput: limits.maxOutputBytes }),
+    );
     try {
       for (;;) {
         const exit = machine.resume();
         if (exit === NativeExit.UserAccess) {
-          this.dispatch(bus);
+          const interrupted = this.dispatch(bus);
+          if (interrupted !== undefined) return { outcome: interrupted, exits: record[ExitField.Exits]! };
           continue;
         }
         if (exit === NativeExit.RingWake) {
@@ -120,8 +124,9 @@ export class KvmBackend implements Backend {
     }
   }
 
-  takeOutput(): Buffer {
-    return this.machine.takeConsole();
+  takeOutput(): ConsoleOutput {
+    const dropped = this.machine.consoleDropped();
+    return { bytes: this.machine.takeConsole(), dropped };
   }
 
   snapshot(): void {
@@ -148,16 +153,18 @@ export class KvmBackend implements Backend {
     this.machine.close();
   }
 
-  private dispatch(bus: DeviceBus): void {
+  /** One access for a JavaScript device; the outcome when a wait inside it ended the run. */
+  private dispatch(bus: DeviceBus): RunInterrupted['outcome'] | undefined {
     const r = this.record;
     try {
       bus.access(r[ExitField.Kind] === accessKindCode.mmio ? 'mmio' : 'pio', r[ExitField.Address]!, r[ExitField.Size]!, r[ExitField.IsWrite] === 1, r[ExitField.Count]!);
+      return undefined;
     } catch (error) {
+      if (error instanceof RunInterrupted) return error.outcome;
       if (error instanceof GuestError) error.exits = r[ExitField.Exits]!;
       throw error;
     }
   }
-
 }
 
 /**
@@ -185,7 +192,7 @@ export class FreshKvmVms {
     const started = performance.now();
     const exit = callNative(() => this.oneShot.run(options.maxExits ?? 0, options.stopOnByte ?? -1, options.timeoutMs ?? 0));
     try {
-      return { backend: 'kvm', arch: this.arch, ...runEnd(exit, this.record, this.arch), output: Buffer.alloc(0), durationMs: performance.now() - started };
+      return { backend: 'kvm', arch: this.arch, ...runEnd(exit, this.record, this.arch), output: Buffer.alloc(0), outputTruncated: false, outputDropped: 0, durationMs: performance.now() - started };
     } catch (error) {
       if (error instanceof GuestError) withPc(error, BigInt(this.record[ExitField.Pc]!));
       throw error;
@@ -237,6 +244,7 @@ function accessOf(r: Float64Array): AccessDetails {
   return {
     kind: r[ExitField.Kind] === 1 ? 'mmio' : 'pio',
     address: r[ExitField.Address]!,
+    exactAddress: (BigInt(r[ExitField.AddressHi]!) << 32n) | BigInt(r[ExitField.AddressLo]!),
     size: r[ExitField.Size]!,
     direction: r[ExitField.IsWrite] === 1 ? 'write' : 'read',
   };

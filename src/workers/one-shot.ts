@@ -3,6 +3,7 @@
  * from a warm VM of the same setup when there is one.
  */
 import { createHash } from 'node:crypto';
+import { statSync, type BigIntStats } from 'node:fs';
 
 import { ControlBlock, runControlled } from '../shared/stop';
 import type { LoadedImage } from '../shared/image';
@@ -14,16 +15,54 @@ import { createVm, type Vm } from './vm';
 /**
  * Warm VMs on this thread, by setup (options, image, load address, registers): each was snapshotted
  * right after setup, so a reset makes it indistinguishable from a fresh one. At most WARM_LIMIT are
- * kept; the least recently used goes first. A VM whose run ended in an error is never kept.
+ * kept, costing at most the task's `warmBytes` (a warm VM costs about twice its RAM: the RAM it
+ * touched and its snapshot); the least recently used goes first. A VM whose run ended in an error is
+ * never kept.
  */
 const WARM_LIMIT = 8;
 const warm = new Map<string, Vm>();
 
-/** The warm-VM key of a setup, or undefined when its VMs are not kept (no reuse, or an event ring). */
+/** What a warm VM holds: its RAM and the snapshot's copy of it. */
+function warmCost(vm: Vm): number {
+  return 2 * vm.layout.regions.reduce((sum, r) => sum + r.size, 0);
+}
+
+/**
+ * The warm-VM key of a setup, or undefined when its VMs are not kept (no reuse, an event ring, an
+ * image file that cannot be looked at). An image file is known by its content's identity, not its
+ * path: device, inode, size, and modification and change times in ns, so a file replaced or rewritten
+ * at the same path is a new setup.
+ */
 export function setupKey(task: OneShotSetup): string | undefined {
   if (!task.reuse || task.ring !== undefined) return undefined;
-  const image = typeof task.image === 'string' ? `path:${task.image}` : `bytes:${createHash('sha256').update(task.image).digest('hex')}`;
-  return JSON.stringify([task.options, image, task.load ?? {}, Object.entries(task.registers ?? {}).map(([k, v]) => [k, String(v)])]);
+  let image: string;
+  if (typeof task.image === 'string') {
+    const stat = fileIdentity(task.image);
+    if (stat === undefined || !stat.isFile()) return undefined; // the load reports it
+    image = `file:${task.image}:${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+  } else {
+    image = `bytes:${createHash('sha256').update(task.image).digest('hex')}`;
+  }
+  try {
+    return JSON.stringify([task.options, image, task.load ?? {}, Object.entries(task.registers ?? {}).map(([k, v]) => [k, String(v)])]);
+  } catch {
+    return undefined; // options JSON cannot say (a bigint): not kept warm; the VM's own checks report them
+  }
+}
+
+/** @internal The warm VMs this thread keeps, and what they cost (for tests). */
+export function warmVms(): { count: number; bytes: number } {
+  let bytes = 0;
+  for (const vm of warm.values()) bytes += warmCost(vm);
+  return { count: warm.size, bytes };
+}
+
+function fileIdentity(path: string): BigIntStats | undefined {
+  try {
+    return statSync(path, { bigint: true });
+  } catch {
+    return undefined;
+  }
 }
 
 function takeWarm(key: string, control: ControlBlock): Vm | undefined {
@@ -35,11 +74,18 @@ function takeWarm(key: string, control: ControlBlock): Vm | undefined {
   return vm;
 }
 
-function keepWarm(key: string, vm: Vm): void {
+function keepWarm(key: string, vm: Vm, budget: number): void {
+  if (warmCost(vm) > budget) {
+    vm.close();
+    return;
+  }
   warm.set(key, vm);
+  let bytes = 0;
+  for (const kept of warm.values()) bytes += warmCost(kept);
   for (const [oldest, old] of warm) {
-    if (warm.size <= WARM_LIMIT) break;
+    if (warm.size <= WARM_LIMIT && bytes <= budget) break;
     warm.delete(oldest);
+    bytes -= warmCost(old);
     old.close();
   }
 }
@@ -64,7 +110,7 @@ export function runOneShot(task: OneShotSetup, runId: number, key: string | unde
   } catch (error) {
     return { ok: false, error: serializeError(error) }; // a typed error survives the thread boundary
   } finally {
-    if (vm !== undefined && key !== undefined && reply?.ok === true) keepWarm(key, vm);
+    if (vm !== undefined && key !== undefined && reply?.ok === true) keepWarm(key, vm, task.warmBytes);
     else vm?.close();
   }
 }

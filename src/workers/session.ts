@@ -2,10 +2,13 @@
  * A pooled VM's session on its thread: the VM driven over Comlink (VmSession, what RemoteVm calls)
  * until close(), with the three device tiers wired to it.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 
 import type { NativeDeviceSpec } from './backend';
+import { ConfigError, GuestError } from '../shared/errors';
 import { ControlBlock, runControlled } from '../shared/stop';
 import type { Device, DeviceRange } from '../shared/devices';
 import { EventRingProducer } from '../shared/event-ring';
@@ -19,10 +22,24 @@ import type { Vm } from './vm';
 /** What a device module exports: a Device, or a factory taking the options given to addDeviceModule. */
 type DeviceModule = Device | ((options: unknown) => Device);
 
+/** The session whose VM's code (its device modules) runs in the current async context. */
+const sessionContext = new AsyncLocalStorage<VmSession>();
+
+/**
+ * What a thread does with an error no call awaits (process 'uncaughtException'/'unhandledRejection'):
+ * the session whose device module threw it (its timers and promises carry its async context) ends
+ * with GuestError ERR_HANDLER_THREW. Nothing else on the thread is touched.
+ */
+export function failSessionOf(error: unknown): void {
+  const session = sessionContext.getStore();
+  if (session !== undefined) session.fail(error);
+  else process.stderr.write(`femtovm: an error no VM owns, on a VM's thread (left running): ${String(error)}\n`);
+}
+
 /** The API a session exposes over Comlink. */
 export class VmSession {
-  private readonly closed: Promise<void>;
-  private close_!: () => void;
+  private readonly closed: Promise<GuestError | undefined>;
+  private close_!: (failure?: GuestError) => void;
 
   constructor(
     private readonly vm: Vm,
@@ -54,22 +71,36 @@ export class VmSession {
   }
   /** The worker tier: a module loaded on this thread; its device is called with no per-exit allocation. */
   addDeviceModule(range: DeviceRange, path: string, options?: unknown): void {
-    const exported = require(path) as { default?: DeviceModule } & DeviceModule;
-    const made = exported.default ?? exported;
-    this.vm.addDevice(range, typeof made === 'function' ? made(options) : made);
+    sessionContext.run(this, () => {
+      let device: Device;
+      try {
+        if (typeof path !== 'string') throw new TypeError(`a module path is a string, not ${typeof path}`);
+        const exported = require(path) as { default?: DeviceModule } & DeviceModule;
+        const made = exported.default ?? exported;
+        device = typeof made === 'function' ? made(options) : made;
+      } catch (error) {
+        throw new ConfigError('ERR_INVALID_OPTION', `device module ${String(path)} could not be loaded: ${String(error)}`, { cause: error });
+      }
+      this.vm.addDevice(range, device);
+    });
   }
   /** The main-thread tier: device `index` of the main side's list, reached through the mailbox. */
   addMainThreadDevice(range: DeviceRange, index: number): void {
     if (this.shared.mailbox === undefined) throw new Error('no mailbox for main-thread devices');
-    this.vm.addDevice(range, mailboxDevice(this.shared.mailbox, index));
+    this.vm.addDevice(range, mailboxDevice(this.shared.mailbox, index, this.vm.watch));
   }
   run(runId: number, options: RunOptions): RunReply {
-    return runControlled(this.vm, new ControlBlock(this.shared.control), runId, options);
+    return sessionContext.run(this, () => runControlled(this.vm, new ControlBlock(this.shared.control), runId, options));
   }
   close(): void {
     this.close_();
   }
-  whenClosed(): Promise<void> {
+  /** Ends the session with what one of its device modules threw where no call awaited it. */
+  fail(cause: unknown): void {
+    this.close_(new GuestError('ERR_HANDLER_THREW', `a device module of this VM threw outside any access: ${String(cause)}`, { cause }));
+  }
+  /** Resolves when closed: with the failure that ended it, if one did. */
+  whenClosed(): Promise<GuestError | undefined> {
     return this.closed;
   }
 }
@@ -82,8 +113,8 @@ export async function runSession(task: SessionTask): Promise<RunReply | undefine
     vm = openVm(task.options, task, new ControlBlock(task.control));
     const session = new VmSession(vm, task);
     Comlink.expose(session, nodeEndpoint(task.port as never));
-    await session.whenClosed();
-    return undefined;
+    const failure = await session.whenClosed();
+    return failure === undefined ? undefined : { ok: false, error: serializeError(failure) };
   } catch (error) {
     return { ok: false, error: serializeError(error) }; // a typed error survives the thread boundary
   } finally {

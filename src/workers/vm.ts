@@ -3,11 +3,14 @@
  * JavaScript devices, and runs that end in an outcome or a typed error. Backend-neutral: KVM today,
  * the WebAssembly CPU behind the same interface.
  */
-import type { Backend, NativeDeviceSpec, RunLimits, StopWord } from './backend';
-import type { BackendKind, LoadOptions, RunOptions, RunResult, VmOptions } from '../shared/vm-types';
-import { DeviceBus, type Device, type DeviceRange } from '../shared/devices';
+import type { Backend, NativeDeviceSpec, RunLimits } from './backend';
+import type { StopWord } from './run-watch';
+import { DEFAULT_MAX_OUTPUT, type BackendKind, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from '../shared/vm-types';
+import { checkRange, DeviceBus, type Device, type DeviceRange } from '../shared/devices';
 import { ConfigError, GuestError, ImageError, VmStateError, withPc } from '../shared/errors';
 import { parseImage, readImageFile, type LoadedImage } from '../shared/image';
+import { checkObject, describe, describeAddress, optionalAddress } from '../shared/options';
+import { RunWatch } from './run-watch';
 import { chooseBackend } from '../shared/info';
 import { KvmBackend, type FreshKvmVms } from './kvm-backend';
 import { WasmBackend } from './wasm-backend';
@@ -23,21 +26,28 @@ export class Vm {
   private readonly unhandled: 'error' | 'ignore';
   private running = false;
   private closed = false;
+  /** close() came during a run (from a device handler): the run stops, then the VM is released. */
+  private closeAfterRun = false;
+  /** @internal What every wait of a run looks at: its time limit and stop requests. */
+  readonly watch = new RunWatch();
   private snapshotTaken = false;
   /** The VMM itself wrote RAM since the snapshot (KVM's dirty log sees only the guest's writes). */
   private hostWrote = false;
 
   constructor(options: VmOptions = {}) {
+    checkObject('VM options', options);
     const arch = options.arch ?? (process.arch === 'arm64' ? 'aarch64' : 'x86_64');
-    if (!(arch in platforms)) throw new ConfigError('ERR_INVALID_OPTION', `unknown arch ${JSON.stringify(arch)} (aarch64 or x86_64)`);
+    if (typeof arch !== 'string' || !Object.hasOwn(platforms, arch)) throw new ConfigError('ERR_INVALID_OPTION', `unknown arch ${describe(arch)} (aarch64 or x86_64)`);
     const x86Mode = options.x86Mode ?? 'real';
-    if (x86Mode !== 'real' && x86Mode !== 'long') throw new ConfigError('ERR_INVALID_OPTION', `unknown x86 mode ${JSON.stringify(x86Mode)} (real or long)`);
-    const layout = options.regions ? customLayout(arch, options.regions, x86Mode) : ramLayout(arch, options.mem ?? platforms[arch].defaultMem, x86Mode);
+    if (x86Mode !== 'real' && x86Mode !== 'long') throw new ConfigError('ERR_INVALID_OPTION', `unknown x86 mode ${describe(x86Mode)} (real or long)`);
+    const layout = options.regions !== undefined ? customLayout(arch, options.regions, x86Mode) : ramLayout(arch, options.mem ?? platforms[arch].defaultMem, x86Mode);
     this.arch = arch;
     this.x86Mode = x86Mode;
     this.layout = layout;
     this.bus = new DeviceBus(layout.regions);
-    this.unhandled = options.unhandled ?? 'error';
+    const unhandled = options.unhandled ?? 'error';
+    if (unhandled !== 'error' && unhandled !== 'ignore') throw new ConfigError('ERR_INVALID_OPTION', `unhandled must be 'error' or 'ignore', not ${describe(unhandled)}`);
+    this.unhandled = unhandled;
     this.backend = chooseBackend(arch, options.backend ?? 'auto');
     const boot = { layout, entry: platforms[arch].loadAddr, x86LongMode: arch === 'x86_64' && x86Mode === 'long' };
     this.impl = this.backend === 'kvm' ? new KvmBackend(arch, boot) : new WasmBackend(boot);
@@ -48,9 +58,13 @@ export class Vm {
    * path, and points the PC at its entry. Every byte must land in guest RAM the guest owns.
    */
   load(image: Uint8Array | string, options: LoadOptions = {}): LoadedImage {
-    this.checkUsable();
-    const bytes = typeof image === 'string' ? readImageFile(image) : image;
-    const loaded = parseImage(bytes, this.arch, options.loadAddr ?? platforms[this.arch].loadAddr);
+    this.checkIdle();
+    checkObject('load options', options);
+    if (typeof image !== 'string' && !(image instanceof Uint8Array)) throw new ConfigError('ERR_INVALID_OPTION', `an image is a path or a Uint8Array, not ${describe(image)}`);
+    const loadAddr = optionalAddress('loadAddr', options.loadAddr) ?? platforms[this.arch].loadAddr;
+    const requestedEntry = optionalAddress('entry', options.entry);
+    const bytes = typeof image === 'string' ? readImageFile(image, this.ramSize()) : image;
+    const loaded = parseImage(bytes, this.arch, loadAddr);
     for (const s of loaded.segments) {
       const target = this.ram(s.guestAddr, s.memSize);
       if (target === undefined || s.guestAddr + s.memSize > this.layout.guestTop) {
@@ -63,7 +77,7 @@ export class Vm {
       target.fill(0, s.data.length);
       this.hostWrote = true;
     }
-    const entry = options.entry ?? loaded.entry ?? loaded.segments[0]!.guestAddr;
+    const entry = requestedEntry ?? loaded.entry ?? loaded.segments[0]!.guestAddr;
     this.setRegister(platforms[this.arch].pcRegister, entry);
     return loaded;
   }
@@ -74,6 +88,7 @@ export class Vm {
   }
 
   writeMemory(guestAddr: number, bytes: Uint8Array): void {
+    if (!(bytes instanceof Uint8Array)) throw new ConfigError('ERR_INVALID_OPTION', `writeMemory takes a Uint8Array, not ${describe(bytes)}`);
     this.ramOrThrow(guestAddr, bytes.length).set(bytes);
     this.hostWrote = true;
   }
@@ -81,6 +96,9 @@ export class Vm {
   /** A live view of guest RAM region `index` (no copy); detached when the VM closes (KVM). */
   memory(index = 0): Uint8Array {
     this.checkUsable();
+    if (!Number.isInteger(index) || index < 0 || index >= this.layout.regions.length) {
+      throw new ConfigError('ERR_INVALID_OPTION', `no RAM region ${String(index)} (the VM has ${this.layout.regions.length})`);
+    }
     this.hostWrote = true; // what is written through the view is out of sight: the next restore copies all
     return this.impl.memory(index);
   }
@@ -106,23 +124,33 @@ export class Vm {
     this.checkIdle();
     if (!this.snapshotTaken) throw new VmStateError('ERR_NO_SNAPSHOT', 'restore() needs a snapshot() first');
     const pages = this.impl.restore(this.hostWrote);
-    this.impl.takeOutput();
+    this.impl.takeOutput(); // dropped: output of a run before the snapshot's state
     this.hostWrote = false;
     return pages;
   }
 
   getRegister(name: string): bigint {
     this.checkUsable();
+    if (typeof name !== 'string') throw this.unknownRegister(name);
     const value = this.impl.getRegister(name);
     if (value === undefined) throw this.unknownRegister(name);
     return value;
   }
 
   setRegister(name: string, value: bigint | number): void {
-    this.checkUsable();
+    this.checkIdle();
+    if (typeof name !== 'string') throw this.unknownRegister(name);
+    if (typeof value !== 'bigint' && !Number.isSafeInteger(value)) throw new ConfigError('ERR_INVALID_OPTION', `register ${name}: a value is a bigint or a whole number, not ${describe(value)}`);
     const v = BigInt(value);
     if (v < 0n || v >= 1n << 64n) throw new ConfigError('ERR_INVALID_OPTION', `register value ${v} does not fit in 64 bits`);
-    if (!this.impl.setRegister(name, v)) throw this.unknownRegister(name);
+    let known: boolean;
+    try {
+      known = this.impl.setRegister(name, v);
+    } catch (error) {
+      if (error instanceof RangeError) throw new ConfigError('ERR_INVALID_OPTION', `register ${name} cannot take 0x${v.toString(16)}: ${error.message}`, { cause: error });
+      throw error;
+    }
+    if (!known) throw this.unknownRegister(name);
   }
 
   /** Every register of this arch by name. */
@@ -143,7 +171,11 @@ export class Vm {
    * return `value`) or `counter` (reads return a free-running nanosecond counter). Writes are dropped.
    */
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
-    if (spec.type !== 'constant' && spec.type !== 'counter') throw new ConfigError('ERR_INVALID_OPTION', `unknown native device type ${JSON.stringify((spec as { type: unknown }).type)}`);
+    checkObject('a native device', spec);
+    if (spec.type !== 'constant' && spec.type !== 'counter') throw new ConfigError('ERR_INVALID_OPTION', `unknown native device type ${describe((spec as { type: unknown }).type)}`);
+    if (spec.type === 'constant' && typeof spec.value !== 'bigint' && !Number.isSafeInteger(spec.value)) {
+      throw new ConfigError('ERR_INVALID_OPTION', `a constant device's value is a bigint or a whole number, not ${describe(spec.value)}`);
+    }
     this.mapDevice(range, {}, true);
     this.impl.addNativeDevice(range, spec);
   }
@@ -165,26 +197,33 @@ export class Vm {
   /** Runs the guest until it ends, a limit, stop(), or an error (a GuestError with registers and output). */
   run(options: RunOptions = {}, /** @internal */ stopWord?: StopWord): RunResult {
     this.checkIdle();
+    checkObject('run options', options);
     const limits: RunLimits = {
       timeoutMs: nonNegative('timeoutMs', options.timeoutMs ?? 0),
       maxExits: nonNegative('maxExits', options.maxExits ?? 0),
       stopOnByte: options.stopOnByte ?? -1,
       unhandled: this.unhandled,
+      maxOutputBytes: nonNegative('maxOutputBytes', options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT),
+      watch: this.watch,
       ...(stopWord && { stopWord }),
     };
+    if (!Number.isSafeInteger(limits.maxOutputBytes)) throw new ConfigError('ERR_INVALID_OPTION', `maxOutputBytes must be a whole number, got ${options.maxOutputBytes}`);
     if (!Number.isInteger(limits.stopOnByte) || limits.stopOnByte < -1 || limits.stopOnByte > 255) {
       throw new ConfigError('ERR_INVALID_OPTION', `stopOnByte must be a byte (0..255), got ${options.stopOnByte}`);
     }
     const started = performance.now();
+    this.watch.begin(limits.timeoutMs, stopWord);
     this.running = true;
     try {
       const end = this.impl.run(limits, this.bus);
-      return { backend: this.backend, arch: this.arch, ...end, output: this.impl.takeOutput(), durationMs: performance.now() - started };
+      const output = this.impl.takeOutput();
+      return { backend: this.backend, arch: this.arch, ...end, output: output.bytes, outputTruncated: output.dropped > 0, outputDropped: output.dropped, durationMs: performance.now() - started };
     } catch (error) {
       if (error instanceof GuestError) this.describeFailure(error);
       throw error;
     } finally {
       this.running = false;
+      if (this.closeAfterRun) this.impl.close();
     }
   }
 
@@ -201,25 +240,40 @@ export class Vm {
 
   /** Stops a run in progress (from a device handler); false when none is. */
   stop(): boolean {
-    return !this.closed && this.impl.stop();
+    if (this.closed) return false;
+    this.watch.requestStop();
+    return this.impl.stop();
   }
 
-  /** Releases the VM: fds, mappings, views. Idempotent; the VM is unusable afterwards. */
+  /**
+   * Releases the VM: fds, mappings, views. Idempotent; the VM is unusable afterwards. During a run
+   * (from a device handler) the run is stopped first and the VM released as it returns: its CPU
+   * never serves another VM while this run is on it.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.running) {
+      this.closeAfterRun = true;
+      this.watch.requestStop();
+      this.impl.stop();
+      return;
+    }
     this.impl.close();
   }
 
   private mapDevice(range: DeviceRange, device: Device, native: boolean): void {
-    this.checkUsable();
+    this.checkIdle();
+    checkRange(range);
+    checkObject('a device', device);
     if (range.kind === 'pio' && this.arch !== 'x86_64') throw new ConfigError('ERR_INVALID_OPTION', 'port I/O exists on x86_64 only');
     this.bus.add(range, device, native);
   }
 
   private describeFailure(error: GuestError): void {
-    error.output = this.impl.takeOutput();
-    error.registers = this.registers();
+    error.output = this.impl.takeOutput().bytes;
+    error.registers = {};
+    for (const name of this.impl.registerNames()) error.registers[name] = this.impl.getRegister(name)!;
     const pc = error.registers[platforms[this.arch].pcRegister];
     if (pc !== undefined) withPc(error, pc);
   }
@@ -239,7 +293,7 @@ export class Vm {
     this.checkUsable();
     const view = this.ram(guestAddr, length);
     if (view === undefined) {
-      throw new ConfigError('ERR_ADDRESS_OUT_OF_RANGE', `0x${guestAddr.toString(16)}+${length} is not inside guest RAM (${this.describeRam()})`);
+      throw new ConfigError('ERR_ADDRESS_OUT_OF_RANGE', `${describeAddress(guestAddr)}+${describe(length)} is not inside guest RAM (${this.describeRam()})`);
     }
     return view;
   }
@@ -248,8 +302,13 @@ export class Vm {
     return this.layout.regions.map((r) => `0x${r.guestAddr.toString(16)}..0x${(r.guestAddr + r.size).toString(16)}`).join(', ');
   }
 
-  private unknownRegister(name: string): ConfigError {
-    return new ConfigError('ERR_UNKNOWN_REGISTER', `${this.arch} has no register ${JSON.stringify(name)} (known: ${this.impl.registerNames().join(', ')})`);
+  /** Bytes of guest RAM: the most an image can fill, so the most read from an image file. */
+  private ramSize(): number {
+    return this.layout.regions.reduce((sum, r) => sum + r.size, 0);
+  }
+
+  private unknownRegister(name: unknown): ConfigError {
+    return new ConfigError('ERR_UNKNOWN_REGISTER', `${this.arch} has no register ${describe(name)} (known: ${this.impl.registerNames().join(', ')})`);
   }
 
   private checkUsable(): void {
@@ -263,7 +322,7 @@ export class Vm {
 }
 
 function nonNegative(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new ConfigError('ERR_INVALID_OPTION', `${name} must be a non-negative number, got ${value}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ConfigError('ERR_INVALID_OPTION', `${name} must be a non-negative number, got ${value}`);
   return value;
 }
 

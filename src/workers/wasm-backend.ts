@@ -5,9 +5,10 @@
  * It runs in slices (V8 tiers wasm up only between calls, and slices let stop and timeouts act).
  */
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
-import { DeviceBus, type DeviceRange } from '../shared/devices';
+import { DeviceBus, RunInterrupted, type DeviceRange } from '../shared/devices';
 import { ConfigError, GuestError } from '../shared/errors';
 import { eventKindCode } from '../shared/event-batch';
+import { ConsoleBuffer, type ConsoleOutput } from './console-output';
 import { EventRingWriter } from './event-ring-writer';
 import { isConsoleWrite } from '../shared/platform';
 import { mmioNoSyndrome, unhandledAccess } from './access-rules';
@@ -26,8 +27,28 @@ const PSCI_0_2 = 2n;
 const SMCCC_NOT_SUPPORTED = BigInt.asUintN(64, -1n);
 const PSCI_INTERNAL_FAILURE = BigInt.asUintN(64, -6n); // what KVM leaves in x0 on SYSTEM_OFF/RESET
 
-/** CPUs of closed VMs on this thread, reset for the next: a new VM costs a reset, not a wasm instance. */
+/**
+ * CPUs of closed VMs on this thread, reset for the next: a new VM costs a reset, not a wasm instance.
+ * A wasm memory never shrinks, so a CPU serves only VMs of about its size, and the idle ones hold at
+ * most IDLE_BYTES (the largest go first): closed VMs' memory is given back.
+ */
 const idleCpus: A64Cpu[] = [];
+const IDLE_CPUS = 8;
+const IDLE_BYTES = 256 << 20;
+/** Memory a CPU may have beyond what a VM's RAM needs and still serve it (code, state, and slack). */
+const IDLE_SLACK = 8 << 20;
+
+function idleCpuFor(ramSize: number): A64Cpu | undefined {
+  const i = idleCpus.findIndex((cpu) => cpu.memoryBytes >= ramSize && cpu.memoryBytes <= 2 * ramSize + IDLE_SLACK);
+  return i < 0 ? undefined : idleCpus.splice(i, 1)[0];
+}
+
+function keepIdle(cpu: A64Cpu): void {
+  idleCpus.push(cpu);
+  idleCpus.sort((a, b) => a.memoryBytes - b.memoryBytes);
+  let bytes = idleCpus.reduce((sum, c) => sum + c.memoryBytes, 0);
+  while (idleCpus.length > IDLE_CPUS || bytes > IDLE_BYTES) bytes -= idleCpus.pop()!.memoryBytes;
+}
 
 interface NativeLikeDevice {
   range: DeviceRange;
@@ -43,15 +64,14 @@ export class WasmBackend implements Backend {
   private readonly dataView = new DataView(this.data.buffer);
   private readonly nativeDevices: NativeLikeDevice[] = [];
   private ring: EventRingWriter | undefined;
-  private output: number[] = [];
-  private stopRequested = false;
+  private readonly output = new ConsoleBuffer();
   private closed = false;
   private saved: { ram: Uint8Array; state: Uint8Array } | undefined;
 
   constructor(boot: BootState) {
     const [region, ...rest] = boot.layout.regions;
     if (region === undefined || rest.length > 0) throw new ConfigError('ERR_INVALID_OPTION', 'the WebAssembly backend maps one RAM region');
-    const idle = idleCpus.pop();
+    const idle = idleCpuFor(region.size);
     idle?.reset(region.guestAddr, region.size, boot.entry);
     this.cpu = idle ?? new A64Cpu({ ramBase: region.guestAddr, ramSize: region.size, pc: boot.entry });
     this.cpu.setReg('sp', BigInt(boot.layout.guestTop));
@@ -87,15 +107,15 @@ export class WasmBackend implements Backend {
   // The vCPU loop of the WebAssembly backend.
   run(limits: RunLimits, bus: DeviceBus): BackendRunEnd {
     const cpu = this.cpu;
-    const deadline = limits.timeoutMs > 0 ? performance.now() + limits.timeoutMs : Infinity;
+    const watch = limits.watch;
     let exits = 0;
-    this.stopRequested = false;
+    this.output.limit = limits.maxOutputBytes;
     bus.attachDataBuffer(this.data);
     try {
       for (;;) {
         // A clock read costs about half an MMIO exit, so a run without a time limit reads none; with
         // one, every exit does: a device handler may take any time, and the limit must hold.
-        const stop = this.checkStop(limits, deadline);
+        const stop = watch.check();
         if (stop !== undefined) return { outcome: stop, exits };
         if (limits.maxExits > 0 && exits >= limits.maxExits) return { outcome: 'max-exits', exits };
         switch (cpu.run(SLICE)) {
@@ -123,8 +143,7 @@ export class WasmBackend implements Backend {
             // Nothing can wake the CPU (no interrupts; a fetch outside RAM repeats forever on KVM):
             // sleep until a stop or the time limit, as a vCPU blocked in KVM_RUN would.
             this.ring?.publish();
-            const outcome = this.waitForStop(limits, deadline);
-            return { outcome, exits };
+            return { outcome: watch.sleep(), exits };
           }
           case CpuExit.MmioNoSyndrome:
             throw withExits(mmioNoSyndrome(), exits);
@@ -146,26 +165,23 @@ export class WasmBackend implements Backend {
   restore(): number {
     const saved = this.saved!;
     this.cpu.restoreState(saved.state, saved.ram);
-    this.output = [];
+    this.output.take();
     return Math.ceil(saved.ram.length / 4096);
   }
 
-  takeOutput(): Buffer {
-    const out = Buffer.from(this.output);
-    this.output = [];
-    return out;
+  takeOutput(): ConsoleOutput {
+    return this.output.take();
   }
 
+  /** The run looks at its RunWatch, which Vm.stop() sets: nothing more to do here. */
   stop(): boolean {
-    if (this.closed) return false;
-    this.stopRequested = true;
-    return true;
+    return !this.closed;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    idleCpus.push(this.cpu);
+    keepIdle(this.cpu);
   }
 
   /** One MMIO access: the console, a native-like device, a JS device, or the unhandled policy. */
@@ -183,20 +199,32 @@ export class WasmBackend implements Backend {
     let claimed = true;
     if (isConsoleWrite('mmio', address, size, isWrite)) {
       this.output.push(this.data[0]!);
-    } else if (!this.native(address, size, isWrite) && !this.deviceAccess(bus, address, size, isWrite, exits)) {
-      if (limits.unhandled === 'error') throw unhandledAccess({ kind: 'mmio', address, size, direction: isWrite ? 'write' : 'read' }, exits);
-      claimed = false;
+    } else if (!this.native(address, size, isWrite)) {
+      const handled = this.deviceAccess(bus, address, size, isWrite, exits);
+      if (typeof handled === 'string') return handled;
+      if (!handled) {
+        if (limits.unhandled === 'error') {
+          const exactAddress = (BigInt(cpu.mmioAddrHi) << 32n) | BigInt(cpu.mmioAddrLo);
+          throw unhandledAccess({ kind: 'mmio', address, exactAddress, size, direction: isWrite ? 'write' : 'read' }, exits);
+        }
+        claimed = false;
+      }
     }
     if (!isWrite) cpu.completeMmioRead(this.dataView.getUint32(0, true), this.dataView.getUint32(4, true));
-    if (this.ring !== undefined) this.record(address, size, isWrite, limits);
+    if (this.ring !== undefined) {
+      const interrupted = this.record(address, size, isWrite, limits);
+      if (interrupted !== undefined) return interrupted;
+    }
     if (claimed && isConsoleWrite('mmio', address, size, isWrite) && this.data[0] === limits.stopOnByte) return 'stopped';
     return undefined;
   }
 
-  private deviceAccess(bus: DeviceBus, address: number, size: number, isWrite: boolean, exits: number): boolean {
+  /** A JavaScript device's access: claimed or not, or the outcome when a wait inside it ended the run. */
+  private deviceAccess(bus: DeviceBus, address: number, size: number, isWrite: boolean, exits: number): boolean | RunInterrupted['outcome'] {
     try {
       return bus.access('mmio', address, size, isWrite);
     } catch (error) {
+      if (error instanceof RunInterrupted) return error.outcome;
       throw error instanceof GuestError ? withExits(error, exits) : error;
     }
   }
@@ -214,33 +242,21 @@ export class WasmBackend implements Backend {
     return false;
   }
 
-  /** Records the access; a full ring makes this vCPU wait for the consumer (backpressure). */
-  private record(address: number, size: number, isWrite: boolean, limits: RunLimits): void {
+  /**
+   * Records the access; a full ring makes this vCPU wait for the consumer (backpressure), as long as
+   * the run may go on: a stop or the time limit ends it at this access (the outcome returned).
+   */
+  private record(address: number, size: number, isWrite: boolean, limits: RunLimits): RunInterrupted['outcome'] | undefined {
     const ring = this.ring!;
     while (!ring.hasSpace()) {
       ring.waitForSpace(5);
-      if (this.checkStop(limits, Infinity) !== undefined) return; // stopping: the run ends at this access
+      const why = limits.watch.check();
+      if (why !== undefined) return why;
     }
     const kind = isWrite ? eventKindCode.mmio.write : eventKindCode.mmio.read;
-    ring.write(kind, address, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), this.cpu.pcNumber);
-  }
-
-  private checkStop(limits: RunLimits, deadline: number): 'stopped' | 'timeout' | undefined {
-    if (this.stopRequested || (limits.stopWord !== undefined && Atomics.load(limits.stopWord.words, limits.stopWord.index) === limits.stopWord.value)) return 'stopped';
-    if (deadline !== Infinity && performance.now() >= deadline) return 'timeout';
+    const cpu = this.cpu;
+    ring.write(kind, address, cpu.mmioAddrLo, cpu.mmioAddrHi, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), cpu.pcNumber);
     return undefined;
-  }
-
-  /** Blocks (Atomics.wait on the stop word, no spinning) until stopped or the deadline. */
-  private waitForStop(limits: RunLimits, deadline: number): 'stopped' | 'timeout' {
-    for (;;) {
-      const stop = this.checkStop(limits, deadline);
-      if (stop !== undefined) return stop;
-      const wait = Math.min(deadline - performance.now(), 50);
-      const word = limits.stopWord;
-      if (word !== undefined) Atomics.wait(word.words, word.index, Atomics.load(word.words, word.index), wait);
-      else Atomics.wait(sleeper, 0, 0, wait);
-    }
   }
 
   private smcccReturn(x0: bigint): void {
@@ -248,8 +264,6 @@ export class WasmBackend implements Backend {
     for (const r of ['x1', 'x2', 'x3']) this.cpu.setReg(r, 0n);
   }
 }
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function withExits(error: GuestError, exits: number): GuestError {
   error.exits = exits;

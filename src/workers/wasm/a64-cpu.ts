@@ -214,6 +214,11 @@ export class A64Cpu {
     return this.#ram;
   }
 
+  /** Bytes of wasm memory this CPU holds (it never shrinks: a CPU once given large RAM keeps it). */
+  get memoryBytes(): number {
+    return this.#exports.memory.buffer.byteLength;
+  }
+
   /** Guest-physical address of ram[0]. */
   get ramBase(): number {
     return this.#ramBase;
@@ -247,6 +252,14 @@ export class A64Cpu {
   /** MMIO exit: the guest-physical address. */
   get mmioAddr(): number {
     return this.#number(this.#slots.mmioAddr);
+  }
+
+  /** MMIO exit: the address's low and high 32 bits (exact where mmioAddr, a double, is not; no allocation). */
+  get mmioAddrLo(): number {
+    return this.#u32[this.#slots.mmioAddr * 2]!;
+  }
+  get mmioAddrHi(): number {
+    return this.#u32[this.#slots.mmioAddr * 2 + 1]!;
   }
 
   /** MMIO exit: the access size in bytes (1, 2, 4, 8). */
