@@ -207,7 +207,7 @@ describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missi
   });
 
   test('docs/queue.md: its example runs and prints what its comments say', async () => {
-    const [source] = [...readFileSync(join(root, 'docs', 'queue.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const [source] = [...readFileSync(join(root, 'docs', 'queue.md'), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
     assert.ok(source, 'docs/queue.md has a TypeScript example');
     const dir = mkdtempSync(join(tmpdir(), 'femtovm-queue-doc-'));
     try {
