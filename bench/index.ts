@@ -10,6 +10,7 @@ import { cpuSuite } from './cpu';
 import { eventsSuite } from './events';
 import { exitsSuite } from './exits';
 import { hostFacts, type HostFacts } from './host';
+import { queueSuite } from './queue';
 import { htmlReport, markdownTable, terminalTable, type BenchReport } from './report';
 import { reuseSuite } from './reuse';
 import { stopSuite } from './stop';
@@ -42,7 +43,7 @@ export function method(host: HostFacts): string[] {
   ];
 }
 
-const needsKvm: Record<SuiteName, boolean> = { exits: true, stop: true, swarm: true, reuse: false, cpu: false, events: false };
+const needsKvm: Record<SuiteName, boolean> = { exits: true, stop: true, swarm: true, reuse: false, cpu: false, events: false, queue: false };
 const run: Record<SuiteName, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   exits: exitsSuite,
   stop: stopSuite,
@@ -50,6 +51,7 @@ const run: Record<SuiteName, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   reuse: reuseSuite,
   cpu: cpuSuite,
   events: eventsSuite,
+  queue: queueSuite,
 };
 
 export async function runBench(options: BenchOptions): Promise<number> {

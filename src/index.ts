@@ -21,6 +21,9 @@ export type { EventSummary } from './shared/event-ring';
 export { EventBatchView, type EventDirection, type EventKind, type VmEvent } from './shared/event-batch';
 export type { AccessKind, Device, DeviceOptions, DeviceRange, DoorbellHandler, DoorbellSpec } from './shared/devices';
 export { hostInfo, kvmStatus, type HostInfo, type KvmStatus } from './shared/info';
+export { RunQueue, type QueueManyOptions, type QueueManyResult, type QueueRunOptions, type RunQueueOptions } from './queue/run-queue';
+export { QueueWorker, type QueueWorkerCounts, type QueueWorkerOptions } from './queue/queue-worker';
+export type { QueueRunResult } from './queue/protocol';
 export { parseImage, type ImageSegment, type LoadedImage } from './shared/image';
 export { CONSOLE_MMIO, CONSOLE_PORT, INTERRUPT_ACK, X86_INTERRUPT_VECTOR, MAX_MEM, parseSize, platforms, type ArchPlatform, type GuestArch, type X86Mode } from './shared/platform';
 export {
@@ -32,6 +35,7 @@ export {
   ImageError,
   KvmError,
   PoolError,
+  QueueError,
   VmStateError,
   type AccessDetails,
   type ErrorCode,
