@@ -126,6 +126,7 @@ test('femtovm bench --duration 1 --json: every suite ran and its results are wel
         reuse: [...(kvmSkip === undefined ? ['reuse/kvm-runs', 'reuse/kvm-reset'] : []), 'reuse/wasm-runs', 'reuse/wasm-new-vm'],
         cpu: ['cpu/cpu-countdown', 'cpu/cpu-loadstore', 'cpu/cpu-sort', 'cpu/c-integer', 'cpu/c-branchy', 'cpu/c-memory', 'cpu/c-fp', 'cpu/mmio-exit'],
         queue: ['queue/workers-1', 'queue/workers-2', 'queue/workers-4', 'queue/overhead-1'],
+        startup: ['startup/run-hello'],
         events: [...(kvmSkip === undefined ? ['events/kvm-plain', 'events/kvm-fast', 'events/kvm-slow'] : []), 'events/wasm-fast'],
       };
       for (const id of expected[suite.suite]!) assert.ok(ids(suite.suite).includes(id), `row ${id}`);
