@@ -12,7 +12,7 @@ import { goalFor } from '../bench/goals';
 import { redisServerMissing } from '../src/queue/local-redis';
 import { cli, kvmSkipReason, root } from './support';
 
-const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events', 'queue'];
+const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events', 'queue', 'startup'];
 const KVM_SUITES = ['exits', 'stop', 'swarm'];
 const hostArch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
 
