@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ConfigError, createVm, GuestError, INTERRUPT_ACK, VmPool, type BackendKind, type GuestArch, type Vm, type VmEvent, type VmOptions } from '../src/index';
-import { guest, kvmSkipReason, processResources } from './support';
+import { ConfigError, createVm, GuestError, INTERRUPT_ACK, VmPool, type BackendKind, type GuestArch, type VmEvent, type VmOptions } from '../src/index';
+import { guest, kvmSkipReason, processResources, withVm } from './support';
 
 interface ArchCase {
   end: 'halted' | 'system-off';
@@ -24,17 +24,6 @@ const backends: [GuestArch, BackendKind][] = [['x86_64', 'kvm'], ['aarch64', 'kv
 function skipFor(arch: GuestArch, backend: BackendKind): string | undefined {
   if (backend === 'kvm') return kvmSkipReason(arch);
   return process.env.FEMTOVM_LAB ? 'the WebAssembly backend is tested on the host, not in the lab' : undefined;
-}
-
-/** A VM with `image` loaded; closed after `body`. */
-function withVm<T>(arch: GuestArch, backend: BackendKind, image: string, options: VmOptions, body: (vm: Vm) => T): T {
-  const vm = createVm({ arch, backend, ...options });
-  try {
-    vm.load(guest(arch, image));
-    return body(vm);
-  } finally {
-    vm.close();
-  }
 }
 
 /** Every event of a pooled VM's run, time stamps left out. */
