@@ -35,12 +35,20 @@ std::vector<std::pair<uint64_t, uint64_t>> RegionsOf(Napi::Object options) {
 }
 
 // [[name, bigint]] as name/value pairs.
-std::vector<std::pair<std::string, uint64_t>> RegisterPairsOf(Napi::Array list) {
-  std::vector<std::pair<std::string, uint64_t>> pairs;
+// A register value from JS. Vm.setRegister has checked it against RegisterBits: whole, >= 0, and fits.
+arch::RegisterValue RegisterValueOf(Napi::Value value) {
+  int sign = 0;
+  size_t count = 2;
+  uint64_t words[2] = {0, 0};
+  value.As<Napi::BigInt>().ToWords(&sign, &count, words);
+  return (static_cast<arch::RegisterValue>(words[1]) << 64) | words[0];
+}
+
+std::vector<std::pair<std::string, arch::RegisterValue>> RegisterPairsOf(Napi::Array list) {
+  std::vector<std::pair<std::string, arch::RegisterValue>> pairs;
   for (uint32_t i = 0; i < list.Length(); i++) {
     Napi::Array pair = list.Get(i).As<Napi::Array>();
-    bool lossless = true;
-    pairs.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), pair.Get(1u).As<Napi::BigInt>().Uint64Value(&lossless));
+    pairs.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), RegisterValueOf(pair.Get(1u)));
   }
   return pairs;
 }
@@ -196,21 +204,21 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     Napi::Env env = info.Env();
     CheckOpen(env);
     std::string name = info[0].As<Napi::String>().Utf8Value();
-    uint64_t value = 0;
+    arch::RegisterValue value = 0;
     try {
       if (!arch::GetRegister(*vcpu_, name, &value)) return env.Undefined();
     } catch (const CoreError &e) {
       throw ToJsError(env, e);
     }
-    return Napi::BigInt::New(env, value);
+    const uint64_t words[2] = {static_cast<uint64_t>(value), static_cast<uint64_t>(value >> 64)};
+    return Napi::BigInt::New(env, 0, 2, words);
   }
 
   Napi::Value SetRegister(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     CheckOpen(env);
     std::string name = info[0].As<Napi::String>().Utf8Value();
-    bool lossless = true;
-    uint64_t value = info[1].As<Napi::BigInt>().Uint64Value(&lossless);
+    const arch::RegisterValue value = RegisterValueOf(info[1]);
     try {
       return Napi::Boolean::New(env, arch::SetRegister(*vcpu_, name, value));
     } catch (const CoreError &e) {
@@ -458,6 +466,10 @@ Napi::Value RegisterNamesJs(const Napi::CallbackInfo &info) {
   return out;
 }
 
+Napi::Value RegisterBitsJs(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), arch::RegisterBits(info[0].As<Napi::String>().Utf8Value()));
+}
+
 // eventfd(): a new eventfd, for a backend that rings its doorbells itself (wasm); closeFd(fd).
 Napi::Value EventfdJs(const Napi::CallbackInfo &info) {
   try {
@@ -481,6 +493,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFdJs, "closeFd"));
   exports.Set("kvmStatus", Napi::Function::New(env, KvmStatusJs, "kvmStatus"));
   exports.Set("registerNames", Napi::Function::New(env, RegisterNamesJs, "registerNames"));
+  exports.Set("registerBits", Napi::Function::New(env, RegisterBitsJs, "registerBits"));
   exports.Set("kickVcpu", Napi::Function::New(env, KickVcpuJs, "kickVcpu"));
   exports.Set("interruptVcpu", Napi::Function::New(env, InterruptVcpuJs, "interruptVcpu"));
   exports.Set("arch", Napi::String::New(env, arch::kName));

@@ -12,6 +12,11 @@ namespace femtovm {
 class KvmVm;
 class KvmVcpu;
 
+namespace arch {
+// A register's value: 128 bits hold the widest ones (arm64 v0-v31, x86 xmm0-xmm15).
+using RegisterValue = unsigned __int128;
+}  // namespace arch
+
 struct BootParams {
   uint64_t entry;       // first instruction
   uint64_t stack_top;   // initial stack pointer
@@ -19,7 +24,7 @@ struct BootParams {
   uint64_t x86_tables;  // x86-64 long mode: guest-physical page for the GDT and page tables (7 pages)
   // arm64: set by name after the vCPU's init (the start state's EL1 system registers), and read-only
   // memory mapped beside RAM at rom_addr (the translation tables they point at); empty: none.
-  std::vector<std::pair<std::string, uint64_t>> start_registers;
+  std::vector<std::pair<std::string, arch::RegisterValue>> start_registers;
   uint64_t rom_addr;
   std::vector<uint8_t> rom;
 };
@@ -43,9 +48,11 @@ void SetupVm(KvmVm &vm);
 void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot);
 
 // Registers by name (lower case, as in the arch manuals); false when the name is not a register here.
-bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value);
-bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value);
+bool GetRegister(KvmVcpu &vcpu, const std::string &name, RegisterValue *value);
+bool SetRegister(KvmVcpu &vcpu, const std::string &name, RegisterValue value);
 const std::vector<std::string> &RegisterNames();
+// A register's width in bits (what SetRegister takes without losing bits); 0 for an unknown name.
+unsigned RegisterBits(const std::string &name);
 
 // The PC of the instruction that caused the current exit, for event records. EnableExitPc is called
 // once first, so an arch can have KVM hand the PC over on every exit (x86 sync regs) instead of

@@ -20,18 +20,21 @@ namespace {
 
 constexpr uint64_t kPstateEl1hDaifMasked = 0x3c5;  // M=EL1h, D/A/I/F set
 
-constexpr uint64_t CoreReg(size_t offset_bytes) {
-  return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (offset_bytes / sizeof(uint32_t));
+constexpr uint64_t CoreReg(size_t offset_bytes, uint64_t size = KVM_REG_SIZE_U64) {
+  return KVM_REG_ARM64 | size | KVM_REG_ARM_CORE | (offset_bytes / sizeof(uint32_t));
 }
 #define CORE(field) CoreReg(offsetof(struct kvm_regs, field))
 
+size_t RegSize(uint64_t id) { return size_t{1} << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT); }
+
 struct RegisterEntry {
-  const char *name;
-  uint64_t id;
+  std::string name;
+  uint64_t id;  // its size too: KVM_REG_SIZE_U32/U64/U128
 };
 
-// x0-x30, then the named core and system registers bare-metal code touches. "sp" is SP_EL1, the stack
-// pointer of EL1h where guests run.
+// x0-x30, then the named core and system registers bare-metal code touches, then the FP/SIMD state
+// compiled code uses (v0-v31 as 128-bit values, fpsr, fpcr). "sp" is SP_EL1, the stack pointer of
+// EL1h where guests run.
 const std::vector<RegisterEntry> &Registers() {
   static const std::vector<RegisterEntry> table = [] {
     static const char *const kX[] = {"x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "x6",  "x7",  "x8",  "x9",  "x10",
@@ -60,6 +63,10 @@ const std::vector<RegisterEntry> &Registers() {
                           {"tpidr_el1", ARM64_SYS_REG(3, 0, 13, 0, 4)},
                           {"tpidr_el0", ARM64_SYS_REG(3, 3, 13, 0, 2)},
                       });
+    for (size_t i = 0; i < 32; i++)
+      t.push_back({"v" + std::to_string(i), CoreReg(offsetof(struct kvm_regs, fp_regs.vregs) + i * 16, KVM_REG_SIZE_U128)});
+    t.push_back({"fpsr", CoreReg(offsetof(struct kvm_regs, fp_regs.fpsr), KVM_REG_SIZE_U32)});
+    t.push_back({"fpcr", CoreReg(offsetof(struct kvm_regs, fp_regs.fpcr), KVM_REG_SIZE_U32)});
     return t;
   }();
   return table;
@@ -72,13 +79,14 @@ const RegisterEntry *Find(const std::string &name) {
   return nullptr;
 }
 
-void SetOneReg(KvmVcpu &vcpu, uint64_t id, uint64_t value) {
+// KVM reads and writes RegSize(id) bytes at addr: the low bytes of a RegisterValue (little-endian).
+void SetOneReg(KvmVcpu &vcpu, uint64_t id, RegisterValue value) {
   kvm_one_reg reg = {id, reinterpret_cast<uint64_t>(&value)};
   if (ioctl(vcpu.fd(), KVM_SET_ONE_REG, &reg) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_SET_ONE_REG");
 }
 
-uint64_t GetOneReg(KvmVcpu &vcpu, uint64_t id) {
-  uint64_t value = 0;
+RegisterValue GetOneReg(KvmVcpu &vcpu, uint64_t id) {
+  RegisterValue value = 0;
   kvm_one_reg reg = {id, reinterpret_cast<uint64_t>(&value)};
   if (ioctl(vcpu.fd(), KVM_GET_ONE_REG, &reg) < 0) throw SyscallError("ERR_KVM_REGISTER", "KVM_GET_ONE_REG");
   return value;
@@ -104,18 +112,23 @@ void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
   }
 }
 
-bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value) {
+bool GetRegister(KvmVcpu &vcpu, const std::string &name, RegisterValue *value) {
   const RegisterEntry *r = Find(name);
   if (r == nullptr) return false;
   *value = GetOneReg(vcpu, r->id);
   return true;
 }
 
-bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
+bool SetRegister(KvmVcpu &vcpu, const std::string &name, RegisterValue value) {
   const RegisterEntry *r = Find(name);
   if (r == nullptr) return false;
   SetOneReg(vcpu, r->id, value);
   return true;
+}
+
+unsigned RegisterBits(const std::string &name) {
+  const RegisterEntry *r = Find(name);
+  return r == nullptr ? 0 : static_cast<unsigned>(RegSize(r->id) * 8);
 }
 
 void SetIrqLine(KvmVcpu &vcpu, bool high) {
@@ -157,8 +170,6 @@ struct ArchState {
 void ArchStateDeleter::operator()(ArchState *state) const { delete state; }
 
 namespace {
-
-size_t RegSize(uint64_t id) { return size_t{1} << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT); }
 
 std::vector<uint64_t> SaveableRegs(KvmVcpu &vcpu) {
   static std::mutex mutex;

@@ -99,19 +99,33 @@ constexpr RegsEntry kRegs[] = {REG(rax), REG(rbx), REG(rcx), REG(rdx), REG(rsi),
 #undef REG
 
 // Special registers: control registers, EFER, and segment selectors.
+constexpr unsigned kSelectorBits = 16;
 struct SregsEntry {
   const char *name;
+  unsigned bits;
   uint64_t (*get)(const kvm_sregs &);
   void (*set)(kvm_sregs &, uint64_t);
 };
-#define CR(n) {#n, [](const kvm_sregs &s) -> uint64_t { return s.n; }, [](kvm_sregs &s, uint64_t v) { s.n = v; }}
+#define CR(n) {#n, 64, [](const kvm_sregs &s) -> uint64_t { return s.n; }, [](kvm_sregs &s, uint64_t v) { s.n = v; }}
 #define SEL(n) \
-  {#n, [](const kvm_sregs &s) -> uint64_t { return s.n.selector; }, \
+  {#n, kSelectorBits, [](const kvm_sregs &s) -> uint64_t { return s.n.selector; }, \
    [](kvm_sregs &s, uint64_t v) { s.n.selector = static_cast<uint16_t>(v); }}
 constexpr SregsEntry kSregs[] = {CR(cr0), CR(cr2), CR(cr3), CR(cr4), CR(cr8), CR(efer), SEL(cs),
                                  SEL(ds), SEL(es), SEL(fs), SEL(gs), SEL(ss)};
 #undef CR
 #undef SEL
+
+// The SSE state compiled code uses, through KVM_GET_FPU/KVM_SET_FPU: xmm0-xmm15 (128 bits), MXCSR.
+constexpr unsigned kXmmCount = 16;
+constexpr const char *kMxcsr = "mxcsr";
+// The xmm register a name means, or -1.
+int XmmIndex(const std::string &name) {
+  if (name.size() < 4 || name.compare(0, 3, "xmm") != 0) return -1;
+  const std::string digits = name.substr(3);
+  if (digits.size() > 2 || (digits.size() == 2 && digits[0] == '0') || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  int i = std::stoi(digits);
+  return i < static_cast<int>(kXmmCount) ? i : -1;
+}
 
 constexpr uint64_t kSyncRestored = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 
@@ -200,11 +214,13 @@ kvm_sregs CurrentSregs(KvmVcpu &vcpu) {
 }
 }  // namespace
 
-bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value) {
+bool GetRegister(KvmVcpu &vcpu, const std::string &name, RegisterValue *value) {
   for (const RegsEntry &r : kRegs) {
     if (name != r.name) continue;
     kvm_regs scratch;
-    std::memcpy(value, reinterpret_cast<const uint8_t *>(CurrentRegs(vcpu, &scratch)) + r.offset, sizeof *value);
+    uint64_t v;
+    std::memcpy(&v, reinterpret_cast<const uint8_t *>(CurrentRegs(vcpu, &scratch)) + r.offset, sizeof v);
+    *value = v;
     return true;
   }
   for (const SregsEntry &r : kSregs) {
@@ -212,26 +228,49 @@ bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value) {
     *value = r.get(CurrentSregs(vcpu));
     return true;
   }
-  return false;
+  int xmm = XmmIndex(name);
+  if (xmm < 0 && name != kMxcsr) return false;
+  kvm_fpu fpu;
+  Get(vcpu, KVM_GET_FPU, &fpu, "KVM_GET_FPU");
+  if (xmm < 0) *value = fpu.mxcsr;
+  else std::memcpy(value, fpu.xmm[xmm], sizeof *value);
+  return true;
 }
 
-bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
+bool SetRegister(KvmVcpu &vcpu, const std::string &name, RegisterValue value) {
   for (const RegsEntry &r : kRegs) {
     if (name != r.name) continue;
     kvm_regs scratch;
     kvm_regs *regs = CurrentRegs(vcpu, &scratch);
-    std::memcpy(reinterpret_cast<uint8_t *>(regs) + r.offset, &value, sizeof value);
+    uint64_t v = static_cast<uint64_t>(value);
+    std::memcpy(reinterpret_cast<uint8_t *>(regs) + r.offset, &v, sizeof v);
     if (regs == &scratch) SetRegs(vcpu, scratch);  // else it waits in the sync area for KVM_RUN
     return true;
   }
   for (const SregsEntry &r : kSregs) {
     if (name != r.name) continue;
     kvm_sregs sregs = CurrentSregs(vcpu);
-    r.set(sregs, value);
+    r.set(sregs, static_cast<uint64_t>(value));
     Set(vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
     return true;
   }
-  return false;
+  int xmm = XmmIndex(name);
+  if (xmm < 0 && name != kMxcsr) return false;
+  kvm_fpu fpu;
+  Get(vcpu, KVM_GET_FPU, &fpu, "KVM_GET_FPU");
+  if (xmm < 0) fpu.mxcsr = static_cast<uint32_t>(value);
+  else std::memcpy(fpu.xmm[xmm], &value, sizeof value);
+  Set(vcpu, KVM_SET_FPU, &fpu, "KVM_SET_FPU");
+  return true;
+}
+
+unsigned RegisterBits(const std::string &name) {
+  for (const RegsEntry &r : kRegs)
+    if (name == r.name) return 64;
+  for (const SregsEntry &r : kSregs)
+    if (name == r.name) return r.bits;
+  if (name == kMxcsr) return 32;
+  return XmmIndex(name) < 0 ? 0 : 128;
 }
 
 void SetIrqLine(KvmVcpu &, bool) {}
@@ -383,6 +422,8 @@ const std::vector<std::string> &RegisterNames() {
     std::vector<std::string> all;
     for (const RegsEntry &r : kRegs) all.emplace_back(r.name);
     for (const SregsEntry &r : kSregs) all.emplace_back(r.name);
+    for (unsigned i = 0; i < kXmmCount; i++) all.push_back("xmm" + std::to_string(i));
+    all.emplace_back(kMxcsr);
     return all;
   }();
   return names;

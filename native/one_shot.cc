@@ -23,7 +23,7 @@ RunExit RunOneShot(const OneShotSetup &setup, const OneShotLimits &limits, uint8
   loop.Begin(RunLimits::Of(limits.max_exits, limits.stop_byte, limits.timeout_ms, setup.ignore_unhandled, 0));  // its output is not kept
   RunExit exit = loop.Resume();
   if (exit == RunExit::kGuestError || exit == RunExit::kUnhandled) {
-    uint64_t pc = 0;
+    arch::RegisterValue pc = 0;
     arch::GetRegister(vcpu, setup.pc_register, &pc);
     reinterpret_cast<double *>(record)[kFieldPc] = static_cast<double>(pc);
   }

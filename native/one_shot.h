@@ -22,7 +22,7 @@ struct OneShotSetup {
     std::vector<uint8_t> bytes;  // the rest of the segment is RAM's fresh zeros
   };
   std::vector<Segment> segments;
-  std::vector<std::pair<std::string, uint64_t>> registers;  // set after boot setup, PC included
+  std::vector<std::pair<std::string, arch::RegisterValue>> registers;  // set after boot setup, PC included
   std::string pc_register;
   bool ignore_unhandled = false;
 };

@@ -96,6 +96,8 @@ export interface NativeAddon {
   KvmOneShot: new (setup: NativeOneShotSetup, exitRecord: ArrayBuffer, vcpuIdSlot: Float64Array) => NativeOneShot;
   kvmStatus(): NativeKvmStatus;
   registerNames(): string[];
+  /** A register's width in bits (native/arch.h RegisterBits); 0 for a name this arch lacks. */
+  registerBits(name: string): number;
   /** Stops the run of the vCPU with this id, whatever thread it runs on; false when none is running. */
   kickVcpu(id: number): boolean;
   /** Raises the interrupt line of the vCPU with this id, whatever thread it runs on; false when it is gone. */

@@ -55,8 +55,8 @@ export interface Backend {
   /** false when `name` is not a register of this arch. */
   setRegister(name: string, value: bigint): boolean;
   registerNames(): readonly string[];
-  /** The width of register `name` in bits when it is not 64 (the wasm CPU's v0..v31: 128). */
-  registerBits?(name: string): number;
+  /** The width of register `name` in bits (64 for most; v0–v31 and xmm0–xmm15: 128); 0 when unknown. */
+  registerBits(name: string): number;
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void;
   /**
    * Guest writes to `range` reach the bus without an exit of their own (KVM's coalesced ring, drained

@@ -73,6 +73,10 @@ export class KvmBackend implements Backend {
     return callNative(() => this.machine.setRegister(name, value));
   }
 
+  registerBits(name: string): number {
+    return loadAddon().registerBits(name);
+  }
+
   registerNames(): readonly string[] {
     return loadAddon().registerNames();
   }

@@ -161,7 +161,8 @@ export class Vm {
     if (typeof name !== 'string') throw this.unknownRegister(name);
     if (typeof value !== 'bigint' && !Number.isSafeInteger(value)) throw new ConfigError('ERR_INVALID_OPTION', `register ${name}: a value is a bigint or a whole number, not ${describe(value)}`);
     const v = BigInt(value);
-    const bits = this.impl.registerBits?.(name) ?? 64;
+    const bits = this.impl.registerBits(name);
+    if (bits === 0) throw this.unknownRegister(name);
     if (v < 0n || v >= 1n << BigInt(bits)) throw new ConfigError('ERR_INVALID_OPTION', `register value ${v} does not fit in ${bits} bits`);
     let known: boolean;
     try {

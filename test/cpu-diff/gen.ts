@@ -293,7 +293,7 @@ const CLASSES = {
     scalarFp, scalarFp, loadsAndStoresFp, atomicsAndCrc,
     advancedSimd, advancedSimd,
   ],
-  /** the integer classes only (the parity suite: KVM's register API has no FP/SIMD registers yet) */
+  /** the integer classes only (the parity suite runs them with the MMU off, where FP is disabled) */
   integer: [
     dataProcessingImmediate, dataProcessingImmediate,
     dataProcessingRegister, dataProcessingRegister, dataProcessingRegister,

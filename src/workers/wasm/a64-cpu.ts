@@ -74,8 +74,10 @@ export const A64_REGISTER_NAMES: readonly string[] = [
   ...Array.from({ length: 32 }, (_, i) => `v${i}`),
 ];
 
-/** The width in bits of register `name` (of A64_REGISTER_NAMES): 128 for v0..v31, else 64. */
-export function a64RegisterBits(name: string): 64 | 128 {
+/** The width in bits of register `name`: 128 for v0..v31, 32 for fpcr and fpsr, else 64; 0 for a name that is not a register. */
+export function a64RegisterBits(name: string): 0 | 32 | 64 | 128 {
+  if (!A64_REGISTER_NAMES.includes(name)) return 0;
+  if (name === 'fpcr' || name === 'fpsr') return 32; // as KVM_REG_SIZE_U32 says: their upper half is RES0
   return /^v([0-9]|[12][0-9]|3[01])$/.test(name) ? 128 : 64;
 }
 
