@@ -26,8 +26,8 @@ const RANDOM_CASES = Number(process.env.FEMTOVM_PARITY_CASES ?? 1000);
  */
 const RANDOM_MIXES: { mix: ClassMix; cases: number; start: 'mmu-off' | 'mmu-on' }[] = [
   { mix: 'integer', cases: RANDOM_CASES, start: 'mmu-off' },
-  { mix: 'fp', cases: Math.ceil(RANDOM_CASES / 3), start: 'mmu-on' },
-  { mix: 'simd', cases: Math.ceil(RANDOM_CASES / 3), start: 'mmu-on' },
+  { mix: 'fp', cases: Math.ceil(RANDOM_CASES / 5), start: 'mmu-on' },
+  { mix: 'simd', cases: Math.ceil(RANDOM_CASES / 5), start: 'mmu-on' },
 ];
 
 /** What one guest run gives, minus what legitimately differs (time stamps, duration). */
