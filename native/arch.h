@@ -13,7 +13,7 @@ class KvmVm;
 class KvmVcpu;
 
 namespace arch {
-// A register's value: 128 bits hold the widest ones (arm64 v0-v31, x86 xmm0-xmm15).
+// A register's value: 128 bits hold the widest ones (arm64 v0-v31).
 using RegisterValue = unsigned __int128;
 }  // namespace arch
 

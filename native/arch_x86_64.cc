@@ -115,17 +115,6 @@ constexpr SregsEntry kSregs[] = {CR(cr0), CR(cr2), CR(cr3), CR(cr4), CR(cr8), CR
 #undef CR
 #undef SEL
 
-// The SSE state compiled code uses, through KVM_GET_FPU/KVM_SET_FPU: xmm0-xmm15 (128 bits), MXCSR.
-constexpr unsigned kXmmCount = 16;
-constexpr const char *kMxcsr = "mxcsr";
-// The xmm register a name means, or -1.
-int XmmIndex(const std::string &name) {
-  if (name.size() < 4 || name.compare(0, 3, "xmm") != 0) return -1;
-  const std::string digits = name.substr(3);
-  if (digits.size() > 2 || (digits.size() == 2 && digits[0] == '0') || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
-  int i = std::stoi(digits);
-  return i < static_cast<int>(kXmmCount) ? i : -1;
-}
 
 constexpr uint64_t kSyncRestored = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 
@@ -228,13 +217,7 @@ bool GetRegister(KvmVcpu &vcpu, const std::string &name, RegisterValue *value) {
     *value = r.get(CurrentSregs(vcpu));
     return true;
   }
-  int xmm = XmmIndex(name);
-  if (xmm < 0 && name != kMxcsr) return false;
-  kvm_fpu fpu;
-  Get(vcpu, KVM_GET_FPU, &fpu, "KVM_GET_FPU");
-  if (xmm < 0) *value = fpu.mxcsr;
-  else std::memcpy(value, fpu.xmm[xmm], sizeof *value);
-  return true;
+  return false;
 }
 
 bool SetRegister(KvmVcpu &vcpu, const std::string &name, RegisterValue value) {
@@ -254,14 +237,7 @@ bool SetRegister(KvmVcpu &vcpu, const std::string &name, RegisterValue value) {
     Set(vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
     return true;
   }
-  int xmm = XmmIndex(name);
-  if (xmm < 0 && name != kMxcsr) return false;
-  kvm_fpu fpu;
-  Get(vcpu, KVM_GET_FPU, &fpu, "KVM_GET_FPU");
-  if (xmm < 0) fpu.mxcsr = static_cast<uint32_t>(value);
-  else std::memcpy(fpu.xmm[xmm], &value, sizeof value);
-  Set(vcpu, KVM_SET_FPU, &fpu, "KVM_SET_FPU");
-  return true;
+  return false;
 }
 
 unsigned RegisterBits(const std::string &name) {
@@ -269,8 +245,7 @@ unsigned RegisterBits(const std::string &name) {
     if (name == r.name) return 64;
   for (const SregsEntry &r : kSregs)
     if (name == r.name) return r.bits;
-  if (name == kMxcsr) return 32;
-  return XmmIndex(name) < 0 ? 0 : 128;
+  return 0;
 }
 
 void SetIrqLine(KvmVcpu &, bool) {}
@@ -422,8 +397,6 @@ const std::vector<std::string> &RegisterNames() {
     std::vector<std::string> all;
     for (const RegsEntry &r : kRegs) all.emplace_back(r.name);
     for (const SregsEntry &r : kSregs) all.emplace_back(r.name);
-    for (unsigned i = 0; i < kXmmCount; i++) all.push_back("xmm" + std::to_string(i));
-    all.emplace_back(kMxcsr);
     return all;
   }();
   return names;

@@ -55,7 +55,7 @@ export interface Backend {
   /** false when `name` is not a register of this arch. */
   setRegister(name: string, value: bigint): boolean;
   registerNames(): readonly string[];
-  /** The width of register `name` in bits (64 for most; v0–v31 and xmm0–xmm15: 128); 0 when unknown. */
+  /** The width of register `name` in bits (64 for most; the arm64 v0–v31: 128); 0 when unknown. */
   registerBits(name: string): number;
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void;
   /**
