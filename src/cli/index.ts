@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-/** The femtovm command line: one file per command beside this one. */
+/** The femtovm command line, one file per command beside this one (bin.ts, the executable, loads it). */
 import { Command, CommanderError } from 'commander';
 
 import { FemtovmError } from '../shared/errors';
