@@ -13,6 +13,7 @@ import type { StopWord } from '../workers/run-watch';
 import { createVm } from '../workers/vm';
 import type { BackendKind, RunResult } from '../shared/vm-types';
 import { number, parseFlags, withRunOptions, type RunFlags } from './run-options';
+import { guardStdout } from './stdout';
 
 /** Adds `run`. */
 export function registerRun(program: Command): void {
@@ -64,6 +65,7 @@ function runCommand(path: string, flags: RunFlags & { maxOutput?: number }): num
     const json = result
       ? { ...result, output, durationMs: Math.round(result.durationMs * 1000) / 1000 }
       : { backend: arch && backendFor(arch, flags.backend), arch, outcome: 'error', exits: (failure as { exits?: number }).exits ?? 0, output, durationMs: 0, error: { code: failure!.code, message: failure!.message } };
+    guardStdout();
     process.stdout.write(`${JSON.stringify(json)}\n`);
   } else if (failure) {
     process.stderr.write(`femtovm: ${failure.code}: ${failure.message}\n`);
