@@ -33,6 +33,15 @@ module.exports = {
       from: { path: '^src/host/', pathNot: '^src/host/kvm-anchor\\.ts$' },
       to: { path: '^src/workers/', dependencyTypesNot: ['type-only'] },
     },
+    {
+      name: 'cli-vm-in-run-only',
+      severity: 'error',
+      comment:
+        'The CLI drives VMs through the pool (src/host/), except `run` and `demo`, which run their one guest on the main thread ' +
+        '(a worker costs more than a small run: docs/architecture.md, "femtovm run"); no other command loads vCPU-thread code.',
+      from: { path: '^src/cli/', pathNot: '^src/cli/(run|demo)\\.ts$' },
+      to: { path: '^src/workers/', dependencyTypesNot: ['type-only'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

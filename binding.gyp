@@ -12,6 +12,8 @@
       "native/one_shot.cc",
       "native/native_constants.cc",
       "native/doorbell.cc",
+      "native/console_stream.cc",
+      "native/sigint_stop.cc",
       "native/arch_arm64.cc",
       "native/arch_x86_64.cc"
     ],

@@ -25,7 +25,7 @@ export async function startupSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const run = [join(ctx.root, 'dist', 'cli.js'), 'run', join(ctx.root, 'guests', arch, 'hello.bin')];
   const bare = ['-e', '0'];
   timed(bare, ctx.root);
-  timed(run, ctx.root); // warm-up: the page cache and the kernel's, for both
+  timed(run, ctx.root); // warm-up: the page cache and the kernel's, for both; and the CLI's code cache (src/cli/bin.ts)
   // A pair is ~0.4 s here; spend most of the duration on them.
   const rounds = Math.round(clamp(ctx.duration / 0.5, 4, 60));
   const node: number[] = [];
@@ -57,7 +57,7 @@ export async function startupSuite(ctx: SuiteContext): Promise<SuiteResult> {
       }),
     ],
     notes: [
-      'startup: `femtovm run` starts one worker thread for its VM (Node 20 compiles its internal modules again in every worker: most of the difference), loads Piscina, and streams the console from the VM\'s event ring; the bench, chart.js, cli-progress and the queue\'s libraries are not loaded.',
+      'startup: `femtovm run` runs its VM on the main thread (no worker thread, no Piscina), its console written to stdout by the vCPU loop; dist/cli.js loads the CLI bundle through V8\'s code cache (made by the warm-up run); the bench, chart.js, cli-progress, child_process and the queue\'s libraries are not loaded.',
     ],
   };
 }

@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "arch.h"
+#include "console_stream.h"
 #include "doorbell.h"
 #include "kvm_vcpu.h"
 #include "native_constants.h"
 #include "one_shot.h"
+#include "sigint_stop.h"
 #include "snapshot.h"
 #include "vcpu_loop.h"
 
@@ -299,13 +301,14 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
 
   Napi::Value VcpuId(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), vcpu_ ? vcpu_->id() : 0); }
 
-  // begin({ maxExits, stopByte, timeoutMs, ignoreUnhandled, maxOutput })
+  // begin({ maxExits, stopByte, timeoutMs, ignoreUnhandled, maxOutput, consoleFd })
   void Begin(const Napi::CallbackInfo &info) {
     CheckOpen(info.Env());
     Napi::Object o = info[0].As<Napi::Object>();
     RunLimits limits = RunLimits::Of(Uint64(o.Get("maxExits")), o.Get("stopByte").As<Napi::Number>().Int32Value(),
                                      o.Get("timeoutMs").As<Napi::Number>().DoubleValue(), o.Get("ignoreUnhandled").ToBoolean().Value(),
                                      Uint64(o.Get("maxOutput")));
+    limits.console_fd = o.Get("consoleFd").As<Napi::Number>().Int32Value();
     try {
       loop_->Begin(limits);
     } catch (const CoreError &e) {
@@ -438,6 +441,45 @@ class KvmOneShot : public Napi::ObjectWrap<KvmOneShot> {
   double *vcpu_id_ = nullptr;
 };
 
+// new SigintStop(words: Int32Array, index, value, vcpuId): while it lives (until close()), SIGINT
+// stores `value` at words[index] and kicks vCPU `vcpuId` (0: none). See native/sigint_stop.h.
+class SigintStopJs : public Napi::ObjectWrap<SigintStopJs> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "SigintStop", {InstanceMethod<&SigintStopJs::Close>("close")});
+  }
+
+  explicit SigintStopJs(const Napi::CallbackInfo &info) : Napi::ObjectWrap<SigintStopJs>(info) {
+    Napi::Int32Array words = info[0].As<Napi::Int32Array>();
+    uint32_t index = info[1].As<Napi::Number>().Uint32Value();
+    if (index >= words.ElementLength()) {
+      // Not a C++ throw: out of an ObjectWrap constructor it would free this object under its wrapper.
+      Napi::RangeError::New(info.Env(), "stop word index out of range").ThrowAsJavaScriptException();
+      return;
+    }
+    words_ = Napi::Persistent(words.As<Napi::Object>());  // the word outlives the stop
+    try {
+      stop_ = std::make_unique<SigintStop>(words.Data() + index, info[2].As<Napi::Number>().Int32Value(), info[3].As<Napi::Number>().DoubleValue());
+    } catch (const CoreError &e) {
+      ToJsError(info.Env(), e).ThrowAsJavaScriptException();
+    }
+  }
+
+ private:
+  void Close(const Napi::CallbackInfo &) { stop_.reset(); }
+
+  Napi::ObjectReference words_;
+  std::unique_ptr<SigintStop> stop_;
+};
+
+// writeConsole(fd, bytes: Uint8Array): some of `bytes` written to `fd` once it takes them, waiting
+// one slice at most: the count, or -1 when the reader is gone (native/console_stream.h).
+Napi::Value WriteConsoleJs(const Napi::CallbackInfo &info) {
+  Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+  ssize_t n = WriteConsole(info[0].As<Napi::Number>().Int32Value(), bytes.Data(), bytes.ByteLength(), kConsoleWaitMs);
+  return Napi::Number::New(info.Env(), static_cast<double>(n));
+}
+
 // kickVcpu(id): stops the run of a vCPU that may live on another thread; false when none is running.
 Napi::Value KickVcpuJs(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), KvmVcpu::KickById(info[0].As<Napi::Number>().DoubleValue(), StopRequest::kStop));
@@ -494,6 +536,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("kvmStatus", Napi::Function::New(env, KvmStatusJs, "kvmStatus"));
   exports.Set("registerNames", Napi::Function::New(env, RegisterNamesJs, "registerNames"));
   exports.Set("registerBits", Napi::Function::New(env, RegisterBitsJs, "registerBits"));
+  exports.Set("SigintStop", SigintStopJs::Define(env));
+  exports.Set("writeConsole", Napi::Function::New(env, WriteConsoleJs, "writeConsole"));
   exports.Set("kickVcpu", Napi::Function::New(env, KickVcpuJs, "kickVcpu"));
   exports.Set("interruptVcpu", Napi::Function::New(env, InterruptVcpuJs, "interruptVcpu"));
   exports.Set("arch", Napi::String::New(env, arch::kName));

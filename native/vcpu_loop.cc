@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "arch.h"
+#include "console_stream.h"
 #include "vcpu_kick.h"
 
 namespace femtovm {
@@ -178,13 +179,15 @@ bool VcpuLoop::HandleAccess(const Access &a, RunExit *result) {
   }
   if (IsConsoleWrite(a)) {
     if (ring_.attached()) Record(a);
-    for (uint32_t i = 0; i < a.count; i++) {
-      if (!ConsoleByte(a.data[i])) {
-        *result = RunExit::kStopByte;
-        return true;
-      }
+    uint32_t printed = 0;
+    bool stop_byte = false;
+    while (printed < a.count && !stop_byte) stop_byte = !ConsoleByte(a.data[printed++]);
+    if (limits_.console_fd >= 0 && !StreamConsole(a.data, printed)) {
+      *result = RunExit::kStopped;  // the reader is gone (`| head -1`): nothing to print for
+      return true;
     }
-    return false;
+    if (stop_byte) *result = RunExit::kStopByte;
+    return stop_byte;
   }
   if (Native(a)) {
     if (ring_.attached()) Record(a);
@@ -240,6 +243,19 @@ bool VcpuLoop::ConsoleByte(uint8_t byte) {
   if (console_.size() < limits_.max_output) console_.push_back(static_cast<char>(byte));
   else console_dropped_++;
   return static_cast<int>(byte) != limits_.stop_byte;
+}
+
+// Writes the bytes just printed to the run's console fd. A reader that does not drain holds the
+// vCPU here, in slices: a stop or the time limit (a kick) ends the wait, and the bytes not yet
+// written are dropped with the run.
+bool VcpuLoop::StreamConsole(const uint8_t *data, size_t len) {
+  while (len > 0 && !vcpu_.StopRequested()) {
+    ssize_t n = WriteConsole(limits_.console_fd, data, len, kConsoleWaitMs);
+    if (n < 0) return false;
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
 }
 
 // One record per access (a PIO string is one record carrying its first element).

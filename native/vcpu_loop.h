@@ -87,6 +87,7 @@ struct RunLimits {
   std::chrono::steady_clock::time_point deadline;
   bool ignore_unhandled = false;  // unclaimed accesses: writes dropped, reads return 0
   uint64_t max_output = 0;        // console bytes kept; past it they are counted, not kept
+  int console_fd = -1;            // -1: none; else the console is also written here as printed (console_stream.h)
 
   // A run's limits; a timeout (ms, 0: none) counts from now, so make them just before the run begins.
   static RunLimits Of(uint64_t max_exits, int stop_byte, double timeout_ms, bool ignore_unhandled, uint64_t max_output) {
@@ -147,6 +148,7 @@ class VcpuLoop {
   bool Coalesced(const Access &a) const;
   bool Native(const Access &a);  // true when a native device handled it
   bool ConsoleByte(uint8_t byte);  // false when it is the stop byte
+  bool StreamConsole(const uint8_t *data, size_t len);  // false when the reader is gone
   void Record(const Access &a);
   void DescribeAccess(const Access &a);  // into the exit record
   RunExit GuestError(int exit_reason, uint64_t detail, int err);

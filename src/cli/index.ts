@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-/** The femtovm command line: one file per command beside this one. */
+/** The femtovm command line, one file per command beside this one (bin.ts, the executable, loads it). */
 import { Command, CommanderError } from 'commander';
 
 import { FemtovmError } from '../shared/errors';
@@ -8,17 +7,22 @@ import { runDemo } from './demo';
 import { registerInfo } from './info';
 import { registerRun } from './run';
 import { UsageError } from './run-options';
+import { guardStdout } from './stdout';
 import { registerSubmit } from './submit';
 import { registerSwarm } from './swarm';
 import { registerWorker } from './worker';
 
-// A reader that stops early (`femtovm info | head -1`) is not an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-  process.exit(process.exitCode ?? 0);
-});
-
 const program = new Command('femtovm').description('a minimal virtual machine monitor: tiny bare-metal guests on KVM').showHelpAfterError();
+// Every command's stdout is guarded but run's, which guards its own (--json) when it prints.
+program.hook('preAction', (_program, command) => {
+  if (command.name() !== 'run') guardStdout();
+});
+program.configureOutput({
+  writeOut: (text) => {
+    guardStdout();
+    process.stdout.write(text);
+  },
+});
 // Usage errors (unknown commands and options, bad values) exit 2 from every command; help exits 0.
 program.exitOverride();
 registerRun(program);

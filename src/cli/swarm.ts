@@ -1,7 +1,6 @@
 /** `femtovm swarm`: N VMs of one image, K at a time, summarized. */
 import type { Command } from 'commander';
 
-import { runSwarm } from '../host/swarm';
 import { readImageFile } from '../shared/image';
 import { progressBar } from './progress-bar';
 import { number, parseFlags, withRunOptions, type RunFlags } from './run-options';
@@ -15,6 +14,8 @@ export function registerSwarm(program: Command): void {
     .option('--no-reuse', 'create and destroy a VM for every run instead of resetting warm VMs to their snapshot')
     .option('--json', 'print the summary as JSON')
     .action(async (path: string, flags: RunFlags & { count: number; concurrency?: number; reuse: boolean; progress?: boolean }) => {
+      // Loaded on use: the pool (and Piscina) stay out of every other command's start.
+      const { runSwarm } = require('../host/swarm') as typeof import('../host/swarm');
       const image = readImageFile(path);
       const options = parseFlags(image, path, flags);
       const bar = process.stderr.isTTY && !flags.json ? progressBar({ format: 'swarm [{bar}] {value}/{total} VMs, {failed} failed, {eta}s left' }) : undefined;

@@ -27,6 +27,8 @@ export interface NativeRunLimits {
   ignoreUnhandled: boolean;
   /** Console bytes kept; past it they are counted (consoleDropped()). */
   maxOutput: number;
+  /** -1: none; else console bytes are also written to this fd as the guest prints them (native/console_stream.h). */
+  consoleFd: number;
 }
 
 export interface NativeMachine {
@@ -84,6 +86,12 @@ export interface NativeDoorbellWatcher {
   close(): void;
 }
 
+/** While it lives, SIGINT stops the run on the caller's thread instead of the process (native/sigint_stop.h). */
+export interface NativeSigintStop {
+  /** Disarms: the SIGINT handler from before comes back. Idempotent. */
+  close(): void;
+}
+
 export interface NativeAddon {
   DoorbellWatcher: new (fd: number, handler: (rings: number) => void) => NativeDoorbellWatcher;
   /** A new eventfd (non-blocking, close-on-exec). */
@@ -98,6 +106,13 @@ export interface NativeAddon {
   registerNames(): string[];
   /** A register's width in bits (native/arch.h RegisterBits); 0 for a name this arch lacks. */
   registerBits(name: string): number;
+  /**
+   * Arms Ctrl-C for a run on this thread: SIGINT stores `value` at `words[index]` and kicks vCPU
+   * `vcpuId` (0: none). One per process at a time (a second throws ERR_VM_BUSY).
+   */
+  SigintStop: new (words: Int32Array, index: number, value: number, vcpuId: number) => NativeSigintStop;
+  /** Some of `bytes` written to `fd` once it takes them, waiting a few ms at most: the count (0: not yet), or -1 when the reader is gone. */
+  writeConsole(fd: number, bytes: Uint8Array): number;
   /** Stops the run of the vCPU with this id, whatever thread it runs on; false when none is running. */
   kickVcpu(id: number): boolean;
   /** Raises the interrupt line of the vCPU with this id, whatever thread it runs on; false when it is gone. */

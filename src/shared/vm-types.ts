@@ -54,6 +54,12 @@ export interface RunOptions {
    * guest's bytes are counted (`outputDropped`), not kept: a guest cannot grow the host's memory by printing.
    */
   maxOutputBytes?: number;
+  /**
+   * A file descriptor the console is also written to as the guest prints it (`femtovm run` gives 1,
+   * stdout), whatever `maxOutputBytes` keeps. A reader that does not drain holds the guest, within
+   * the run's time limit and stop; a reader that is gone (EPIPE) ends the run: outcome `stopped`.
+   */
+  consoleFd?: number;
 }
 
 /** Console bytes a run keeps unless `maxOutputBytes` says otherwise. */

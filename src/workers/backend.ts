@@ -20,6 +20,8 @@ export interface RunLimits {
   unhandled: 'error' | 'ignore';
   /** Console bytes kept; past it they are counted, not kept. */
   maxOutputBytes: number;
+  /** -1: none; else the console is also written to this fd as it is printed (RunOptions.consoleFd). */
+  consoleFd: number;
   /** Armed for this run: what every wait of the run looks at (time limit, stop requests). */
   watch: RunWatch;
   /**

@@ -109,7 +109,7 @@ export class KvmBackend implements Backend {
     machine.setUserRanges(bus.flatRanges());
     bus.attachDataBuffer(this.data);
     callNative(() =>
-      machine.begin({ maxExits: limits.maxExits, stopByte: limits.stopOnByte, timeoutMs: limits.timeoutMs, ignoreUnhandled: limits.unhandled === 'ignore', maxOutput: limits.maxOutputBytes }),
+      machine.begin({ maxExits: limits.maxExits, stopByte: limits.stopOnByte, timeoutMs: limits.timeoutMs, ignoreUnhandled: limits.unhandled === 'ignore', maxOutput: limits.maxOutputBytes, consoleFd: limits.consoleFd }),
     );
     try {
       for (;;) {

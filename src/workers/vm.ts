@@ -278,10 +278,12 @@ export class Vm {
       stopOnByte: options.stopOnByte ?? -1,
       unhandled: this.unhandled,
       maxOutputBytes: nonNegative('maxOutputBytes', options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT),
+      consoleFd: options.consoleFd === undefined ? -1 : nonNegative('consoleFd', options.consoleFd),
       watch: this.watch,
       ...(stopWord && { stopWord }),
     };
     if (!Number.isSafeInteger(limits.maxOutputBytes)) throw new ConfigError('ERR_INVALID_OPTION', `maxOutputBytes must be a whole number, got ${describe(options.maxOutputBytes)}`);
+    if (!Number.isInteger(limits.consoleFd) || limits.consoleFd > 0x7fffffff) throw new ConfigError('ERR_INVALID_OPTION', `consoleFd must be a file descriptor (a whole number ≥ 0), got ${describe(options.consoleFd)}`);
     if (!Number.isInteger(limits.stopOnByte) || limits.stopOnByte < -1 || limits.stopOnByte > 255) {
       throw new ConfigError('ERR_INVALID_OPTION', `stopOnByte must be a byte (0..255), got ${describe(options.stopOnByte)}`);
     }

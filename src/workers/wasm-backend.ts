@@ -9,7 +9,7 @@ import { DeviceBus, RunInterrupted, type DeviceRange, type DoorbellSpec } from '
 import { loadAddon } from '../shared/addon';
 import { ConfigError, GuestError } from '../shared/errors';
 import { eventKindCode } from '../shared/event-batch';
-import { ConsoleBuffer, type ConsoleOutput } from './console-output';
+import { ConsoleBuffer, ConsoleStream, type ConsoleOutput } from './console-output';
 import { EventRingWriter } from './event-ring-writer';
 import { INTERRUPT_ACK, isConsoleWrite } from '../shared/platform';
 import { coalescedRead, mmioNoSyndrome, unhandledAccess } from './access-rules';
@@ -70,6 +70,8 @@ export class WasmBackend implements Backend {
   private readonly coalesced: DeviceRange[] = [];
   private ring: EventRingWriter | undefined;
   private readonly output = new ConsoleBuffer();
+  /** The run's console fd writer, while a run with RunOptions.consoleFd is in progress. */
+  private stream: ConsoleStream | undefined;
   private closed = false;
   private saved: { ram: Uint8Array; state: Uint8Array } | undefined;
   /** The interrupt line: a word of this VM's own, or one shared with the thread that raises it. */
@@ -140,6 +142,8 @@ export class WasmBackend implements Backend {
     const watch = limits.watch;
     let exits = 0;
     this.output.limit = limits.maxOutputBytes;
+    const stream = limits.consoleFd >= 0 ? new ConsoleStream(limits.consoleFd, watch) : undefined;
+    this.stream = stream;
     bus.attachDataBuffer(this.data);
     try {
       for (;;) {
@@ -150,10 +154,13 @@ export class WasmBackend implements Backend {
         if (limits.maxExits > 0 && exits >= limits.maxExits) return { outcome: 'max-exits', exits };
         cpu.irqLine = Atomics.load(this.irq.words, this.irq.index) !== 0;
         switch (cpu.run(SLICE)) {
-          case CpuExit.SliceEnd:
+          case CpuExit.SliceEnd: {
             this.ring?.publish(); // records of a burst that ended wait no longer than a slice
             this.flushDoorbells(); // and rings no longer than a slice
+            const ended = stream?.flush(); // and console bytes too
+            if (ended !== undefined) return { outcome: ended, exits };
             break;
+          }
           case CpuExit.Mmio: {
             if (this.doorbells.length > 0 && this.rang()) break;
             const coalesced = this.isCoalesced(cpu.mmioAddr);
@@ -177,7 +184,7 @@ export class WasmBackend implements Backend {
             // vCPU blocked in KVM_RUN would.
             this.ring?.publish();
             this.flushDoorbells();
-            const outcome = watch.sleep(this.irq);
+            const outcome = stream?.flush() ?? watch.sleep(this.irq);
             if (outcome !== undefined) return { outcome, exits };
             break;
           }
@@ -185,7 +192,7 @@ export class WasmBackend implements Backend {
             // A fetch outside RAM repeats forever on KVM: sleep until a stop or the time limit.
             this.ring?.publish();
             this.flushDoorbells();
-            return { outcome: watch.sleep()!, exits };
+            return { outcome: stream?.flush() ?? watch.sleep()!, exits };
           }
           case CpuExit.MmuRegime:
             throw withExits(new GuestError('ERR_GUEST_MMU_UNSUPPORTED', `the guest changes the translation regime (MSR 0x${cpu.faultInsn.toString(16).padStart(8, '0')} at 0x${cpu.faultPc.toString(16)}): the WebAssembly CPU models only the identity map it starts with (arm64Start), MMU on or off`), exits);
@@ -196,6 +203,8 @@ export class WasmBackend implements Backend {
         }
       }
     } finally {
+      stream?.flush(); // what the guest printed last; a reader that does not drain is left within the watch's limits
+      this.stream = undefined;
       this.flushDoorbells();
       this.ring?.publish();
       this.ring?.notify();
@@ -269,7 +278,11 @@ export class WasmBackend implements Backend {
       const interrupted = this.record(address, size, isWrite, limits, coalesced ? 0 : cpu.pcNumber);
       if (interrupted !== undefined) return interrupted;
     }
-    if (claimed && isConsoleWrite('mmio', address, size, isWrite) && this.data[0] === limits.stopOnByte) return 'stopped';
+    if (claimed && isConsoleWrite('mmio', address, size, isWrite)) {
+      const ended = this.stream?.push(this.data[0]!);
+      if (ended !== undefined) return ended;
+      if (this.data[0] === limits.stopOnByte) return 'stopped';
+    }
     return undefined;
   }
 

@@ -24,6 +24,12 @@ export function floodGuest(arch: GuestArch): Uint8Array {
   return words(0xd28132c0, 0x52800821, 0x39000001, 0x17ffffff); // mov x0,#0x996; mov w1,#'A'; 1: strb w1,[x0]; b 1b
 }
 
+/** A guest that prints 'H' once, then spins with no exit: ends only by a stop or a time limit. */
+export function printThenSpinGuest(arch: GuestArch): Uint8Array {
+  if (arch === 'x86_64') return Uint8Array.from([0xb0, 0x48, 0xba, 0xf8, 0x03, 0xee, 0xeb, 0xfe]); // mov al,'H'; mov dx,0x3f8; out dx,al; jmp .
+  return words(0xd28132c0, 0x52800901, 0x39000001, 0x14000000); // mov x0,#0x996; mov w1,#'H'; strb w1,[x0]; b .
+}
+
 /** A guest that reads one byte from MMIO 0x900 and prints it, forever (a device's every access is an exit). */
 export function readEchoGuest(arch: GuestArch): Uint8Array {
   // x86 (real mode): 1: mov al,[0x900]; mov dx,0x3f8; out dx,al; jmp 1b
