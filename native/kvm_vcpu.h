@@ -54,6 +54,7 @@ class KvmVcpu {
   // not yet injected, or a stop is requested.
   void WaitForIrq();
   int vm_fd() const { return vm_fd_; }
+  Irqchip irqchip() const { return irqchip_; }
 
   // The pending request, consumed by the run loop (clears immediate_exit).
   StopRequest TakeStopRequest();
@@ -71,6 +72,7 @@ class KvmVcpu {
   std::atomic<bool> irq_line_{false};
   bool irq_injected_ = false;
   int vm_fd_ = -1;
+  Irqchip irqchip_ = Irqchip::kUser;
   double id_ = 0;
 };
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ConfigError, createVm, GuestError, INTERRUPT_ACK, VmPool, type BackendKind, type GuestArch, type VmEvent, type VmOptions } from '../src/index';
+import { ConfigError, createVm, GuestError, INTERRUPT_ACK, KvmError, VmPool, type BackendKind, type GuestArch, type VmEvent, type VmOptions } from '../src/index';
 import { guest, kvmSkipReason, processResources, withVm } from './support';
 
 interface ArchCase {
@@ -124,13 +124,14 @@ function irqCountEvents(n: number): { address: number; data: bigint; direction: 
 }
 
 /**
- * irq-count on a worker, interrupted from the main thread while it runs: the first interrupt once the
- * run has begun, each next one when the event stream shows the guest acknowledged the last.
+ * An irq-count guest on a worker, interrupted from the main thread while it runs: the first interrupt
+ * once the run has begun, each next one when the event stream shows the guest acknowledged the last.
+ * `stopOnReport`: the guest cannot end its run (x86 `hlt` with an in-kernel LAPIC), so its report does.
  */
-async function interruptedOnWorker(pool: VmPool, arch: GuestArch, backend: BackendKind, n: number) {
-  const vm = await pool.createVm({ arch, backend, events: true, unhandled: 'ignore', ...(arch === 'x86_64' && { x86Mode: 'long' as const }) });
+async function interruptedOnWorker(pool: VmPool, arch: GuestArch, backend: BackendKind, n: number, guestImage = 'irq-count.bin', options: VmOptions = {}, stopOnReport = false) {
+  const vm = await pool.createVm({ arch, backend, events: true, unhandled: 'ignore', ...(arch === 'x86_64' && { x86Mode: 'long' as const }), ...options });
   try {
-    await vm.load(guest(arch, 'irq-count.bin'));
+    await vm.load(guest(arch, guestImage));
     await vm.setRegister(cases[arch].countRegister, n);
     const events: Omit<VmEvent, 'timeNs' | 'seq'>[] = [];
     const consumer = (async () => {
@@ -138,6 +139,7 @@ async function interruptedOnWorker(pool: VmPool, arch: GuestArch, backend: Backe
         for (const { timeNs: _t, seq: _s, ...e } of batch) {
           events.push(e);
           if (e.address === INTERRUPT_ACK && Number(e.data) + 1 < n) vm.interrupt();
+          if (e.address === 0x900 && stopOnReport) void vm.stop();
         }
       }
     })();
@@ -219,6 +221,81 @@ describe('interrupt parity: KVM/arm64 and the WebAssembly CPU give the same even
     } finally {
       await pool.close();
     }
+  });
+});
+
+/**
+ * The in-kernel interrupt controllers: KVM's GICv3 on aarch64 (the guest enables its CPU interface,
+ * takes each interrupt from ICC_IAR1_EL1 and ends it with ICC_EOIR1_EL1), KVM's LAPIC on x86 (full
+ * irqchip or split; the guest writes the LAPIC's EOI register). vm.interrupt() reaches them as an
+ * SPI (KVM_IRQ_LINE) or an MSI (KVM_SIGNAL_MSI), with the same acknowledge contract.
+ */
+const inKernelIrqchips: [GuestArch, 'kernel' | 'split', string][] = [
+  ['aarch64', 'kernel', 'irq-count-gic.bin'],
+  ['x86_64', 'kernel', 'irq-count-lapic.bin'],
+  ['x86_64', 'split', 'irq-count-lapic.bin'],
+];
+
+for (const [arch, irqchip, image] of inKernelIrqchips) {
+  const options: VmOptions = { irqchip, ...(arch === 'x86_64' && { x86Mode: 'long' as const }) };
+  // x86: with the LAPIC in KVM every `hlt` waits inside KVM, so the guest's report ends the run.
+  const selfEnding = arch === 'aarch64';
+  describe(`in-kernel irqchip '${irqchip}': kvm ${arch}`, { skip: kvmSkipReason(arch), timeout: 300_000 }, () => {
+    test('an interrupt raised before the run reaches the sleeping guest through the controller; it acknowledges, ends it, counts', () => {
+      const r = withVm(arch, 'kvm', image, options, (vm) => {
+        const reports: number[] = [];
+        vm.addDevice({ kind: 'mmio', base: 0x900, size: 4 }, { write: (_o, d) => {
+          reports.push(Buffer.from(d).readUInt32LE(0));
+          if (!selfEnding) vm.stop();
+        } });
+        vm.setRegister(cases[arch].countRegister, 1);
+        vm.interrupt();
+        vm.interrupt(); // a high line stays one interrupt
+        return { ...vm.run({ timeoutMs: 60_000 }), reports };
+      });
+      assert.equal(r.outcome, selfEnding ? cases[arch].end : 'stopped');
+      assert.deepEqual(r.reports, [1]);
+    });
+
+    test('on a worker, interrupted from the main thread: N interrupts, each acknowledged, then the count', async () => {
+      const pool = new VmPool({ maxThreads: 1 });
+      try {
+        const n = 5;
+        const { result, events } = await interruptedOnWorker(pool, arch, 'kvm', n, image, options, !selfEnding);
+        assert.equal(result.outcome, selfEnding ? cases[arch].end : 'stopped');
+        // The controller's own registers (GIC distributor, LAPIC EOI) are KVM's: no exit, no event.
+        assert.deepEqual(events.map(({ address, data, direction }) => ({ address, data, direction })), irqCountEvents(n));
+      } finally {
+        await pool.close();
+      }
+    });
+
+    test('no snapshot (KVM keeps the controller state); no fd left behind', () => {
+      withVm(arch, 'kvm', image, options, (vm) => assert.throws(() => vm.snapshot(), (e) => e instanceof ConfigError && e.code === 'ERR_INVALID_OPTION' && /irqchip/.test(e.message)));
+      const before = processResources().fds;
+      for (let i = 0; i < 20; i++) createVm({ arch, ...options }).close();
+      assert.equal(processResources().fds, before);
+    });
+  });
+}
+
+describe('in-kernel irqchip: what a KVM lacks is ERR_KVM_CAPABILITY naming it; bad options are typed', () => {
+  test('aarch64 KVM has no split irqchip (x86\'s LAPIC-only one): KVM_CAP_SPLIT_IRQCHIP', { skip: kvmSkipReason('aarch64') }, () => {
+    assert.throws(
+      () => createVm({ arch: 'aarch64', backend: 'kvm', irqchip: 'split' }),
+      (e) => e instanceof KvmError && e.code === 'ERR_KVM_CAPABILITY' && /KVM_CAP_SPLIT_IRQCHIP/.test(e.message) && !/npm run lab/.test(e.message),
+    );
+    createVm({ arch: 'aarch64', backend: 'kvm' }).close(); // the same KVM runs VMs without it
+  });
+
+  test('aarch64: RAM over the GICv3 is ERR_REGION_OVERLAP', { skip: kvmSkipReason('aarch64') }, () => {
+    assert.throws(() => createVm({ arch: 'aarch64', backend: 'kvm', irqchip: 'kernel', regions: [{ guestAddr: 0x8000_0000, size: 0x10000 }] }), { code: 'ERR_REGION_OVERLAP' });
+  });
+
+  test('the WebAssembly CPU has only irqchip user; unknown names are refused', () => {
+    assert.throws(() => createVm({ arch: 'aarch64', backend: 'wasm', irqchip: 'kernel' }), (e) => e instanceof ConfigError && e.code === 'ERR_INVALID_OPTION' && /wasm/.test(e.message));
+    assert.throws(() => createVm({ arch: 'aarch64', backend: 'wasm', irqchip: 'gic' as 'kernel' }), { code: 'ERR_INVALID_OPTION' });
+    createVm({ arch: 'aarch64', backend: 'wasm', irqchip: 'user' }).close();
   });
 });
 

@@ -5,7 +5,7 @@
 import type { DeviceBus, DeviceRange, DoorbellSpec } from '../shared/devices';
 import type { Arm64StartState } from '../shared/arm64-start';
 import type { GuestArch, RamLayout } from '../shared/platform';
-import type { BackendKind, Outcome } from '../shared/vm-types';
+import type { BackendKind, Irqchip, Outcome } from '../shared/vm-types';
 import type { ConsoleOutput } from './console-output';
 import type { RunWatch, StopWord } from './run-watch';
 
@@ -38,6 +38,7 @@ export interface BootState {
   layout: RamLayout;
   entry: number;
   x86LongMode: boolean;
+  irqchip: Irqchip;
   /** aarch64: the EL1 system registers (and the KVM ROM of translation tables) of the start state. */
   arm64?: Arm64StartState;
 }
