@@ -2,13 +2,13 @@
  * The exit matrix: every way a guest talks to its VMM, as ns per guest operation, each against the C
  * baseline (bench/baseline/exit_loop.c) using the same mechanism on the same guest in the same run.
  * Rows are named after kvm-unit-tests' benchmarks where one measures the same thing (x86 `vmexit`:
- * cpuid, vmcall, mmio-no-eventfd, mmio-wildcard-eventfd, portio-no-eventfd, portio-wildcard-eventfd;
- * arm64 `micro-bench`: hvc, mmio_read_user): an exit to user space, a write coalesced in KVM's ring,
+ * cpuid, vmcall, mmio-no-eventfd, mmio-wildcard-eventfd, portio-no-eventfd, portio-wildcard-eventfd,
+ * inl_pmtimer; arm64 `micro-bench`: hvc, mmio_read_user, eoi): an exit to user space, a write coalesced in KVM's ring,
  * a doorbell (ioeventfd), and exits KVM answers in the kernel. Rounds alternate C and femtovm.
  */
 import { join } from 'node:path';
 
-import type { BackendKind, GuestArch, RemoteVm, VmPool } from '../src/index';
+import type { BackendKind, GuestArch, RemoteVm, VmOptions, VmPool } from '../src/index';
 import { pairRatios, summarize, type Summary } from '../src/shared/stats';
 import { runBaseline } from './baseline';
 import { clamp, judge, type Row, type SuiteContext } from './types';
@@ -22,6 +22,8 @@ interface Mechanism {
   setup?: (vm: RemoteVm) => Promise<void>;
   /** exit_loop flags giving C the same mechanism. */
   flags?: string[];
+  /** VM options the mechanism needs (an in-kernel irqchip). */
+  options?: VmOptions;
   /** Runs on the WebAssembly CPU too (aarch64, no trapped system registers). */
   wasm?: boolean;
 }
@@ -38,10 +40,12 @@ const mechanisms: Mechanism[] = [
   { id: 'coalesced-pio', name: 'port write, coalesced', arch: 'x86_64', guest: 'pio-loop', setup: (vm) => vm.addNativeDevice(port, constant, { coalesced: true }), flags: ['--coalesced', 'pio:0x80:1'] },
   { id: 'mmio-wildcard-eventfd', name: 'MMIO write, doorbell (ioeventfd)', guest: 'mmio-loop', setup: (vm) => vm.addDoorbell({ kind: 'mmio', address: 0x900, size: 4 }, () => {}), flags: ['--doorbell', 'mmio:0x900:4'], wasm: true },
   { id: 'portio-wildcard-eventfd', name: 'port write, doorbell (ioeventfd)', arch: 'x86_64', guest: 'pio-loop', setup: (vm) => vm.addDoorbell({ kind: 'pio', address: 0x80, size: 1 }, () => {}), flags: ['--doorbell', 'pio:0x80:1'] },
+  { id: 'inl_pmtimer', name: 'port read of the ACPI PM timer (0xb008), exit to user space', arch: 'x86_64', guest: 'pmtimer-loop', setup: (vm) => vm.addNativeDevice({ kind: 'pio', base: 0xb008, size: 4 }, { type: 'pm-timer' }), flags: ['--pm-timer'] },
   { id: 'cpuid', name: 'CPUID, answered in the kernel', arch: 'x86_64', guest: 'cpuid-loop' },
   { id: 'vmcall', name: 'VMCALL, answered in the kernel', arch: 'x86_64', guest: 'vmcall-loop' },
   { id: 'hvc', name: 'HVC (SMCCC_VERSION), answered in the kernel', arch: 'aarch64', guest: 'hvc-loop', wasm: true },
   { id: 'sysreg_read', name: 'MRS ID_AA64PFR0_EL1, trapped and answered in the kernel', arch: 'aarch64', guest: 'sysreg-loop' },
+  { id: 'eoi', name: 'MSR ICC_EOIR1_EL1 (spurious INTID), the in-kernel GICv3', arch: 'aarch64', guest: 'eoi-loop', options: { irqchip: 'kernel' }, flags: ['--vgic'] },
 ];
 
 
@@ -66,7 +70,7 @@ async function backendRows(ctx: SuiteContext, pool: VmPool, backend: BackendKind
   const cPerOp: Record<string, Summary> = {};
   for (const [i, m] of mine.entries()) {
     const image = join(ctx.root, 'guests', arch, `${m.guest}.bin`);
-    const vm = await pool.createVm({ arch, backend });
+    const vm = await pool.createVm({ arch, backend, ...m.options });
     try {
       await m.setup?.(vm);
       await vm.load(image);

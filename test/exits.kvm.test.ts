@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 
 import { ConfigError, createVm, GuestError, INTERRUPT_ACK, KvmError, VmPool, type BackendKind, type GuestArch, type VmEvent, type VmOptions } from '../src/index';
 import { guest, kvmSkipReason, processResources, withVm } from './support';
+import { pmTimer } from '../src/workers/backend';
 
 interface ArchCase {
   end: 'halted' | 'system-off';
@@ -435,16 +436,43 @@ for (const [arch, backend] of backends) {
   });
 }
 
+describe('the ACPI PM timer device (the inl_pmtimer row): 24 bits at 3.579545 MHz of CLOCK_MONOTONIC, answered in the loop', () => {
+  const reads: [GuestArch, BackendKind, string, 'pio' | 'mmio', number, string][] = [
+    ['x86_64', 'kvm', 'pmtimer-loop.bin', 'pio', 0xb008, 'rbx'],
+    ['aarch64', 'kvm', 'mmio-read-loop.bin', 'mmio', 0x900, 'x3'],
+    ['aarch64', 'wasm', 'mmio-read-loop.bin', 'mmio', 0x900, 'x3'],
+  ];
+  for (const [arch, backend, image, kind, base, sum] of reads) {
+    test(`${image} on ${backend} ${arch}: the value read lies between the timer before and after the run`, { skip: skipFor(arch, backend) }, () => {
+      const { before, value, after, exits } = withVm(arch, backend, image, {}, (vm) => {
+        vm.addNativeDevice({ kind, base, size: 4 }, { type: 'pm-timer' });
+        // Two reads, the run ending at the second: the sum register then holds the first read alone
+        // (at the guest's end PSCI's SMCCC return would clear x3 on aarch64).
+        vm.setRegister(cases[arch].countRegister, 2);
+        const before = pmTimer(process.hrtime.bigint()); // Node's clock is CLOCK_MONOTONIC too
+        const r = vm.run({ timeoutMs: 10_000, maxExits: 2 });
+        const after = pmTimer(process.hrtime.bigint());
+        return { before, value: vm.getRegister(sum), after, exits: r.exits };
+      });
+      const wrap = (t: bigint) => t & 0xff_ffffn; // the timer is 24 bits wide and wraps every 4.7 s
+      assert.equal(exits, 2);
+      assert.ok(value <= 0xff_ffffn, `0x${value.toString(16)} is wider than 24 bits`);
+      assert.ok(wrap(value - before) <= wrap(after - before), `read 0x${value.toString(16)} outside [0x${before.toString(16)}, 0x${after.toString(16)}]`);
+    });
+  }
+});
+
 describe('exits answered in the kernel: the guests of the matrix make no exit but their end', () => {
   const inKernel: [GuestArch, BackendKind, string][] = [
     ['x86_64', 'kvm', 'cpuid-loop'],
     ['aarch64', 'kvm', 'hvc-loop'],
     ['aarch64', 'kvm', 'sysreg-loop'],
+    ['aarch64', 'kvm', 'eoi-loop'], // with the in-kernel GICv3
     ['aarch64', 'wasm', 'hvc-loop'], // HVC other than PSCI SYSTEM_OFF/RESET: answered in the loop, no exit
   ];
   for (const [arch, backend, image] of inKernel) {
     test(`${image} on ${backend} ${arch}`, { skip: skipFor(arch, backend) }, () => {
-      const r = withVm(arch, backend, `${image}.bin`, {}, (vm) => {
+      const r = withVm(arch, backend, `${image}.bin`, image === 'eoi-loop' ? { irqchip: 'kernel' } : {}, (vm) => {
         vm.setRegister(cases[arch].countRegister, 1000);
         return vm.run({ timeoutMs: 60_000 });
       });

@@ -33,6 +33,11 @@
  *       user space that way. In-kernel exits (CPUID, HVC, a trapped MRS) need no flag: the loop
  *       only sees the guest's end.
  *
+ *   exit_loop [--pm-timer] [--vgic] <guest.bin> <count>
+ *       --pm-timer answers port reads with the ACPI PM timer (24 bits at 3.579545 MHz from
+ *       CLOCK_MONOTONIC), as femtovm's pm-timer device and QEMU do. --vgic (aarch64) gives the VM an
+ *       in-kernel GICv3 at femtovm's addresses (distributor 0x80000000, redistributor 0x80010000).
+ *
  *   errors: message on stderr, exit status 1 (no /dev/kvm, unexpected exit, ...); 2 for usage.
  *
  * Build (libc, pthreads and <linux/kvm.h>):  cc -O2 -pthread -o exit_loop exit_loop.c   (or `make`)
@@ -92,6 +97,7 @@ __attribute__((noreturn))
 static void usage(void) {
     fputs("usage: exit_loop [--latency] <guest.bin> <count>\n"
           "       exit_loop [--coalesced mmio|pio:ADDR:SIZE] [--doorbell mmio|pio:ADDR:SIZE] <guest.bin> <count>\n"
+          "       exit_loop [--pm-timer] [--vgic] <guest.bin> <count>\n"
           "       exit_loop --vms N [--threads T] [--alive K] <guest.bin>\n"
           "       exit_loop --kick N <spin.bin>\n", stderr);
     exit(2);
@@ -167,6 +173,16 @@ static void *doorbell_thread(void *arg) {
         doorbell_rings += n;
     }
 }
+static int pm_timer;  /* --pm-timer */
+static int vgic;      /* --vgic */
+
+#if defined(__x86_64__)
+/* The ACPI PM timer femtovm's pm-timer device answers (native/vcpu_loop.cc). */
+static uint32_t pm_timer_value(void) {
+    return (uint32_t)((unsigned __int128)now_ns() * 3579545u / 1000000000u) & 0xffffff;
+}
+#endif
+
 static struct kvm_coalesced_mmio_ring *coalesced_ring;
 static unsigned long long coalesced_writes;
 
@@ -202,6 +218,11 @@ struct guest_vm {
 };
 
 #if defined(__aarch64__)
+static void vgic_attr(int fd, uint32_t group, uint64_t attr, const void *value, const char *what) {
+    struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)value };
+    xioctl(fd, KVM_SET_DEVICE_ATTR, &a, what);
+}
+
 static void set_core_reg(int vcpu, uint64_t offset, uint64_t value, const char *what) {
     struct kvm_one_reg reg = {
         .id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (offset / sizeof(uint32_t)),
@@ -224,6 +245,19 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
     xioctl(g->fd, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
 #if defined(__x86_64__)
     xioctl(g->fd, KVM_SET_TSS_ADDR, (void *)0xfffbd000ul, "KVM_SET_TSS_ADDR");
+#endif
+#if defined(__aarch64__)
+    int vgic_fd = -1;
+    if (vgic) {
+        static const uint64_t gicd = 0x80000000, gicr = 0x80010000;
+        struct kvm_create_device dev = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+        xioctl(g->fd, KVM_CREATE_DEVICE, &dev, "KVM_CREATE_DEVICE (vGICv3)");
+        vgic_fd = (int)dev.fd;
+        vgic_attr(vgic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &gicd, "vGIC distributor address");
+        vgic_attr(vgic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &gicr, "vGIC redistributor address");
+    }
+#else
+    if (vgic) die("--vgic is for aarch64");
 #endif
     g->vcpu = xioctl(g->fd, KVM_CREATE_VCPU, 0, "KVM_CREATE_VCPU");
     g->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
@@ -267,6 +301,10 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
     set_core_reg(g->vcpu, offsetof(struct kvm_regs, regs.pstate), 0x3c5, "set PSTATE");
     set_core_reg(g->vcpu, offsetof(struct kvm_regs, sp_el1), RAM_BASE + RAM_SIZE, "set SP_EL1");
     set_core_reg(g->vcpu, offsetof(struct kvm_regs, regs.regs[0]), arg, "set x0");
+    if (vgic_fd >= 0) {
+        vgic_attr(vgic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL, "vGIC init");
+        close(vgic_fd);  /* the device lives with the VM */
+    }
 #endif
 }
 
@@ -307,7 +345,12 @@ static unsigned long long vm_run(struct guest_vm *g, uint64_t *latency, size_t c
             if (run->io.direction == KVM_EXIT_IO_IN) {
                 uint8_t *data = (uint8_t *)run + run->io.data_offset;
                 memset(data, 0, (size_t)run->io.size * run->io.count);
-                data[0] = 1;
+                if (pm_timer) {
+                    uint32_t t = pm_timer_value();
+                    memcpy(data, &t, run->io.size < sizeof t ? run->io.size : sizeof t);
+                } else {
+                    data[0] = 1;
+                }
             }
             continue;
         case KVM_EXIT_HLT:
@@ -502,6 +545,8 @@ int main(int argc, char **argv) {
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--latency") == 0) { latency = 1; continue; }
+        if (strcmp(flag, "--pm-timer") == 0) { pm_timer = 1; continue; }
+        if (strcmp(flag, "--vgic") == 0) { vgic = 1; continue; }
         if (i + 1 >= argc) usage();
         if (strcmp(flag, "--vms") == 0) { vms = parse_count(argv[++i], "--vms"); mode = 1; }
         else if (strcmp(flag, "--threads") == 0) threads = parse_count(argv[++i], "--threads");

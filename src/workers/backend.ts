@@ -43,8 +43,16 @@ export interface BootState {
   arm64?: Arm64StartState;
 }
 
-/** A device answered inside the backend's own loop, without a call into JavaScript. */
-export type NativeDeviceSpec = { type: 'constant'; value: bigint | number } | { type: 'counter' };
+/**
+ * A device answered inside the backend's own loop, without a call into JavaScript. `pm-timer`: the
+ * ACPI PM timer (24 bits at 3.579545 MHz), the port QEMU's PC answers at 0xb008.
+ */
+export type NativeDeviceSpec = { type: 'constant'; value: bigint | number } | { type: 'counter' } | { type: 'pm-timer' };
+
+/** The ACPI PM timer's value at `ns` nanoseconds of CLOCK_MONOTONIC (native/vcpu_loop.cc computes the same). */
+export function pmTimer(ns: bigint): bigint {
+  return ((ns * 3_579_545n) / 1_000_000_000n) & 0xff_ffffn;
+}
 
 export interface Backend {
   readonly kind: BackendKind;
