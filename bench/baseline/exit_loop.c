@@ -33,10 +33,15 @@
  *       user space that way. In-kernel exits (CPUID, HVC, a trapped MRS) need no flag: the loop
  *       only sees the guest's end.
  *
- *   exit_loop [--pm-timer] [--vgic] <guest.bin> <count>
+ *   exit_loop [--pm-timer] [--vgic] [--irqchip] [--long] <guest.bin> <count>
  *       --pm-timer answers port reads with the ACPI PM timer (24 bits at 3.579545 MHz from
  *       CLOCK_MONOTONIC), as femtovm's pm-timer device and QEMU do. --vgic (aarch64) gives the VM an
  *       in-kernel GICv3 at femtovm's addresses (distributor 0x80000000, redistributor 0x80010000).
+ *       --irqchip (x86-64) gives it KVM's PIC, IOAPIC and LAPIC (KVM_CREATE_IRQCHIP); HLT then stays
+ *       in the kernel, so the run ends at the guest's first MMIO write (its report), as femtovm's
+ *       maxExits 1 does. --long (x86-64) starts the guest in long mode as femtovm does: a flat GDT
+ *       and page tables identity-mapping 4 GiB with 2 MiB pages in the top 7 pages of RAM, RSP
+ *       below them.
  *
  *   errors: message on stderr, exit status 1 (no /dev/kvm, unexpected exit, ...); 2 for usage.
  *
@@ -97,7 +102,7 @@ __attribute__((noreturn))
 static void usage(void) {
     fputs("usage: exit_loop [--latency] <guest.bin> <count>\n"
           "       exit_loop [--coalesced mmio|pio:ADDR:SIZE] [--doorbell mmio|pio:ADDR:SIZE] <guest.bin> <count>\n"
-          "       exit_loop [--pm-timer] [--vgic] <guest.bin> <count>\n"
+          "       exit_loop [--pm-timer] [--vgic] [--irqchip] [--long] <guest.bin> <count>\n"
           "       exit_loop --vms N [--threads T] [--alive K] <guest.bin>\n"
           "       exit_loop --kick N <spin.bin>\n", stderr);
     exit(2);
@@ -175,6 +180,8 @@ static void *doorbell_thread(void *arg) {
 }
 static int pm_timer;  /* --pm-timer */
 static int vgic;      /* --vgic */
+static int irqchip;   /* --irqchip */
+static int long_mode; /* --long */
 
 #if defined(__x86_64__)
 /* The ACPI PM timer femtovm's pm-timer device answers (native/vcpu_loop.cc). */
@@ -232,6 +239,33 @@ static void set_core_reg(int vcpu, uint64_t offset, uint64_t value, const char *
 }
 #endif
 
+#if defined(__x86_64__)
+/* Long mode as femtovm sets it up (native/arch_x86_64.cc): tables in the top 7 pages of RAM. */
+static void setup_long_mode(struct guest_vm *g, struct kvm_sregs *sregs, struct kvm_regs *regs) {
+    uint64_t tables = RAM_BASE + RAM_SIZE - 7 * 4096;
+    uint64_t *page = (uint64_t *)(g->ram + (tables - RAM_BASE));
+    memset(page, 0, 7 * 4096);
+    page[1] = 0x00af9b000000ffffull;  /* GDT: code 0x08, 64-bit */
+    page[2] = 0x00cf93000000ffffull;  /* data 0x10 */
+    page[512] = (tables + 2 * 4096) | 3;                   /* PML4[0] -> PDPT */
+    for (uint64_t d = 0; d < 4; d++) {
+        page[1024 + d] = (tables + (3 + d) * 4096) | 3;    /* PDPT[d] -> PD d */
+        for (uint64_t i = 0; i < 512; i++) page[(3 + d) * 512 + i] = ((d * 512 + i) << 21) | 0x83;
+    }
+    sregs->gdt.base = tables;
+    sregs->gdt.limit = 3 * 8 - 1;
+    sregs->cr3 = tables + 4096;
+    sregs->cr4 = 0x20 | 0x200 | 0x400;             /* PAE, OSFXSR, OSXMMEXCPT */
+    sregs->cr0 = 0x1 | 0x2 | 0x10 | 0x20 | 0x80000000; /* PE, MP, ET, NE, PG */
+    sregs->efer = 0x500;                            /* LME, LMA */
+    struct kvm_segment code = { .base = 0, .limit = 0xffffffff, .selector = 0x08, .type = 11, .present = 1, .s = 1, .l = 1, .g = 1 };
+    struct kvm_segment data = { .base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 3, .present = 1, .s = 1, .db = 1, .g = 1 };
+    sregs->cs = code;
+    sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = data;
+    regs->rsp = tables;
+}
+#endif
+
 /* Creates a VM running the image with `arg` in ecx (x86-64) / x0 (aarch64). */
 static void vm_create(struct guest_vm *g, uint64_t arg) {
     g->fd = xioctl(kvm_fd, KVM_CREATE_VM, 0, "KVM_CREATE_VM");
@@ -245,6 +279,9 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
     xioctl(g->fd, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
 #if defined(__x86_64__)
     xioctl(g->fd, KVM_SET_TSS_ADDR, (void *)0xfffbd000ul, "KVM_SET_TSS_ADDR");
+    if (irqchip) xioctl(g->fd, KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP");
+#else
+    if (irqchip || long_mode) die("--irqchip and --long are for x86-64");
 #endif
 #if defined(__aarch64__)
     int vgic_fd = -1;
@@ -284,9 +321,10 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
     sregs.ds.base = 0;
     sregs.ds.selector = 0;
     sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-    xioctl(g->vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
     struct kvm_regs regs;
     memset(&regs, 0, sizeof regs);
+    if (long_mode) setup_long_mode(g, &sregs, &regs);
+    xioctl(g->vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
     regs.rip = LOAD_ADDR;
     regs.rflags = 0x2;
     regs.rcx = arg;
@@ -307,6 +345,7 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
     }
 #endif
 }
+
 
 static void vm_destroy(struct guest_vm *g) {
     munmap(g->run, run_size);
@@ -335,6 +374,7 @@ static unsigned long long vm_run(struct guest_vm *g, uint64_t *latency, size_t c
         if (coalesced_ring) drain_coalesced();  /* the writes before this exit, in order */
         switch (run->exit_reason) {
         case KVM_EXIT_MMIO:
+            if (irqchip && run->mmio.is_write) break;  /* the report: HLT would stay in the kernel */
             if (!run->mmio.is_write) {
                 memset(run->mmio.data, 0, sizeof run->mmio.data);
                 run->mmio.data[0] = 1;
@@ -547,6 +587,8 @@ int main(int argc, char **argv) {
         if (strcmp(flag, "--latency") == 0) { latency = 1; continue; }
         if (strcmp(flag, "--pm-timer") == 0) { pm_timer = 1; continue; }
         if (strcmp(flag, "--vgic") == 0) { vgic = 1; continue; }
+        if (strcmp(flag, "--irqchip") == 0) { irqchip = 1; continue; }
+        if (strcmp(flag, "--long") == 0) { long_mode = 1; continue; }
         if (i + 1 >= argc) usage();
         if (strcmp(flag, "--vms") == 0) { vms = parse_count(argv[++i], "--vms"); mode = 1; }
         else if (strcmp(flag, "--threads") == 0) threads = parse_count(argv[++i], "--threads");
