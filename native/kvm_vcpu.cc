@@ -88,12 +88,12 @@ bool KvmVcpu::Kick(StopRequest why) {
   return true;
 }
 
-void KvmVcpu::RaiseIrq() {
+void KvmVcpu::RaiseIrq(bool on_vcpu_thread) {
   std::lock_guard<std::mutex> lock(kick_mutex_);
   if (irq_line_.exchange(true, std::memory_order_acq_rel)) return;  // already high: level, not counted
   arch::SetIrqLine(*this, true);
   wake_.notify_all();
-  if (!in_run_ || !arch::IrqInjectedByLoop(*this)) return;
+  if (on_vcpu_thread || !in_run_ || !arch::IrqInjectedByLoop(*this)) return;
   __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_RELEASE);  // x86 injects between runs
   pthread_kill(thread_, KickSignal());
 }

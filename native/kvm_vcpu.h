@@ -44,7 +44,9 @@ class KvmVcpu {
   // The interrupt line (level), raised from any thread by interrupt() and lowered by the guest's
   // acknowledge. arm64: the vCPU's IRQ input, set in the kernel (KVM_IRQ_LINE) and waking WFI there;
   // x86: the run loop injects the vector with KVM_INTERRUPT once the guest can take it (see arch.h).
-  void RaiseIrq();
+  // `on_vcpu_thread`: raised by the run loop itself (a native device), which injects before its next
+  // KVM_RUN anyway: no nudge.
+  void RaiseIrq(bool on_vcpu_thread = false);
   void LowerIrq();  // on the vCPU's thread
   bool irq_line() const { return irq_line_.load(std::memory_order_acquire); }
   // x86: whether the raised line's vector went in already (once per raise).

@@ -233,8 +233,12 @@ void VcpuLoop::DescribeAccess(const Access &a) {
 bool VcpuLoop::Native(const Access &a) {
   for (const NativeDevice &d : native_devices_) {
     if (d.range.kind != a.kind || a.address < d.range.start || a.address >= d.range.end) continue;
+    if (a.is_write && d.type == NativeDeviceType::kInterrupt) vcpu_.RaiseIrq(true);
     if (!a.is_write) {
-      uint64_t value = d.type == NativeDeviceType::kCounter ? MonotonicNs() : d.type == NativeDeviceType::kPmTimer ? PmTimer() : d.value;
+      uint64_t value = d.type == NativeDeviceType::kCounter  ? MonotonicNs()
+                       : d.type == NativeDeviceType::kPmTimer ? PmTimer()
+                       : d.type == NativeDeviceType::kInterrupt ? 0
+                                                                : d.value;
       for (uint32_t i = 0; i < a.count; i++) std::memcpy(a.data + i * a.size, &value, a.size);  // little-endian host
     }
     return true;

@@ -436,6 +436,33 @@ for (const [arch, backend] of backends) {
   });
 }
 
+for (const [arch, backend] of backends) {
+  const c = cases[arch];
+  describe(`the interrupt native device (the interrupt-roundtrip row): ${backend} ${arch}`, { skip: skipFor(arch, backend), timeout: 300_000 }, () => {
+    test('irq-pingpong: each request write raises the line in the loop, the guest takes it and acknowledges: N round trips, in order', async () => {
+      const n = 50;
+      const pool = new VmPool({ maxThreads: 1 });
+      try {
+        const vm = await pool.createVm({ arch, backend, events: true, ...(arch === 'x86_64' && { x86Mode: 'long' as const }) });
+        const events = eventsOf(vm);
+        await vm.load(guest(arch, 'irq-pingpong.bin'));
+        await vm.addNativeDevice({ kind: 'mmio', base: 0x908, size: 4 }, { type: 'interrupt' });
+        await vm.addNativeDevice({ kind: 'mmio', base: 0x900, size: 4 }, { type: 'constant', value: 0 });
+        await vm.setRegister(c.countRegister, n);
+        const r = await vm.run({ timeoutMs: 60_000 });
+        await vm.close();
+        assert.equal(r.outcome, c.end);
+        const expected = [...Array.from({ length: n }, (_, i) => [{ address: 0x908, data: BigInt(i) }, { address: INTERRUPT_ACK, data: BigInt(i) }]).flat(), { address: 0x900, data: BigInt(n) }];
+        assert.deepEqual((await events).map(({ address, data }) => ({ address, data })), expected);
+        // Per round trip the request and the acknowledge (x86 adds exits that open the interrupt window or wait in hlt).
+        assert.ok(r.exits >= 2 * n + 1 && r.exits <= 4 * n, `${r.exits} exits for ${n} round trips`);
+      } finally {
+        await pool.close();
+      }
+    });
+  });
+}
+
 describe('the ACPI PM timer device (the inl_pmtimer row): 24 bits at 3.579545 MHz of CLOCK_MONOTONIC, answered in the loop', () => {
   const reads: [GuestArch, BackendKind, string, 'pio' | 'mmio', number, string][] = [
     ['x86_64', 'kvm', 'pmtimer-loop.bin', 'pio', 0xb008, 'rbx'],

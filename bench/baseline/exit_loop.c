@@ -33,13 +33,16 @@
  *       user space that way. In-kernel exits (CPUID, HVC, a trapped MRS) need no flag: the loop
  *       only sees the guest's end.
  *
- *   exit_loop [--pm-timer] [--vgic] [--irqchip] [--long] <guest.bin> <count>
+ *   exit_loop [--pm-timer] [--vgic] [--irqchip] [--long] [--irq-device ADDR] <guest.bin> <count>
  *       --pm-timer answers port reads with the ACPI PM timer (24 bits at 3.579545 MHz from
  *       CLOCK_MONOTONIC), as femtovm's pm-timer device and QEMU do. --vgic (aarch64) gives the VM an
  *       in-kernel GICv3 at femtovm's addresses (distributor 0x80000000, redistributor 0x80010000).
  *       --irqchip (x86-64) gives it KVM's PIC, IOAPIC and LAPIC (KVM_CREATE_IRQCHIP); HLT then stays
  *       in the kernel, so the run ends at the guest's first MMIO write (its report), as femtovm's
- *       maxExits 1 does. --long (x86-64) starts the guest in long mode as femtovm does: a flat GDT
+ *       maxExits 1 does. --irq-device ADDR: a guest MMIO write to ADDR raises the vCPU's interrupt
+ *       line, a write to 0x9f8 lowers it, as femtovm's `interrupt` native device and acknowledge do
+ *       (aarch64: KVM_IRQ_LINE with the CPU irq type; x86-64: vector 0x20 with KVM_INTERRUPT once the
+ *       guest can take it, and HLT with IF set waits for it). --long (x86-64) starts the guest in long mode as femtovm does: a flat GDT
  *       and page tables identity-mapping 4 GiB with 2 MiB pages in the top 7 pages of RAM, RSP
  *       below them.
  *
@@ -102,7 +105,7 @@ __attribute__((noreturn))
 static void usage(void) {
     fputs("usage: exit_loop [--latency] <guest.bin> <count>\n"
           "       exit_loop [--coalesced mmio|pio:ADDR:SIZE] [--doorbell mmio|pio:ADDR:SIZE] <guest.bin> <count>\n"
-          "       exit_loop [--pm-timer] [--vgic] [--irqchip] [--long] <guest.bin> <count>\n"
+          "       exit_loop [--pm-timer] [--vgic] [--irqchip] [--long] [--irq-device ADDR] <guest.bin> <count>\n"
           "       exit_loop --vms N [--threads T] [--alive K] <guest.bin>\n"
           "       exit_loop --kick N <spin.bin>\n", stderr);
     exit(2);
@@ -182,6 +185,11 @@ static int pm_timer;  /* --pm-timer */
 static int vgic;      /* --vgic */
 static int irqchip;   /* --irqchip */
 static int long_mode; /* --long */
+static uint64_t irq_device;         /* --irq-device ADDR; 0: none */
+#if defined(__x86_64__)
+static int irq_line, irq_injected;  /* the line, and whether its vector went in */
+#endif
+#define INTERRUPT_ACK 0x9f8ull
 
 #if defined(__x86_64__)
 /* The ACPI PM timer femtovm's pm-timer device answers (native/vcpu_loop.cc). */
@@ -347,6 +355,20 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
 }
 
 
+static void set_irq_line(struct guest_vm *g, int level) {
+#if defined(__x86_64__)
+    (void)g;
+    irq_line = level;
+    if (!level) irq_injected = 0;
+#else
+    struct kvm_irq_level irq = {
+        .irq = (KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT) | KVM_ARM_IRQ_CPU_IRQ,  /* vCPU 0 */
+        .level = (uint32_t)level,
+    };
+    xioctl(g->fd, KVM_IRQ_LINE, &irq, "KVM_IRQ_LINE");
+#endif
+}
+
 static void vm_destroy(struct guest_vm *g) {
     munmap(g->run, run_size);
     close(g->vcpu);
@@ -361,6 +383,20 @@ static unsigned long long vm_run(struct guest_vm *g, uint64_t *latency, size_t c
     unsigned long long exits = 0;
     uint64_t last = latency ? now_ns() : 0;
     for (;;) {
+#if defined(__x86_64__)
+        if (irq_device) {  /* inject the raised line's vector once the guest can take it */
+            run->request_interrupt_window = 0;
+            if (irq_line && !irq_injected) {
+                if (run->ready_for_interrupt_injection && run->if_flag) {
+                    struct kvm_interrupt irq = { .irq = 0x20 };
+                    xioctl(g->vcpu, KVM_INTERRUPT, &irq, "KVM_INTERRUPT");
+                    irq_injected = 1;
+                } else {
+                    run->request_interrupt_window = 1;
+                }
+            }
+        }
+#endif
         if (ioctl(g->vcpu, KVM_RUN, NULL) < 0) {
             if (errno == EINTR) continue;
             die("KVM_RUN failed after %llu exits: %s", exits, strerror(errno));
@@ -375,6 +411,8 @@ static unsigned long long vm_run(struct guest_vm *g, uint64_t *latency, size_t c
         switch (run->exit_reason) {
         case KVM_EXIT_MMIO:
             if (irqchip && run->mmio.is_write) break;  /* the report: HLT would stay in the kernel */
+            if (irq_device && run->mmio.is_write && (run->mmio.phys_addr == irq_device || run->mmio.phys_addr == INTERRUPT_ACK))
+                set_irq_line(g, run->mmio.phys_addr == irq_device);
             if (!run->mmio.is_write) {
                 memset(run->mmio.data, 0, sizeof run->mmio.data);
                 run->mmio.data[0] = 1;
@@ -393,7 +431,10 @@ static unsigned long long vm_run(struct guest_vm *g, uint64_t *latency, size_t c
                 }
             }
             continue;
+        case KVM_EXIT_IRQ_WINDOW_OPEN:
+            continue;
         case KVM_EXIT_HLT:
+            if (irq_device && run->if_flag) continue;  /* waits for the line, which the request raised */
             break;
         case KVM_EXIT_SHUTDOWN:
             die("KVM_EXIT_SHUTDOWN (triple fault) after %llu exits", exits);
@@ -596,6 +637,7 @@ int main(int argc, char **argv) {
         else if (strcmp(flag, "--kick") == 0) { kicks = parse_count(argv[++i], "--kick"); mode = 2; }
         else if (strcmp(flag, "--coalesced") == 0) coalesced_zone = parse_zone(argv[++i], "--coalesced");
         else if (strcmp(flag, "--doorbell") == 0) doorbell_zone = parse_zone(argv[++i], "--doorbell");
+        else if (strcmp(flag, "--irq-device") == 0) irq_device = parse_count(argv[++i], "--irq-device");
         else usage();
     }
     int rest = argc - i;

@@ -5,11 +5,8 @@
 // WFI N times; the handler takes the interrupt from the GIC (ICC_IAR1_EL1), acknowledges it at 0x9f8
 // (the line goes low), counts, ends it (ICC_EOIR1_EL1) and returns with ERET. Reports N to 0x900,
 // then PSCI SYSTEM_OFF.
-    adr     x1, vectors
-    msr     vbar_el1, x1
-    mov     x19, x0                 // N
-    mov     x20, #0                 // interrupts taken
-    mov     x21, #0x900
+    .include "irq.inc"
+    irq_start
     movz    x22, #0x8000, lsl #16   // GICD
     mov     w1, #0x12               // GICD_CTLR: ARE, EnableGrp1
     str     w1, [x22]
@@ -31,22 +28,10 @@
     isb
 1:  cmp     x20, x19
     b.hs    2f
-    wfi
-    msr     daifclr, #2             // a pending IRQ is taken here
-    msr     daifset, #2
+    sleep_and_take_irq
     b       1b
-2:  str     w20, [x21]
-    movz    x0, #0x0008             // PSCI SYSTEM_OFF
-    movk    x0, #0x8400, lsl #16
-    hvc     #0
-
-    .balign 0x800
-vectors:
-    .skip   0x280
-irq:
+    end_and_irq_entry
     mrs     x9, s3_0_c12_c12_0      // ICC_IAR1_EL1: the INTID, now active
-    mov     x10, #0x9f8
-    str     w20, [x10]              // acknowledge: the line goes low
-    add     x20, x20, #1
+    acknowledge
     msr     s3_0_c12_c12_1, x9      // ICC_EOIR1_EL1: end of interrupt
     eret

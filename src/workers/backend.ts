@@ -45,9 +45,10 @@ export interface BootState {
 
 /**
  * A device answered inside the backend's own loop, without a call into JavaScript. `pm-timer`: the
- * ACPI PM timer (24 bits at 3.579545 MHz), the port QEMU's PC answers at 0xb008.
+ * ACPI PM timer (24 bits at 3.579545 MHz), the port QEMU's PC answers at 0xb008. `interrupt`: a
+ * write raises the guest's interrupt line as vm.interrupt() does (a self-interrupt), reads return 0.
  */
-export type NativeDeviceSpec = { type: 'constant'; value: bigint | number } | { type: 'counter' } | { type: 'pm-timer' };
+export type NativeDeviceSpec = { type: 'constant'; value: bigint | number } | { type: 'counter' } | { type: 'pm-timer' } | { type: 'interrupt' };
 
 /** The ACPI PM timer's value at `ns` nanoseconds of CLOCK_MONOTONIC (native/vcpu_loop.cc computes the same). */
 export function pmTimer(ns: bigint): bigint {

@@ -195,11 +195,12 @@ export class Vm {
   /**
    * Maps a device answered inside the backend's loop, with no call into JavaScript: `constant` (reads
    * return `value`), `counter` (reads return a free-running nanosecond counter) or `pm-timer` (the ACPI
-   * PM timer: 24 bits at 3.579545 MHz, as QEMU answers port 0xb008). Writes are dropped.
+   * PM timer: 24 bits at 3.579545 MHz, as QEMU answers port 0xb008) — their writes are dropped — or
+   * `interrupt` (a write raises the interrupt line as interrupt() does; reads return 0).
    */
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec, options: DeviceOptions = {}): void {
     checkObject('a native device', spec);
-    if (spec.type !== 'constant' && spec.type !== 'counter' && spec.type !== 'pm-timer') throw new ConfigError('ERR_INVALID_OPTION', `unknown native device type ${describe((spec as { type: unknown }).type)}`);
+    if (spec.type !== 'constant' && spec.type !== 'counter' && spec.type !== 'pm-timer' && spec.type !== 'interrupt') throw new ConfigError('ERR_INVALID_OPTION', `unknown native device type ${describe((spec as { type: unknown }).type)}`);
     if (spec.type === 'constant' && typeof spec.value !== 'bigint' && !Number.isSafeInteger(spec.value)) {
       throw new ConfigError('ERR_INVALID_OPTION', `a constant device's value is a bigint or a whole number, not ${describe(spec.value)}`);
     }

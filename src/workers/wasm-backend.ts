@@ -286,8 +286,9 @@ export class WasmBackend implements Backend {
   private native(address: number, size: number, isWrite: boolean): boolean {
     for (const { range, spec } of this.nativeDevices) {
       if (range.kind !== 'mmio' || address < range.base || address >= range.base + range.size) continue;
+      if (isWrite && spec.type === 'interrupt') this.interrupt();
       if (!isWrite) {
-        const value = spec.type === 'counter' ? process.hrtime.bigint() : spec.type === 'pm-timer' ? pmTimer(process.hrtime.bigint()) : BigInt(spec.value);
+        const value = spec.type === 'counter' ? process.hrtime.bigint() : spec.type === 'pm-timer' ? pmTimer(process.hrtime.bigint()) : spec.type === 'interrupt' ? 0n : BigInt(spec.value);
         this.dataView.setBigUint64(0, BigInt.asUintN(64, value), true);
         this.data.fill(0, size);
       }
