@@ -2,13 +2,13 @@
  * The exit matrix: every way a guest talks to its VMM, as ns per guest operation, each against the C
  * baseline (bench/baseline/exit_loop.c) using the same mechanism on the same guest in the same run.
  * Rows are named after kvm-unit-tests' benchmarks where one measures the same thing (x86 `vmexit`:
- * cpuid, vmcall, mmio-no-eventfd, mmio-wildcard-eventfd, portio-no-eventfd, portio-wildcard-eventfd;
- * arm64 `micro-bench`: hvc, mmio_read_user): an exit to user space, a write coalesced in KVM's ring,
+ * cpuid, vmcall, mmio-no-eventfd, mmio-wildcard-eventfd, portio-no-eventfd, portio-wildcard-eventfd,
+ * inl_pmtimer, mov_to_cr8; arm64 `micro-bench`: hvc, mmio_read_user, eoi): an exit to user space, a write coalesced in KVM's ring,
  * a doorbell (ioeventfd), and exits KVM answers in the kernel. Rounds alternate C and femtovm.
  */
 import { join } from 'node:path';
 
-import type { BackendKind, GuestArch, RemoteVm, VmPool } from '../src/index';
+import type { BackendKind, GuestArch, RemoteVm, VmOptions, VmPool } from '../src/index';
 import { pairRatios, summarize, type Summary } from '../src/shared/stats';
 import { runBaseline } from './baseline';
 import { clamp, judge, type Row, type SuiteContext } from './types';
@@ -22,6 +22,10 @@ interface Mechanism {
   setup?: (vm: RemoteVm) => Promise<void>;
   /** exit_loop flags giving C the same mechanism. */
   flags?: string[];
+  /** VM options the mechanism needs (an in-kernel irqchip). */
+  options?: VmOptions;
+  /** The guest's report (its one exit) ends the run: x86 `hlt` stays in KVM with an in-kernel LAPIC. */
+  endsAtReport?: boolean;
   /** Runs on the WebAssembly CPU too (aarch64, no trapped system registers). */
   wasm?: boolean;
 }
@@ -38,10 +42,14 @@ const mechanisms: Mechanism[] = [
   { id: 'coalesced-pio', name: 'port write, coalesced', arch: 'x86_64', guest: 'pio-loop', setup: (vm) => vm.addNativeDevice(port, constant, { coalesced: true }), flags: ['--coalesced', 'pio:0x80:1'] },
   { id: 'mmio-wildcard-eventfd', name: 'MMIO write, doorbell (ioeventfd)', guest: 'mmio-loop', setup: (vm) => vm.addDoorbell({ kind: 'mmio', address: 0x900, size: 4 }, () => {}), flags: ['--doorbell', 'mmio:0x900:4'], wasm: true },
   { id: 'portio-wildcard-eventfd', name: 'port write, doorbell (ioeventfd)', arch: 'x86_64', guest: 'pio-loop', setup: (vm) => vm.addDoorbell({ kind: 'pio', address: 0x80, size: 1 }, () => {}), flags: ['--doorbell', 'pio:0x80:1'] },
+  { id: 'inl_pmtimer', name: 'port read of the ACPI PM timer (0xb008), exit to user space', arch: 'x86_64', guest: 'pmtimer-loop', setup: (vm) => vm.addNativeDevice({ kind: 'pio', base: 0xb008, size: 4 }, { type: 'pm-timer' }), flags: ['--pm-timer'] },
+  { id: 'mov_to_cr8', name: 'MOV to CR8, answered by the in-kernel LAPIC', arch: 'x86_64', guest: 'cr8-loop', options: { irqchip: 'kernel', x86Mode: 'long' }, endsAtReport: true, setup: (vm) => vm.addNativeDevice(mmio, constant), flags: ['--irqchip'] },
+  { id: 'interrupt-roundtrip', name: 'interrupt round trip: a request write raises the line, the guest takes it and acknowledges', guest: 'irq-pingpong', options: { x86Mode: 'long' }, setup: async (vm) => { await vm.addNativeDevice(mmio, constant); await vm.addNativeDevice({ kind: 'mmio', base: 0x908, size: 4 }, { type: 'interrupt' }); }, flags: ['--irq-device', '0x908'], wasm: true },
   { id: 'cpuid', name: 'CPUID, answered in the kernel', arch: 'x86_64', guest: 'cpuid-loop' },
   { id: 'vmcall', name: 'VMCALL, answered in the kernel', arch: 'x86_64', guest: 'vmcall-loop' },
   { id: 'hvc', name: 'HVC (SMCCC_VERSION), answered in the kernel', arch: 'aarch64', guest: 'hvc-loop', wasm: true },
   { id: 'sysreg_read', name: 'MRS ID_AA64PFR0_EL1, trapped and answered in the kernel', arch: 'aarch64', guest: 'sysreg-loop' },
+  { id: 'eoi', name: 'MSR ICC_EOIR1_EL1 (spurious INTID), the in-kernel GICv3', arch: 'aarch64', guest: 'eoi-loop', options: { irqchip: 'kernel' }, flags: ['--vgic'] },
 ];
 
 
@@ -66,23 +74,26 @@ async function backendRows(ctx: SuiteContext, pool: VmPool, backend: BackendKind
   const cPerOp: Record<string, Summary> = {};
   for (const [i, m] of mine.entries()) {
     const image = join(ctx.root, 'guests', arch, `${m.guest}.bin`);
-    const vm = await pool.createVm({ arch, backend });
+    const vm = await pool.createVm({ arch, backend, ...m.options });
+    // C starts the guest as femtovm does: in long mode where the VM is (x86Mode means nothing on aarch64).
+    const flags = [...(arch === 'x86_64' && m.options?.x86Mode === 'long' ? ['--long'] : []), ...(m.flags ?? [])];
     try {
       await m.setup?.(vm);
       await vm.load(image);
       /** One femtovm run of `count` operations: ns per operation (the run's time on the vCPU's thread). */
       const femtovm = async (count: number, timeoutMs = 60_000): Promise<number> => {
         await vm.setRegister(register, count);
-        const r = await vm.run({ timeoutMs });
-        if (r.outcome !== 'halted' && r.outcome !== 'system-off') throw new Error(`${m.guest} ended ${r.outcome} after ${r.exits} exits`);
+        const r = await vm.run({ timeoutMs, ...(m.endsAtReport && { maxExits: 1 }) });
+        const ends = m.endsAtReport ? ['max-exits'] : ['halted', 'system-off'];
+        if (!ends.includes(r.outcome)) throw new Error(`${m.guest} ended ${r.outcome} after ${r.exits} exits`);
         await vm.load(image);
         return (r.durationMs * 1e6) / count;
       };
-      const c = (count: number): number => (runBaseline(image, count, false, m.flags).seconds * 1e9) / count;
+      const c = (count: number): number => (runBaseline(image, count, false, flags).seconds * 1e9) / count;
       let count: number;
       try {
         await femtovm(200, 5000); // first: a guest this KVM never finishes times out here, not in C
-        if (kvm) runBaseline(image, 200, false, m.flags);
+        if (kvm) runBaseline(image, 200, false, flags);
         count = Math.round(clamp((runSeconds * 1e9) / (await femtovm(500)), 100, 1_000_000));
       } catch (error) {
         rows.push({ id: `${prefix}/${m.id}`, name: `${m.name} · ${backend}`, unit: 'ns/op', skipped: `does not run on this host's KVM: ${(error as Error).message}` });
@@ -115,7 +126,7 @@ async function backendRows(ctx: SuiteContext, pool: VmPool, backend: BackendKind
           unit: 'ns/op',
           value: f.p50,
           stat,
-          baselineName: `C exit_loop${m.flags ? ' ' + m.flags.join(' ') : ''}`,
+          baselineName: `C exit_loop${flags.length > 0 ? ' ' + flags.join(' ') : ''}`,
           baselineValue: b.p50,
           ratio: r.p50,
           rounds: { femtovm: f, baseline: b, ratio: r },

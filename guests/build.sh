@@ -52,7 +52,7 @@ for arch in aarch64 x86_64; do
       *)       out=${file%.S}.bin ;;
     esac
     obj="$tmp/$arch/${file%.S}.o"
-    $AS -o "$obj" "$src"
+    $AS -I "$here/$arch" -o "$obj" "$src"   # -I: the .inc files the interrupt guests share
     if [[ $out == *.elf ]]; then
       # -n: no page alignment, so one small PT_LOAD at BASE (plus PT_GNU_STACK from noexecstack)
       $LD -n -s --build-id=none -z noexecstack -Ttext="$BASE" -e _start -o "$tmp/$arch/$out" "$obj"

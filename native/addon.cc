@@ -93,7 +93,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
                        });
   }
 
-  // new KvmMachine({ regions: [{ guestAddr, size }], ...BootOf's fields })
+  // new KvmMachine({ regions: [{ guestAddr, size }], irqchip: Irqchip, ...BootOf's fields })
   explicit KvmMachine(const Napi::CallbackInfo &info) : Napi::ObjectWrap<KvmMachine>(info) {
     Napi::Env env = info.Env();
     LiveMachines(env).insert(this);
@@ -101,6 +101,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     try {
       vm_ = std::make_unique<KvmVm>();
       for (const auto &[guest_addr, size] : RegionsOf(options)) vm_->AddRegion(guest_addr, size);
+      arch::SetupIrqchip(*vm_, static_cast<Irqchip>(options.Get("irqchip").As<Napi::Number>().Int32Value()));
       vcpu_ = std::make_unique<KvmVcpu>(*vm_, 0);
       arch::SetupVcpu(*vm_, *vcpu_, BootOf(options));
       loop_ = std::make_unique<VcpuLoop>(*vcpu_);

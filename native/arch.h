@@ -11,6 +11,7 @@ namespace femtovm {
 
 class KvmVm;
 class KvmVcpu;
+enum class Irqchip : int;  // kvm_vm.h
 
 namespace arch {
 // A register's value: 128 bits hold the widest ones (arm64 v0-v31).
@@ -44,6 +45,9 @@ extern const char *const kName;
 
 // Per-VM setup before any vCPU exists.
 void SetupVm(KvmVm &vm);
+// The in-kernel interrupt controller `irqchip` asks for (none for Irqchip::kUser), before any vCPU
+// exists; SetupVcpu finishes it. Throws CoreError ERR_KVM_CAPABILITY naming what this KVM lacks.
+void SetupIrqchip(KvmVm &vm, Irqchip irqchip);
 // Arch init of a new vCPU and its boot state (registers, modes, tables written into guest RAM).
 void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot);
 
@@ -61,17 +65,19 @@ void EnableExitPc(KvmVcpu &vcpu);
 uint64_t ExitPc(KvmVcpu &vcpu);
 
 // The interrupt line changed (KvmVcpu::RaiseIrq/LowerIrq, any thread). arm64: KVM_IRQ_LINE for the
-// vCPU's IRQ input (no in-kernel GIC). x86: nothing; InjectIrq does the work between runs.
+// vCPU's IRQ input, or the vGIC's SPI (kSpiIntid) with an in-kernel irqchip. x86: nothing, InjectIrq
+// does the work between runs; with an in-kernel LAPIC, a raise sends it an MSI (KVM_SIGNAL_MSI).
 void SetIrqLine(KvmVcpu &vcpu, bool high);
 // Before each KVM_RUN on the vCPU's thread. x86: a raised line's vector (kIrqVector) goes in with
 // KVM_INTERRUPT when the guest can take it, else KVM is asked to exit when it can (an interrupt
 // window exit). arm64: nothing.
 // Returns false (errno set) when KVM refuses.
 bool InjectIrq(KvmVcpu &vcpu);
-// Whether the line reaches the guest only through InjectIrq (x86), so raising it must nudge a
-// running vCPU out of KVM_RUN; on arm64 KVM_IRQ_LINE wakes the vCPU itself.
-extern const bool kIrqInjectedByLoop;
-// Whether a halt exit waits for an interrupt rather than ending the run: x86 HLT with IF set.
+// Whether the line reaches the guest only through InjectIrq (x86 without an in-kernel LAPIC), so
+// raising it must nudge a running vCPU out of KVM_RUN; otherwise KVM wakes the vCPU itself.
+bool IrqInjectedByLoop(KvmVcpu &vcpu);
+// Whether a halt exit waits for an interrupt rather than ending the run: x86 HLT with IF set (an
+// in-kernel LAPIC keeps every HLT inside KVM: no exit).
 bool HaltWaitsForIrq(KvmVcpu &vcpu);
 
 // Makes a vCPU that the guest powered off (PSCI SYSTEM_OFF/RESET on arm64) runnable again, so a VM

@@ -4,6 +4,7 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <mutex>
 
@@ -19,6 +20,11 @@ const char *const kName = "aarch64";
 namespace {
 
 constexpr uint64_t kPstateEl1hDaifMasked = 0x3c5;  // M=EL1h, D/A/I/F set
+
+// The in-kernel GICv3 (docs/platform.md): distributor and the one vCPU's redistributor (2 × 64 KiB)
+// above the largest RAM, and the SPI vm.interrupt() raises.
+constexpr uint64_t kGicdBase = 0x80000000, kGicrBase = 0x80010000;
+constexpr uint32_t kSpiIntid = 32;
 
 constexpr uint64_t CoreReg(size_t offset_bytes, uint64_t size = KVM_REG_SIZE_U64) {
   return KVM_REG_ARM64 | size | KVM_REG_ARM_CORE | (offset_bytes / sizeof(uint32_t));
@@ -96,6 +102,33 @@ RegisterValue GetOneReg(KvmVcpu &vcpu, uint64_t id) {
 
 void SetupVm(KvmVm &) {}
 
+namespace {
+void VgicAttr(int fd, uint32_t group, uint64_t attr, const void *value, const char *what) {
+  kvm_device_attr a = {};
+  a.group = group;
+  a.attr = attr;
+  a.addr = reinterpret_cast<uint64_t>(value);
+  if (ioctl(fd, KVM_SET_DEVICE_ATTR, &a) < 0) throw SyscallError("ERR_KVM_CREATE", what);
+}
+}  // namespace
+
+void SetupIrqchip(KvmVm &vm, Irqchip irqchip) {
+  if (irqchip == Irqchip::kUser) return;
+  // The split irqchip is x86's (a LAPIC in KVM, the rest in the VMM): arm64 KVM lacks it.
+  if (irqchip == Irqchip::kSplit) vm.RequireCapability(KVM_CAP_SPLIT_IRQCHIP, "KVM_CAP_SPLIT_IRQCHIP");
+  vm.RequireCapability(KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL");
+  kvm_create_device device = {};
+  device.type = KVM_DEV_TYPE_ARM_VGIC_V3;
+  if (ioctl(vm.fd(), KVM_CREATE_DEVICE, &device) < 0) {
+    if (errno == ENODEV) throw CoreError{"ERR_KVM_CAPABILITY", "this KVM lacks KVM_DEV_TYPE_ARM_VGIC_V3 (an in-kernel GICv3)", ENODEV, "KVM_CREATE_DEVICE"};
+    throw SyscallError("ERR_KVM_CREATE", "KVM_CREATE_DEVICE KVM_DEV_TYPE_ARM_VGIC_V3");
+  }
+  int fd = static_cast<int>(device.fd);
+  vm.set_irqchip(irqchip, fd);  // the VM closes it from here on
+  VgicAttr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &kGicdBase, "KVM_SET_DEVICE_ATTR (GICD address)");
+  VgicAttr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &kGicrBase, "KVM_SET_DEVICE_ATTR (GICR address)");
+}
+
 void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
   kvm_vcpu_init init = {};
   if (ioctl(vm.fd(), KVM_ARM_PREFERRED_TARGET, &init) < 0)
@@ -110,6 +143,8 @@ void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
   for (const auto &[name, value] : boot.start_registers) {
     if (!SetRegister(vcpu, name, value)) throw CoreError{"ERR_KVM_REGISTER", "unknown start register", 0, nullptr};
   }
+  // The vGIC initialises once its vCPUs exist.
+  if (vm.irqchip_fd() >= 0) VgicAttr(vm.irqchip_fd(), KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, nullptr, "KVM_SET_DEVICE_ATTR (vGIC init)");
 }
 
 bool GetRegister(KvmVcpu &vcpu, const std::string &name, RegisterValue *value) {
@@ -133,13 +168,15 @@ unsigned RegisterBits(const std::string &name) {
 
 void SetIrqLine(KvmVcpu &vcpu, bool high) {
   kvm_irq_level irq = {};
-  irq.irq = (KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT) | (0 << KVM_ARM_IRQ_VCPU_SHIFT) | KVM_ARM_IRQ_CPU_IRQ;  // vCPU 0
+  irq.irq = vcpu.irqchip() == Irqchip::kUser
+                ? (KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT) | (0 << KVM_ARM_IRQ_VCPU_SHIFT) | KVM_ARM_IRQ_CPU_IRQ  // vCPU 0
+                : (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | kSpiIntid;
   irq.level = high ? 1 : 0;
-  ioctl(vcpu.vm_fd(), KVM_IRQ_LINE, &irq);  // cannot fail for vCPU 0 without a GIC
+  ioctl(vcpu.vm_fd(), KVM_IRQ_LINE, &irq);  // cannot fail: vCPU 0 without a GIC, or an SPI the vGIC has
 }
 
 bool InjectIrq(KvmVcpu &) { return true; }
-const bool kIrqInjectedByLoop = false;
+bool IrqInjectedByLoop(KvmVcpu &) { return false; }
 
 bool HaltWaitsForIrq(KvmVcpu &) { return false; }  // WFI waits inside KVM
 

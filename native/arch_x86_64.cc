@@ -35,6 +35,13 @@ constexpr uint16_t kFcwDefault = 0x37f;     // x87 as FNINIT leaves it
 constexpr uint64_t kEferLme = 1 << 8, kEferLma = 1 << 10;
 // The vector vm.interrupt() raises (docs/platform.md): the first one past the CPU's exceptions.
 constexpr uint32_t kIrqVector = 0x20;
+// With an in-kernel LAPIC: the MSI that delivers it (fixed, edge, to APIC id 0), the redirection
+// entries of a split irqchip's user-space IOAPIC (KVM_CAP_SPLIT_IRQCHIP's argument: an IOAPIC's 24
+// pins), and the spurious-interrupt vector register whose bit 8 software-enables the LAPIC.
+constexpr uint32_t kMsiAddress = 0xfee00000;
+constexpr uint64_t kSplitIrqchipRoutes = 24;
+constexpr size_t kApicSvr = 0xf0;
+constexpr uint32_t kApicSoftwareEnable = 1 << 8;
 
 // GDT descriptors: base 0, limit 4 GiB, present, DPL 0. Code: execute/read, L=1. Data: read/write.
 constexpr uint64_t kGdt[] = {0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL};
@@ -160,7 +167,38 @@ void SetupVm(KvmVm &vm) {
   if (ioctl(vm.fd(), KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_SET_TSS_ADDR");
 }
 
+void SetupIrqchip(KvmVm &vm, Irqchip irqchip) {
+  if (irqchip == Irqchip::kUser) return;
+  vm.RequireCapability(KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI");  // how vm.interrupt() reaches the LAPIC
+  if (irqchip == Irqchip::kKernel) {
+    vm.RequireCapability(KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP");
+    if (ioctl(vm.fd(), KVM_CREATE_IRQCHIP, 0) < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_CREATE_IRQCHIP");
+  } else {
+    vm.RequireCapability(KVM_CAP_SPLIT_IRQCHIP, "KVM_CAP_SPLIT_IRQCHIP");
+    kvm_enable_cap cap = {};
+    cap.cap = KVM_CAP_SPLIT_IRQCHIP;
+    cap.args[0] = kSplitIrqchipRoutes;
+    if (ioctl(vm.fd(), KVM_ENABLE_CAP, &cap) < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_ENABLE_CAP KVM_CAP_SPLIT_IRQCHIP");
+  }
+  vm.set_irqchip(irqchip, -1);
+}
+
+namespace {
+// The LAPIC starts software-enabled (as firmware leaves it), so an interrupt raised before the guest
+// runs is accepted and waits in the IRR rather than being dropped.
+void EnableLapic(KvmVcpu &vcpu) {
+  kvm_lapic_state lapic;
+  Get(vcpu, KVM_GET_LAPIC, &lapic, "KVM_GET_LAPIC");
+  uint32_t svr;
+  std::memcpy(&svr, lapic.regs + kApicSvr, sizeof svr);
+  svr |= kApicSoftwareEnable;
+  std::memcpy(lapic.regs + kApicSvr, &svr, sizeof svr);
+  Set(vcpu, KVM_SET_LAPIC, &lapic, "KVM_SET_LAPIC");
+}
+}  // namespace
+
 void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
+  if (vm.irqchip() != Irqchip::kUser) EnableLapic(vcpu);
   kvm_sregs sregs;
   Get(vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
   kvm_regs regs = {};
@@ -248,11 +286,18 @@ unsigned RegisterBits(const std::string &name) {
   return 0;
 }
 
-void SetIrqLine(KvmVcpu &, bool) {}
+void SetIrqLine(KvmVcpu &vcpu, bool high) {
+  if (!high || vcpu.irqchip() == Irqchip::kUser) return;
+  kvm_msi msi = {};
+  msi.address_lo = kMsiAddress;
+  msi.data = kIrqVector;
+  ioctl(vcpu.vm_fd(), KVM_SIGNAL_MSI, &msi);  // an MSI to a LAPIC that exists cannot fail
+}
 
-const bool kIrqInjectedByLoop = true;
+bool IrqInjectedByLoop(KvmVcpu &vcpu) { return vcpu.irqchip() == Irqchip::kUser; }
 
 bool InjectIrq(KvmVcpu &vcpu) {
+  if (vcpu.irqchip() != Irqchip::kUser) return true;
   kvm_run *run = vcpu.run();
   run->request_interrupt_window = 0;
   if (!vcpu.irq_line() || vcpu.irq_injected()) return true;

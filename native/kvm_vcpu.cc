@@ -33,7 +33,7 @@ bool KvmVcpu::InterruptById(double id) {
   return true;
 }
 
-KvmVcpu::KvmVcpu(KvmVm &vm, unsigned long index) : vm_fd_(vm.fd()) {
+KvmVcpu::KvmVcpu(KvmVm &vm, unsigned long index) : vm_fd_(vm.fd()), irqchip_(vm.irqchip()) {
   InstallKickHandler();
   fd_ = ioctl(vm.fd(), KVM_CREATE_VCPU, index);
   if (fd_ < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_CREATE_VCPU");
@@ -88,12 +88,12 @@ bool KvmVcpu::Kick(StopRequest why) {
   return true;
 }
 
-void KvmVcpu::RaiseIrq() {
+void KvmVcpu::RaiseIrq(bool on_vcpu_thread) {
   std::lock_guard<std::mutex> lock(kick_mutex_);
   if (irq_line_.exchange(true, std::memory_order_acq_rel)) return;  // already high: level, not counted
   arch::SetIrqLine(*this, true);
   wake_.notify_all();
-  if (!in_run_ || !arch::kIrqInjectedByLoop) return;
+  if (on_vcpu_thread || !in_run_ || !arch::IrqInjectedByLoop(*this)) return;
   __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_RELEASE);  // x86 injects between runs
   pthread_kill(thread_, KickSignal());
 }

@@ -44,7 +44,9 @@ class KvmVcpu {
   // The interrupt line (level), raised from any thread by interrupt() and lowered by the guest's
   // acknowledge. arm64: the vCPU's IRQ input, set in the kernel (KVM_IRQ_LINE) and waking WFI there;
   // x86: the run loop injects the vector with KVM_INTERRUPT once the guest can take it (see arch.h).
-  void RaiseIrq();
+  // `on_vcpu_thread`: raised by the run loop itself (a native device), which injects before its next
+  // KVM_RUN anyway: no nudge.
+  void RaiseIrq(bool on_vcpu_thread = false);
   void LowerIrq();  // on the vCPU's thread
   bool irq_line() const { return irq_line_.load(std::memory_order_acquire); }
   // x86: whether the raised line's vector went in already (once per raise).
@@ -54,6 +56,7 @@ class KvmVcpu {
   // not yet injected, or a stop is requested.
   void WaitForIrq();
   int vm_fd() const { return vm_fd_; }
+  Irqchip irqchip() const { return irqchip_; }
 
   // The pending request, consumed by the run loop (clears immediate_exit).
   StopRequest TakeStopRequest();
@@ -71,6 +74,7 @@ class KvmVcpu {
   std::atomic<bool> irq_line_{false};
   bool irq_injected_ = false;
   int vm_fd_ = -1;
+  Irqchip irqchip_ = Irqchip::kUser;
   double id_ = 0;
 };
 

@@ -33,7 +33,17 @@ void Mapping::Unmap() {
 }
 
 // Closing the VM fd drops KVM's references to the slots; the mappings go with their last owner.
-KvmVm::~KvmVm() { close(fd_); }
+KvmVm::~KvmVm() {
+  if (irqchip_fd_ >= 0) close(irqchip_fd_);
+  close(fd_);
+}
+
+int KvmVm::RequireCapability(long capability, const char *name) const {
+  int r = system_->CheckExtension(KVM_CAP_CHECK_EXTENSION_VM) > 0 ? ioctl(fd_, KVM_CHECK_EXTENSION, capability)
+                                                                   : system_->CheckExtension(capability);
+  if (r <= 0) throw CoreError{"ERR_KVM_CAPABILITY", std::string("this KVM lacks ") + name, 0, nullptr};
+  return r;
+}
 
 namespace {
 // An anonymous mapping of `size` bytes registered as memory slot `slot`.
@@ -86,10 +96,8 @@ uint8_t *KvmVm::Translate(uint64_t guest_addr, uint64_t len) const {
 }
 
 int KvmVm::AddCoalescedZone(bool pio, uint64_t addr, uint64_t size) {
-  int page_offset = system_->CheckExtension(KVM_CAP_COALESCED_MMIO);
-  if (page_offset <= 0) throw CoreError{"ERR_KVM_CAPABILITY", "this KVM lacks KVM_CAP_COALESCED_MMIO", 0, nullptr};
-  if (pio && system_->CheckExtension(KVM_CAP_COALESCED_PIO) <= 0)
-    throw CoreError{"ERR_KVM_CAPABILITY", "this KVM lacks KVM_CAP_COALESCED_PIO", 0, nullptr};
+  int page_offset = RequireCapability(KVM_CAP_COALESCED_MMIO, "KVM_CAP_COALESCED_MMIO");
+  if (pio) RequireCapability(KVM_CAP_COALESCED_PIO, "KVM_CAP_COALESCED_PIO");
   kvm_coalesced_mmio_zone zone = {};
   zone.addr = addr;
   zone.size = static_cast<uint32_t>(size);
@@ -99,7 +107,7 @@ int KvmVm::AddCoalescedZone(bool pio, uint64_t addr, uint64_t size) {
 }
 
 void KvmVm::AddIoeventfd(int fd, bool pio, uint64_t addr, uint32_t len, const uint64_t *match) {
-  if (system_->CheckExtension(KVM_CAP_IOEVENTFD) <= 0) throw CoreError{"ERR_KVM_CAPABILITY", "this KVM lacks KVM_CAP_IOEVENTFD", 0, nullptr};
+  RequireCapability(KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD");
   kvm_ioeventfd io = {};
   io.addr = addr;
   io.len = len;

@@ -10,6 +10,11 @@
 
 namespace femtovm {
 
+// Where the guest's interrupt controller lives (VmOptions.irqchip). kUser: none in KVM, the VMM drives
+// the vCPU's interrupt input itself; kKernel: KVM's own (x86: PIC, IOAPIC and LAPIC; arm64: a vGICv3);
+// kSplit (x86): only the LAPIC in KVM.
+enum class Irqchip : int { kUser = 0, kKernel = 1, kSplit = 2 };
+
 // An anonymous mapping, unmapped when its last owner lets go: the VM and any JS ArrayBuffer over it
 // share it, so a buffer that outlives its VM never points at unmapped memory. A VM that closes with
 // every such buffer detached unmaps it at once (Unmap), instead of when the collector gets to them.
@@ -41,6 +46,18 @@ class KvmVm {
 
   int fd() const { return fd_; }
   KvmSystem &system() const { return *system_; }
+  // Throws CoreError ERR_KVM_CAPABILITY naming `name` unless KVM_CHECK_EXTENSION says this VM has
+  // `capability` (asked of the VM fd, where some answers differ by VM, else of /dev/kvm). Returns its value.
+  int RequireCapability(long capability, const char *name) const;
+
+  // The in-kernel interrupt controller (arch::SetupIrqchip made it) and, for one that is a KVM
+  // device (arm64's vGIC), its fd, closed with the VM.
+  Irqchip irqchip() const { return irqchip_; }
+  void set_irqchip(Irqchip irqchip, int device_fd) {
+    irqchip_ = irqchip;
+    irqchip_fd_ = device_fd;
+  }
+  int irqchip_fd() const { return irqchip_fd_; }
 
   // Maps `size` bytes (page-aligned) at `guest_addr` as guest RAM; returns the region.
   const MemoryRegion &AddRegion(uint64_t guest_addr, uint64_t size);
@@ -66,6 +83,8 @@ class KvmVm {
   int fd_ = -1;
   std::vector<MemoryRegion> regions_;
   std::shared_ptr<Mapping> rom_;
+  Irqchip irqchip_ = Irqchip::kUser;
+  int irqchip_fd_ = -1;
 };
 
 }  // namespace femtovm

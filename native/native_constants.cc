@@ -39,7 +39,7 @@ Napi::Object NativeConstants(Napi::Env env) {
                                  {"AddressLo", kFieldAddressLo}, {"AddressHi", kFieldAddressHi}}));
   c.Set("ExitRecord", Table(env, {{"size", N(kExitRecordSize)}, {"dataOffset", N(kExitDataOffset)}}));
   c.Set("AccessKind", Table(env, {{"mmio", N(AccessKind::kMmio)}, {"pio", N(AccessKind::kPio)}}));
-  c.Set("NativeDeviceType", Table(env, {{"constant", N(NativeDeviceType::kConstant)}, {"counter", N(NativeDeviceType::kCounter)}}));
+  c.Set("NativeDeviceType", Table(env, {{"constant", N(NativeDeviceType::kConstant)}, {"counter", N(NativeDeviceType::kCounter)}, {"pm-timer", N(NativeDeviceType::kPmTimer)}, {"interrupt", N(NativeDeviceType::kInterrupt)}}));
   c.Set("Console", Table(env, {{"mmio", N(kConsoleMmio)}, {"port", N(kConsolePort)}}));
   c.Set("Interrupt", Table(env, {{"ack", N(kInterruptAck)}}));
   c.Set("RingWord", Table(env, {{"Write", kRingWrite}, {"Capacity", kRingCapacity}, {"Closed", kRingClosed}, {"Read", kRingRead}}));

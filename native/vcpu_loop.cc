@@ -21,6 +21,12 @@ uint64_t MonotonicNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// The ACPI PM timer: 3.579545 MHz, 24 bits wide (QEMU's acpi_pm_tmr_get computes it the same way).
+uint64_t PmTimer() {
+  constexpr unsigned __int128 kHz = 3579545;
+  return static_cast<uint64_t>(MonotonicNs() * kHz / 1000000000u) & 0xffffff;
+}
+
 bool IsAccessExit(uint32_t reason) { return reason == KVM_EXIT_MMIO || reason == KVM_EXIT_IO; }
 }  // namespace
 
@@ -230,8 +236,12 @@ void VcpuLoop::DescribeAccess(const Access &a) {
 bool VcpuLoop::Native(const Access &a) {
   for (const NativeDevice &d : native_devices_) {
     if (d.range.kind != a.kind || a.address < d.range.start || a.address >= d.range.end) continue;
+    if (a.is_write && d.type == NativeDeviceType::kInterrupt) vcpu_.RaiseIrq(true);
     if (!a.is_write) {
-      uint64_t value = d.type == NativeDeviceType::kCounter ? MonotonicNs() : d.value;
+      uint64_t value = d.type == NativeDeviceType::kCounter  ? MonotonicNs()
+                       : d.type == NativeDeviceType::kPmTimer ? PmTimer()
+                       : d.type == NativeDeviceType::kInterrupt ? 0
+                                                                : d.value;
       for (uint32_t i = 0; i < a.count; i++) std::memcpy(a.data + i * a.size, &value, a.size);  // little-endian host
     }
     return true;

@@ -72,6 +72,8 @@ struct AccessRange {
 enum class NativeDeviceType : int32_t {
   kConstant = 1,  // reads return `value` (little-endian, truncated to the access size); writes are dropped
   kCounter = 2,   // reads return a free-running nanosecond counter (CLOCK_MONOTONIC); writes are dropped
+  kPmTimer = 3,   // reads return the ACPI PM timer: 24 bits counting at 3.579545 MHz, as QEMU's; writes dropped
+  kInterrupt = 4, // writes raise the vCPU's interrupt line, as vm.interrupt() does (a self-interrupt); reads 0
 };
 
 struct NativeDevice {

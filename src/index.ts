@@ -12,7 +12,7 @@ export { VmPool } from './host/pool';
 export { RemoteVm } from './host/remote-vm';
 export { maxPoolThreads, type ManyRunsOptions, type ManyRunsResult, type OneShotOptions, type PoolOptions, type PooledRunOptions, type PooledVmOptions } from './host/pool-options';
 export { createVm, Vm } from './workers/vm';
-export { DEFAULT_MAX_OUTPUT, type BackendKind, type LoadOptions, type MemoryRead, type MemoryWrite, type Outcome, type RunOptions, type RunResult, type VmOptions } from './shared/vm-types';
+export { DEFAULT_MAX_OUTPUT, type BackendKind, type Irqchip, type LoadOptions, type MemoryRead, type MemoryWrite, type Outcome, type RunOptions, type RunResult, type VmOptions } from './shared/vm-types';
 export { GuestProgram, type GuestCall, type GuestIoLayout, type GuestProgramOptions } from './shared/guest-program';
 export type { Arm64Start } from './shared/arm64-start';
 export type { NativeDeviceSpec } from './workers/backend';
@@ -25,7 +25,7 @@ export { RunQueue, type QueueManyOptions, type QueueManyResult, type QueueRunOpt
 export { QueueWorker, type QueueWorkerCounts, type QueueWorkerOptions } from './queue/queue-worker';
 export type { QueueRunResult } from './queue/protocol';
 export { parseImage, type ImageSegment, type LoadedImage } from './shared/image';
-export { CONSOLE_MMIO, CONSOLE_PORT, INTERRUPT_ACK, X86_INTERRUPT_VECTOR, MAX_MEM, parseSize, platforms, type ArchPlatform, type GuestArch, type X86Mode } from './shared/platform';
+export { ARM64_GIC, CONSOLE_MMIO, CONSOLE_PORT, INTERRUPT_ACK, X86_INTERRUPT_VECTOR, X86_LAPIC, MAX_MEM, parseSize, platforms, type ArchPlatform, type GuestArch, type X86Mode } from './shared/platform';
 export {
   BackendUnavailableError,
   ConfigError,

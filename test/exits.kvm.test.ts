@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ConfigError, createVm, GuestError, INTERRUPT_ACK, VmPool, type BackendKind, type GuestArch, type VmEvent, type VmOptions } from '../src/index';
+import { ConfigError, createVm, GuestError, INTERRUPT_ACK, KvmError, VmPool, type BackendKind, type GuestArch, type VmEvent, type VmOptions } from '../src/index';
 import { guest, kvmSkipReason, processResources, testPool, withVm } from './support';
+import { pmTimer } from '../src/workers/backend';
 
 interface ArchCase {
   end: 'halted' | 'system-off';
@@ -124,13 +125,14 @@ function irqCountEvents(n: number): { address: number; data: bigint; direction: 
 }
 
 /**
- * irq-count on a worker, interrupted from the main thread while it runs: the first interrupt once the
- * run has begun, each next one when the event stream shows the guest acknowledged the last.
+ * An irq-count guest on a worker, interrupted from the main thread while it runs: the first interrupt
+ * once the run has begun, each next one when the event stream shows the guest acknowledged the last.
+ * `stopOnReport`: the guest cannot end its run (x86 `hlt` with an in-kernel LAPIC), so its report does.
  */
-async function interruptedOnWorker(pool: VmPool, arch: GuestArch, backend: BackendKind, n: number) {
-  const vm = await pool.createVm({ arch, backend, events: true, unhandled: 'ignore', ...(arch === 'x86_64' && { x86Mode: 'long' as const }) });
+async function interruptedOnWorker(pool: VmPool, arch: GuestArch, backend: BackendKind, n: number, guestImage = 'irq-count.bin', options: VmOptions = {}, stopOnReport = false) {
+  const vm = await pool.createVm({ arch, backend, events: true, unhandled: 'ignore', ...(arch === 'x86_64' && { x86Mode: 'long' as const }), ...options });
   try {
-    await vm.load(guest(arch, 'irq-count.bin'));
+    await vm.load(guest(arch, guestImage));
     await vm.setRegister(cases[arch].countRegister, n);
     const events: Omit<VmEvent, 'timeNs' | 'seq'>[] = [];
     const consumer = (async () => {
@@ -138,6 +140,7 @@ async function interruptedOnWorker(pool: VmPool, arch: GuestArch, backend: Backe
         for (const { timeNs: _t, seq: _s, ...e } of batch) {
           events.push(e);
           if (e.address === INTERRUPT_ACK && Number(e.data) + 1 < n) vm.interrupt();
+          if (e.address === 0x900 && stopOnReport) void vm.stop();
         }
       }
     })();
@@ -219,6 +222,81 @@ describe('interrupt parity: KVM/arm64 and the WebAssembly CPU give the same even
     } finally {
       await pool.close();
     }
+  });
+});
+
+/**
+ * The in-kernel interrupt controllers: KVM's GICv3 on aarch64 (the guest enables its CPU interface,
+ * takes each interrupt from ICC_IAR1_EL1 and ends it with ICC_EOIR1_EL1), KVM's LAPIC on x86 (full
+ * irqchip or split; the guest writes the LAPIC's EOI register). vm.interrupt() reaches them as an
+ * SPI (KVM_IRQ_LINE) or an MSI (KVM_SIGNAL_MSI), with the same acknowledge contract.
+ */
+const inKernelIrqchips: [GuestArch, 'kernel' | 'split', string][] = [
+  ['aarch64', 'kernel', 'irq-count-gic.bin'],
+  ['x86_64', 'kernel', 'irq-count-lapic.bin'],
+  ['x86_64', 'split', 'irq-count-lapic.bin'],
+];
+
+for (const [arch, irqchip, image] of inKernelIrqchips) {
+  const options: VmOptions = { irqchip, ...(arch === 'x86_64' && { x86Mode: 'long' as const }) };
+  // x86: with the LAPIC in KVM every `hlt` waits inside KVM, so the guest's report ends the run.
+  const selfEnding = arch === 'aarch64';
+  describe(`in-kernel irqchip '${irqchip}': kvm ${arch}`, { skip: kvmSkipReason(arch), timeout: 300_000 }, () => {
+    test('an interrupt raised before the run reaches the sleeping guest through the controller; it acknowledges, ends it, counts', () => {
+      const r = withVm(arch, 'kvm', image, options, (vm) => {
+        const reports: number[] = [];
+        vm.addDevice({ kind: 'mmio', base: 0x900, size: 4 }, { write: (_o, d) => {
+          reports.push(Buffer.from(d).readUInt32LE(0));
+          if (!selfEnding) vm.stop();
+        } });
+        vm.setRegister(cases[arch].countRegister, 1);
+        vm.interrupt();
+        vm.interrupt(); // a high line stays one interrupt
+        return { ...vm.run({ timeoutMs: 60_000 }), reports };
+      });
+      assert.equal(r.outcome, selfEnding ? cases[arch].end : 'stopped');
+      assert.deepEqual(r.reports, [1]);
+    });
+
+    test('on a worker, interrupted from the main thread: N interrupts, each acknowledged, then the count', async () => {
+      const pool = testPool({ maxThreads: 1 });
+      try {
+        const n = 5;
+        const { result, events } = await interruptedOnWorker(pool, arch, 'kvm', n, image, options, !selfEnding);
+        assert.equal(result.outcome, selfEnding ? cases[arch].end : 'stopped');
+        // The controller's own registers (GIC distributor, LAPIC EOI) are KVM's: no exit, no event.
+        assert.deepEqual(events.map(({ address, data, direction }) => ({ address, data, direction })), irqCountEvents(n));
+      } finally {
+        await pool.close();
+      }
+    });
+
+    test('no snapshot (KVM keeps the controller state); no fd left behind', () => {
+      withVm(arch, 'kvm', image, options, (vm) => assert.throws(() => vm.snapshot(), (e) => e instanceof ConfigError && e.code === 'ERR_INVALID_OPTION' && /irqchip/.test(e.message)));
+      const before = processResources().fds;
+      for (let i = 0; i < 20; i++) createVm({ arch, ...options }).close();
+      assert.equal(processResources().fds, before);
+    });
+  });
+}
+
+describe('in-kernel irqchip: what a KVM lacks is ERR_KVM_CAPABILITY naming it; bad options are typed', () => {
+  test('aarch64 KVM has no split irqchip (x86\'s LAPIC-only one): KVM_CAP_SPLIT_IRQCHIP', { skip: kvmSkipReason('aarch64') }, () => {
+    assert.throws(
+      () => createVm({ arch: 'aarch64', backend: 'kvm', irqchip: 'split' }),
+      (e) => e instanceof KvmError && e.code === 'ERR_KVM_CAPABILITY' && /KVM_CAP_SPLIT_IRQCHIP/.test(e.message) && !/npm run lab/.test(e.message),
+    );
+    createVm({ arch: 'aarch64', backend: 'kvm' }).close(); // the same KVM runs VMs without it
+  });
+
+  test('aarch64: RAM over the GICv3 is ERR_REGION_OVERLAP', { skip: kvmSkipReason('aarch64') }, () => {
+    assert.throws(() => createVm({ arch: 'aarch64', backend: 'kvm', irqchip: 'kernel', regions: [{ guestAddr: 0x8000_0000, size: 0x10000 }] }), { code: 'ERR_REGION_OVERLAP' });
+  });
+
+  test('the WebAssembly CPU has only irqchip user; unknown names are refused', () => {
+    assert.throws(() => createVm({ arch: 'aarch64', backend: 'wasm', irqchip: 'kernel' }), (e) => e instanceof ConfigError && e.code === 'ERR_INVALID_OPTION' && /wasm/.test(e.message));
+    assert.throws(() => createVm({ arch: 'aarch64', backend: 'wasm', irqchip: 'gic' as 'kernel' }), { code: 'ERR_INVALID_OPTION' });
+    createVm({ arch: 'aarch64', backend: 'wasm', irqchip: 'user' }).close();
   });
 });
 
@@ -358,20 +436,77 @@ for (const [arch, backend] of backends) {
   });
 }
 
+for (const [arch, backend] of backends) {
+  const c = cases[arch];
+  describe(`the interrupt native device (the interrupt-roundtrip row): ${backend} ${arch}`, { skip: skipFor(arch, backend), timeout: 300_000 }, () => {
+    test('irq-pingpong: each request write raises the line in the loop, the guest takes it and acknowledges: N round trips, in order', async () => {
+      const n = 50;
+      const pool = testPool({ maxThreads: 1 });
+      try {
+        const vm = await pool.createVm({ arch, backend, events: true, ...(arch === 'x86_64' && { x86Mode: 'long' as const }) });
+        const events = eventsOf(vm);
+        await vm.load(guest(arch, 'irq-pingpong.bin'));
+        await vm.addNativeDevice({ kind: 'mmio', base: 0x908, size: 4 }, { type: 'interrupt' });
+        await vm.addNativeDevice({ kind: 'mmio', base: 0x900, size: 4 }, { type: 'constant', value: 0 });
+        await vm.setRegister(c.countRegister, n);
+        const r = await vm.run({ timeoutMs: 60_000 });
+        await vm.close();
+        assert.equal(r.outcome, c.end);
+        const expected = [...Array.from({ length: n }, (_, i) => [{ address: 0x908, data: BigInt(i) }, { address: INTERRUPT_ACK, data: BigInt(i) }]).flat(), { address: 0x900, data: BigInt(n) }];
+        assert.deepEqual((await events).map(({ address, data }) => ({ address, data })), expected);
+        // Per round trip the request and the acknowledge (x86 adds exits that open the interrupt window or wait in hlt).
+        assert.ok(r.exits >= 2 * n + 1 && r.exits <= 4 * n, `${r.exits} exits for ${n} round trips`);
+      } finally {
+        await pool.close();
+      }
+    });
+  });
+}
+
+describe('the ACPI PM timer device (the inl_pmtimer row): 24 bits at 3.579545 MHz of CLOCK_MONOTONIC, answered in the loop', () => {
+  const reads: [GuestArch, BackendKind, string, 'pio' | 'mmio', number, string][] = [
+    ['x86_64', 'kvm', 'pmtimer-loop.bin', 'pio', 0xb008, 'rbx'],
+    ['aarch64', 'kvm', 'mmio-read-loop.bin', 'mmio', 0x900, 'x3'],
+    ['aarch64', 'wasm', 'mmio-read-loop.bin', 'mmio', 0x900, 'x3'],
+  ];
+  for (const [arch, backend, image, kind, base, sum] of reads) {
+    test(`${image} on ${backend} ${arch}: the value read lies between the timer before and after the run`, { skip: skipFor(arch, backend) }, () => {
+      const { before, value, after, exits } = withVm(arch, backend, image, {}, (vm) => {
+        vm.addNativeDevice({ kind, base, size: 4 }, { type: 'pm-timer' });
+        // Two reads, the run ending at the second: the sum register then holds the first read alone
+        // (at the guest's end PSCI's SMCCC return would clear x3 on aarch64).
+        vm.setRegister(cases[arch].countRegister, 2);
+        const before = pmTimer(process.hrtime.bigint()); // Node's clock is CLOCK_MONOTONIC too
+        const r = vm.run({ timeoutMs: 10_000, maxExits: 2 });
+        const after = pmTimer(process.hrtime.bigint());
+        return { before, value: vm.getRegister(sum), after, exits: r.exits };
+      });
+      const wrap = (t: bigint) => t & 0xff_ffffn; // the timer is 24 bits wide and wraps every 4.7 s
+      assert.equal(exits, 2);
+      assert.ok(value <= 0xff_ffffn, `0x${value.toString(16)} is wider than 24 bits`);
+      assert.ok(wrap(value - before) <= wrap(after - before), `read 0x${value.toString(16)} outside [0x${before.toString(16)}, 0x${after.toString(16)}]`);
+    });
+  }
+});
+
 describe('exits answered in the kernel: the guests of the matrix make no exit but their end', () => {
-  const inKernel: [GuestArch, BackendKind, string][] = [
+  const inKernel: [GuestArch, BackendKind, string, VmOptions?][] = [
     ['x86_64', 'kvm', 'cpuid-loop'],
+    ['x86_64', 'kvm', 'cr8-loop', { irqchip: 'kernel', x86Mode: 'long' }], // with the in-kernel LAPIC
     ['aarch64', 'kvm', 'hvc-loop'],
     ['aarch64', 'kvm', 'sysreg-loop'],
+    ['aarch64', 'kvm', 'eoi-loop', { irqchip: 'kernel' }], // with the in-kernel GICv3
     ['aarch64', 'wasm', 'hvc-loop'], // HVC other than PSCI SYSTEM_OFF/RESET: answered in the loop, no exit
   ];
-  for (const [arch, backend, image] of inKernel) {
+  for (const [arch, backend, image, options = {}] of inKernel) {
+    // x86 with the LAPIC in KVM: `hlt` never exits, so the guest's report (its one exit) ends the run.
+    const endsAtReport = arch === 'x86_64' && options.irqchip !== undefined;
     test(`${image} on ${backend} ${arch}`, { skip: skipFor(arch, backend) }, () => {
-      const r = withVm(arch, backend, `${image}.bin`, {}, (vm) => {
+      const r = withVm(arch, backend, `${image}.bin`, { unhandled: 'ignore', ...options }, (vm) => {
         vm.setRegister(cases[arch].countRegister, 1000);
-        return vm.run({ timeoutMs: 60_000 });
+        return vm.run({ timeoutMs: 60_000, ...(endsAtReport && { maxExits: 1 }) });
       });
-      assert.equal(r.outcome, cases[arch].end);
+      assert.equal(r.outcome, endsAtReport ? 'max-exits' : cases[arch].end);
       assert.equal(r.exits, 1);
     });
   }

@@ -33,6 +33,19 @@
  *       user space that way. In-kernel exits (CPUID, HVC, a trapped MRS) need no flag: the loop
  *       only sees the guest's end.
  *
+ *   exit_loop [--pm-timer] [--vgic] [--irqchip] [--long] [--irq-device ADDR] <guest.bin> <count>
+ *       --pm-timer answers port reads with the ACPI PM timer (24 bits at 3.579545 MHz from
+ *       CLOCK_MONOTONIC), as femtovm's pm-timer device and QEMU do. --vgic (aarch64) gives the VM an
+ *       in-kernel GICv3 at femtovm's addresses (distributor 0x80000000, redistributor 0x80010000).
+ *       --irqchip (x86-64) gives it KVM's PIC, IOAPIC and LAPIC (KVM_CREATE_IRQCHIP); HLT then stays
+ *       in the kernel, so the run ends at the guest's first MMIO write (its report), as femtovm's
+ *       maxExits 1 does. --irq-device ADDR: a guest MMIO write to ADDR raises the vCPU's interrupt
+ *       line, a write to 0x9f8 lowers it, as femtovm's `interrupt` native device and acknowledge do
+ *       (aarch64: KVM_IRQ_LINE with the CPU irq type; x86-64: vector 0x20 with KVM_INTERRUPT once the
+ *       guest can take it, and HLT with IF set waits for it). --long (x86-64) starts the guest in long mode as femtovm does: a flat GDT
+ *       and page tables identity-mapping 4 GiB with 2 MiB pages in the top 7 pages of RAM, RSP
+ *       below them.
+ *
  *   errors: message on stderr, exit status 1 (no /dev/kvm, unexpected exit, ...); 2 for usage.
  *
  * Build (libc, pthreads and <linux/kvm.h>):  cc -O2 -pthread -o exit_loop exit_loop.c   (or `make`)
@@ -92,6 +105,7 @@ __attribute__((noreturn))
 static void usage(void) {
     fputs("usage: exit_loop [--latency] <guest.bin> <count>\n"
           "       exit_loop [--coalesced mmio|pio:ADDR:SIZE] [--doorbell mmio|pio:ADDR:SIZE] <guest.bin> <count>\n"
+          "       exit_loop [--pm-timer] [--vgic] [--irqchip] [--long] [--irq-device ADDR] <guest.bin> <count>\n"
           "       exit_loop --vms N [--threads T] [--alive K] <guest.bin>\n"
           "       exit_loop --kick N <spin.bin>\n", stderr);
     exit(2);
@@ -167,6 +181,23 @@ static void *doorbell_thread(void *arg) {
         doorbell_rings += n;
     }
 }
+static int pm_timer;  /* --pm-timer */
+static int vgic;      /* --vgic */
+static int irqchip;   /* --irqchip */
+static int long_mode; /* --long */
+static uint64_t irq_device;         /* --irq-device ADDR; 0: none */
+#if defined(__x86_64__)
+static int irq_line, irq_injected;  /* the line, and whether its vector went in */
+#endif
+#define INTERRUPT_ACK 0x9f8ull
+
+#if defined(__x86_64__)
+/* The ACPI PM timer femtovm's pm-timer device answers (native/vcpu_loop.cc). */
+static uint32_t pm_timer_value(void) {
+    return (uint32_t)((unsigned __int128)now_ns() * 3579545u / 1000000000u) & 0xffffff;
+}
+#endif
+
 static struct kvm_coalesced_mmio_ring *coalesced_ring;
 static unsigned long long coalesced_writes;
 
@@ -202,12 +233,44 @@ struct guest_vm {
 };
 
 #if defined(__aarch64__)
+static void vgic_attr(int fd, uint32_t group, uint64_t attr, const void *value, const char *what) {
+    struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)value };
+    xioctl(fd, KVM_SET_DEVICE_ATTR, &a, what);
+}
+
 static void set_core_reg(int vcpu, uint64_t offset, uint64_t value, const char *what) {
     struct kvm_one_reg reg = {
         .id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (offset / sizeof(uint32_t)),
         .addr = (uint64_t)(uintptr_t)&value,
     };
     xioctl(vcpu, KVM_SET_ONE_REG, &reg, what);
+}
+#endif
+
+#if defined(__x86_64__)
+/* Long mode as femtovm sets it up (native/arch_x86_64.cc): tables in the top 7 pages of RAM. */
+static void setup_long_mode(struct guest_vm *g, struct kvm_sregs *sregs, struct kvm_regs *regs) {
+    uint64_t tables = RAM_BASE + RAM_SIZE - 7 * 4096;
+    uint64_t *page = (uint64_t *)(g->ram + (tables - RAM_BASE));
+    memset(page, 0, 7 * 4096);
+    page[1] = 0x00af9b000000ffffull;  /* GDT: code 0x08, 64-bit */
+    page[2] = 0x00cf93000000ffffull;  /* data 0x10 */
+    page[512] = (tables + 2 * 4096) | 3;                   /* PML4[0] -> PDPT */
+    for (uint64_t d = 0; d < 4; d++) {
+        page[1024 + d] = (tables + (3 + d) * 4096) | 3;    /* PDPT[d] -> PD d */
+        for (uint64_t i = 0; i < 512; i++) page[(3 + d) * 512 + i] = ((d * 512 + i) << 21) | 0x83;
+    }
+    sregs->gdt.base = tables;
+    sregs->gdt.limit = 3 * 8 - 1;
+    sregs->cr3 = tables + 4096;
+    sregs->cr4 = 0x20 | 0x200 | 0x400;             /* PAE, OSFXSR, OSXMMEXCPT */
+    sregs->cr0 = 0x1 | 0x2 | 0x10 | 0x20 | 0x80000000; /* PE, MP, ET, NE, PG */
+    sregs->efer = 0x500;                            /* LME, LMA */
+    struct kvm_segment code = { .base = 0, .limit = 0xffffffff, .selector = 0x08, .type = 11, .present = 1, .s = 1, .l = 1, .g = 1 };
+    struct kvm_segment data = { .base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 3, .present = 1, .s = 1, .db = 1, .g = 1 };
+    sregs->cs = code;
+    sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = data;
+    regs->rsp = tables;
 }
 #endif
 
@@ -224,6 +287,22 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
     xioctl(g->fd, KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
 #if defined(__x86_64__)
     xioctl(g->fd, KVM_SET_TSS_ADDR, (void *)0xfffbd000ul, "KVM_SET_TSS_ADDR");
+    if (irqchip) xioctl(g->fd, KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP");
+#else
+    if (irqchip || long_mode) die("--irqchip and --long are for x86-64");
+#endif
+#if defined(__aarch64__)
+    int vgic_fd = -1;
+    if (vgic) {
+        static const uint64_t gicd = 0x80000000, gicr = 0x80010000;
+        struct kvm_create_device dev = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+        xioctl(g->fd, KVM_CREATE_DEVICE, &dev, "KVM_CREATE_DEVICE (vGICv3)");
+        vgic_fd = (int)dev.fd;
+        vgic_attr(vgic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &gicd, "vGIC distributor address");
+        vgic_attr(vgic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &gicr, "vGIC redistributor address");
+    }
+#else
+    if (vgic) die("--vgic is for aarch64");
 #endif
     g->vcpu = xioctl(g->fd, KVM_CREATE_VCPU, 0, "KVM_CREATE_VCPU");
     g->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
@@ -250,9 +329,10 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
     sregs.ds.base = 0;
     sregs.ds.selector = 0;
     sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-    xioctl(g->vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
     struct kvm_regs regs;
     memset(&regs, 0, sizeof regs);
+    if (long_mode) setup_long_mode(g, &sregs, &regs);
+    xioctl(g->vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
     regs.rip = LOAD_ADDR;
     regs.rflags = 0x2;
     regs.rcx = arg;
@@ -267,6 +347,25 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
     set_core_reg(g->vcpu, offsetof(struct kvm_regs, regs.pstate), 0x3c5, "set PSTATE");
     set_core_reg(g->vcpu, offsetof(struct kvm_regs, sp_el1), RAM_BASE + RAM_SIZE, "set SP_EL1");
     set_core_reg(g->vcpu, offsetof(struct kvm_regs, regs.regs[0]), arg, "set x0");
+    if (vgic_fd >= 0) {
+        vgic_attr(vgic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL, "vGIC init");
+        close(vgic_fd);  /* the device lives with the VM */
+    }
+#endif
+}
+
+
+static void set_irq_line(struct guest_vm *g, int level) {
+#if defined(__x86_64__)
+    (void)g;
+    irq_line = level;
+    if (!level) irq_injected = 0;
+#else
+    struct kvm_irq_level irq = {
+        .irq = (KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT) | KVM_ARM_IRQ_CPU_IRQ,  /* vCPU 0 */
+        .level = (uint32_t)level,
+    };
+    xioctl(g->fd, KVM_IRQ_LINE, &irq, "KVM_IRQ_LINE");
 #endif
 }
 
@@ -284,6 +383,20 @@ static unsigned long long vm_run(struct guest_vm *g, uint64_t *latency, size_t c
     unsigned long long exits = 0;
     uint64_t last = latency ? now_ns() : 0;
     for (;;) {
+#if defined(__x86_64__)
+        if (irq_device) {  /* inject the raised line's vector once the guest can take it */
+            run->request_interrupt_window = 0;
+            if (irq_line && !irq_injected) {
+                if (run->ready_for_interrupt_injection && run->if_flag) {
+                    struct kvm_interrupt irq = { .irq = 0x20 };
+                    xioctl(g->vcpu, KVM_INTERRUPT, &irq, "KVM_INTERRUPT");
+                    irq_injected = 1;
+                } else {
+                    run->request_interrupt_window = 1;
+                }
+            }
+        }
+#endif
         if (ioctl(g->vcpu, KVM_RUN, NULL) < 0) {
             if (errno == EINTR) continue;
             die("KVM_RUN failed after %llu exits: %s", exits, strerror(errno));
@@ -297,6 +410,9 @@ static unsigned long long vm_run(struct guest_vm *g, uint64_t *latency, size_t c
         if (coalesced_ring) drain_coalesced();  /* the writes before this exit, in order */
         switch (run->exit_reason) {
         case KVM_EXIT_MMIO:
+            if (irqchip && run->mmio.is_write) break;  /* the report: HLT would stay in the kernel */
+            if (irq_device && run->mmio.is_write && (run->mmio.phys_addr == irq_device || run->mmio.phys_addr == INTERRUPT_ACK))
+                set_irq_line(g, run->mmio.phys_addr == irq_device);
             if (!run->mmio.is_write) {
                 memset(run->mmio.data, 0, sizeof run->mmio.data);
                 run->mmio.data[0] = 1;
@@ -307,10 +423,18 @@ static unsigned long long vm_run(struct guest_vm *g, uint64_t *latency, size_t c
             if (run->io.direction == KVM_EXIT_IO_IN) {
                 uint8_t *data = (uint8_t *)run + run->io.data_offset;
                 memset(data, 0, (size_t)run->io.size * run->io.count);
-                data[0] = 1;
+                if (pm_timer) {
+                    uint32_t t = pm_timer_value();
+                    memcpy(data, &t, run->io.size < sizeof t ? run->io.size : sizeof t);
+                } else {
+                    data[0] = 1;
+                }
             }
             continue;
+        case KVM_EXIT_IRQ_WINDOW_OPEN:
+            continue;
         case KVM_EXIT_HLT:
+            if (irq_device && run->if_flag) continue;  /* waits for the line, which the request raised */
             break;
         case KVM_EXIT_SHUTDOWN:
             die("KVM_EXIT_SHUTDOWN (triple fault) after %llu exits", exits);
@@ -502,6 +626,10 @@ int main(int argc, char **argv) {
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--latency") == 0) { latency = 1; continue; }
+        if (strcmp(flag, "--pm-timer") == 0) { pm_timer = 1; continue; }
+        if (strcmp(flag, "--vgic") == 0) { vgic = 1; continue; }
+        if (strcmp(flag, "--irqchip") == 0) { irqchip = 1; continue; }
+        if (strcmp(flag, "--long") == 0) { long_mode = 1; continue; }
         if (i + 1 >= argc) usage();
         if (strcmp(flag, "--vms") == 0) { vms = parse_count(argv[++i], "--vms"); mode = 1; }
         else if (strcmp(flag, "--threads") == 0) threads = parse_count(argv[++i], "--threads");
@@ -509,6 +637,7 @@ int main(int argc, char **argv) {
         else if (strcmp(flag, "--kick") == 0) { kicks = parse_count(argv[++i], "--kick"); mode = 2; }
         else if (strcmp(flag, "--coalesced") == 0) coalesced_zone = parse_zone(argv[++i], "--coalesced");
         else if (strcmp(flag, "--doorbell") == 0) doorbell_zone = parse_zone(argv[++i], "--doorbell");
+        else if (strcmp(flag, "--irq-device") == 0) irq_device = parse_count(argv[++i], "--irq-device");
         else usage();
     }
     int rest = argc - i;

@@ -14,6 +14,8 @@ export interface NativeMachineOptions {
   stackTop: number;
   x86LongMode: boolean;
   x86Tables: number;
+  /** The in-kernel interrupt controller: 0 none (user), 1 kernel, 2 split (native/kvm_vm.h Irqchip). */
+  irqchip: number;
   /** Registers set by name after the arch's boot setup (the arm64 start state's EL1 system registers). */
   startRegisters: [name: string, value: bigint][];
   /** Read-only guest memory mapped after RAM (the arm64 translation tables); empty bytes: none. */
@@ -62,7 +64,7 @@ export interface NativeMachine {
 }
 
 /** What a one-shot VM is made of (native/one_shot.h): a machine's options, the image, the registers. */
-export interface NativeOneShotSetup extends NativeMachineOptions {
+export interface NativeOneShotSetup extends Omit<NativeMachineOptions, 'irqchip'> {
   segments: { guestAddr: number; data: Uint8Array }[];
   /** Set after boot setup, in order; the PC among them. */
   registers: [string, bigint][];

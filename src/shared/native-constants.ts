@@ -46,7 +46,7 @@ export enum ExitField {
 }
 
 /** Devices the native loop answers itself; mirrors NativeDeviceType in native/vcpu_loop.h. */
-export const NativeDeviceType = { constant: 1, counter: 2 } as const;
+export const NativeDeviceType = { constant: 1, counter: 2, 'pm-timer': 3, interrupt: 4 } as const;
 
 /** The addon's `constants`: tables of named numbers. */
 export type NativeConstants = Record<string, Record<string, number>>;

@@ -18,8 +18,15 @@ export const CONSOLE_PORT = 0x3f8;
  * arches, both backends; docs/platform.md).
  */
 export const INTERRUPT_ACK = 0x9f8;
-/** x86: the vector vm.interrupt() delivers (through KVM_INTERRUPT). */
+/** x86: the vector vm.interrupt() delivers (through KVM_INTERRUPT, or an MSI to an in-kernel LAPIC). */
 export const X86_INTERRUPT_VECTOR = 0x20;
+/** x86 with an in-kernel irqchip: the LAPIC's registers; a write to its EOI register ends an interrupt. */
+export const X86_LAPIC = { base: 0xfee0_0000, eoi: 0xfee0_00b0 } as const;
+/**
+ * aarch64 with an in-kernel irqchip: the GICv3 (native/arch_arm64.cc) — distributor, the vCPU's
+ * redistributor (2 × 64 KiB), the end of both, and the SPI vm.interrupt() raises.
+ */
+export const ARM64_GIC = { distributor: 0x8000_0000, redistributor: 0x8001_0000, end: 0x8003_0000, intid: 32 } as const;
 
 /** A byte the guest prints: a one-byte write to the console's MMIO address or port (src/workers/access-rules.ts). */
 export function isConsoleWrite(kind: 'mmio' | 'pio', address: number, size: number, isWrite: boolean): boolean {

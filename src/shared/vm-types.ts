@@ -7,6 +7,13 @@ import type { GuestArch, X86Mode } from './platform';
 
 export type BackendKind = 'kvm' | 'wasm';
 
+/**
+ * Where the guest's interrupt controller lives (docs/exits.md): `user` (default), none in KVM, the
+ * VMM drives the vCPU's interrupt input; `kernel`, KVM's own (x86: PIC, IOAPIC and LAPIC; aarch64:
+ * a GICv3); `split` (x86), only the LAPIC in KVM. `kernel` and `split` are KVM only.
+ */
+export type Irqchip = 'user' | 'kernel' | 'split';
+
 /** How a run ended, when it ended without error. */
 export type Outcome = 'halted' | 'system-off' | 'system-reset' | 'stopped' | 'aborted' | 'timeout' | 'max-exits';
 
@@ -33,6 +40,12 @@ export interface VmOptions {
    * byte; they reach the output and the event stream in order. x86 needs KVM_CAP_COALESCED_PIO too.
    */
   coalescedConsole?: boolean;
+  /**
+   * The interrupt controller (default `user`). A KVM without it: KvmError ERR_KVM_CAPABILITY naming
+   * the capability (aarch64 KVM has no `split`). With an in-kernel irqchip a VM cannot snapshot()
+   * (KVM keeps the controller's state), and x86 `hlt` waits inside KVM, never ending the run.
+   */
+  irqchip?: Irqchip;
 }
 
 export interface LoadOptions {

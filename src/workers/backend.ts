@@ -5,7 +5,7 @@
 import type { DeviceBus, DeviceRange, DoorbellSpec } from '../shared/devices';
 import type { Arm64StartState } from '../shared/arm64-start';
 import type { GuestArch, RamLayout } from '../shared/platform';
-import type { BackendKind, Outcome } from '../shared/vm-types';
+import type { BackendKind, Irqchip, Outcome } from '../shared/vm-types';
 import type { ConsoleOutput } from './console-output';
 import type { RunWatch, StopWord } from './run-watch';
 
@@ -40,12 +40,22 @@ export interface BootState {
   layout: RamLayout;
   entry: number;
   x86LongMode: boolean;
+  irqchip: Irqchip;
   /** aarch64: the EL1 system registers (and the KVM ROM of translation tables) of the start state. */
   arm64?: Arm64StartState;
 }
 
-/** A device answered inside the backend's own loop, without a call into JavaScript. */
-export type NativeDeviceSpec = { type: 'constant'; value: bigint | number } | { type: 'counter' };
+/**
+ * A device answered inside the backend's own loop, without a call into JavaScript. `pm-timer`: the
+ * ACPI PM timer (24 bits at 3.579545 MHz), the port QEMU's PC answers at 0xb008. `interrupt`: a
+ * write raises the guest's interrupt line as vm.interrupt() does (a self-interrupt), reads return 0.
+ */
+export type NativeDeviceSpec = { type: 'constant'; value: bigint | number } | { type: 'counter' } | { type: 'pm-timer' } | { type: 'interrupt' };
+
+/** The ACPI PM timer's value at `ns` nanoseconds of CLOCK_MONOTONIC (native/vcpu_loop.cc computes the same). */
+export function pmTimer(ns: bigint): bigint {
+  return ((ns * 3_579_545n) / 1_000_000_000n) & 0xff_ffffn;
+}
 
 export interface Backend {
   readonly kind: BackendKind;

@@ -12,7 +12,7 @@ import { fromNative, GuestError, KvmError, withPc, type AccessDetails, type KvmE
 import { kvmUnusable } from '../shared/info';
 import type { ImageSegment } from '../shared/image';
 import type { GuestArch } from '../shared/platform';
-import type { RunOptions, RunResult } from '../shared/vm-types';
+import type { Irqchip, RunOptions, RunResult } from '../shared/vm-types';
 import { coalescedRead, mmioNoSyndrome, unhandledAccess } from './access-rules';
 
 // KVM exit reasons (linux/kvm.h) that end a run with an error.
@@ -20,6 +20,9 @@ const KVM_EXIT_FAIL_ENTRY = 9;
 const KVM_EXIT_SHUTDOWN = 8;
 const KVM_EXIT_INTERNAL_ERROR = 17;
 const ENOSYS = 38;
+
+/** VmOptions.irqchip as native/kvm_vm.h's Irqchip. */
+const IRQCHIP_CODE: Record<Irqchip, number> = { user: 0, kernel: 1, split: 2 };
 
 /** Errors that mean this host's KVM cannot run VMs at all (as opposed to one VM failing). */
 const UNUSABLE = new Set<KvmErrorCode>(['ERR_KVM_MISSING', 'ERR_KVM_PERMISSION', 'ERR_KVM_API_VERSION', 'ERR_KVM_CAPABILITY']);
@@ -45,6 +48,7 @@ export class KvmBackend implements Backend {
       stackTop: boot.layout.guestTop,
       x86LongMode: boot.x86LongMode,
       x86Tables: boot.layout.x86Tables,
+      irqchip: IRQCHIP_CODE[boot.irqchip],
       startRegisters: boot.arm64?.registers ?? [],
       rom: boot.arm64?.rom ?? { guestAddr: 0, bytes: new Uint8Array(0) },
     };
@@ -52,7 +56,9 @@ export class KvmBackend implements Backend {
       this.machine = new addon.KvmMachine(this.options);
     } catch (error) {
       const typed = fromNative(error);
-      throw typed instanceof KvmError && UNUSABLE.has(typed.code) ? kvmUnusable(arch, typed.code, typed.message) : typed;
+      // A KVM that lacks what an in-kernel irqchip needs still runs other VMs: that error stands as it is.
+      const irqchipLacking = boot.irqchip !== 'user' && typed instanceof KvmError && typed.code === 'ERR_KVM_CAPABILITY';
+      throw typed instanceof KvmError && UNUSABLE.has(typed.code) && !irqchipLacking ? kvmUnusable(arch, typed.code, typed.message) : typed;
     }
     const { buffer, fields } = exitRecord();
     this.record = fields;

@@ -5,7 +5,7 @@
  */
 import type { Backend, NativeDeviceSpec, RunLimits } from './backend';
 import type { StopWord } from './run-watch';
-import { DEFAULT_MAX_OUTPUT, type BackendKind, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from '../shared/vm-types';
+import { DEFAULT_MAX_OUTPUT, type BackendKind, type Irqchip, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from '../shared/vm-types';
 import { checkDoorbell, checkRange, DeviceBus, type Device, type DeviceOptions, type DeviceRange, type DoorbellHandler, type DoorbellSpec } from '../shared/devices';
 import { loadAddon, type NativeDoorbellWatcher } from '../shared/addon';
 import { ConfigError, GuestError, ImageError, VmStateError, withPc } from '../shared/errors';
@@ -16,7 +16,7 @@ import { chooseBackend } from '../shared/info';
 import { KvmBackend, type FreshKvmVms } from './kvm-backend';
 import { WasmBackend } from './wasm-backend';
 import { arm64StartState, isArm64Start } from '../shared/arm64-start';
-import { CONSOLE_MMIO, CONSOLE_PORT, customLayout, platforms, ramLayout, type GuestArch, type RamLayout, type X86Mode } from '../shared/platform';
+import { ARM64_GIC, CONSOLE_MMIO, CONSOLE_PORT, customLayout, platforms, ramLayout, type GuestArch, type RamLayout, type X86Mode } from '../shared/platform';
 
 export class Vm {
   readonly arch: GuestArch;
@@ -27,6 +27,7 @@ export class Vm {
   private readonly bus: DeviceBus;
   private readonly unhandled: 'error' | 'ignore';
   private readonly coalescedConsole: boolean;
+  readonly irqchip: Irqchip;
   private readonly doorbells: NativeDoorbellWatcher[] = [];
   private running = false;
   private closed = false;
@@ -55,10 +56,12 @@ export class Vm {
     if (unhandled !== 'error' && unhandled !== 'ignore') throw new ConfigError('ERR_INVALID_OPTION', `unhandled must be 'error' or 'ignore', not ${describe(unhandled)}`);
     this.unhandled = unhandled;
     this.backend = chooseBackend(arch, options.backend ?? 'auto');
+    this.irqchip = checkIrqchip(options.irqchip ?? 'user', arch, this.backend, layout);
     const boot = {
       layout,
       entry: platforms[arch].loadAddr,
       x86LongMode: arch === 'x86_64' && x86Mode === 'long',
+      irqchip: this.irqchip,
       ...(arch === 'aarch64' && { arm64: arm64StartState(layout, arm64Start) }),
     };
     this.impl = this.backend === 'kvm' ? new KvmBackend(arch, boot) : new WasmBackend(boot);
@@ -129,6 +132,7 @@ export class Vm {
    */
   snapshot(): void {
     this.checkIdle();
+    if (this.irqchip !== 'user') throw new ConfigError('ERR_INVALID_OPTION', `snapshot() of a VM with irqchip '${this.irqchip}': KVM keeps the interrupt controller's state, which a snapshot does not save`);
     this.impl.snapshot();
     this.snapshotTaken = true;
     this.hostWrote = false;
@@ -191,11 +195,13 @@ export class Vm {
 
   /**
    * Maps a device answered inside the backend's loop, with no call into JavaScript: `constant` (reads
-   * return `value`) or `counter` (reads return a free-running nanosecond counter). Writes are dropped.
+   * return `value`), `counter` (reads return a free-running nanosecond counter) or `pm-timer` (the ACPI
+   * PM timer: 24 bits at 3.579545 MHz, as QEMU answers port 0xb008) — their writes are dropped — or
+   * `interrupt` (a write raises the interrupt line as interrupt() does; reads return 0).
    */
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec, options: DeviceOptions = {}): void {
     checkObject('a native device', spec);
-    if (spec.type !== 'constant' && spec.type !== 'counter') throw new ConfigError('ERR_INVALID_OPTION', `unknown native device type ${describe((spec as { type: unknown }).type)}`);
+    if (spec.type !== 'constant' && spec.type !== 'counter' && spec.type !== 'pm-timer' && spec.type !== 'interrupt') throw new ConfigError('ERR_INVALID_OPTION', `unknown native device type ${describe((spec as { type: unknown }).type)}`);
     if (spec.type === 'constant' && typeof spec.value !== 'bigint' && !Number.isSafeInteger(spec.value)) {
       throw new ConfigError('ERR_INVALID_OPTION', `a constant device's value is a bigint or a whole number, not ${describe(spec.value)}`);
     }
@@ -309,7 +315,7 @@ export class Vm {
    * the wasm backend and for a VM with devices (fresh VMs have only the console).
    */
   freshVms(loaded: LoadedImage, registers: Record<string, bigint>, vcpuIdSlot: Float64Array): FreshKvmVms | undefined {
-    if (!(this.impl instanceof KvmBackend) || !this.bus.empty || this.coalescedConsole) return undefined;
+    if (!(this.impl instanceof KvmBackend) || !this.bus.empty || this.coalescedConsole || this.irqchip !== 'user') return undefined;
     const pc = platforms[this.arch].pcRegister;
     return this.impl.freshVms(loaded.segments, [...Object.entries(registers), [pc, this.getRegister(pc)]], pc, this.unhandled === 'ignore', vcpuIdSlot);
   }
@@ -411,4 +417,14 @@ function nonNegative(name: string, value: number): number {
 /** Creates a VM (see VmOptions). Close it when done: `vm.close()`. */
 export function createVm(options: VmOptions = {}): Vm {
   return new Vm(options);
+}
+
+/** The irqchip option: one of the three, KVM only for an in-kernel one, and RAM clear of the GICv3. */
+function checkIrqchip(irqchip: unknown, arch: GuestArch, backend: BackendKind, layout: RamLayout): Irqchip {
+  if (irqchip !== 'user' && irqchip !== 'kernel' && irqchip !== 'split') throw new ConfigError('ERR_INVALID_OPTION', `unknown irqchip ${describe(irqchip)} (user, kernel or split)`);
+  if (irqchip === 'user') return irqchip;
+  if (backend !== 'kvm') throw new ConfigError('ERR_INVALID_OPTION', `irqchip '${irqchip}' is KVM's: the ${backend} backend has only 'user'`);
+  const gic = layout.regions.find((r) => r.guestAddr < ARM64_GIC.end && r.guestAddr + r.size > ARM64_GIC.distributor);
+  if (arch === 'aarch64' && gic !== undefined) throw new ConfigError('ERR_REGION_OVERLAP', `RAM at ${describeAddress(gic.guestAddr)} overlaps the in-kernel GICv3 at ${describeAddress(ARM64_GIC.distributor)}..${describeAddress(ARM64_GIC.end)}`);
+  return irqchip;
 }

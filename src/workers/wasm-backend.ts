@@ -4,7 +4,7 @@
  * PSCI SYSTEM_OFF/RESET through HVC, WFI waiting without burning a core until a stop or time limit.
  * It runs in slices (V8 tiers wasm up only between calls, and slices let stop and timeouts act).
  */
-import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
+import { pmTimer, type Backend, type BackendRunEnd, type BootState, type NativeDeviceSpec, type RunLimits } from './backend';
 import { DeviceBus, RunInterrupted, type DeviceRange, type DoorbellSpec } from '../shared/devices';
 import { loadAddon } from '../shared/addon';
 import { ConfigError, GuestError } from '../shared/errors';
@@ -299,8 +299,9 @@ export class WasmBackend implements Backend {
   private native(address: number, size: number, isWrite: boolean): boolean {
     for (const { range, spec } of this.nativeDevices) {
       if (range.kind !== 'mmio' || address < range.base || address >= range.base + range.size) continue;
+      if (isWrite && spec.type === 'interrupt') this.interrupt();
       if (!isWrite) {
-        const value = spec.type === 'counter' ? process.hrtime.bigint() : BigInt(spec.value);
+        const value = spec.type === 'counter' ? process.hrtime.bigint() : spec.type === 'pm-timer' ? pmTimer(process.hrtime.bigint()) : spec.type === 'interrupt' ? 0n : BigInt(spec.value);
         this.dataView.setBigUint64(0, BigInt.asUintN(64, value), true);
         this.data.fill(0, size);
       }
