@@ -57,6 +57,7 @@ export enum Op {
   LOAD_LITERAL,
   LDST_PAIR,        // LDPSW (and the unallocated pair encodings with its top bits)
   LDST_EXCLUSIVE,
+  TRANSLATED,       // the entry of a translated unit (jit.ts): the decode cache entry keeps the instruction's own Op
 }
 
 /** The first Op that is not hot. */

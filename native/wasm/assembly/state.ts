@@ -58,6 +58,9 @@ export enum Exit {
   UNSUPPORTED = 4,   // an instruction this CPU does not implement: FAULT_PC, FAULT_INSN
   MMIO_NO_SYNDROME = 5, // writeback, pair or exclusive access outside RAM (KVM: no valid syndrome)
   FETCH_ABORT = 6,   // PC outside RAM: FAULT_PC
+  // For the host's translator (jit.ts), never seen by the backend:
+  HOT = 7,           // a branch target got hot (PC is the target, the branch retired)
+  CODE_WRITTEN = 8,  // translated code was written (CODE_WRITE); the instruction at PC not run yet
 }
 
 export const STATE: usize = memory.data(Slot.COUNT * 8, 64);
