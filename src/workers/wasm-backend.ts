@@ -65,6 +65,8 @@ export class WasmBackend implements Backend {
   private readonly nativeDevices: NativeLikeDevice[] = [];
   private ring: EventRingWriter | undefined;
   private readonly output = new ConsoleBuffer();
+  /** A view of RAM was handed out: code written through it is looked for at each run's start. */
+  private viewsOut = false;
   private closed = false;
   private saved: { ram: Uint8Array; state: Uint8Array } | undefined;
 
@@ -79,6 +81,7 @@ export class WasmBackend implements Backend {
 
   memory(index: number): Uint8Array {
     if (index !== 0) throw new RangeError(`no RAM region ${index}`);
+    this.viewsOut = true;
     return this.cpu.ram;
   }
 
@@ -110,6 +113,7 @@ export class WasmBackend implements Backend {
     const watch = limits.watch;
     let exits = 0;
     this.output.limit = limits.maxOutputBytes;
+    if (this.viewsOut) cpu.verifyCode();
     bus.attachDataBuffer(this.data);
     try {
       for (;;) {

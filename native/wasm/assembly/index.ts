@@ -13,7 +13,7 @@ import { opOf } from './insn';
 import { Op } from './ops';
 import { allowUnit, takeUnitExtra } from './jit';
 
-export { CODE_WRITE, GRANULE_LOG2, codeMap, decodeForTranslator, markEntry, setHotThreshold, unmarkEntry } from './jit';
+export { CODE_WRITE, GRANULE_LOG2, codeMap, decodeForTranslator, markEntry, setHotThreshold, translatedRuns, unmarkEntry } from './jit';
 export { Op } from './ops';
 
 export { Slot, Exit } from './state';

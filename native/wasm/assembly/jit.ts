@@ -78,6 +78,13 @@ let unitBudget: i32 = 0;
 /** Instructions the last unit retired beyond the one run() counted for it. */
 let unitExtra: i32 = 0;
 
+/** Times a unit ran (retired instructions): the host's cache hits. */
+let unitRuns: u64 = 0;
+
+export function translatedRuns(): u64 {
+  return unitRuns;
+}
+
 /** run(): a unit entered by the next step() may retire `n` instructions. */
 @inline export function allowUnit(n: i32): void {
   unitBudget = n;
@@ -95,6 +102,7 @@ export function runTranslated(e: usize, insn: u32, pc: u64): u64 {
   if (load<u64>(CODE_WRITE, 8) != 0) return stop(Exit.CODE_WRITTEN, insn, pc);
   const retired = call_indirect<i32>(<u32>load<u16>(e, 14), pc, unitBudget);
   if (retired == 0) return executeOp(<Op>load<u8>(e, 5), e, insn, pc);
+  unitRuns++;
   unitExtra = retired - 1;
   return slot(Slot.PC);
 }
