@@ -137,6 +137,8 @@ export class CodeCache {
     this.#host.markEntry(pc, slot);
     this.#stats.translations++;
     this.#stats.translatedInstructions += unit.instructions;
+    // 'on': the code after an instruction left to the interpreter is a block of its own
+    if (this.mode === 'on' && this.#units.size < this.#capacity) for (const next of unit.continuations) this.hot(next);
   }
 
   /** Drops every unit translated from guest addresses [start, end). */

@@ -127,8 +127,8 @@ export class CpuJit {
       const exit = exports.run(left);
       if (exit !== exits.hot && exit !== exits.codeWritten) return exit;
       left -= cpu.instret - before;
+      this.#codeStored(); // first, so that a unit translated now is not dropped for an older store
       if (exit === exits.hot) this.#cache.hot(cpu.pc);
-      else this.#codeStored();
       if (left <= 0) {
         cpu.setSliceEnd();
         return exits.sliceEnd;
@@ -136,10 +136,11 @@ export class CpuJit {
     }
   }
 
-  /** The guest stored to translated code: drop the units it wrote, then let units run again. */
+  /** If the guest stored to translated code: drop the units it wrote, then let units run again. */
   #codeStored(): void {
     const address = this.#exports.CODE_WRITE.value as number;
     const range = new BigUint64Array(this.#exports.memory.buffer, address, 2);
+    if (range[1] === 0n) return;
     const base = this.#cpu.ramBase;
     this.#cache.codeWritten(base + Number(range[0]!), base + Number(range[1]!));
     range.fill(0n);

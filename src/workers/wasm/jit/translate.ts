@@ -57,6 +57,8 @@ export interface Unit {
   readonly ranges: readonly (readonly [number, number])[];
   /** The words it was translated from, range after range. */
   readonly words: Uint32Array;
+  /** Where code resumes after an instruction the unit leaves to the interpreter ('on' mode translates there too). */
+  readonly continuations: readonly number[];
   readonly instructions: number;
 }
 
@@ -85,11 +87,14 @@ interface Block {
 
 const bit = (w: number, n: number): boolean => ((w >>> n) & 1) !== 0;
 const field = (w: number, lo: number, width: number): number => (w >>> lo) & ((1 << width) - 1);
+/** LDR (literal)'s offset: imm19 words, signed. */
+const literalOffset = (w: number): number => ((w << 8) >> 13) * 4;
 
 /** The translatable instruction classes, by what the code generator does with them. */
 type Kind = 'addSubImm' | 'addSubShifted' | 'logicalImm' | 'logicalShifted' | 'moveWide' | 'bitfield' | 'pcRel'
   | 'condSelect' | 'mulAdd' | 'branchImm' | 'compareBranch' | 'testBranch' | 'condBranch' | 'branchReg'
-  | 'loadStore' | 'pair' | 'nop' | 'divide' | 'shiftVariable' | 'mulAddLong' | 'mulHigh' | 'extract';
+  | 'loadStore' | 'pair' | 'nop' | 'divide' | 'shiftVariable' | 'mulAddLong' | 'mulHigh' | 'extract'
+  | 'addSubExtended' | 'addSubCarry' | 'condCompare' | 'dp1Source' | 'loadLiteral';
 
 /** Translates the code at `entry`, or returns undefined if its first instruction is not translatable. */
 export function translate(code: GuestCode, entry: number): Unit | undefined {
@@ -112,6 +117,7 @@ class Translator {
   #flagsUsed = false;
   #flagsWritten = false;
   #blocks: Block[] = [];
+  readonly #continuations = new Set<number>();
   #index = new Map<number, number>(); // block start -> block number
 
   constructor(code: GuestCode) {
@@ -148,7 +154,8 @@ class Translator {
     f.bytes.push(...body);
     const ranges = this.#blocks.map((b) => [b.start, b.start + b.insns.length * 4] as const);
     const words = Uint32Array.from(this.#blocks.flatMap((b) => b.insns.map((insn) => insn.word)));
-    return { bytes: moduleWith(f, [I64, I32], [I32], 'unit'), entry, ranges, words, instructions: words.length };
+    const continuations = [...this.#continuations].filter((pc) => this.#inRam(pc));
+    return { bytes: moduleWith(f, [I64, I32], [I32], 'unit'), entry, ranges, words, instructions: words.length, continuations };
   }
 
   // ---- discovery ----
@@ -170,8 +177,11 @@ class Translator {
       while (insns.length < BLOCK_LIMIT && total + insns.length < UNIT_LIMIT && this.#inRam(pc)) {
         const word = this.#code.word(pc);
         const d = this.#code.decode(word);
-        const kind = this.#kind(d, word);
-        if (kind === undefined) break; // the unit exits here: the interpreter runs it
+        const kind = this.#kind(d, word, pc);
+        if (kind === undefined) {
+          this.#continuations.add(pc + 4); // the unit exits here: the interpreter runs it
+          break;
+        }
         insns.push({ pc, word, d });
         pc += 4;
         targets = this.#targets(kind, d, pc - 4);
@@ -195,7 +205,7 @@ class Translator {
     return [];
   }
 
-  #kind(d: Decoded, word: number): Kind | undefined {
+  #kind(d: Decoded, word: number, pc: number): Kind | undefined {
     const o = this.#op, op = d.op;
     const between = (a: string, b: string): boolean => op >= o[a]! && op <= o[b]!;
     if (between('ADD_W_IMM', 'SUBS_X_IMM')) return 'addSubImm';
@@ -218,7 +228,7 @@ class Translator {
       return 'branchReg';
     }
     if (between('STRB_UIMM', 'LDR_X_IMM9')) return 'loadStore';
-    if (between('STP_W', 'LDP_X')) return 'pair';
+    if (between('STP_W', 'LDP_X') || op === o.LDST_PAIR) return 'pair';
     if (op === o.SYSTEM) return (word & 0xffff_f01f) === 0xd503_201f && field(word, 5, 7) !== 3 ? 'nop' : undefined;
     if (op === o.DP_2SOURCE && !bit(word, 29)) {
       const opcode = field(word, 10, 6);
@@ -233,16 +243,35 @@ class Translator {
       const bad = field(word, 29, 2) !== 0 || bit(word, 21) || field(word, 22, 1) !== Number(is64) || (!is64 && lsb >= 32);
       return bad ? undefined : 'extract';
     }
+    if (op === o.ADD_SUB_EXTENDED) return field(word, 10, 3) > 4 || field(word, 22, 2) !== 0 ? undefined : 'addSubExtended';
+    if (op === o.ADD_SUB_CARRY) return field(word, 10, 6) !== 0 ? undefined : 'addSubCarry';
+    if (op === o.COND_COMPARE) return !bit(word, 29) || bit(word, 10) || bit(word, 4) ? undefined : 'condCompare';
+    if (op === o.DP_1SOURCE) {
+      const opcode = field(word, 10, 6);
+      const bad = bit(word, 29) || field(word, 16, 5) !== 0 || opcode > 5 || (opcode === 3 && !bit(word, 31));
+      return bad ? undefined : 'dp1Source';
+    }
+    if (op === o.LOAD_LITERAL) return this.#literalInRam(word, pc) ? 'loadLiteral' : undefined;
     return undefined;
+  }
+
+  /** LDR (literal): its address is a constant; translated when that lies in RAM, aligned (or PRFM). */
+  #literalInRam(word: number, pc: number): boolean {
+    const opc = field(word, 30, 2);
+    if (opc === 3) return true;
+    const size = opc === 1 ? 8 : 4;
+    const addr = pc + literalOffset(word);
+    return addr % size === 0 && addr >= this.#code.ramBase && addr + size <= this.#code.ramBase + this.#code.ramSize;
   }
 
   /** Whether the instruction sets the flags; whether it reads them; whether it may exit before its effects. */
   #flagUse(insn: Insn): { sets: boolean; reads: boolean; exits: boolean } {
-    const kind = this.#kind(insn.d, insn.word)!, w = insn.word;
+    const kind = this.#kind(insn.d, insn.word, insn.pc)!, w = insn.word;
     let sets = false;
-    if (kind === 'addSubImm' || kind === 'addSubShifted') sets = bit(w, 29);
+    if (kind === 'addSubImm' || kind === 'addSubShifted' || kind === 'addSubExtended' || kind === 'addSubCarry') sets = bit(w, 29);
     if (kind === 'logicalImm' || kind === 'logicalShifted') sets = field(w, 29, 2) === 3;
-    const reads = kind === 'condSelect' || kind === 'condBranch';
+    if (kind === 'condCompare') sets = true;
+    const reads = kind === 'condSelect' || kind === 'condBranch' || kind === 'addSubCarry' || kind === 'condCompare';
     const exits = kind === 'loadStore' || kind === 'pair' || kind === 'branchReg';
     return { sets, reads, exits };
   }
@@ -266,7 +295,7 @@ class Translator {
   #selfLoop(i: number): boolean {
     const b = this.#blocks[i]!;
     return b.insns.some((insn) => {
-      const kind = this.#kind(insn.d, insn.word);
+      const kind = this.#kind(insn.d, insn.word, insn.pc);
       return this.#targets(kind!, insn.d, insn.pc).includes(b.start);
     });
   }
@@ -350,13 +379,17 @@ class Translator {
     this.#flagsUsed = true;
   }
 
-  /** Sets the flags from locals holding the result (for N, Z), C (0/1) and a value whose sign is V. */
-  #setFlags(result: () => void, c: () => void, v: () => void): void {
-    const [n, z, cf, vf] = this.#flags as [number, number, number, number];
+  /**
+   * Sets the flags from the result (for N, and Z unless `z` gives it), C (0/1) and a value whose
+   * sign is V (flags.ts writeFlags, setNzcv).
+   */
+  #setFlags(result: () => void, c: () => void, v: () => void, z?: bigint): void {
+    const [n, zf, cf, vf] = this.#flags as [number, number, number, number];
     this.#useFlags();
     this.#flagsWritten = true;
     result();
-    this.#f.tee(n).set(z);
+    if (z === undefined) this.#f.tee(n).set(zf);
+    else this.#f.set(n).i64(z).set(zf);
     c();
     this.#f.set(cf);
     v();
@@ -449,7 +482,7 @@ class Translator {
     const o = this.#op;
     const is64 = bit(w, 31);
     const [t0, t1, t2] = this.#t as [number, number, number, number];
-    switch (this.#kind(d, w)!) {
+    switch (this.#kind(d, w, pc)!) {
       case 'nop':
         return false;
       case 'addSubImm': {
@@ -630,6 +663,55 @@ class Translator {
         this.#write(field(w, 0, 5));
         return false;
       }
+      case 'addSubExtended': {
+        // Rm extended (option = insn[15:13]) and shifted; Rn is SP for 31, and Rd too unless S
+        const option = field(w, 13, 3), setFlags = bit(w, 29);
+        this.#read(field(w, 16, 5));
+        if ((option & 3) === 1) f.i64(0xffffn).op(W.i64And);
+        else if ((option & 3) === 0) f.i64(0xffn).op(W.i64And);
+        else if ((option & 3) === 2) f.op(W.i32WrapI64, W.i64ExtendI32U);
+        if (option & 4) {
+          if ((option & 3) === 0) f.i64(56n).op(W.i64Shl).i64(56n).op(W.i64ShrS);
+          else if ((option & 3) === 1) f.i64(48n).op(W.i64Shl).i64(48n).op(W.i64ShrS);
+          else if ((option & 3) === 2) f.op(W.i32WrapI64, W.i64ExtendI32S);
+        }
+        f.i64(BigInt(field(w, 10, 3))).op(W.i64Shl).set(t1);
+        const rn = field(w, 5, 5), rd = field(w, 0, 5);
+        this.#read(rn === 31 ? 32 : rn);
+        f.set(t0);
+        this.#addSub(t0, t1, bit(w, 30), is64, setFlags && flagsLive, setFlags ? rd : rd === 31 ? 32 : rd);
+        return false;
+      }
+      case 'addSubCarry':
+        this.#addWithCarry(field(w, 5, 5), field(w, 16, 5), bit(w, 30), is64, bit(w, 29) && flagsLive, field(w, 0, 5));
+        return false;
+      case 'condCompare': {
+        // if cond: flags of Rn +/- (Rm or imm5) (CCMN, CCMP); else NZCV = #nzcv
+        this.#condition(field(w, 12, 4));
+        f.open(W.if, 'holds');
+        this.#read(field(w, 5, 5));
+        f.set(t0);
+        if (bit(w, 11)) f.i64(BigInt(field(w, 16, 5)));
+        else this.#read(field(w, 16, 5));
+        f.set(t1);
+        this.#addSub(t0, t1, bit(w, 30), is64, true, -1);
+        f.else();
+        const nzcv = BigInt(w & 15);
+        this.#setFlags(() => f.i64(nzcv << 60n), () => f.i64((nzcv >> 1n) & 1n), () => f.i64(nzcv << 63n), (~nzcv >> 2n) & 1n);
+        f.close();
+        return false;
+      }
+      case 'dp1Source':
+        this.#dataProcessing1Source(field(w, 10, 6), is64, field(w, 5, 5), field(w, 0, 5));
+        return false;
+      case 'loadLiteral': {
+        const opc = field(w, 30, 2);
+        if (opc === 3) return false; // PRFM
+        const off = pc + literalOffset(w) - this.#code.ramBase;
+        f.i32(0).memory(opc === 0 ? W.i64Load32U : opc === 1 ? W.i64Load : W.i64Load32S, this.#code.ramAddress + off);
+        this.#write(d.xd);
+        return false;
+      }
       case 'branchImm':
         if (is64) {
           f.i64(BigInt(pc + 4));
@@ -640,7 +722,7 @@ class Translator {
       case 'compareBranch':
       case 'testBranch':
       case 'condBranch': {
-        const kind = this.#kind(d, w);
+        const kind = this.#kind(d, w, pc);
         if (kind === 'condBranch') this.#condition(d.op - o.B_EQ!);
         else {
           this.#read(d.xt);
@@ -675,6 +757,94 @@ class Translator {
         this.#pair(insn, k, len);
         return false;
     }
+  }
+
+  /** ADC, ADCS, SBC, SBCS: Rn + (Rm or NOT Rm) + C (alu.ts addWithCarry). */
+  #addWithCarry(rn: number, rm: number, invert: boolean, is64: boolean, setFlags: boolean, rd: number): void {
+    const f = this.#f, [x, y, r, s] = this.#t as [number, number, number, number];
+    const carry = this.#flags[2]!;
+    this.#useFlags();
+    this.#read(rn);
+    if (!is64) f.i64(M32).op(W.i64And);
+    f.set(x);
+    this.#read(rm);
+    if (invert) f.i64(-1n).op(W.i64Xor);
+    if (!is64) f.i64(M32).op(W.i64And);
+    f.set(y);
+    f.get(x).get(y).op(W.i64Add).get(carry).op(W.i64Add).set(s);
+    f.get(s);
+    this.#sized(is64);
+    f.set(r);
+    if (setFlags) {
+      const top = (): void => {
+        if (!is64) f.i64(32n).op(W.i64Shl);
+      };
+      this.#setFlags(
+        () => {
+          f.get(r);
+          top();
+        },
+        () => {
+          // 64 bits: the sum wrapped below x, or reached it exactly with a carry in; 32: bit 32
+          if (is64) f.get(r).get(x).op(W.i64LeU).get(r).get(x).op(W.i64LtU).get(carry).op(W.i64Eqz, W.i32Eqz, W.select, W.i64ExtendI32U);
+          else f.get(s).i64(32n).op(W.i64ShrU);
+        },
+        () => {
+          f.get(x).get(r).op(W.i64Xor).get(y).get(r).op(W.i64Xor, W.i64And);
+          top();
+        },
+      );
+    }
+    f.get(r);
+    this.#write(rd);
+  }
+
+  /** RBIT, REV16, REV32/REV, REV, CLZ, CLS (dp-reg.ts dataProcessing1Source), by opcode. */
+  #dataProcessing1Source(opcode: number, is64: boolean, rn: number, rd: number): void {
+    const f = this.#f, x = this.#t[0]!;
+    this.#read(rn);
+    if (!is64) f.i64(M32).op(W.i64And);
+    f.set(x);
+    // ((x >> s) & m) | ((x & m) << s): swaps the groups of s bits that m selects with their neighbours
+    const swap = (shift: bigint, mask: bigint): void => {
+      f.get(x).i64(shift).op(W.i64ShrU).i64(mask).op(W.i64And).get(x).i64(mask).op(W.i64And).i64(shift).op(W.i64Shl, W.i64Or).set(x);
+    };
+    const bytesInHalves = (): void => swap(8n, 0x00ff_00ff_00ff_00ffn);
+    const halvesInWords = (): void => swap(16n, 0x0000_ffff_0000_ffffn);
+    switch (opcode) {
+      case 0: // RBIT: bits in bytes, then the bytes reversed
+        swap(1n, 0x5555_5555_5555_5555n);
+        swap(2n, 0x3333_3333_3333_3333n);
+        swap(4n, 0x0f0f_0f0f_0f0f_0f0fn);
+        bytesInHalves();
+        halvesInWords();
+        f.get(x).i64(32n).op(W.i64Rotr);
+        if (!is64) f.i64(32n).op(W.i64ShrU);
+        break;
+      case 1:
+        bytesInHalves();
+        f.get(x);
+        break;
+      case 2: // REV32 (X), REV (W): the bytes of each word reversed
+        bytesInHalves();
+        halvesInWords();
+        f.get(x);
+        break;
+      case 3: // REV (X)
+        bytesInHalves();
+        halvesInWords();
+        f.get(x).i64(32n).op(W.i64Rotr);
+        break;
+      case 4: // CLZ
+        f.get(x).op(W.i64Clz);
+        if (!is64) f.i64(32n).op(W.i64Sub);
+        break;
+      default: // CLS: leading bits equal to the sign bit, not counting it
+        if (is64) f.get(x).get(x).i64(63n).op(W.i64ShrS, W.i64Xor, W.i64Clz).i64(1n).op(W.i64Sub);
+        else f.get(x).op(W.i32WrapI64).get(x).op(W.i32WrapI64).i32(31).op(W.i32ShrS, W.i32Xor, W.i32Clz, W.i64ExtendI32U).i64(1n).op(W.i64Sub);
+    }
+    this.#sized(is64);
+    this.#write(rd);
   }
 
   /** SMULH/UMULH: the high 64 bits of the 128-bit product (alu.ts umulh, smulh), by 32-bit halves. */
@@ -790,16 +960,17 @@ class Translator {
   #pair(insn: Insn, k: number, len: number): void {
     const f = this.#f, o = this.#op, { d, word: w } = insn;
     const [, t1] = this.#t as [number, number, number, number];
-    const rel = d.op - o.STP_W!, isLoad = (rel & 1) !== 0, sizeLog2 = rel & 2 ? 3 : 2;
+    const signed = d.op === o.LDST_PAIR; // LDPSW
+    const rel = signed ? 1 : d.op - o.STP_W!, isLoad = (rel & 1) !== 0, sizeLog2 = rel & 2 ? 3 : 2;
     const index = field(w, 23, 2), rt2 = field(w, 10, 5), second = 2 ** sizeLog2;
     this.#read(d.xn);
     f.set(t1).get(t1);
     if (index !== 1) f.i64(d.imm).op(W.i64Add);
     this.#ramOffset(insn, k, len, sizeLog2, 2, !isLoad);
     if (isLoad) {
-      this.#load(sizeLog2, 1, 0);
+      this.#load(sizeLog2, signed ? 2 : 1, 0);
       this.#write(d.xd);
-      this.#load(sizeLog2, 1, second);
+      this.#load(sizeLog2, signed ? 2 : 1, second);
       this.#write(rt2);
     } else {
       this.#store(sizeLog2, () => this.#read(d.xt), 0);
