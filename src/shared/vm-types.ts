@@ -3,6 +3,9 @@
  * (Vm) and across threads (VmPool, RemoteVm), so both rooms import them from here.
  */
 import type { GuestArch, X86Mode } from './platform';
+import type { JitMode, JitStats } from '../workers/wasm/jit/code-cache';
+
+export type { JitMode, JitStats };
 
 export type BackendKind = 'kvm' | 'wasm';
 
@@ -22,6 +25,14 @@ export interface VmOptions {
   x86Mode?: X86Mode;
   /** Accesses no device claims: `error` (default) ends the run with ERR_UNHANDLED_ACCESS; `ignore` drops writes and reads 0. */
   unhandled?: 'error' | 'ignore';
+  /**
+   * WebAssembly backend: translate hot guest code to WebAssembly (docs/jit.md). `off` (default):
+   * interpret only; `auto`: translate branch targets once they are hot; `on`: every branch target at
+   * its first execution (for tests). Ignored by KVM, which runs guest code natively.
+   */
+  jit?: JitMode;
+  /** WebAssembly backend: translated units kept (default 1024). */
+  jitCacheUnits?: number;
 }
 
 export interface LoadOptions {
@@ -59,4 +70,6 @@ export interface RunResult {
   outputTruncated: boolean;
   outputDropped: number;
   durationMs: number;
+  /** WebAssembly backend with `jit` on or auto: the translator's counters since the VM was created. */
+  jit?: JitStats;
 }

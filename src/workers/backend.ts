@@ -3,6 +3,7 @@
  * name, and a run loop that ends with an outcome or a GuestError.
  */
 import type { DeviceBus, DeviceRange } from '../shared/devices';
+import type { JitOptions, JitStats } from './wasm/jit/code-cache';
 import type { GuestArch, RamLayout } from '../shared/platform';
 import type { BackendKind, Outcome } from '../shared/vm-types';
 import type { ConsoleOutput } from './console-output';
@@ -37,6 +38,8 @@ export interface BootState {
   layout: RamLayout;
   entry: number;
   x86LongMode: boolean;
+  /** WebAssembly backend: its translator's options. */
+  jit: JitOptions;
 }
 
 /** A device answered inside the backend's own loop, without a call into JavaScript. */
@@ -57,6 +60,8 @@ export interface Backend {
   attachEventRing(ring: SharedArrayBuffer): void;
   /** Process-wide id of the vCPU for kickVcpu() from another thread (0 when not applicable). */
   readonly vcpuId: number;
+  /** The translator's counters, where there is one at work (WebAssembly backend, jit on or auto). */
+  jitStats?(): JitStats | undefined;
   /** Runs until an outcome; throws GuestError (its `exits` set) when the guest cannot go on. */
   run(limits: RunLimits, bus: DeviceBus): BackendRunEnd;
   /** Console bytes kept since the last call, and how many were dropped past the bound. */

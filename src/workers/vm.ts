@@ -7,6 +7,7 @@ import type { Backend, NativeDeviceSpec, RunLimits } from './backend';
 import type { StopWord } from './run-watch';
 import { DEFAULT_MAX_OUTPUT, type BackendKind, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from '../shared/vm-types';
 import { checkRange, DeviceBus, type Device, type DeviceRange } from '../shared/devices';
+import { JIT_MODES, type JitOptions } from './wasm/jit/code-cache';
 import { ConfigError, GuestError, ImageError, VmStateError, withPc } from '../shared/errors';
 import { parseImage, readImageFile, type LoadedImage } from '../shared/image';
 import { checkObject, describe, describeAddress, optionalAddress } from '../shared/options';
@@ -49,7 +50,7 @@ export class Vm {
     if (unhandled !== 'error' && unhandled !== 'ignore') throw new ConfigError('ERR_INVALID_OPTION', `unhandled must be 'error' or 'ignore', not ${describe(unhandled)}`);
     this.unhandled = unhandled;
     this.backend = chooseBackend(arch, options.backend ?? 'auto');
-    const boot = { layout, entry: platforms[arch].loadAddr, x86LongMode: arch === 'x86_64' && x86Mode === 'long' };
+    const boot = { layout, entry: platforms[arch].loadAddr, x86LongMode: arch === 'x86_64' && x86Mode === 'long', jit: jitOptions(options) };
     this.impl = this.backend === 'kvm' ? new KvmBackend(arch, boot) : new WasmBackend(boot);
   }
 
@@ -217,7 +218,8 @@ export class Vm {
     try {
       const end = this.impl.run(limits, this.bus);
       const output = this.impl.takeOutput();
-      return { backend: this.backend, arch: this.arch, ...end, output: output.bytes, outputTruncated: output.dropped > 0, outputDropped: output.dropped, durationMs: performance.now() - started };
+      const jit = this.impl.jitStats?.();
+      return { backend: this.backend, arch: this.arch, ...end, output: output.bytes, outputTruncated: output.dropped > 0, outputDropped: output.dropped, durationMs: performance.now() - started, ...(jit && { jit }) };
     } catch (error) {
       if (error instanceof GuestError) this.describeFailure(error);
       throw error;
@@ -329,4 +331,15 @@ function nonNegative(name: string, value: number): number {
 /** Creates a VM (see VmOptions). Close it when done: `vm.close()`. */
 export function createVm(options: VmOptions = {}): Vm {
   return new Vm(options);
+}
+
+/** The translator's options from the VM's, checked. */
+function jitOptions(options: VmOptions): JitOptions {
+  const mode = options.jit ?? 'off';
+  if (!JIT_MODES.includes(mode)) throw new ConfigError('ERR_INVALID_OPTION', `jit must be on, off or auto, got ${JSON.stringify(options.jit)}`);
+  const units = options.jitCacheUnits;
+  if (units !== undefined && (!Number.isInteger(units) || units < 1 || units > 65_000)) {
+    throw new ConfigError('ERR_INVALID_OPTION', `jitCacheUnits must be an integer from 1 to 65000, got ${units}`);
+  }
+  return { mode, ...(units !== undefined && { cacheUnits: units }) };
 }

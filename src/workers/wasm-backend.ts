@@ -13,6 +13,7 @@ import { EventRingWriter } from './event-ring-writer';
 import { isConsoleWrite } from '../shared/platform';
 import { mmioNoSyndrome, unhandledAccess } from './access-rules';
 import { A64_REGISTER_NAMES, A64Cpu, CpuExit } from './wasm/a64-cpu';
+import type { JitStats } from './wasm/jit/code-cache';
 
 /**
  * Instructions per slice: V8 tiers a wasm function up only between calls, and the loop looks at stop
@@ -75,8 +76,14 @@ export class WasmBackend implements Backend {
     if (region === undefined || rest.length > 0) throw new ConfigError('ERR_INVALID_OPTION', 'the WebAssembly backend maps one RAM region');
     const idle = idleCpuFor(region.size);
     idle?.reset(region.guestAddr, region.size, boot.entry);
-    this.cpu = idle ?? new A64Cpu({ ramBase: region.guestAddr, ramSize: region.size, pc: boot.entry });
+    idle?.configureJit(boot.jit);
+    this.cpu = idle ?? new A64Cpu({ ramBase: region.guestAddr, ramSize: region.size, pc: boot.entry, jit: boot.jit });
     this.cpu.setReg('sp', BigInt(boot.layout.guestTop));
+  }
+
+  jitStats(): JitStats | undefined {
+    const stats = this.cpu.jitStats;
+    return stats.mode === 'off' ? undefined : stats;
   }
 
   memory(index: number): Uint8Array {

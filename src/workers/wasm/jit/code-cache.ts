@@ -26,7 +26,7 @@ export interface JitOptions {
   hotThreshold?: number;
 }
 
-/** Counters since the CPU was created. */
+/** The translator's counters, since the CPU's translator was configured (a VM's creation). */
 export interface JitStats {
   mode: JitMode;
   /** Units in the cache now. */

@@ -45,6 +45,7 @@ export class CpuJit {
   readonly #exits: JitExitCodes;
   readonly #cache: CodeCache;
   readonly #host: JitHost;
+  readonly #runsBefore: number; // the interpreter's count of unit runs when this translator started
 
   constructor(exports: JitExports, table: WebAssembly.Table, firstFreeSlot: number, ops: Readonly<Record<string, number>>,
               exits: JitExitCodes, cpu: JitCpu, options: JitOptions) {
@@ -91,6 +92,7 @@ export class CpuJit {
       },
     };
     this.#cache = new CodeCache(this.#host, options);
+    this.#runsBefore = Number(exports.translatedRuns());
     exports.setHotThreshold(this.#cache.hotThreshold);
   }
 
@@ -104,7 +106,7 @@ export class CpuJit {
   }
 
   stats(): JitStats {
-    return this.#cache.stats(Number(this.#exports.translatedRuns()));
+    return this.#cache.stats(Number(this.#exports.translatedRuns()) - this.#runsBefore);
   }
 
   /** The host wrote guest RAM [address, address + length): units translated from it are dropped. */
