@@ -200,7 +200,7 @@ class Translator {
   /** Direct branch targets of an instruction (the not-taken path of a conditional one too). */
   #targets(kind: Kind, d: Decoded, pc: number): number[] {
     const target = pc + Number(BigInt.asIntN(64, d.imm));
-    if (kind === 'branchImm') return [target];
+    if (kind === 'branchImm') return bit(this.#code.word(pc), 31) ? [target, pc + 4] : [target]; // BL: the return site too
     if (kind === 'compareBranch' || kind === 'testBranch' || kind === 'condBranch') return [target, pc + 4];
     return [];
   }
@@ -747,6 +747,12 @@ class Translator {
           f.i64(BigInt(pc + 4));
           this.#write(30);
         }
+        // A return to a call site of this unit stays in it (recursion, calls in a loop).
+        for (const site of this.#returnSites()) {
+          f.get(t0).i64(BigInt(site)).op(W.i64Eq).open(W.if, 'return-site');
+          this.#goto(site, i, false);
+          f.close();
+        }
         f.get(t0).set(this.#npc).br('exit');
         return true;
       }
@@ -845,6 +851,16 @@ class Translator {
     }
     this.#sized(is64);
     this.#write(rd);
+  }
+
+  /** Blocks that start after a BL of this unit (at most 8, the first in address order). */
+  #returnSites(): number[] {
+    const sites: number[] = [];
+    for (const b of this.#blocks) {
+      const last = b.insns[b.insns.length - 1]!;
+      if (last.d.op === this.#op.BRANCH_IMM && bit(last.word, 31) && this.#index.has(last.pc + 4)) sites.push(last.pc + 4);
+    }
+    return sites.slice(0, 8);
   }
 
   /** SMULH/UMULH: the high 64 bits of the 128-bit product (alu.ts umulh, smulh), by 32-bit halves. */
