@@ -13,6 +13,9 @@ import { test } from 'node:test';
 import { A64Cpu, CpuExit } from '../src/workers/wasm/a64-cpu';
 import type { JitOptions } from '../src/workers/wasm/jit/code-cache';
 import { HVC0, RAM, runToExit } from './wasm-cpu-support';
+import { createVm } from '../src/workers/vm';
+import { ConfigError } from '../src/shared/errors';
+import type { VmOptions } from '../src/shared/vm-types';
 
 const VBAR = RAM + 0x800;
 
@@ -211,4 +214,28 @@ test('the wasm CPU tests again, every branch target translated at its first exec
     env: { ...process.env, FEMTOVM_TEST_JIT: 'on' }, encoding: 'utf8', timeout: 120_000,
   });
   assert.equal(child.status, 0, `${child.stdout}\n${child.stderr}`);
+});
+
+test("the VM API: jit in VmOptions, its counters in RunResult.jit; a bad jit option is a ConfigError", () => {
+  const vm = createVm({ arch: 'aarch64', backend: 'wasm', mem: 1 << 20, jit: 'auto' });
+  try {
+    vm.load(join(__dirname, '../../guests/aarch64/cpu-countdown.bin'));
+    vm.setRegister('x0', 100_000);
+    const result = vm.run();
+    assert.equal(result.outcome, 'system-off');
+    assert.equal(result.jit?.mode, 'auto');
+    assert.ok(result.jit.translations >= 1 && result.jit.hits >= 1, JSON.stringify(result.jit));
+  } finally {
+    vm.close();
+  }
+  const off = createVm({ arch: 'aarch64', backend: 'wasm' });
+  try {
+    off.load(join(__dirname, '../../guests/aarch64/hello.bin'));
+    assert.equal(off.run().jit, undefined, 'no counters without the translator');
+  } finally {
+    off.close();
+  }
+  for (const bad of [{ jit: 'fast' }, { jit: 'on', jitCacheUnits: 0 }, { jit: 'on', jitCacheUnits: 1.5 }]) {
+    assert.throws(() => createVm({ arch: 'aarch64', backend: 'wasm', ...(bad as VmOptions) }), (e: unknown) => e instanceof ConfigError && e.code === 'ERR_INVALID_OPTION');
+  }
 });
