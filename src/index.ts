@@ -12,7 +12,7 @@ export { VmPool } from './host/pool';
 export { RemoteVm } from './host/remote-vm';
 export { maxPoolThreads, type ManyRunsOptions, type ManyRunsResult, type OneShotOptions, type PoolOptions, type PooledRunOptions, type PooledVmOptions } from './host/pool-options';
 export { createVm, Vm } from './workers/vm';
-export { DEFAULT_MAX_OUTPUT, type BackendKind, type LoadOptions, type Outcome, type RunOptions, type RunResult, type VmOptions } from './shared/vm-types';
+export { DEFAULT_MAX_OUTPUT, type BackendKind, type JitMode, type JitStats, type LoadOptions, type Outcome, type RunOptions, type RunResult, type VmOptions } from './shared/vm-types';
 export type { NativeDeviceSpec } from './workers/backend';
 export { EventRingReader } from './host/event-ring-reader';
 export type { EventSummary } from './shared/event-ring';

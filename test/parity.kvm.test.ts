@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { createVm, GuestError, VmPool, type BackendKind, type PooledVmOptions, type VmEvent } from '../src/index';
+import { createVm, GuestError, VmPool, type BackendKind, type JitMode, type PooledVmOptions, type VmEvent } from '../src/index';
 import { firstDifference } from './cpu-diff/diff';
 import { generateCase, type TestCase } from './cpu-diff/gen';
 import { LAYOUT } from './cpu-diff/layout';
@@ -64,8 +64,8 @@ const compared = [...Array.from({ length: 31 }, (_, i) => `x${i}`), 'sp', 'pc', 
 const inputDevice = join(mkdtempSync(join(tmpdir(), 'femtovm-parity-')), 'input-device.js');
 writeFileSync(inputDevice, 'module.exports = (text) => { const b = Buffer.from(text, "latin1"); let i = 0; return { read: (_o, d) => { for (let k = 0; k < d.length; k++) d[k] = b[i++] ?? 0; } }; };\n');
 
-async function trace(pool: VmPool, backend: BackendKind, c: GuestCase): Promise<Trace> {
-  const vm = await pool.createVm({ arch, backend, events: true, ...c.options });
+async function trace(pool: VmPool, backend: BackendKind, c: GuestCase, jit: JitMode = 'off'): Promise<Trace> {
+  const vm = await pool.createVm({ arch, backend, events: true, ...c.options, jit });
   const events = (async () => {
     const all: Omit<VmEvent, 'timeNs'>[] = [];
     for await (const batch of vm.events()) for (const { timeNs: _t, ...e } of batch) all.push(e);
@@ -131,8 +131,8 @@ function caseImage(c: TestCase): Uint32Array {
   return Uint32Array.from(words);
 }
 
-function runCase(backend: BackendKind, c: TestCase): CaseResult {
-  const vm = createVm({ arch, backend, regions: [{ guestAddr: LAYOUT.region, size: LAYOUT.regionSize }] });
+function runCase(backend: BackendKind, c: TestCase, jit: JitMode = 'off'): CaseResult {
+  const vm = createVm({ arch, backend, regions: [{ guestAddr: LAYOUT.region, size: LAYOUT.regionSize }], jit });
   try {
     const stored: bigint[] = [];
     vm.addDevice({ kind: 'mmio', base: 0x900, size: 8 }, { write: (_o, d) => void stored.push(Buffer.from(d).readBigUInt64LE(0)) });
@@ -157,15 +157,20 @@ function runCase(backend: BackendKind, c: TestCase): CaseResult {
   }
 }
 
+/** The WebAssembly CPU interpreting, and with every block translated to WebAssembly at first execution. */
+const JIT_PARITY: readonly JitMode[] = ['off', 'on'];
+
 describe('parity: KVM/arm64 and the WebAssembly CPU', { skip: kvmSkipReason(arch) }, () => {
   test('every aarch64 guest: same events, outcome, output and registers', async () => {
     const pool = new VmPool({ maxThreads: 1 });
     try {
       for (const c of guestCases) {
         const kvm = await trace(pool, 'kvm', c);
-        const wasm = await trace(pool, 'wasm', c);
-        const diff = difference(kvm, wasm);
-        assert.equal(diff, undefined, `${c.image}: ${diff}`);
+        for (const jit of JIT_PARITY) {
+          const wasm = await trace(pool, 'wasm', c, jit);
+          const diff = difference(kvm, wasm);
+          assert.equal(diff, undefined, `${c.image} (jit ${jit}): ${diff}`);
+        }
         console.log(`# parity ${c.image}: ${kvm.outcome}${kvm.error ? ` ${kvm.error}` : ''}, ${kvm.events.length} events equal`);
       }
     } finally {
@@ -179,7 +184,8 @@ describe('parity: KVM/arm64 and the WebAssembly CPU', { skip: kvmSkipReason(arch
       const c = generateCase(RANDOM_SEED, i);
       const kvm = runCase('kvm', c);
       const wasm = runCase('wasm', c);
-      const first = firstDifference(kvm, wasm);
+      const translated = runCase('wasm', c, 'on');
+      const first = firstDifference(kvm, wasm) ?? firstDifference(kvm, translated);
       if (first !== undefined) {
         mismatches++;
         if (mismatches <= 3) {

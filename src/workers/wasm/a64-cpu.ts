@@ -200,6 +200,7 @@ export class A64Cpu {
 
   /** Sets the translator's options; its units so far are dropped. */
   configureJit(options: JitOptions): void {
+    if ((options.mode ?? 'off') === 'off' && this.#jit?.mode === 'off') return; // a tiny VM's reuse costs nothing more
     this.#jit?.reset();
     const { tableSize, ops, hot, codeWritten } = load();
     const cpu = this; // the translator reads this CPU through getters
