@@ -254,7 +254,7 @@ export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
           extra: { instructionsPerIteration: perN, iterations: n },
         }),
         judge({
-          id: `cpu/${kernel.guest}/jit`,
+          id: `${id}/jit`,
           name: `wasm A64 CPU, hot code translated to WebAssembly · ${kernel.name}`,
           unit: 'MIPS',
           value: js.p50,
