@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { ConfigError, createVm, GuestError, INTERRUPT_ACK, VmPool, type BackendKind, type GuestArch, type VmEvent, type VmOptions } from '../src/index';
-import { guest, kvmSkipReason, processResources, withVm } from './support';
+import { guest, kvmSkipReason, processResources, testPool, withVm } from './support';
 
 interface ArchCase {
   end: 'halted' | 'system-off';
@@ -95,7 +95,7 @@ for (const [arch, backend] of backends) {
     });
 
     test('on a worker: the event stream has every coalesced write in order (pc 0: no exit), then the end', async () => {
-      const pool = new VmPool({ maxThreads: 1 });
+      const pool = testPool({ maxThreads: 1 });
       try {
         const vm = await pool.createVm({ arch, backend, events: true, coalescedConsole: true });
         const events = eventsOf(vm);
@@ -178,7 +178,7 @@ for (const [arch, backend] of backends) {
     });
 
     test('on a worker, interrupted from the main thread while it sleeps: N interrupts, each acknowledged, then the count', async () => {
-      const pool = new VmPool({ maxThreads: 1 });
+      const pool = testPool({ maxThreads: 1 });
       try {
         const n = 5;
         const { result, events } = await interruptedOnWorker(pool, arch, backend, n);
@@ -194,7 +194,7 @@ for (const [arch, backend] of backends) {
       assert.throws(() => vm.addDevice({ kind: 'mmio', base: 0x9f0, size: 0x10 }, {}), { code: 'ERR_DEVICE_OVERLAP' });
       vm.close();
       assert.throws(() => vm.interrupt(), { code: 'ERR_VM_CLOSED' });
-      const pool = new VmPool({ maxThreads: 1 });
+      const pool = testPool({ maxThreads: 1 });
       try {
         const remote = await pool.createVm({ arch, backend });
         await remote.close();
@@ -208,7 +208,7 @@ for (const [arch, backend] of backends) {
 
 describe('interrupt parity: KVM/arm64 and the WebAssembly CPU give the same events', { skip: kvmSkipReason('aarch64'), timeout: 300_000 }, () => {
   test('irq-count interrupted from the main thread: the same events, PCs included', async () => {
-    const pool = new VmPool({ maxThreads: 1 });
+    const pool = testPool({ maxThreads: 1 });
     try {
       const kvm = await interruptedOnWorker(pool, 'aarch64', 'kvm', 4);
       const wasm = await interruptedOnWorker(pool, 'aarch64', 'wasm', 4);
@@ -291,7 +291,7 @@ for (const [arch, backend] of backends) {
     });
 
     test('on a worker, the handler runs on the main thread while the guest runs (it spins with no exit)', async () => {
-      const pool = new VmPool({ maxThreads: 1 });
+      const pool = testPool({ maxThreads: 1 });
       try {
         const vm = await pool.createVm({ arch, backend });
         const rings = ringsReach(1);
@@ -339,7 +339,7 @@ for (const [arch, backend] of backends) {
         }
       };
       cycle();
-      const pool = new VmPool({ maxThreads: 1 });
+      const pool = testPool({ maxThreads: 1 });
       try {
         const remote = async () => {
           const vm = await pool.createVm({ arch, backend });

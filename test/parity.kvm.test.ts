@@ -15,7 +15,7 @@ import { firstDifference } from './cpu-diff/diff';
 import { generateCase, type TestCase } from './cpu-diff/gen';
 import { LAYOUT } from './cpu-diff/layout';
 import type { CaseResult } from './cpu-diff/oracle';
-import { guest, kvmSkipReason } from './support';
+import { guest, kvmSkipReason, testPool } from './support';
 
 const arch = 'aarch64';
 const RANDOM_SEED = 0x5eed;
@@ -166,7 +166,7 @@ const JIT_PARITY: readonly JitMode[] = ['off', 'on'];
 
 describe('parity: KVM/arm64 and the WebAssembly CPU', { skip: kvmSkipReason(arch) }, () => {
   test('every aarch64 guest: same events, outcome, output and registers', async () => {
-    const pool = new VmPool({ maxThreads: 1 });
+    const pool = testPool({ maxThreads: 1 });
     try {
       for (const c of guestCases) {
         const kvm = await trace(pool, 'kvm', c);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { ConfigError, GuestError, PoolError, VmPool, type BackendKind, type EventBatchView, type GuestArch } from '../src/index';
-import { guest, kvmSkipReason, processResources } from './support';
+import { guest, kvmSkipReason, processResources, testPool } from './support';
 
 const inLab = process.env.FEMTOVM_LAB !== undefined;
 const threads = () => readdirSync('/proc/self/task').length;
@@ -52,7 +52,7 @@ for (const [arch, backend, skip] of backends) {
   describe(`VmPool on ${backend} (${arch})`, { skip, timeout: 600_000 }, () => {
     let pool: VmPool;
     // Threads that never idle out, so the thread count below is stable.
-    before(() => (pool = new VmPool({ maxThreads: 2, idleTimeoutMs: 3_600_000 })));
+    before(() => (pool = testPool({ maxThreads: 2, idleTimeoutMs: 3_600_000 })));
     after(() => pool.close());
 
     test('pool.run: create, load, run, close in one task', async () => {
@@ -232,7 +232,7 @@ for (const [arch, backend, skip] of backends) {
       const dir = mkdtempSync(join(tmpdir(), 'femtovm-device-'));
       const module = join(dir, 'exit-device.js');
       writeFileSync(module, 'module.exports = { read: () => process.exit(3) };\n');
-      const local = new VmPool({ maxThreads: 1 });
+      const local = testPool({ maxThreads: 1 });
       const before = processResources().fds;
       try {
         for (let i = 0; i < 3; i++) {
@@ -263,7 +263,7 @@ for (const [arch, backend, skip] of backends) {
     });
 
     test('a full pool queue is ERR_POOL_FULL; a closed pool is ERR_POOL_CLOSED', async () => {
-      const small = new VmPool({ maxThreads: 1, maxQueue: 1 });
+      const small = testPool({ maxThreads: 1, maxQueue: 1 });
       const spinning = await small.createVm({ arch, backend });
       await spinning.load(guest(arch, 'spin.bin'));
       const run = spinning.run();
@@ -337,7 +337,7 @@ for (const [arch, backend, skip] of backends) {
       assert.equal(aborted.ran, 2);
       assert.deepEqual(aborted.outcomes, { aborted: 2 });
       assert.equal((await pool.runMany(spin, { arch, backend, count: 1000, signal: AbortSignal.abort() })).ran <= 2, true);
-      const closing = new VmPool({ maxThreads: 2 });
+      const closing = testPool({ maxThreads: 2 });
       await closing.runMany(guest(arch, 'hello.bin'), { arch, backend, count: 4 }); // its threads started
       let started!: () => void;
       const inRun = new Promise<void>((resolve) => (started = resolve));
@@ -351,7 +351,7 @@ for (const [arch, backend, skip] of backends) {
     });
 
     test('close() stops what runs: a spinning run, a run still queued, and an open session VM', async () => {
-      const closing = new VmPool({ maxThreads: 2 });
+      const closing = testPool({ maxThreads: 2 });
       const session = await closing.createVm({ arch, backend });
       await session.load(guest(arch, 'spin.bin'));
       const sessionRun = session.run();
@@ -367,7 +367,7 @@ for (const [arch, backend, skip] of backends) {
     });
 
     test('createVm: a VM its thread cannot create rejects with that typed error; one still waiting for a thread when the pool closes, ERR_POOL_CLOSED', async () => {
-      const local = new VmPool({ maxThreads: 1 });
+      const local = testPool({ maxThreads: 1 });
       // Checked on the worker, when it creates the VM: the error crosses back with its class and code.
       await assert.rejects(local.createVm({ arch, backend, mem: 12_345 }), (e: unknown) => e instanceof ConfigError && e.code === 'ERR_MEM_SIZE');
       const spinning = local.run(guest(arch, 'spin.bin'), { arch, backend });
@@ -383,7 +383,7 @@ for (const [arch, backend, skip] of backends) {
     test('close() with calls in flight: the run it stops and a call queued behind it both settle, none is left pending', async () => {
       // The worker answers both before its task ends; close() must not drop those answers on their way
       // (it once released the Comlink proxy first, and a stopped run's promise never settled).
-      const local = new VmPool({ maxThreads: 1 });
+      const local = testPool({ maxThreads: 1 });
       try {
         for (let i = 0; i < (inLab ? 10 : 50); i++) {
           const vm = await local.createVm({ arch, backend });
@@ -413,7 +413,7 @@ for (const [arch, backend, skip] of backends) {
       }).length;
       const start = vcpuFds();
       for (const kvmAnchor of [true, false]) {
-        const local = new VmPool({ maxThreads: 2, kvmAnchor });
+        const local = testPool({ maxThreads: 2, kvmAnchor });
         const many = await local.runMany(guest(arch, 'hello.bin'), { arch, backend, reuse: false, count: 20 });
         assert.equal(many.outcomes[end], 20);
         // reuse: false keeps no warm VM: what remains between runs is the anchor alone.
@@ -426,11 +426,11 @@ for (const [arch, backend, skip] of backends) {
     test('many VMs, one after another, two at a time, and in runMany lanes: fds, mappings and threads return to their start', async () => {
       const n = inLab ? 200 : 10_000;
       // A first round creates what the process creates lazily once (libuv's pool threads, the addon).
-      const local = new VmPool({ maxThreads: 2 });
+      const local = testPool({ maxThreads: 2 });
       await Promise.all(Array.from({ length: 20 }, () => local.run(guest(arch, 'hello.bin'), { arch, backend, reuse: false })));
       await local.close();
       const before = { ...processResources(), threads: await settledThreads() };
-      const busy = new VmPool({ maxThreads: 2 });
+      const busy = testPool({ maxThreads: 2 });
       for (let i = 0; i < n / 2; i++) await busy.run(guest(arch, 'hello.bin'), { arch, backend });
       let next = 0;
       const lane = async () => {

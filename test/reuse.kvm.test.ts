@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { createVm, VmPool, type BackendKind, type GuestArch, type Vm, type VmOptions } from '../src/index';
-import { guest, kvmSkipReason } from './support';
+import { createVm, type BackendKind, type GuestArch, type Vm, type VmOptions } from '../src/index';
+import { guest, kvmSkipReason, testPool } from './support';
 
 const setups: [GuestArch, BackendKind, VmOptions, string | undefined][] = [
   ['x86_64', 'kvm', { x86Mode: 'long' }, kvmSkipReason('x86_64')],
@@ -128,7 +128,7 @@ for (const [arch, backend, options, skip] of setups) {
     });
 
     test('the pool serves runs from warm VMs: every run is a fresh one', async () => {
-      const pool = new VmPool({ maxThreads: 1 });
+      const pool = testPool({ maxThreads: 1 });
       try {
         for (let i = 0; i < 50; i++) {
           const r = await pool.run(guest(arch, 'hello.bin'), { arch, backend });

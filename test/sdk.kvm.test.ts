@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { createVm, GuestError, GuestProgram, ImageError, ConfigError, VmPool, type BackendKind, type GuestArch, type GuestCall, type JitMode } from '../src/index';
-import { guest, kvmSkipReason, root } from './support';
+import { createVm, GuestError, GuestProgram, ImageError, ConfigError, type BackendKind, type GuestArch, type GuestCall, type JitMode } from '../src/index';
+import { guest, kvmSkipReason, root, testPool } from './support';
 
 const sdkGuest = (arch: GuestArch, name: string): string => join(root, 'guests', 'sdk', arch, `${name}.bin`);
 
@@ -117,7 +117,7 @@ for (const target of targets) {
 
     test('checksum: one program called 40 times on a pool with different inputs (warm VMs reset per call)', async () => {
       const checksum = program('checksum');
-      const pool = new VmPool({ maxThreads: 2 });
+      const pool = testPool({ maxThreads: 2 });
       try {
         const inputs = Array.from({ length: 40 }, (_, i) => {
           const data = new Uint8Array(i * 997 + (i % 3));

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { packageRoot } from '../src/shared/addon';
-import { createVm, kvmStatus, type BackendKind, type GuestArch, type Vm, type VmOptions } from '../src/index';
+import { createVm, kvmStatus, VmPool, type BackendKind, type GuestArch, type PoolOptions, type Vm, type VmOptions } from '../src/index';
 
 export const root = packageRoot();
 
@@ -19,6 +19,15 @@ export function withVm<T>(arch: GuestArch, backend: BackendKind, image: string, 
   } finally {
     vm.close();
   }
+}
+
+/**
+ * A pool for KVM tests. In the lab (an emulated machine on a host that may be busy) a thread can take
+ * seconds to start a VM: it is slow, not stuck, so it gets a minute to answer a stop before the pool
+ * terminates it, where the default is 5 s. The tests of that grace itself make their own pools.
+ */
+export function testPool(options: PoolOptions = {}): VmPool {
+  return new VmPool({ ...(process.env.FEMTOVM_LAB && { stopGraceMs: 60_000 }), ...options });
 }
 
 /**
