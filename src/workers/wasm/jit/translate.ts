@@ -229,7 +229,7 @@ class Translator {
     }
     if (between('STRB_UIMM', 'LDR_X_IMM9')) return 'loadStore';
     if (between('STP_W', 'LDP_X') || op === o.LDST_PAIR) return 'pair';
-    if (op === o.SYSTEM) return (word & 0xffff_f01f) === 0xd503_201f && field(word, 5, 7) !== 3 ? 'nop' : undefined;
+    if (op === o.SYSTEM) return ((word & 0xffff_f01f) >>> 0) === 0xd503_201f && field(word, 5, 7) !== 3 ? 'nop' : undefined;
     if (op === o.DP_2SOURCE && !bit(word, 29)) {
       const opcode = field(word, 10, 6);
       if (opcode >> 1 === 1) return 'divide';
