@@ -11,6 +11,7 @@
       "native/snapshot.cc",
       "native/one_shot.cc",
       "native/native_constants.cc",
+      "native/doorbell.cc",
       "native/arch_arm64.cc",
       "native/arch_x86_64.cc"
     ],

@@ -12,6 +12,9 @@ export interface BaselineRun {
   exits: number;
   seconds: number;
   usPerExit: number;
+  /** With --coalesced / --doorbell: the writes that reached user space that way. */
+  coalesced?: number;
+  doorbell?: number;
   /** With `latency`: ns between consecutive KVM_RUN returns (the first from the loop's start). */
   latencyNs?: number[];
 }
@@ -55,9 +58,9 @@ function runJson<T>(args: string[]): T {
   return JSON.parse(execFileSync(baselineBinary(), args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] })) as T;
 }
 
-/** The exit loop: `count` into ecx / x0, every exit answered in C. */
-export function runBaseline(image: string, count: number, latency = false): BaselineRun {
-  return runJson<BaselineRun>([...(latency ? ['--latency'] : []), image, String(count)]);
+/** The exit loop: `count` into ecx / x0, every exit answered in C; `flags` add exit-free mechanisms (--coalesced, --doorbell). */
+export function runBaseline(image: string, count: number, latency = false, flags: readonly string[] = []): BaselineRun {
+  return runJson<BaselineRun>([...(latency ? ['--latency'] : []), ...flags, image, String(count)]);
 }
 
 /** Creates, runs and destroys `vms` VMs over `threads` threads, with `alive` idle VMs open meanwhile. */

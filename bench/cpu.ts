@@ -4,6 +4,10 @@
  * load/store loop, an insertion sort, recursive calls), against QEMU's TCG (`qemu-aarch64`, Debian
  * qemu-user) running the very same code bytes as a static Linux ELF. Rounds alternate wasm and QEMU.
  *
+ * Beside them, the compiled-C row: C kernels built by guests/build.sh with gcc -O2 (guests/sdk/bench/:
+ * integer, branchy, memory, floating point), run on the wasm CPU in the arm64 start state compiled code
+ * gets (MMU on, RAM Normal, FP/SIMD enabled) and by QEMU from the same bytes.
+ *
  * The ELF is made here: a 5-instruction harness (x0 = N, bl guest, exit(x9)) followed by the guest's
  * bytes with its final `hvc #0` replaced by `ret`; the guests are position-independent and use only
  * RAM past their image (zeroed bss in the ELF). QEMU's rate is differential, (I(kN) − I(0)) /
@@ -17,6 +21,8 @@ import { join } from 'node:path';
 
 import { createVm } from '../src/workers/vm';
 import { A64Cpu, CpuExit } from '../src/workers/wasm/a64-cpu';
+import { arm64StartState } from '../src/shared/arm64-start';
+import { ramLayout } from '../src/shared/platform';
 import { pairRatios, summarize } from '../src/shared/stats';
 import { commandVersion } from './host';
 import { clamp, judge, type Row, type SuiteContext, type SuiteResult } from './types';
@@ -29,8 +35,11 @@ const HVC0 = 0xd4000002;
 const RET = 0xd65f03c0;
 
 interface Kernel {
+  /** The guest image under guests/, and the row id's last part. */
   guest: string;
   name: string;
+  /** Compiled C: runs in the start state for compiled code (the hand-written guests run in the reset state). */
+  compiled?: boolean;
   /** N for a quick calibration run. */
   probe: number;
 }
@@ -40,7 +49,17 @@ const kernels: Kernel[] = [
   { guest: 'cpu-loadstore', name: 'load/store loop', probe: 300_000 },
   { guest: 'cpu-sort', name: 'insertion sort (branchy)', probe: 100 },
   { guest: 'cpu-calls', name: 'recursive calls (stp/ldp frames, post-index loads)', probe: 2_000 },
+  { guest: 'sdk/bench/integer', name: 'compiled C: integer (LCG, xorshift, multiply, rotate)', probe: 100_000, compiled: true },
+  { guest: 'sdk/bench/branchy', name: 'compiled C: branchy (Collatz, switch)', probe: 300, compiled: true },
+  { guest: 'sdk/bench/memory', name: 'compiled C: memory (table walk, unaligned copies)', probe: 300, compiled: true },
+  { guest: 'sdk/bench/fp', name: 'compiled C: floating point (Mandelbrot, float dot)', probe: 30, compiled: true },
 ];
+
+/** The EL1 registers of the start state compiled code gets (MMU on with RAM Normal, FP/SIMD on). */
+const compiledStart = arm64StartState(ramLayout('aarch64', RAM_SIZE, 'real'), 'mmu-on').registers;
+
+/** The wasm CPU stopped at an instruction it does not implement: the kernel's row says which. */
+class UnsupportedInstruction extends Error {}
 
 /** A static aarch64 Linux ELF: harness + guest bytes (hvc #0 → ret) + 1 MiB of zeroed bss. */
 export function harnessElf(guest: Uint8Array, n: number): Buffer {
@@ -82,14 +101,16 @@ interface WasmRun {
   x9: bigint;
 }
 
-function runWasm(cpu: A64Cpu, guest: Uint8Array, n: number): WasmRun {
+function runWasm(cpu: A64Cpu, guest: Uint8Array, n: number, compiled = false): WasmRun {
   cpu.reset(RAM_BASE, RAM_SIZE);
   cpu.ram.set(guest);
+  if (compiled) for (const [name, value] of compiledStart) cpu.setReg(name, value);
   cpu.setReg('x0', BigInt(n));
   const t0 = performance.now();
   let exit: CpuExit;
   while ((exit = cpu.run(SLICE)) === CpuExit.SliceEnd);
   const seconds = (performance.now() - t0) / 1000;
+  if (exit === CpuExit.Unsupported) throw new UnsupportedInstruction(`the wasm CPU does not implement instruction 0x${cpu.faultInsn.toString(16).padStart(8, '0')} (at +0x${(cpu.faultPc - RAM_BASE).toString(16)})`);
   if (exit !== CpuExit.Hvc || cpu.getReg('x0') !== PSCI_SYSTEM_OFF) throw new Error(`the guest ended with exit ${exit}, x0 0x${cpu.getReg('x0').toString(16)}, not PSCI SYSTEM_OFF`);
   return { instret: cpu.instret, seconds, x9: cpu.getReg('x9') };
 }
@@ -148,14 +169,25 @@ export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const rows: Row[] = [];
   try {
     for (const kernel of kernels) {
-      const guest = new Uint8Array(readFileSync(join(ctx.root, 'guests', 'aarch64', `${kernel.guest}.bin`)));
+      const file = kernel.compiled ? `${kernel.guest}.bin` : join('aarch64', `${kernel.guest}.bin`);
+      const guest = new Uint8Array(readFileSync(join(ctx.root, 'guests', file)));
+      const id = `cpu/${kernel.guest.replace('sdk/bench/', 'c-')}`;
+      const wasmRun = (n: number) => runWasm(cpu, guest, n, kernel.compiled);
+      const jitRun = (n: number) => runWasm(jitCpu, guest, n, kernel.compiled);
       // Calibration (and JIT warm-up): instructions per unit of N, and the rate.
-      runWasm(cpu, guest, kernel.probe);
-      const zero = runWasm(cpu, guest, 0);
-      const probe = runWasm(cpu, guest, kernel.probe);
+      try {
+        wasmRun(kernel.probe);
+      } catch (error) {
+        if (!(error instanceof UnsupportedInstruction)) throw error;
+        ctx.log(`cpu ${kernel.guest}: skipped, ${error.message}`);
+        rows.push({ id, name: `wasm A64 CPU · ${kernel.name}`, unit: 'MIPS', skipped: error.message });
+        continue;
+      }
+      const zero = wasmRun(0);
+      const probe = wasmRun(kernel.probe);
       const perN = (probe.instret - zero.instret) / kernel.probe;
       const n = Math.max(1, Math.round((runSeconds * (probe.instret / probe.seconds)) / perN));
-      runWasm(jitCpu, guest, kernel.probe); // warm-up: V8 compiles the translator's own code
+      jitRun(kernel.probe); // warm-up: V8 compiles the translator's own code
       const wasm: number[] = [];
       const jit: number[] = [];
       const base: number[] = [];
@@ -163,25 +195,26 @@ export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
       let elf0: string | undefined;
       let k = 4; // QEMU runs k·N iterations
       if (qemu) {
-        const check = join(dir, `${kernel.guest}-check.elf`);
+        const stem = kernel.guest.replace(/\//g, '-');
+        const check = join(dir, `${stem}-check.elf`);
         writeFileSync(check, harnessElf(guest, kernel.probe), { mode: 0o755 });
         const status = runQemu(check).status;
         if (status !== Number(probe.x9 & 0xffn)) throw new Error(`${kernel.guest}: qemu-aarch64 exit status ${status}, the wasm CPU's x9 & 0xff is ${probe.x9 & 0xffn}`);
         // QEMU is faster: give it k·N iterations so that its run, too, lasts about runSeconds.
-        elf0 = join(dir, `${kernel.guest}-0.elf`);
+        elf0 = join(dir, `${stem}-0.elf`);
         writeFileSync(elf0, harnessElf(guest, 0), { mode: 0o755 });
-        const elf4n = join(dir, `${kernel.guest}-4n.elf`);
+        const elf4n = join(dir, `${stem}-4n.elf`);
         writeFileSync(elf4n, harnessElf(guest, 4 * n), { mode: 0o755 });
         runQemu(elf0);
         const t4n = runQemu(elf4n).seconds - runQemu(elf0).seconds;
         k = Math.round(clamp((4 * runSeconds) / Math.max(t4n, 1e-3), 4, 64));
-        elfKn = join(dir, `${kernel.guest}-kn.elf`);
+        elfKn = join(dir, `${stem}-kn.elf`);
         writeFileSync(elfKn, harnessElf(guest, k * n), { mode: 0o755 });
       }
       let dropped = 0;
       for (let round = 0; round < rounds; round++) {
-        const w = runWasm(cpu, guest, n);
-        const j = runWasm(jitCpu, guest, n);
+        const w = wasmRun(n);
+        const j = jitRun(n);
         if (j.instret !== w.instret || j.x9 !== w.x9) throw new Error(`${kernel.guest}: the translator retired ${j.instret} instructions (x9 ${j.x9}), the interpreter ${w.instret} (x9 ${w.x9})`);
         if (elfKn && elf0) {
           // On a busy host QEMU's start-up can vary by more than k·N iterations take: a pair where the
@@ -209,7 +242,7 @@ export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
       ctx.log(`cpu ${kernel.guest}: ${rounds} rounds of ${n} (${((n * perN) / 1e6).toFixed(0)} M instructions), wasm ${ws.p50.toFixed(0)} MIPS, translated ${js.p50.toFixed(0)} MIPS (${vsInterpreter.p50.toFixed(2)}×)${bs ? `, qemu ${bs.p50.toFixed(0)} MIPS` : ''}`);
       rows.push(
         judge({
-          id: `cpu/${kernel.guest}`,
+          id,
           name: `wasm A64 CPU · ${kernel.name}`,
           unit: 'MIPS',
           value: ws.p50,

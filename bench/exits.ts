@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { VmPool, type GuestArch, type RemoteVm } from '../src/index';
 import type { DeviceRange } from '../src/shared/devices';
 import { runBaseline } from './baseline';
+import { exitMatrixRows } from './exit-matrix';
 import { histograms, pairRatios, summarize } from '../src/shared/stats';
 import { clamp, judge, type Row, type SuiteContext, type SuiteResult } from './types';
 
@@ -131,6 +132,7 @@ export async function exitsSuite(ctx: SuiteContext): Promise<SuiteResult> {
         }),
       );
     }
+    rows.push(...(await exitMatrixRows(ctx, pool, 0.3 * ctx.duration)));
   } finally {
     await pool.close();
   }
@@ -140,6 +142,7 @@ export async function exitsSuite(ctx: SuiteContext): Promise<SuiteResult> {
     seconds: (performance.now() - started) / 1000,
     rows,
     notes: [
+      'Matrix (exits/matrix/*): ns per guest operation (run time / operations), femtovm and C using the same mechanism, rows named after kvm-unit-tests (x86 vmexit, arm64 micro-bench); coalesced and doorbell writes make no exit of their own, cpuid/vmcall/hvc/sysreg_read are answered in the kernel.',
       'µs/exit: run-loop time / KVM_RUN returns, timed inside each process (C: CLOCK_MONOTONIC around its loop; femtovm: on the vCPU thread around Vm.run). Ratio: femtovm / C per round, median over rounds.',
       'Latency distributions: time between consecutive guest accesses, from a separate run each (C: clock_gettime after every KVM_RUN; femtovm: event-ring timestamps, events: true, so these runs include recording each event).',
     ],

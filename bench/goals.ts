@@ -28,7 +28,7 @@ export function checkGoals(entries: readonly Record<string, unknown>[]): GoalEnt
   return entries.map((e, i) => {
     const where = `docs/goals.json goal ${i + 1}`;
     const { row, what, metric, op, target, text, issue } = e;
-    if (typeof row !== 'string' || !/^[a-z]+\/[a-z0-9-/]+$/.test(row)) throw new Error(`${where}: row must be a bench row id such as "exits/mmio-write/native"`);
+    if (typeof row !== 'string' || !/^[a-z]+\/[a-z0-9_/-]+$/.test(row)) throw new Error(`${where}: row must be a bench row id such as "exits/mmio-write/native"`);
     if (seen.has(row)) throw new Error(`${where}: a second goal for ${row}`);
     seen.add(row);
     if (typeof what !== 'string' || what === '') throw new Error(`${where} (${row}): what must say what the row measures`);

@@ -10,8 +10,10 @@ import { cpuSuite } from './cpu';
 import { eventsSuite } from './events';
 import { exitsSuite } from './exits';
 import { hostFacts, type HostFacts } from './host';
+import { queueSuite } from './queue';
 import { htmlReport, markdownTable, terminalTable, type BenchReport } from './report';
 import { reuseSuite } from './reuse';
+import { startupSuite } from './startup';
 import { stopSuite } from './stop';
 import { swarmSuite } from './swarm';
 import { SUITES, type SuiteContext, type SuiteName, type SuiteResult } from './types';
@@ -42,7 +44,7 @@ export function method(host: HostFacts): string[] {
   ];
 }
 
-const needsKvm: Record<SuiteName, boolean> = { exits: true, stop: true, swarm: true, reuse: false, cpu: false, events: false };
+const needsKvm: Record<SuiteName, boolean> = { exits: true, stop: true, swarm: true, reuse: false, cpu: false, events: false, queue: false, startup: false };
 const run: Record<SuiteName, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   exits: exitsSuite,
   stop: stopSuite,
@@ -50,6 +52,8 @@ const run: Record<SuiteName, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   reuse: reuseSuite,
   cpu: cpuSuite,
   events: eventsSuite,
+  queue: queueSuite,
+  startup: startupSuite,
 };
 
 export async function runBench(options: BenchOptions): Promise<number> {

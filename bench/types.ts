@@ -4,7 +4,7 @@ import type { Histogram, Summary } from '../src/shared/stats';
 
 import { goalFor, type Goal } from './goals';
 
-export const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events'] as const;
+export const SUITES = ['exits', 'stop', 'swarm', 'reuse', 'cpu', 'events', 'queue', 'startup'] as const;
 export type SuiteName = (typeof SUITES)[number];
 /** Seconds of work per suite, roughly, when --duration is not given. */
 export const DEFAULT_DURATION = 30;

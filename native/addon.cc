@@ -1,6 +1,7 @@
 // JavaScript bindings: KvmMachine (one VM, its RAM regions and its one vCPU) and kvmStatus().
 // The TypeScript layer (src/workers/kvm-backend.ts) adds names, checks and typed errors on top.
 #include <napi.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "arch.h"
+#include "doorbell.h"
 #include "kvm_vcpu.h"
 #include "native_constants.h"
 #include "one_shot.h"
@@ -32,10 +34,25 @@ std::vector<std::pair<uint64_t, uint64_t>> RegionsOf(Napi::Object options) {
   return regions;
 }
 
-// { entry, stackTop, x86LongMode, x86Tables } of a machine's options.
+// [[name, bigint]] as name/value pairs.
+std::vector<std::pair<std::string, uint64_t>> RegisterPairsOf(Napi::Array list) {
+  std::vector<std::pair<std::string, uint64_t>> pairs;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Array pair = list.Get(i).As<Napi::Array>();
+    bool lossless = true;
+    pairs.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), pair.Get(1u).As<Napi::BigInt>().Uint64Value(&lossless));
+  }
+  return pairs;
+}
+
+// { entry, stackTop, x86LongMode, x86Tables, startRegisters, rom: { guestAddr, bytes } } of a machine's options.
 BootParams BootOf(Napi::Object options) {
+  Napi::Object rom = options.Get("rom").As<Napi::Object>();
+  Napi::Uint8Array bytes = rom.Get("bytes").As<Napi::Uint8Array>();
   return BootParams{Uint64(options.Get("entry")), Uint64(options.Get("stackTop")),
-                    options.Get("x86LongMode").ToBoolean().Value(), Uint64(options.Get("x86Tables"))};
+                    options.Get("x86LongMode").ToBoolean().Value(), Uint64(options.Get("x86Tables")),
+                    RegisterPairsOf(options.Get("startRegisters").As<Napi::Array>()), Uint64(rom.Get("guestAddr")),
+                    std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ByteLength())};
 }
 
 class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
@@ -49,6 +66,8 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
                            InstanceMethod<&KvmMachine::SetExitRecord>("setExitRecord"),
                            InstanceMethod<&KvmMachine::SetUserRanges>("setUserRanges"),
                            InstanceMethod<&KvmMachine::AddNativeDevice>("addNativeDevice"),
+                           InstanceMethod<&KvmMachine::AddCoalescedRange>("addCoalescedRange"),
+                           InstanceMethod<&KvmMachine::AddDoorbell>("addDoorbell"),
                            InstanceMethod<&KvmMachine::SetEventRing>("setEventRing"),
                            InstanceAccessor<&KvmMachine::VcpuId>("vcpuId"),
                            InstanceMethod<&KvmMachine::Begin>("begin"),
@@ -57,13 +76,14 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
                            InstanceMethod<&KvmMachine::TakeConsole>("takeConsole"),
                            InstanceMethod<&KvmMachine::ConsoleDropped>("consoleDropped"),
                            InstanceMethod<&KvmMachine::Kick>("kick"),
+                           InstanceMethod<&KvmMachine::Interrupt>("interrupt"),
                            InstanceMethod<&KvmMachine::TakeSnapshot>("snapshot"),
                            InstanceMethod<&KvmMachine::Restore>("restore"),
                            InstanceMethod<&KvmMachine::Close>("close"),
                        });
   }
 
-  // new KvmMachine({ regions: [{ guestAddr, size }], entry, stackTop, x86LongMode, x86Tables })
+  // new KvmMachine({ regions: [{ guestAddr, size }], ...BootOf's fields })
   explicit KvmMachine(const Napi::CallbackInfo &info) : Napi::ObjectWrap<KvmMachine>(info) {
     Napi::Env env = info.Env();
     LiveMachines(env).insert(this);
@@ -138,6 +158,8 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     }
     exit_record_.Reset();
     event_ring_.Reset();
+    for (int fd : eventfds_) close(fd);  // KVM holds its own reference until the VM goes
+    eventfds_.clear();
     loop_.reset();
     snapshot_.reset();
     vcpu_.reset();
@@ -225,6 +247,38 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
         static_cast<NativeDeviceType>(info[3].As<Napi::Number>().Int32Value()), info[4].As<Napi::BigInt>().Uint64Value(&lossless)});
   }
 
+  // addCoalescedRange(kind, start, end): guest writes there land in KVM's coalesced ring, no exit.
+  void AddCoalescedRange(const Napi::CallbackInfo &info) {
+    CheckOpen(info.Env());
+    AccessRange range{static_cast<AccessKind>(info[0].As<Napi::Number>().Int32Value()), Uint64(info[1]), Uint64(info[2])};
+    try {
+      int page = vm_->AddCoalescedZone(range.kind == AccessKind::kPio, range.start, range.end - range.start);
+      loop_->AddCoalescedRange(range, reinterpret_cast<uint8_t *>(vcpu_->run()) + static_cast<size_t>(page) * abi::kCoalescedPageSize);
+    } catch (const CoreError &e) {
+      throw ToJsError(info.Env(), e);
+    }
+  }
+
+  // addDoorbell(kind, address, size, match: bigint | undefined): a guest write there signals a new
+  // eventfd inside KVM, no exit. Returns the fd (the machine owns it: closed with the VM).
+  Napi::Value AddDoorbell(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    bool pio = info[0].As<Napi::Number>().Int32Value() == static_cast<int32_t>(AccessKind::kPio);
+    bool lossless = true;
+    uint64_t match = info[3].IsBigInt() ? info[3].As<Napi::BigInt>().Uint64Value(&lossless) : 0;
+    int fd = -1;
+    try {
+      fd = NewEventfd();
+      vm_->AddIoeventfd(fd, pio, Uint64(info[1]), info[2].As<Napi::Number>().Uint32Value(), info[3].IsBigInt() ? &match : nullptr);
+    } catch (const CoreError &e) {
+      if (fd >= 0) close(fd);
+      throw ToJsError(env, e);
+    }
+    eventfds_.push_back(fd);
+    return Napi::Number::New(env, fd);
+  }
+
   // setEventRing(view): record every access into the SharedArrayBuffer under this Uint8Array (layout:
   // native/event_ring.h). A view, because N-API reads a SharedArrayBuffer's memory only through one.
   void SetEventRing(const Napi::CallbackInfo &info) {
@@ -278,6 +332,13 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     return Napi::Boolean::New(info.Env(), vcpu_ && vcpu_->Kick(StopRequest::kStop));
   }
 
+  // interrupt(): raises the interrupt line (thread-safe); false when the VM is closed.
+  Napi::Value Interrupt(const Napi::CallbackInfo &info) {
+    if (!vcpu_) return Napi::Boolean::New(info.Env(), false);
+    vcpu_->RaiseIrq();
+    return Napi::Boolean::New(info.Env(), true);
+  }
+
   // snapshot(): RAM and the whole vCPU state, kept natively (one per machine; a new one replaces it).
   void TakeSnapshot(const Napi::CallbackInfo &info) {
     CheckOpen(info.Env());
@@ -298,6 +359,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
       throw e;
     }
     try {
+      vcpu_->LowerIrq();  // a reset VM starts with the line low, as a fresh one
       return Napi::Number::New(env, static_cast<double>(snapshot_->Restore(*vm_, *vcpu_, info[0].ToBoolean().Value())));
     } catch (const CoreError &e) {
       throw ToJsError(env, e);
@@ -313,6 +375,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
   std::vector<Napi::Reference<Napi::ArrayBuffer>> buffers_;
   Napi::Reference<Napi::ArrayBuffer> exit_record_;
   Napi::ObjectReference event_ring_;
+  std::vector<int> eventfds_;  // the doorbells'
   std::set<KvmMachine *> *live_ = nullptr;
 };
 
@@ -335,12 +398,7 @@ class KvmOneShot : public Napi::ObjectWrap<KvmOneShot> {
       Napi::Uint8Array data = seg.Get("data").As<Napi::Uint8Array>();
       setup_.segments.push_back({Uint64(seg.Get("guestAddr")), std::vector<uint8_t>(data.Data(), data.Data() + data.ByteLength())});
     }
-    Napi::Array registers = options.Get("registers").As<Napi::Array>();
-    for (uint32_t i = 0; i < registers.Length(); i++) {
-      Napi::Array pair = registers.Get(i).As<Napi::Array>();
-      bool lossless = true;
-      setup_.registers.emplace_back(pair.Get(0u).As<Napi::String>().Utf8Value(), pair.Get(1u).As<Napi::BigInt>().Uint64Value(&lossless));
-    }
+    setup_.registers = RegisterPairsOf(options.Get("registers").As<Napi::Array>());
     setup_.pc_register = options.Get("pcRegister").As<Napi::String>().Utf8Value();
     setup_.ignore_unhandled = options.Get("ignoreUnhandled").ToBoolean().Value();
     Napi::ArrayBuffer record = info[1].As<Napi::ArrayBuffer>();
@@ -377,6 +435,11 @@ Napi::Value KickVcpuJs(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), KvmVcpu::KickById(info[0].As<Napi::Number>().DoubleValue(), StopRequest::kStop));
 }
 
+// interruptVcpu(id): raises the interrupt line of a vCPU that may live on another thread; false when it is gone.
+Napi::Value InterruptVcpuJs(const Napi::CallbackInfo &info) {
+  return Napi::Boolean::New(info.Env(), KvmVcpu::InterruptById(info[0].As<Napi::Number>().DoubleValue()));
+}
+
 // kvmStatus(): { usable, code, reason } without throwing, for `femtovm info` and backend choice.
 Napi::Value KvmStatusJs(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -395,12 +458,31 @@ Napi::Value RegisterNamesJs(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// eventfd(): a new eventfd, for a backend that rings its doorbells itself (wasm); closeFd(fd).
+Napi::Value EventfdJs(const Napi::CallbackInfo &info) {
+  try {
+    return Napi::Number::New(info.Env(), NewEventfd());
+  } catch (const CoreError &e) {
+    throw ToJsError(info.Env(), e);
+  }
+}
+void CloseFdJs(const Napi::CallbackInfo &info) { close(info[0].As<Napi::Number>().Int32Value()); }
+// ringEventfd(fd, rings): that many rings at once.
+Napi::Value RingEventfdJs(const Napi::CallbackInfo &info) {
+  return Napi::Boolean::New(info.Env(), RingEventfd(info[0].As<Napi::Number>().Int32Value(), Uint64(info[1])));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("KvmMachine", KvmMachine::Define(env));
   exports.Set("KvmOneShot", KvmOneShot::Define(env));
+  exports.Set("DoorbellWatcher", DoorbellWatcher::Define(env));
+  exports.Set("eventfd", Napi::Function::New(env, EventfdJs, "eventfd"));
+  exports.Set("ringEventfd", Napi::Function::New(env, RingEventfdJs, "ringEventfd"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFdJs, "closeFd"));
   exports.Set("kvmStatus", Napi::Function::New(env, KvmStatusJs, "kvmStatus"));
   exports.Set("registerNames", Napi::Function::New(env, RegisterNamesJs, "registerNames"));
   exports.Set("kickVcpu", Napi::Function::New(env, KickVcpuJs, "kickVcpu"));
+  exports.Set("interruptVcpu", Napi::Function::New(env, InterruptVcpuJs, "interruptVcpu"));
   exports.Set("arch", Napi::String::New(env, arch::kName));
   exports.Set("constants", NativeConstants(env));
   return exports;

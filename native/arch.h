@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace femtovm {
@@ -16,6 +17,11 @@ struct BootParams {
   uint64_t stack_top;   // initial stack pointer
   bool x86_long_mode;   // x86-64: 64-bit long mode instead of 16-bit real mode
   uint64_t x86_tables;  // x86-64 long mode: guest-physical page for the GDT and page tables (7 pages)
+  // arm64: set by name after the vCPU's init (the start state's EL1 system registers), and read-only
+  // memory mapped beside RAM at rom_addr (the translation tables they point at); empty: none.
+  std::vector<std::pair<std::string, uint64_t>> start_registers;
+  uint64_t rom_addr;
+  std::vector<uint8_t> rom;
 };
 
 namespace arch {
@@ -46,6 +52,20 @@ const std::vector<std::string> &RegisterNames();
 // an ioctl per exit.
 void EnableExitPc(KvmVcpu &vcpu);
 uint64_t ExitPc(KvmVcpu &vcpu);
+
+// The interrupt line changed (KvmVcpu::RaiseIrq/LowerIrq, any thread). arm64: KVM_IRQ_LINE for the
+// vCPU's IRQ input (no in-kernel GIC). x86: nothing; InjectIrq does the work between runs.
+void SetIrqLine(KvmVcpu &vcpu, bool high);
+// Before each KVM_RUN on the vCPU's thread. x86: a raised line's vector (kIrqVector) goes in with
+// KVM_INTERRUPT when the guest can take it, else KVM is asked to exit when it can (an interrupt
+// window exit). arm64: nothing.
+// Returns false (errno set) when KVM refuses.
+bool InjectIrq(KvmVcpu &vcpu);
+// Whether the line reaches the guest only through InjectIrq (x86), so raising it must nudge a
+// running vCPU out of KVM_RUN; on arm64 KVM_IRQ_LINE wakes the vCPU itself.
+extern const bool kIrqInjectedByLoop;
+// Whether a halt exit waits for an interrupt rather than ending the run: x86 HLT with IF set.
+bool HaltWaitsForIrq(KvmVcpu &vcpu);
 
 // Makes a vCPU that the guest powered off (PSCI SYSTEM_OFF/RESET on arm64) runnable again, so a VM
 // that ended can be run again, as on the WebAssembly backend. x86 has nothing to do.

@@ -51,6 +51,9 @@ const std::vector<RegisterEntry> &Registers() {
                           {"mpidr_el1", ARM64_SYS_REG(3, 0, 0, 0, 5)},
                           {"sctlr_el1", ARM64_SYS_REG(3, 0, 1, 0, 0)},
                           {"cpacr_el1", ARM64_SYS_REG(3, 0, 1, 0, 2)},
+                          {"ttbr0_el1", ARM64_SYS_REG(3, 0, 2, 0, 0)},
+                          {"tcr_el1", ARM64_SYS_REG(3, 0, 2, 0, 2)},
+                          {"mair_el1", ARM64_SYS_REG(3, 0, 10, 2, 0)},
                           {"esr_el1", ARM64_SYS_REG(3, 0, 5, 2, 0)},
                           {"far_el1", ARM64_SYS_REG(3, 0, 6, 0, 0)},
                           {"vbar_el1", ARM64_SYS_REG(3, 0, 12, 0, 0)},
@@ -94,6 +97,11 @@ void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
   SetRegister(vcpu, "pstate", kPstateEl1hDaifMasked);
   SetRegister(vcpu, "pc", boot.entry);
   SetRegister(vcpu, "sp", boot.stack_top);
+  // The start state (src/host/arm64-start.ts): the tables first, then the registers that point at them.
+  if (!boot.rom.empty()) vm.AddRom(boot.rom_addr, boot.rom);
+  for (const auto &[name, value] : boot.start_registers) {
+    if (!SetRegister(vcpu, name, value)) throw CoreError{"ERR_KVM_REGISTER", "unknown start register", 0, nullptr};
+  }
 }
 
 bool GetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t *value) {
@@ -109,6 +117,18 @@ bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
   SetOneReg(vcpu, r->id, value);
   return true;
 }
+
+void SetIrqLine(KvmVcpu &vcpu, bool high) {
+  kvm_irq_level irq = {};
+  irq.irq = (KVM_ARM_IRQ_TYPE_CPU << KVM_ARM_IRQ_TYPE_SHIFT) | (0 << KVM_ARM_IRQ_VCPU_SHIFT) | KVM_ARM_IRQ_CPU_IRQ;  // vCPU 0
+  irq.level = high ? 1 : 0;
+  ioctl(vcpu.vm_fd(), KVM_IRQ_LINE, &irq);  // cannot fail for vCPU 0 without a GIC
+}
+
+bool InjectIrq(KvmVcpu &) { return true; }
+const bool kIrqInjectedByLoop = false;
+
+bool HaltWaitsForIrq(KvmVcpu &) { return false; }  // WFI waits inside KVM
 
 void EnableExitPc(KvmVcpu &) {}
 

@@ -28,9 +28,13 @@ constexpr uint64_t kGdtPage = 0, kPml4Page = 1, kPdptPage = 2, kPdPage = 3, kPdC
 constexpr uint64_t kTablePages = kPdPage + kPdCount;
 constexpr uint64_t kPresent = 1, kWritable = 2, kHugePage = 0x80;
 constexpr uint16_t kCodeSelector = 0x08, kDataSelector = 0x10;
-constexpr uint64_t kCr0Pe = 1, kCr0Et = 1 << 4, kCr0Ne = 1 << 5, kCr0Pg = 1ULL << 31;
-constexpr uint64_t kCr4Pae = 1 << 5;
+constexpr uint64_t kCr0Pe = 1, kCr0Mp = 1 << 1, kCr0Et = 1 << 4, kCr0Ne = 1 << 5, kCr0Pg = 1ULL << 31;
+constexpr uint64_t kCr4Pae = 1 << 5, kCr4Osfxsr = 1 << 9, kCr4Osxmmexcpt = 1 << 10;
+constexpr uint32_t kMxcsrDefault = 0x1f80;  // every SSE exception masked, round to nearest
+constexpr uint16_t kFcwDefault = 0x37f;     // x87 as FNINIT leaves it
 constexpr uint64_t kEferLme = 1 << 8, kEferLma = 1 << 10;
+// The vector vm.interrupt() raises (docs/platform.md): the first one past the CPU's exceptions.
+constexpr uint32_t kIrqVector = 0x20;
 
 // GDT descriptors: base 0, limit 4 GiB, present, DPL 0. Code: execute/read, L=1. Data: read/write.
 constexpr uint64_t kGdt[] = {0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL};
@@ -75,8 +79,9 @@ void SetupLongMode(KvmVm &vm, kvm_sregs *sregs, uint64_t tables) {
   sregs->gdt.base = gpa(kGdtPage);
   sregs->gdt.limit = sizeof kGdt - 1;
   sregs->cr3 = gpa(kPml4Page);
-  sregs->cr4 = kCr4Pae;
-  sregs->cr0 = kCr0Pe | kCr0Et | kCr0Ne | kCr0Pg;
+  // SSE on (CR0.MP, EM clear, CR4.OSFXSR and OSXMMEXCPT), so compiled code's SSE runs.
+  sregs->cr4 = kCr4Pae | kCr4Osfxsr | kCr4Osxmmexcpt;
+  sregs->cr0 = kCr0Pe | kCr0Mp | kCr0Et | kCr0Ne | kCr0Pg;
   sregs->efer = kEferLme | kEferLma;
   sregs->cs = FlatSegment(kCodeSelector, true);
   sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = FlatSegment(kDataSelector, false);
@@ -161,6 +166,10 @@ void SetupVcpu(KvmVm &vm, KvmVcpu &vcpu, const BootParams &boot) {
   if (boot.x86_long_mode) {
     SetupLongMode(vm, &sregs, boot.x86_tables);
     regs.rsp = boot.stack_top;
+    kvm_fpu fpu = {};
+    fpu.fcw = kFcwDefault;
+    fpu.mxcsr = kMxcsrDefault;
+    Set(vcpu, KVM_SET_FPU, &fpu, "KVM_SET_FPU");
   } else {
     // Real mode: every segment at base 0; SP 0 wraps, so the first push lands at 0xfffe.
     for (kvm_segment *s : {&sregs.cs, &sregs.ds, &sregs.es, &sregs.fs, &sregs.gs, &sregs.ss}) {
@@ -224,6 +233,26 @@ bool SetRegister(KvmVcpu &vcpu, const std::string &name, uint64_t value) {
   }
   return false;
 }
+
+void SetIrqLine(KvmVcpu &, bool) {}
+
+const bool kIrqInjectedByLoop = true;
+
+bool InjectIrq(KvmVcpu &vcpu) {
+  kvm_run *run = vcpu.run();
+  run->request_interrupt_window = 0;
+  if (!vcpu.irq_line() || vcpu.irq_injected()) return true;
+  if (!run->ready_for_interrupt_injection || !run->if_flag) {
+    run->request_interrupt_window = 1;  // KVM exits (KVM_EXIT_IRQ_WINDOW_OPEN) once the guest can take it
+    return true;
+  }
+  kvm_interrupt irq = {kIrqVector};
+  if (ioctl(vcpu.fd(), KVM_INTERRUPT, &irq) < 0) return false;
+  vcpu.set_irq_injected();
+  return true;
+}
+
+bool HaltWaitsForIrq(KvmVcpu &vcpu) { return vcpu.run()->if_flag != 0; }
 
 void PowerOn(KvmVcpu &) {}
 

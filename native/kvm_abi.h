@@ -34,3 +34,23 @@ constexpr unsigned long kGetXsave2 = _IOR(KVMIO, 0xcf, Xsave);
 constexpr unsigned long kGetRegList = _IOWR(KVMIO, 0xb0, RegListHeader);
 
 }  // namespace femtovm::abi
+
+namespace femtovm::abi {
+
+// struct kvm_coalesced_mmio_ring: a page of the vCPU mapping (at KVM_CAP_COALESCED_MMIO's page
+// offset), shared by every vCPU of the VM. KVM appends at `last`; user space consumes at `first`.
+struct CoalescedEntry {  // struct kvm_coalesced_mmio
+  uint64_t phys_addr;
+  uint32_t len;
+  uint32_t pio;
+  uint8_t data[8];
+};
+struct CoalescedRingHeader {
+  uint32_t first;
+  uint32_t last;
+};
+constexpr uint32_t kCoalescedPageSize = 4096;
+constexpr uint32_t kCoalescedMax = (kCoalescedPageSize - sizeof(CoalescedRingHeader)) / sizeof(CoalescedEntry);
+static_assert(sizeof(CoalescedEntry) == 24 && sizeof(CoalescedRingHeader) == 8, "C layouts");
+
+}  // namespace femtovm::abi

@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "arch.h"
 #include "vcpu_kick.h"
 
 namespace femtovm {
@@ -24,7 +25,15 @@ bool KvmVcpu::KickById(double id, StopRequest why) {
   return it != g_registry.end() && it->second->Kick(why);
 }
 
-KvmVcpu::KvmVcpu(KvmVm &vm, unsigned long index) {
+bool KvmVcpu::InterruptById(double id) {
+  std::lock_guard<std::mutex> lock(g_registry_mutex);
+  auto it = g_registry.find(id);
+  if (it == g_registry.end()) return false;
+  it->second->RaiseIrq();
+  return true;
+}
+
+KvmVcpu::KvmVcpu(KvmVm &vm, unsigned long index) : vm_fd_(vm.fd()) {
   InstallKickHandler();
   fd_ = ioctl(vm.fd(), KVM_CREATE_VCPU, index);
   if (fd_ < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_CREATE_VCPU");
@@ -75,7 +84,37 @@ bool KvmVcpu::Kick(StopRequest why) {
   stop_.compare_exchange_strong(none, why, std::memory_order_release);  // the first reason wins
   __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_RELEASE);
   pthread_kill(thread_, KickSignal());
+  wake_.notify_all();
   return true;
+}
+
+void KvmVcpu::RaiseIrq() {
+  std::lock_guard<std::mutex> lock(kick_mutex_);
+  if (irq_line_.exchange(true, std::memory_order_acq_rel)) return;  // already high: level, not counted
+  arch::SetIrqLine(*this, true);
+  wake_.notify_all();
+  if (!in_run_ || !arch::kIrqInjectedByLoop) return;
+  __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_RELEASE);  // x86 injects between runs
+  pthread_kill(thread_, KickSignal());
+}
+
+void KvmVcpu::LowerIrq() {
+  std::lock_guard<std::mutex> lock(kick_mutex_);
+  if (!irq_line_.exchange(false, std::memory_order_acq_rel)) return;
+  irq_injected_ = false;
+  arch::SetIrqLine(*this, false);
+}
+
+void KvmVcpu::WaitForIrq() {
+  std::unique_lock<std::mutex> lock(kick_mutex_);
+  wake_.wait(lock, [this] { return (irq_line() && !irq_injected_) || StopRequested(); });
+}
+
+void KvmVcpu::Nudge() {
+  std::lock_guard<std::mutex> lock(kick_mutex_);
+  if (!in_run_) return;
+  __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_RELEASE);
+  pthread_kill(thread_, KickSignal());
 }
 
 StopRequest KvmVcpu::TakeStopRequest() {

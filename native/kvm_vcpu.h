@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 
 #include "kvm_vm.h"
@@ -26,6 +27,7 @@ class KvmVcpu {
   // Process-wide id: any thread (the main thread, for a vCPU on a worker) can kick it by id.
   double id() const { return id_; }
   static bool KickById(double id, StopRequest why);
+  static bool InterruptById(double id);  // RaiseIrq
 
   // The calling thread owns the vCPU until EndRun: kicks are delivered to it.
   void BeginRun();
@@ -34,6 +36,25 @@ class KvmVcpu {
   // just before KVM_RUN is not lost), then signals the vCPU thread (so a KVM_RUN in progress returns
   // EINTR). Returns false, doing nothing, when no run is in progress.
   bool Kick(StopRequest why);
+  // Thread-safe. Makes a running vCPU leave KVM_RUN for the loop to look at something (coalesced writes
+  // to drain, an interrupt to inject) and go on: a kick without a stop request.
+  void Nudge();
+  // On the vCPU's thread, after KVM_RUN returned EINTR with no stop requested: immediate_exit off.
+  void ClearNudge() { __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_RELAXED); }
+  // The interrupt line (level), raised from any thread by interrupt() and lowered by the guest's
+  // acknowledge. arm64: the vCPU's IRQ input, set in the kernel (KVM_IRQ_LINE) and waking WFI there;
+  // x86: the run loop injects the vector with KVM_INTERRUPT once the guest can take it (see arch.h).
+  void RaiseIrq();
+  void LowerIrq();  // on the vCPU's thread
+  bool irq_line() const { return irq_line_.load(std::memory_order_acquire); }
+  // x86: whether the raised line's vector went in already (once per raise).
+  bool irq_injected() const { return irq_injected_; }
+  void set_irq_injected() { irq_injected_ = true; }
+  // Blocks the vCPU's thread (a guest halted with interrupts enabled) until the line is raised and
+  // not yet injected, or a stop is requested.
+  void WaitForIrq();
+  int vm_fd() const { return vm_fd_; }
+
   // The pending request, consumed by the run loop (clears immediate_exit).
   StopRequest TakeStopRequest();
   bool StopRequested() const { return stop_.load(std::memory_order_acquire) != StopRequest::kNone; }
@@ -46,6 +67,10 @@ class KvmVcpu {
   bool in_run_ = false;
   pthread_t thread_{};
   std::atomic<StopRequest> stop_{StopRequest::kNone};
+  std::condition_variable wake_;  // with kick_mutex_: WaitForIrq
+  std::atomic<bool> irq_line_{false};
+  bool irq_injected_ = false;
+  int vm_fd_ = -1;
   double id_ = 0;
 };
 

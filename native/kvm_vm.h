@@ -45,15 +45,27 @@ class KvmVm {
   // Maps `size` bytes (page-aligned) at `guest_addr` as guest RAM; returns the region.
   const MemoryRegion &AddRegion(uint64_t guest_addr, uint64_t size);
   const std::vector<MemoryRegion> &regions() const { return regions_; }
+  // Maps `bytes` (a whole number of pages) read-only at `guest_addr`, after every RAM region: the
+  // guest reads them, its writes exit as MMIO. Not RAM: no view, no snapshot, no Translate().
+  void AddRom(uint64_t guest_addr, const std::vector<uint8_t> &bytes);
   // Has KVM log which pages of the region the guest writes (KVM_MEM_LOG_DIRTY_PAGES).
   void EnableDirtyLog(uint32_t slot);
   // Host pointer for [guest_addr, guest_addr + len) inside one region, or nullptr.
   uint8_t *Translate(uint64_t guest_addr, uint64_t len) const;
+  // Has KVM append guest writes to [addr, addr + size) (ports when `pio`) to its coalesced ring
+  // instead of exiting (KVM_REGISTER_COALESCED_MMIO). Returns the ring's page offset in the vCPU
+  // mapping. Throws CoreError ERR_KVM_CAPABILITY naming the capability this KVM lacks.
+  int AddCoalescedZone(bool pio, uint64_t addr, uint64_t size);
+  // A guest write of `len` bytes to `addr` (a port when `pio`, matching `match` when given) signals
+  // the eventfd `fd` inside KVM, with no exit (KVM_IOEVENTFD). Throws CoreError ERR_KVM_CAPABILITY
+  // when KVM lacks KVM_CAP_IOEVENTFD, ERR_KVM_CREATE when it refuses the doorbell.
+  void AddIoeventfd(int fd, bool pio, uint64_t addr, uint32_t len, const uint64_t *match);
 
  private:
   std::shared_ptr<KvmSystem> system_;
   int fd_ = -1;
   std::vector<MemoryRegion> regions_;
+  std::shared_ptr<Mapping> rom_;
 };
 
 }  // namespace femtovm

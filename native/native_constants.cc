@@ -30,7 +30,8 @@ Napi::Object NativeConstants(Napi::Env env) {
                                {"Stopped", N(RunExit::kStopped)}, {"Timeout", N(RunExit::kTimeout)},
                                {"MaxExits", N(RunExit::kMaxExits)}, {"StopByte", N(RunExit::kStopByte)},
                                {"Unhandled", N(RunExit::kUnhandled)}, {"GuestError", N(RunExit::kGuestError)},
-                               {"RingFull", N(RunExit::kRingFull)}, {"RingWake", N(RunExit::kRingWake)}}));
+                               {"RingFull", N(RunExit::kRingFull)}, {"RingWake", N(RunExit::kRingWake)},
+                               {"CoalescedRead", N(RunExit::kCoalescedRead)}}));
   c.Set("ExitField", Table(env, {{"Kind", kFieldKind}, {"Address", kFieldAddress}, {"Size", kFieldSize},
                                  {"IsWrite", kFieldIsWrite}, {"Count", kFieldCount}, {"Exits", kFieldExits},
                                  {"ExitReason", kFieldExitReason}, {"ErrorDetail", kFieldErrorDetail},
@@ -40,6 +41,7 @@ Napi::Object NativeConstants(Napi::Env env) {
   c.Set("AccessKind", Table(env, {{"mmio", N(AccessKind::kMmio)}, {"pio", N(AccessKind::kPio)}}));
   c.Set("NativeDeviceType", Table(env, {{"constant", N(NativeDeviceType::kConstant)}, {"counter", N(NativeDeviceType::kCounter)}}));
   c.Set("Console", Table(env, {{"mmio", N(kConsoleMmio)}, {"port", N(kConsolePort)}}));
+  c.Set("Interrupt", Table(env, {{"ack", N(kInterruptAck)}}));
   c.Set("RingWord", Table(env, {{"Write", kRingWrite}, {"Capacity", kRingCapacity}, {"Closed", kRingClosed}, {"Read", kRingRead}}));
   c.Set("RingLayout", Table(env, {{"headerBytes", N(kRingHeaderBytes)}, {"recordBytes", N(kRingRecordBytes)}, {"statsOffset", N(kRingStatsOffset)}}));
   c.Set("RingStat", Table(env, {{"Stalls", kStatStalls}, {"StalledNs", kStatStalledNs}, {"Count", kRingStatCount}}));

@@ -28,6 +28,11 @@ void VcpuLoop::AttachEventRing(uint8_t *buffer) {
   arch::EnableExitPc(vcpu_);
 }
 
+void VcpuLoop::AddCoalescedRange(const AccessRange &range, uint8_t *ring_page) {
+  coalesced_ranges_.push_back(range);
+  coalesced_.Attach(ring_page);
+}
+
 void VcpuLoop::Begin(const RunLimits &limits) {
   if (powered_off_) {  // before anything else: it may throw, and then the run has not begun
     arch::PowerOn(vcpu_);
@@ -40,6 +45,7 @@ void VcpuLoop::Begin(const RunLimits &limits) {
   running_ = true;
   vcpu_.BeginRun();
   if (limits.has_deadline) Watchdog::Instance().Arm(&vcpu_, limits.deadline);
+  if (coalesced_.attached()) Watchdog::Instance().ArmDrain(&vcpu_, &coalesced_);
 }
 
 void VcpuLoop::End() {
@@ -58,7 +64,10 @@ RunExit VcpuLoop::Resume() {
     pending_read_ = nullptr;
     if (ring_.attached()) Record(pending_read_access_);  // its slot was checked free before returning
   }
+  RunExit result;
   for (;;) {
+    // Coalesced writes happened before whatever comes next: a pending exit, a stop, the run's end.
+    if (coalesced_.Pending() && DrainCoalesced(&result)) return result;
     if (vcpu_.StopRequested()) {  // also while an exit waits for ring space: a stuck consumer cannot block stop
       StopRequest why = vcpu_.TakeStopRequest();
       if (why == StopRequest::kTimeout) return RunExit::kTimeout;
@@ -67,26 +76,34 @@ RunExit VcpuLoop::Resume() {
     if (!exit_pending_) {
       if (ring_.attached() && ring_.WakeDue()) return RunExit::kRingWake;  // native code cannot wake a V8 waiter
       if (limits_.max_exits != 0 && exits_ >= limits_.max_exits) return RunExit::kMaxExits;
+      if (!arch::InjectIrq(vcpu_)) return GuestError(-1, 0, errno);
       if (ioctl(vcpu_.fd(), KVM_RUN, 0) < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;  // a kick (checked above) or a stray signal
-        return GuestError(-1, 0, errno);
+        if (errno != EINTR && errno != EAGAIN) return GuestError(-1, 0, errno);
+        // A kick (its request is taken above), a nudge (the work it asks for is looked at above and
+        // before the next KVM_RUN), or a stray signal.
+        if (!vcpu_.StopRequested()) vcpu_.ClearNudge();
+        continue;
       }
       fields()[kFieldExits] = static_cast<double>(++exits_);
       exit_pending_ = true;
+      if (coalesced_.Pending() && DrainCoalesced(&result)) return result;
     }
     if (ring_.attached() && IsAccessExit(run->exit_reason)) {
       if (ring_.Full()) return RunExit::kRingFull;  // the exit stays pending: nothing is lost
       pc_ = arch::ExitPc(vcpu_);
     }
     exit_pending_ = false;
-    RunExit result;
     switch (run->exit_reason) {
       case KVM_EXIT_MMIO:
       case KVM_EXIT_IO:
         if (HandleAccess(CurrentAccess(), &result)) return result;
         break;
       case KVM_EXIT_HLT:
-        return RunExit::kHalted;
+        if (!arch::HaltWaitsForIrq(vcpu_)) return RunExit::kHalted;
+        vcpu_.WaitForIrq();  // halted with interrupts enabled: until interrupt() or a stop
+        break;
+      case KVM_EXIT_IRQ_WINDOW_OPEN:  // the guest can take the raised line's vector now
+        break;
       case KVM_EXIT_SYSTEM_EVENT:
         if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN || run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
           powered_off_ = true;
@@ -108,6 +125,8 @@ bool VcpuLoop::IsConsoleWrite(const Access &a) {
   return a.is_write && a.size == 1 && (a.kind == AccessKind::kMmio ? a.address == kConsoleMmio : a.address == kConsolePort);
 }
 
+bool VcpuLoop::IsInterruptAck(const Access &a) { return a.is_write && a.kind == AccessKind::kMmio && a.address == kInterruptAck; }
+
 VcpuLoop::Access VcpuLoop::CurrentAccess() const {
   kvm_run *run = vcpu_.run();
   if (run->exit_reason == KVM_EXIT_MMIO)
@@ -116,10 +135,47 @@ VcpuLoop::Access VcpuLoop::CurrentAccess() const {
                 reinterpret_cast<uint8_t *>(run) + run->io.data_offset};
 }
 
+// Drains the coalesced ring in order, each write going where an exit's would. Returns true, leaving the
+// rest for the next Resume(), when the caller must see a write (a JS device, the stop byte) or the
+// event ring has no room for its record.
+bool VcpuLoop::DrainCoalesced(RunExit *result) {
+  while (coalesced_.Pending()) {
+    if (ring_.attached() && ring_.Full()) {
+      *result = RunExit::kRingFull;
+      return true;
+    }
+    const abi::CoalescedEntry &e = coalesced_.Front();
+    uint8_t data[8];
+    std::memcpy(data, e.data, sizeof data);
+    Access a{e.pio ? AccessKind::kPio : AccessKind::kMmio, e.phys_addr, e.len, true, 1, data};
+    pc_ = 0;  // no exit, so no PC: the records of coalesced writes say 0 on every backend
+    bool caller = HandleAccess(a, result);
+    coalesced_.Pop();
+    if (caller) return true;
+  }
+  return false;
+}
+
+bool VcpuLoop::Coalesced(const Access &a) const {
+  for (const AccessRange &r : coalesced_ranges_)
+    if (r.kind == a.kind && a.address >= r.start && a.address < r.end) return true;
+  return false;
+}
+
 // Returns true when the caller must see this access (a JS device, an unhandled access, the stop byte).
 // The access rules, the same on both backends (src/workers/access-rules.ts, src/shared/platform.ts): the console, then the
 // devices, then the unhandled-access policy; the stop byte ends the run after the console prints it.
 bool VcpuLoop::HandleAccess(const Access &a, RunExit *result) {
+  if (!a.is_write && !coalesced_ranges_.empty() && Coalesced(a)) {
+    DescribeAccess(a);
+    *result = RunExit::kCoalescedRead;
+    return true;
+  }
+  if (IsInterruptAck(a)) {
+    vcpu_.LowerIrq();  // before the record: whoever sees the acknowledge may raise the line again
+    if (ring_.attached()) Record(a);
+    return false;
+  }
   if (IsConsoleWrite(a)) {
     if (ring_.attached()) Record(a);
     for (uint32_t i = 0; i < a.count; i++) {
@@ -143,14 +199,7 @@ bool VcpuLoop::HandleAccess(const Access &a, RunExit *result) {
     if (ring_.attached()) Record(a);
     return false;
   }
-  double *f = fields();
-  f[kFieldKind] = static_cast<double>(a.kind);
-  f[kFieldAddress] = static_cast<double>(a.address);
-  f[kFieldAddressLo] = static_cast<double>(static_cast<uint32_t>(a.address));
-  f[kFieldAddressHi] = static_cast<double>(static_cast<uint32_t>(a.address >> 32));
-  f[kFieldSize] = a.size;
-  f[kFieldIsWrite] = a.is_write ? 1 : 0;
-  f[kFieldCount] = a.count;
+  DescribeAccess(a);
   if (a.is_write) {
     std::memcpy(record_ + kExitDataOffset, a.data, len);
     if (user && ring_.attached()) Record(a);
@@ -162,6 +211,17 @@ bool VcpuLoop::HandleAccess(const Access &a, RunExit *result) {
   }
   *result = user ? RunExit::kUserAccess : RunExit::kUnhandled;
   return true;
+}
+
+void VcpuLoop::DescribeAccess(const Access &a) {
+  double *f = fields();
+  f[kFieldKind] = static_cast<double>(a.kind);
+  f[kFieldAddress] = static_cast<double>(a.address);
+  f[kFieldAddressLo] = static_cast<double>(static_cast<uint32_t>(a.address));
+  f[kFieldAddressHi] = static_cast<double>(static_cast<uint32_t>(a.address >> 32));
+  f[kFieldSize] = a.size;
+  f[kFieldIsWrite] = a.is_write ? 1 : 0;
+  f[kFieldCount] = a.count;
 }
 
 bool VcpuLoop::Native(const Access &a) {

@@ -1,12 +1,16 @@
 // The vCPU run loop: KVM_RUN until something needs the caller. Exits for native devices (the console,
 // accesses the user chose to ignore) are handled here without returning; an access for a JavaScript
 // device returns once, its details written into a caller-owned exit record (no allocation per exit).
+// Writes KVM coalesced instead of exiting are drained from its ring in order before whatever follows
+// them and handled the same way; the interrupt acknowledge lowers the vCPU's interrupt line; on x86
+// the loop injects that line's vector between runs (arch::InjectIrq).
 #pragma once
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "coalesced_ring.h"
 #include "event_ring.h"
 #include "kvm_vcpu.h"
 
@@ -26,6 +30,7 @@ enum class RunExit : int32_t {
   kGuestError = 10,  // FAIL_ENTRY, INTERNAL_ERROR, SHUTDOWN, an unknown exit, or KVM_RUN failing
   kRingFull = 11,    // the event ring is full: wait for the consumer, then Resume() (nothing is lost)
   kRingWake = 12,    // half the ring waits for the consumer: wake it, then Resume()
+  kCoalescedRead = 13,  // a read of a coalesced (write-only) range (details in the exit record)
 };
 
 enum class AccessKind : int32_t { kMmio = 1, kPio = 2 };
@@ -33,6 +38,8 @@ enum class AccessKind : int32_t { kMmio = 1, kPio = 2 };
 // The platform's console: byte stores to this MMIO address, byte OUTs to this port.
 constexpr uint64_t kConsoleMmio = 0x996;
 constexpr uint64_t kConsolePort = 0x3f8;
+// Any MMIO write here acknowledges the interrupt vm.interrupt() raised: the line goes low.
+constexpr uint64_t kInterruptAck = 0x9f8;
 
 // The exit record, laid out in a caller-owned buffer: doubles first, then the access data bytes.
 // Field indices are shared with src/shared/addon.ts.
@@ -103,6 +110,10 @@ class VcpuLoop {
   void SetExitRecord(uint8_t *record) { record_ = record; }
   void SetUserRanges(std::vector<AccessRange> ranges) { user_ranges_ = std::move(ranges); }
   void AddNativeDevice(const NativeDevice &device) { native_devices_.push_back(device); }
+  // Writes to `range` reach the loop through KVM's coalesced ring (KvmVm::AddCoalescedZone registered
+  // it; `ring_page` is the ring inside the vCPU mapping) and go where an exit's would; reads of it are
+  // an error (kCoalescedRead).
+  void AddCoalescedRange(const AccessRange &range, uint8_t *ring_page);
   // Every access from now on is also recorded in the ring (a SharedArrayBuffer the caller keeps alive).
   void AttachEventRing(uint8_t *buffer);
 
@@ -130,10 +141,14 @@ class VcpuLoop {
   };
   Access CurrentAccess() const;
   static bool IsConsoleWrite(const Access &a);
+  static bool IsInterruptAck(const Access &a);
   bool HandleAccess(const Access &a, RunExit *result);
+  bool DrainCoalesced(RunExit *result);  // true when the caller must see a write (or the ring is full)
+  bool Coalesced(const Access &a) const;
   bool Native(const Access &a);  // true when a native device handled it
   bool ConsoleByte(uint8_t byte);  // false when it is the stop byte
   void Record(const Access &a);
+  void DescribeAccess(const Access &a);  // into the exit record
   RunExit GuestError(int exit_reason, uint64_t detail, int err);
   double *fields() { return reinterpret_cast<double *>(record_); }
 
@@ -141,6 +156,8 @@ class VcpuLoop {
   uint8_t *record_ = nullptr;
   std::vector<AccessRange> user_ranges_;
   std::vector<NativeDevice> native_devices_;
+  std::vector<AccessRange> coalesced_ranges_;
+  CoalescedRing coalesced_;
   EventRing ring_;
   bool exit_pending_ = false;  // an exit taken from KVM_RUN but not yet handled (the ring was full)
   bool powered_off_ = false;   // the last run ended with PSCI SYSTEM_OFF/RESET

@@ -23,14 +23,15 @@ await build({
     'vcpu-agent': join(root, 'src/workers/vcpu-agent.ts'),
   },
   outdir: join(root, 'dist'),
-  // Piscina starts its own worker entry from its package; bundling it would break that path.
-  external: ['piscina'],
+  // Piscina starts its own worker entry from its package; bundling it would break that path. BullMQ
+  // and ioredis stay packages too (loaded only when a queue is used, src/queue/).
+  external: ['piscina', 'bullmq', 'ioredis'],
 });
 await build({
   ...common,
   entryPoints: listTs('test').filter((f) => f.endsWith('.test.ts')),
   outdir: join(root, 'dist/test'),
-  external: ['piscina'],
+  external: ['piscina', 'bullmq', 'ioredis'],
 });
 // The adversarial suite (hostile guests, floods, misuse) in its own directory; `node --test dist/test/` finds it there.
 await build({

@@ -62,7 +62,8 @@ test('a bad image reports its own error, whatever arch was guessed; --json names
 test('--json rounds durationMs to the microsecond', () => {
   const json = JSON.parse(femtovm('run', hello, '--backend', 'wasm', '--json').stdout);
   assert.equal(json.output, 'Hello\n');
-  assert.equal(Math.round(json.durationMs * 1000), json.durationMs * 1000);
+  // At most three decimals as printed (a float's product by 1000 may be off in the last bit).
+  assert.match(String(json.durationMs), /^\d+(\.\d{1,3})?$/);
 });
 
 test('Ctrl-C stops a running guest and exits 130, as swarm does', async () => {

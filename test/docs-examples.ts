@@ -3,10 +3,10 @@
  * hostInfo() (x86_64 where the host's KVM runs it, else aarch64), and states what it prints in
  * `console.log(...) // output` comments, per arch where they differ: `// x86_64: halted · aarch64: system-off`.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import type { GuestArch } from '../src/index';
@@ -47,9 +47,31 @@ export function writeExamples(examples: DocExample[], ext: 'mjs' | 'ts', from: s
   });
 }
 
-/** Runs one example (plain JavaScript apart from the package name) in the project root; its output, trimmed line by line. */
-export function runExample(example: DocExample, env: NodeJS.ProcessEnv = {}): string {
-  const [file] = writeExamples([example], 'mjs', pathToFileURL(join(root, 'dist', 'index.js')).href);
-  const out = execFileSync(process.execPath, [file!], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
-  return out.trim().split('\n').map((l) => l.trim()).join('\n');
+export interface ExampleRun {
+  /** What the example printed, trimmed line by line. */
+  output: string;
+  /** Why it did not run to its end (an error, or an earlier example that stopped the process), if so. */
+  failure?: string;
+}
+
+/**
+ * Runs the examples (plain JavaScript apart from the package name) one after another in one Node
+ * process, in the project root: one start instead of one per example, which matters in the emulated
+ * labs. Each example's output is what it printed between its marker and the next.
+ */
+export function runExamples(examples: DocExample[], env: NodeJS.ProcessEnv = {}): ExampleRun[] {
+  const files = writeExamples(examples, 'mjs', pathToFileURL(join(root, 'dist', 'index.js')).href);
+  const mark = (i: number | 'end') => `--- femtovm doc example ${i} ---`;
+  const runner = join(dirname(files[0]!), 'run-all.mjs');
+  writeFileSync(runner, [...files.flatMap((file, i) => [`console.log(${JSON.stringify(mark(i))});`, `await import(${JSON.stringify(pathToFileURL(file).href)});`]), `console.log(${JSON.stringify(mark('end'))});`].join('\n'));
+  const r = spawnSync(process.execPath, [runner], { cwd: root, encoding: 'utf8', timeout: 600_000, env: { ...process.env, ...env } });
+  rmSync(dirname(runner), { recursive: true, force: true });
+  const lines = r.stdout.split('\n').map((l) => l.trim());
+  return examples.map((_, i) => {
+    const start = lines.indexOf(mark(i));
+    const end = lines.indexOf(i + 1 < examples.length ? mark(i + 1) : mark('end'));
+    const output = start < 0 ? '' : lines.slice(start + 1, end < 0 ? undefined : end).join('\n').trim();
+    if (end >= 0) return { output };
+    return { output, failure: start < 0 ? 'it did not run: an earlier example stopped the process' : `it did not finish (status ${r.status}, signal ${r.signal}): ${r.error?.message ?? r.stderr}` };
+  });
 }

@@ -96,9 +96,9 @@ test('the WebAssembly backend runs aarch64 only: ERR_BACKEND_UNAVAILABLE otherwi
 test('an instruction the WebAssembly CPU lacks is ERR_GUEST_UNSUPPORTED_INSN naming it and its PC', () => {
   const vm = createVm({ arch: 'aarch64', backend: 'wasm' });
   try {
-    vm.load(new Uint8Array(new Uint32Array([0xf8200041]).buffer)); // ldadd x0, x1, [x2] (LSE, Armv8.1)
+    vm.load(new Uint8Array(new Uint32Array([0x99400040]).buffer)); // ldapur w0, [x2] (RCpc, Armv8.4)
     vm.setRegister('x2', 0x10100);
-    assert.throws(() => vm.run({ timeoutMs: 5000 }), (e: unknown) => e instanceof GuestError && e.code === 'ERR_GUEST_UNSUPPORTED_INSN' && /0xf8200041 at 0x10000/.test(e.message));
+    assert.throws(() => vm.run({ timeoutMs: 5000 }), (e: unknown) => e instanceof GuestError && e.code === 'ERR_GUEST_UNSUPPORTED_INSN' && /0x99400040 at 0x10000/.test(e.message));
   } finally {
     vm.close();
   }

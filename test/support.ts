@@ -3,12 +3,23 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { packageRoot } from '../src/shared/addon';
-import { kvmStatus, type GuestArch } from '../src/index';
+import { createVm, kvmStatus, type BackendKind, type GuestArch, type Vm, type VmOptions } from '../src/index';
 
 export const root = packageRoot();
 
 export const guest = (arch: GuestArch, name: string): string => join(root, 'guests', arch, name);
 export const cli = join(root, 'dist', 'cli.js');
+
+/** A VM with `image` loaded; closed after `body`. */
+export function withVm<T>(arch: GuestArch, backend: BackendKind, image: string, options: VmOptions, body: (vm: Vm) => T): T {
+  const vm = createVm({ arch, backend, ...options });
+  try {
+    vm.load(guest(arch, image));
+    return body(vm);
+  } finally {
+    vm.close();
+  }
+}
 
 /**
  * Why KVM tests for `arch` cannot run here, or undefined when they can. The lab sets

@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { loadAddon } from '../src/shared/addon';
 import { FreshKvmVms } from '../src/workers/kvm-backend';
 import { createVm, GuestError, KvmError, type BackendKind, type GuestArch, type Vm, type VmOptions } from '../src/index';
-import { cli, guest, kvmSkipReason, processResources, root } from './support';
+import { cli, guest, kvmSkipReason, processResources, root, withVm } from './support';
 
 interface ArchCase {
   /** How a guest ends itself. */
@@ -47,17 +47,6 @@ const cases: Record<GuestArch, ArchCase> = {
   },
 };
 
-/** A VM with `image` loaded; closed after `body`. */
-function withVmOn<T>(arch: GuestArch, image: string, options: VmOptions, body: (vm: Vm) => T, backend: BackendKind = 'kvm'): T {
-  const vm = createVm({ arch, backend, ...options });
-  try {
-    vm.load(guest(arch, image));
-    return body(vm);
-  } finally {
-    vm.close();
-  }
-}
-
 const le = (bytes: Uint8Array) => bytes.reduceRight((v, b) => (v << 8n) | BigInt(b), 0n);
 const bytesOf = (value: bigint, size: number) => Uint8Array.from({ length: size }, (_, i) => Number((value >> BigInt(8 * i)) & 0xffn));
 
@@ -65,10 +54,10 @@ const backends: [GuestArch, BackendKind][] = [['x86_64', 'kvm'], ['aarch64', 'kv
 for (const [arch, backend] of backends) {
   const c = cases[arch];
   const skip = backend === 'kvm' ? kvmSkipReason(arch) : process.env.FEMTOVM_LAB ? 'the WebAssembly backend is tested on the host, not in the lab' : undefined;
-  const withVm = <T>(a: GuestArch, image: string, options: VmOptions, body: (vm: Vm) => T) => withVmOn(a, image, options, body, backend);
+  const withVmHere = <T>(a: GuestArch, image: string, options: VmOptions, body: (vm: Vm) => T) => withVm(a, backend, image, options, body);
   describe(`${backend} ${arch}`, { skip, timeout: 300_000 }, () => {
     test('hello prints Hello and ends cleanly', () => {
-      const r = withVm(arch, 'hello.bin', {}, (vm) => vm.run({ timeoutMs: 10_000 }));
+      const r = withVmHere(arch, 'hello.bin', {}, (vm) => vm.run({ timeoutMs: 10_000 }));
       assert.equal(r.output.toString(), 'Hello\n');
       assert.equal(r.outcome, c.end);
       assert.equal(r.exits, 7);
@@ -76,7 +65,7 @@ for (const [arch, backend] of backends) {
     });
 
     test('an ELF64 image loads its segments and starts at e_entry', () => {
-      withVm(arch, 'hello.elf', c.longMode, (vm) => {
+      withVmHere(arch, 'hello.elf', c.longMode, (vm) => {
         const pc = vm.getRegister(c.pc);
         const r = vm.run({ timeoutMs: 10_000 });
         assert.equal(r.output.toString(), 'Hello\n');
@@ -85,7 +74,7 @@ for (const [arch, backend] of backends) {
     });
 
     test('registers round-trip through the guest', () => {
-      withVm(arch, 'regs.bin', c.longMode, (vm) => {
+      withVmHere(arch, 'regs.bin', c.longMode, (vm) => {
         for (const [name, value] of c.regs.inputs) vm.setRegister(name, value);
         vm.run({ timeoutMs: 10_000 });
         const [[, a], [, b]] = c.regs.inputs as [[string, bigint], [string, bigint]];
@@ -100,7 +89,7 @@ for (const [arch, backend] of backends) {
       const reads: number[] = [];
       const writes: [number, bigint][] = [];
       const values: Record<number, bigint> = { 1: 0x7fn, 2: 0xffffn, 4: 0x12345678n, 8: 0xfedcba9876543210n };
-      withVm(arch, 'mmio-sizes.bin', c.longMode, (vm) => {
+      withVmHere(arch, 'mmio-sizes.bin', c.longMode, (vm) => {
         vm.addDevice(
           { kind: 'mmio', base: 0x900, size: 16 },
           {
@@ -124,7 +113,7 @@ for (const [arch, backend] of backends) {
     test('a read device feeds the echo guest', () => {
       const input = Buffer.from('Hi there!\n');
       let next = 0;
-      const r = withVm(arch, 'mmio-echo.bin', {}, (vm) => {
+      const r = withVmHere(arch, 'mmio-echo.bin', {}, (vm) => {
         vm.addDevice({ kind: 'mmio', base: 0x900, size: 1 }, { read: (_, data) => void (data[0] = input[next++] ?? 0) });
         return vm.run({ timeoutMs: 10_000 });
       });
@@ -133,7 +122,7 @@ for (const [arch, backend] of backends) {
 
     test('every write of a 1,000-exit loop arrives, in order', () => {
       const seen: number[] = [];
-      const r = withVm(arch, 'mmio-loop.bin', {}, (vm) => {
+      const r = withVmHere(arch, 'mmio-loop.bin', {}, (vm) => {
         vm.setRegister(c.countRegister, 1000);
         vm.addDevice({ kind: 'mmio', base: 0x900, size: 4 }, { write: (_, data) => void seen.push(Number(le(data))) });
         return vm.run({ timeoutMs: 30_000 });
@@ -144,7 +133,7 @@ for (const [arch, backend] of backends) {
     });
 
     test('a VM whose guest ended runs again after a new load (arm64: powered on again after SYSTEM_OFF)', () => {
-      withVm(arch, 'hello.bin', {}, (vm) => {
+      withVmHere(arch, 'hello.bin', {}, (vm) => {
         for (let i = 0; i < 3; i++) {
           if (i > 0) vm.load(guest(arch, 'hello.bin'));
           const r = vm.run({ timeoutMs: 10_000 });
@@ -155,7 +144,7 @@ for (const [arch, backend] of backends) {
     });
 
     test('maxExits ends the run with outcome max-exits', () => {
-      const r = withVm(arch, 'mmio-loop.bin', { unhandled: 'ignore' }, (vm) => {
+      const r = withVmHere(arch, 'mmio-loop.bin', { unhandled: 'ignore' }, (vm) => {
         vm.setRegister(c.countRegister, 1000);
         return vm.run({ maxExits: 10, timeoutMs: 10_000 });
       });
@@ -164,7 +153,7 @@ for (const [arch, backend] of backends) {
     });
 
     test('stop() from a device handler ends the run after that exit', () => {
-      const r = withVm(arch, 'mmio-loop.bin', {}, (vm) => {
+      const r = withVmHere(arch, 'mmio-loop.bin', {}, (vm) => {
         vm.setRegister(c.countRegister, 1000);
         let n = 0;
         vm.addDevice({ kind: 'mmio', base: 0x900, size: 4 }, { write: () => void (++n === 5 && vm.stop()) });
@@ -175,7 +164,7 @@ for (const [arch, backend] of backends) {
     });
 
     test('a guest spinning with no exits ends at its time limit', () => {
-      const r = withVm(arch, 'spin.bin', {}, (vm) => vm.run({ timeoutMs: 150 }));
+      const r = withVmHere(arch, 'spin.bin', {}, (vm) => vm.run({ timeoutMs: 150 }));
       assert.equal(r.outcome, 'timeout');
       assert.equal(r.exits, 0);
       assert.ok(r.durationMs >= 150 && r.durationMs < 10_000, `took ${r.durationMs} ms`);
@@ -183,7 +172,7 @@ for (const [arch, backend] of backends) {
 
     test('a time limit holds when every exit waits on a slow device', () => {
       const pause = new Int32Array(new SharedArrayBuffer(4));
-      const r = withVm(arch, 'mmio-loop.bin', {}, (vm) => {
+      const r = withVmHere(arch, 'mmio-loop.bin', {}, (vm) => {
         vm.setRegister(c.countRegister, 1_000_000);
         vm.addDevice({ kind: 'mmio', base: 0x900, size: 4 }, { write: () => void Atomics.wait(pause, 0, 0, 10) }); // 10 ms per exit
         return vm.run({ timeoutMs: 100 });
@@ -195,13 +184,13 @@ for (const [arch, backend] of backends) {
 
     test('stopOnByte ends the run after that console byte', () => {
       const image = arch === 'aarch64' ? 'seed-hello.bin' : 'hello.bin';
-      const r = withVm(arch, image, {}, (vm) => vm.run({ stopOnByte: 0x0a, timeoutMs: 10_000 }));
+      const r = withVmHere(arch, image, {}, (vm) => vm.run({ stopOnByte: 0x0a, timeoutMs: 10_000 }));
       assert.equal(r.output.toString(), 'Hello\n');
       assert.equal(r.outcome, 'stopped');
     });
 
     test('a faulting guest is a GuestError with its code and registers', () => {
-      withVm(arch, 'fault.bin', {}, (vm) => {
+      withVmHere(arch, 'fault.bin', {}, (vm) => {
         const error = assertGuestError(() => vm.run({ timeoutMs: 10_000 }), c.faultCode);
         assert.equal(typeof error.registers[c.pc], 'bigint');
         assert.match(error.message, /pc 0x/);
@@ -209,20 +198,20 @@ for (const [arch, backend] of backends) {
     });
 
     test('an access no device claims is ERR_UNHANDLED_ACCESS naming it', () => {
-      withVm(arch, 'mmio-echo.bin', {}, (vm) => {
+      withVmHere(arch, 'mmio-echo.bin', {}, (vm) => {
         const error = assertGuestError(() => vm.run({ timeoutMs: 10_000 }), 'ERR_UNHANDLED_ACCESS');
         assert.deepEqual(error.access, { kind: 'mmio', address: 0x900, exactAddress: 0x900n, size: 1, direction: 'read' });
       });
     });
 
     test('unhandled accesses can be ignored: reads return 0', () => {
-      const r = withVm(arch, 'mmio-echo.bin', { unhandled: 'ignore' }, (vm) => vm.run({ timeoutMs: 10_000 }));
+      const r = withVmHere(arch, 'mmio-echo.bin', { unhandled: 'ignore' }, (vm) => vm.run({ timeoutMs: 10_000 }));
       assert.equal(r.outcome, c.end);
       assert.equal(r.output.length, 0);
     });
 
     test('a device handler that throws ends the run with ERR_HANDLER_THREW', () => {
-      withVm(arch, 'mmio-echo.bin', {}, (vm) => {
+      withVmHere(arch, 'mmio-echo.bin', {}, (vm) => {
         vm.addDevice({ kind: 'mmio', base: 0x900, size: 1 }, { read: () => { throw new Error('device broke'); } });
         const error = assertGuestError(() => vm.run({ timeoutMs: 10_000 }), 'ERR_HANDLER_THREW');
         assert.equal((error.cause as Error).message, 'device broke');
@@ -232,7 +221,7 @@ for (const [arch, backend] of backends) {
     });
 
     test('bad input gets typed errors', () => {
-      withVm(arch, 'hello.bin', {}, (vm) => {
+      withVmHere(arch, 'hello.bin', {}, (vm) => {
         assert.throws(() => vm.getRegister('bogus'), { code: 'ERR_UNKNOWN_REGISTER' });
         assert.throws(() => vm.setRegister('bogus', 1), { code: 'ERR_UNKNOWN_REGISTER' });
         assert.throws(() => vm.setRegister(c.pc, -1), { code: 'ERR_INVALID_OPTION' });
@@ -342,7 +331,7 @@ for (const [arch, backend] of backends) {
 
     test('fresh VMs made natively (runMany, reuse: false): a setup KVM refuses is a typed error per run, nothing leaks; a short exit record is a RangeError', { skip: backend === 'wasm' && 'KVM only' }, () => {
       // A RAM region KVM refuses (not page-aligned): every run's KVM_SET_USER_MEMORY_REGION fails.
-      const setup = { regions: [{ guestAddr: 0x10800, size: 0x1000 }], entry: 0x10800, stackTop: 0x11800, x86LongMode: false, x86Tables: 0, segments: [], registers: [] as [string, bigint][], pcRegister: c.pc, ignoreUnhandled: false };
+      const setup = { regions: [{ guestAddr: 0x10800, size: 0x1000 }], entry: 0x10800, stackTop: 0x11800, x86LongMode: false, x86Tables: 0, startRegisters: [], rom: { guestAddr: 0, bytes: new Uint8Array(0) }, segments: [], registers: [] as [string, bigint][], pcRegister: c.pc, ignoreUnhandled: false };
       const slot = new Float64Array(new SharedArrayBuffer(8));
       const fresh = new FreshKvmVms(arch, setup, slot);
       const before = processResources();
@@ -375,7 +364,7 @@ for (const [arch, backend] of backends) {
 describe('kvm x86_64 port I/O and long mode', { skip: kvmSkipReason('x86_64') }, () => {
     test('every out of the PIO loop reaches the port device, in order', () => {
       const seen: number[] = [];
-      const r = withVmOn('x86_64', 'pio-loop.bin', {}, (vm) => {
+      const r = withVm('x86_64', 'kvm', 'pio-loop.bin', {}, (vm) => {
         vm.setRegister('rcx', 300);
         vm.addDevice({ kind: 'pio', base: 0x80, size: 1 }, { write: (_, data) => void seen.push(data[0]!) });
         return vm.run({ timeoutMs: 10_000 });
@@ -385,7 +374,7 @@ describe('kvm x86_64 port I/O and long mode', { skip: kvmSkipReason('x86_64') },
     });
 
     test('long mode: hello-long prints through the MMIO console', () => {
-      const r = withVmOn('x86_64', 'hello-long.bin', { x86Mode: 'long' }, (vm) => vm.run({ timeoutMs: 10_000 }));
+      const r = withVm('x86_64', 'kvm', 'hello-long.bin', { x86Mode: 'long' }, (vm) => vm.run({ timeoutMs: 10_000 }));
       assert.equal(r.output.toString(), 'Hello\n');
     });
 });

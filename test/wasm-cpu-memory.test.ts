@@ -85,7 +85,7 @@ test('register-offset loads and stores: every size, each extend, scaled or not',
   assert.equal(sdv.getBigUint64(at(stores + 8), true), 0x8899_aabb_ccdd_eeffn);
 });
 
-test('encodings that share the register-offset top bits: atomics unsupported, LDRAA and a bad option UNDEFINED, MMIO exits', () => {
+test('encodings that share the register-offset top bits: LSE atomics, LDRAA and a bad option UNDEFINED, MMIO exits', () => {
   const VBAR = RAM + 0x800;
   for (const insn of [0xf8200420 /* ldraa x0, [x1] */, 0xf8621829 /* ldr x9, [x1, x2, <option 000>] */]) {
     const cpu = cpuWith({ 0: [insn], 0xa00: [HVC0] }, { x1: BigInt(DATA), vbar_el1: BigInt(VBAR) });
@@ -93,8 +93,12 @@ test('encodings that share the register-offset top bits: atomics unsupported, LD
     assert.equal(cpu.getReg('esr_el1'), 0x200_0000n, 'EC 0, IL');
     assert.equal(cpu.getReg('elr_el1'), BigInt(RAM));
   }
-  const atomic = cpuWith([0xb8e00041 /* ldaddal w0, w1, [x2] */], { x2: BigInt(DATA) });
-  assert.equal(atomic.run(100), CpuExit.Unsupported);
+  const atomic = cpuWith([0xb8e00041 /* ldaddal w0, w1, [x2] */, HVC0], { x0: 0x1_0000_0003n, x2: BigInt(DATA) });
+  const word = new DataView(atomic.ram.buffer, atomic.ram.byteOffset + DATA - RAM);
+  word.setUint32(0, 0xffff_fffe, true);
+  assert.equal(atomic.run(100), CpuExit.Hvc);
+  assert.equal(atomic.getReg('x1'), 0xffff_fffen, 'the old word');
+  assert.equal(word.getUint32(0, true), 1, 'plus w0, wrapped at 32 bits');
   const mmio = cpuWith([0xf8626820 /* ldr x0, [x1, x2] */, HVC0], { x1: 0x900n, x2: 8n });
   assert.equal(mmio.run(100), CpuExit.Mmio);
   assert.equal(mmio.mmioAddr, 0x908);

@@ -24,7 +24,8 @@ test('reset gives the KVM_ARM_VCPU_INIT state of docs/platform.md', () => {
   assert.equal(cpu.instret, 0);
   for (const name of A64_REGISTER_NAMES) assert.equal(typeof cpu.getReg(name), 'bigint');
   assert.throws(() => cpu.getReg('x31'), RangeError);
-  assert.throws(() => cpu.setReg('ttbr0_el1', 0n), RangeError);
+  assert.throws(() => cpu.setReg('ttbr1_el1', 0n), RangeError);
+  assert.equal(cpu.getReg('ttbr0_el1'), 0n, 'the translation regime registers start zeroed (the backend sets the start state)');
   assert.throws(() => cpu.setReg('currentel', 0n), RangeError);
   assert.throws(() => cpu.setReg('pstate', 0x3c0n), RangeError, 'EL0t is not a mode this CPU runs');
 });
@@ -119,7 +120,7 @@ test('hot classes in their rare forms: UNDEFINED encodings, a misaligned BLR', (
 });
 
 test('instructions this CPU does not implement exit as unsupported, PC unchanged', () => {
-  for (const insn of [0xf8200041 /* ldadd x0, x1, [x2] */, 0x1ac24020 /* crc32b w0, w1, w2 */, 0xc8e0fc41 /* casal x0, x1, [x2] */]) {
+  for (const insn of [0x99400040 /* ldapur w0, [x2] (Armv8.4) */, 0xd9008040 /* stlur x0, [x2, #8] */]) {
     const cpu = cpuWith([insn], { x2: BigInt(RAM + 0x8000) });
     assert.equal(cpu.run(100), CpuExit.Unsupported);
     assert.equal(cpu.faultPc, RAM);
@@ -168,8 +169,9 @@ test('BRK and UDF: ELR at the instruction; an exception from EL1t uses VBAR + 0x
   assert.equal(cpu.getReg('sp_el0'), 0x1_8000n);
 });
 
-test('FP/SIMD instructions trap to EL1 while CPACR_EL1.FPEN traps them, and exit once enabled', () => {
+test('FP/SIMD instructions trap to EL1 while CPACR_EL1.FPEN traps them, and run once enabled', () => {
   const fmov = 0x9e670020 /* fmov d0, x1 */;
+  const frint32z = 0x1e284020 /* frint32z s0, s1 (Armv8.5): not in the model */;
   let cpu = cpuWith({ 0: [fmov], 0xa00: [HVC0] }, { vbar_el1: BigInt(VBAR) });
   assert.equal(runToExit(cpu), CpuExit.Hvc);
   assert.equal(cpu.getReg('esr_el1'), 0x1fe0_0000n, 'EC 0x07, IL, CV, COND 0xe');
@@ -179,9 +181,11 @@ test('FP/SIMD instructions trap to EL1 while CPACR_EL1.FPEN traps them, and exit
     0xd5181040, // msr cpacr_el1, x0
     0xd5033fdf, // isb
     fmov,
-  ]);
+    frint32z,
+  ], { x1: 0x4009_21fb_5444_2d18n });
   assert.equal(runToExit(cpu), CpuExit.Unsupported);
-  assert.equal(cpu.faultInsn, fmov);
+  assert.equal(cpu.getReg('v0'), 0x4009_21fb_5444_2d18n, 'fmov d0, x1 ran');
+  assert.equal(cpu.faultInsn, frint32z, 'an instruction outside the model still exits');
   cpu = cpuWith({ 0: [0x3dc00020 /* ldr q0, [x1] */], 0xa00: [HVC0] }, { vbar_el1: BigInt(VBAR) });
   assert.equal(runToExit(cpu), CpuExit.Hvc, 'SIMD&FP loads trap too');
   assert.equal(cpu.getReg('esr_el1'), 0x1fe0_0000n);

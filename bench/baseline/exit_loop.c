@@ -25,6 +25,14 @@
  *       to report it has left KVM_RUN. Prints {"kicks":N,"exitNs":[...],"ackNs":[...]}: kick to
  *       KVM_RUN returning on the vCPU thread, and kick to the main thread knowing it.
  *
+ *   exit_loop [--coalesced mmio|pio:ADDR:SIZE] [--doorbell mmio|pio:ADDR:SIZE] <guest.bin> <count>
+ *       The same loop with the exit-free mechanisms femtovm offers: --coalesced registers the range
+ *       with KVM_REGISTER_COALESCED_MMIO and drains KVM's ring after every exit (each write counted
+ *       as handled); --doorbell registers a KVM_IOEVENTFD on an eventfd for writes of SIZE bytes
+ *       there, which a second thread waits on and reads, as a VMM's event loop would. The JSON adds "coalesced" and "doorbell": writes that reached
+ *       user space that way. In-kernel exits (CPUID, HVC, a trapped MRS) need no flag: the loop
+ *       only sees the guest's end.
+ *
  *   errors: message on stderr, exit status 1 (no /dev/kvm, unexpected exit, ...); 2 for usage.
  *
  * Build (libc, pthreads and <linux/kvm.h>):  cc -O2 -pthread -o exit_loop exit_loop.c   (or `make`)
@@ -49,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -82,6 +91,7 @@ static void die(const char *fmt, ...) {
 __attribute__((noreturn))
 static void usage(void) {
     fputs("usage: exit_loop [--latency] <guest.bin> <count>\n"
+          "       exit_loop [--coalesced mmio|pio:ADDR:SIZE] [--doorbell mmio|pio:ADDR:SIZE] <guest.bin> <count>\n"
           "       exit_loop --vms N [--threads T] [--alive K] <guest.bin>\n"
           "       exit_loop --kick N <spin.bin>\n", stderr);
     exit(2);
@@ -133,6 +143,57 @@ static void open_kvm(void) {
     run_size = xioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL, "KVM_GET_VCPU_MMAP_SIZE");
 }
 
+/* The exit-free mechanisms of the exit loop (--coalesced, --doorbell): kind 0 none, 1 MMIO, 2 port. */
+struct zone {
+    int kind;
+    uint64_t addr;
+    uint32_t size;
+};
+static struct zone coalesced_zone, doorbell_zone;
+static int doorbell_fd = -1;
+static uint64_t doorbell_rings;          /* read by the doorbell thread */
+#define DOORBELL_QUIT (1ull << 40)       /* added to the counter to end the doorbell thread */
+
+/* The VMM's side of a doorbell: woken by each ring (or several coalesced), it reads the count. */
+static void *doorbell_thread(void *arg) {
+    (void)arg;
+    for (;;) {
+        uint64_t n;
+        if (read(doorbell_fd, &n, sizeof n) != sizeof n) die("read of the doorbell's eventfd: %s", strerror(errno));
+        if (n >= DOORBELL_QUIT) {  /* with whatever rang since its last read */
+            doorbell_rings += n - DOORBELL_QUIT;
+            return NULL;
+        }
+        doorbell_rings += n;
+    }
+}
+static struct kvm_coalesced_mmio_ring *coalesced_ring;
+static unsigned long long coalesced_writes;
+
+static struct zone parse_zone(const char *text, const char *what) {
+    struct zone z = {0, 0, 0};
+    char kind[8];
+    unsigned long long addr, size;
+    if (sscanf(text, "%7[a-z]:%lli:%lli", kind, &addr, &size) != 3 || size == 0 || size > 0x10000)
+        die("bad %s '%s' (mmio|pio:ADDR:SIZE)", what, text);
+    if (strcmp(kind, "mmio") == 0) z.kind = 1;
+    else if (strcmp(kind, "pio") == 0) z.kind = 2;
+    else die("bad %s kind '%s' (mmio or pio)", what, kind);
+    z.addr = addr;
+    z.size = (uint32_t)size;
+    return z;
+}
+
+/* The writes KVM appended to its coalesced ring, each handled (counted) in order. */
+static void drain_coalesced(void) {
+    struct kvm_coalesced_mmio_ring *ring = coalesced_ring;
+    uint32_t max = (uint32_t)((4096 - 8) / sizeof(struct kvm_coalesced_mmio));
+    while (ring->first != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE)) {
+        coalesced_writes++;
+        __atomic_store_n(&ring->first, (ring->first + 1) % max, __ATOMIC_RELEASE);
+    }
+}
+
 /* One VM with one vCPU, the image loaded, the PC at its start. */
 struct guest_vm {
     int fd, vcpu;
@@ -167,6 +228,20 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
     g->vcpu = xioctl(g->fd, KVM_CREATE_VCPU, 0, "KVM_CREATE_VCPU");
     g->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
     if (g->run == MAP_FAILED) die("mmap kvm_run: %s", strerror(errno));
+    if (coalesced_zone.kind) {
+        int page = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+        if (page <= 0) die("this KVM lacks KVM_CAP_COALESCED_MMIO");
+        struct kvm_coalesced_mmio_zone z = { .addr = coalesced_zone.addr, .size = coalesced_zone.size, .pio = coalesced_zone.kind == 2 };
+        xioctl(g->fd, KVM_REGISTER_COALESCED_MMIO, &z, "KVM_REGISTER_COALESCED_MMIO");
+        coalesced_ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)g->run + (size_t)page * 4096);
+    }
+    if (doorbell_zone.kind) {
+        doorbell_fd = eventfd(0, EFD_CLOEXEC);
+        if (doorbell_fd < 0) die("eventfd: %s", strerror(errno));
+        struct kvm_ioeventfd io = { .addr = doorbell_zone.addr, .len = doorbell_zone.size, .fd = doorbell_fd,
+                                    .flags = doorbell_zone.kind == 2 ? KVM_IOEVENTFD_FLAG_PIO : 0 };
+        xioctl(g->fd, KVM_IOEVENTFD, &io, "KVM_IOEVENTFD");
+    }
 #if defined(__x86_64__)
     struct kvm_sregs sregs;
     xioctl(g->vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
@@ -219,6 +294,7 @@ static unsigned long long vm_run(struct guest_vm *g, uint64_t *latency, size_t c
             last = t;
         }
         exits++;
+        if (coalesced_ring) drain_coalesced();  /* the writes before this exit, in order */
         switch (run->exit_reason) {
         case KVM_EXIT_MMIO:
             if (!run->mmio.is_write) {
@@ -277,11 +353,22 @@ static int exit_loop(unsigned long long count, int latency) {
     }
     struct guest_vm g;
     vm_create(&g, count);
+    pthread_t waiter;
+    if (doorbell_fd >= 0 && pthread_create(&waiter, NULL, doorbell_thread, NULL) != 0) die("pthread_create failed");
     uint64_t t0 = now_ns();
     unsigned long long exits = vm_run(&g, lat, cap);
     double seconds = (double)(now_ns() - t0) / 1e9;
+    uint64_t rings = 0;
+    if (doorbell_fd >= 0) {
+        uint64_t quit = DOORBELL_QUIT;
+        if (write(doorbell_fd, &quit, sizeof quit) != sizeof quit) die("write to the doorbell's eventfd: %s", strerror(errno));
+        pthread_join(waiter, NULL);
+        rings = doorbell_rings;
+    }
     vm_destroy(&g);
     printf("{\"exits\":%llu,\"seconds\":%.6f,\"usPerExit\":%.4f", exits, seconds, seconds * 1e6 / (double)exits);
+    if (coalesced_zone.kind) printf(",\"coalesced\":%llu", coalesced_writes);
+    if (doorbell_zone.kind) printf(",\"doorbell\":%llu", (unsigned long long)rings);
     if (latency) print_array("latencyNs", lat, exits < cap ? exits : cap);
     puts("}");
     return 0;
@@ -420,6 +507,8 @@ int main(int argc, char **argv) {
         else if (strcmp(flag, "--threads") == 0) threads = parse_count(argv[++i], "--threads");
         else if (strcmp(flag, "--alive") == 0) alive = parse_count(argv[++i], "--alive");
         else if (strcmp(flag, "--kick") == 0) { kicks = parse_count(argv[++i], "--kick"); mode = 2; }
+        else if (strcmp(flag, "--coalesced") == 0) coalesced_zone = parse_zone(argv[++i], "--coalesced");
+        else if (strcmp(flag, "--doorbell") == 0) doorbell_zone = parse_zone(argv[++i], "--doorbell");
         else usage();
     }
     int rest = argc - i;

@@ -8,7 +8,9 @@ import { runDemo } from './demo';
 import { registerInfo } from './info';
 import { registerRun } from './run';
 import { UsageError } from './run-options';
+import { registerSubmit } from './submit';
 import { registerSwarm } from './swarm';
+import { registerWorker } from './worker';
 
 // A reader that stops early (`femtovm info | head -1`) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -21,6 +23,8 @@ const program = new Command('femtovm').description('a minimal virtual machine mo
 program.exitOverride();
 registerRun(program);
 registerSwarm(program);
+registerWorker(program);
+registerSubmit(program);
 registerInfo(program);
 registerBench(program);
 program

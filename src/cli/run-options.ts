@@ -27,6 +27,7 @@ export interface RunFlags {
   arch?: GuestArch;
   backend: 'auto' | 'kvm' | 'wasm';
   x86Mode?: 'real' | 'long';
+  arm64Mmu?: 'on' | 'off';
   loadAddr?: number;
   entry?: number;
   mem?: number;
@@ -45,6 +46,7 @@ export function withRunOptions(command: Command): Command {
     .addOption(new Option('--arch <arch>', 'guest arch (default: from the ELF header or the path, else the host)').choices(['aarch64', 'x86_64']))
     .addOption(new Option('--backend <backend>', 'execution backend').choices(['auto', 'kvm', 'wasm']).default('auto'))
     .addOption(new Option('--x86-mode <mode>', 'x86_64: real (default for flat images) or long (default for ELF)').choices(['real', 'long']))
+    .addOption(new Option('--arm64-mmu <state>', 'aarch64 start state: on (default: identity map, caches and FP/SIMD on) or off (the vCPU reset state)').choices(['on', 'off']))
     .option('--load-addr <addr>', 'where a flat image is loaded', number('--load-addr'))
     .option('--entry <addr>', 'first instruction (default: ELF entry, else the load address)', number('--entry'))
     .option('--mem <size>', 'guest RAM, e.g. 64K, 1M', (t) => parseSize(t))
@@ -71,12 +73,14 @@ export function inferArch(path: string, image: Uint8Array, backend: RunFlags['ba
 export function parseFlags(image: Uint8Array, path: string, flags: RunFlags): { vm: VmOptions; load: LoadOptions; run: PooledRunOptions } {
   const arch = flags.arch ?? inferArch(path, image, flags.backend);
   if (flags.x86Mode !== undefined && arch !== 'x86_64') throw new UsageError(`--x86-mode applies to x86_64 guests, and this one is ${arch}`);
+  if (flags.arm64Mmu !== undefined && arch !== 'aarch64') throw new UsageError(`--arm64-mmu applies to aarch64 guests, and this one is ${arch}`);
   parseImage(image, arch, flags.loadAddr ?? platforms[arch].loadAddr);
   return {
     vm: {
       arch,
       backend: flags.backend,
       ...(arch === 'x86_64' && { x86Mode: flags.x86Mode ?? (isElf(image) ? 'long' : 'real') }),
+      ...(arch === 'aarch64' && { arm64Start: flags.arm64Mmu === 'off' ? ('mmu-off' as const) : ('mmu-on' as const) }),
       ...(flags.mem !== undefined && { mem: flags.mem }),
       unhandled: flags.ignoreUnhandled ? 'ignore' : 'error',
       jit: flags.jit,

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 
 import { runSwarm } from '../host/swarm';
 import { readImageFile } from '../shared/image';
+import { progressBar } from './progress-bar';
 import { number, parseFlags, withRunOptions, type RunFlags } from './run-options';
 
 /** Adds `swarm`. */
@@ -45,12 +46,6 @@ export function registerSwarm(program: Command): void {
       }
       process.exitCode = interrupt.signal.aborted ? 130 : summary.failures.length === 0 ? 0 : 1;
     });
-}
-
-/** A terminal progress bar; cli-progress is loaded only when one is drawn. */
-function progressBar(options: import('cli-progress').Options): import('cli-progress').SingleBar {
-  const { SingleBar, Presets } = require('cli-progress') as typeof import('cli-progress');
-  return new SingleBar(options, Presets.shades_classic);
 }
 
 let lastLine = '';

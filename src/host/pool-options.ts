@@ -4,7 +4,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { ConfigError } from '../shared/errors';
 import { checkObject, describe, optionalInteger } from '../shared/options';
 import type { SwarmTally } from '../shared/swarm-tally';
-import type { LoadOptions, RunOptions, VmOptions } from '../shared/vm-types';
+import type { LoadOptions, MemoryRead, MemoryWrite, RunOptions, VmOptions } from '../shared/vm-types';
 
 export interface PoolOptions {
   /** Threads, so VMs running at once (default: the number of CPUs; at most maxPoolThreads()). */
@@ -66,7 +66,16 @@ export interface PooledRunOptions extends RunOptions {
 }
 
 /** What VmPool.run and runMany set each VM up with. */
-export type OneShotOptions = PooledVmOptions & PooledRunOptions & { load?: LoadOptions; registers?: Record<string, bigint | number>; reuse?: boolean };
+export type OneShotOptions = PooledVmOptions &
+  PooledRunOptions & {
+    load?: LoadOptions;
+    registers?: Record<string, bigint | number>;
+    reuse?: boolean;
+    /** Guest RAM written before the run (after a warm VM's reset): a run's input. */
+    writes?: MemoryWrite[];
+    /** Guest RAM read after the run into the result's `reads`: its output. */
+    reads?: MemoryRead[];
+  };
 
 export interface ManyRunsOptions extends OneShotOptions {
   /** How many runs. */

@@ -213,7 +213,7 @@ function oneShotSetup(image: Uint8Array | string, options: OneShotOptions, contr
   for (const [name, value] of Object.entries(options.registers ?? {})) {
     if (typeof value !== 'bigint' && !Number.isSafeInteger(value)) throw new ConfigError('ERR_INVALID_OPTION', `register ${name}: a value is a bigint or a whole number, not ${describe(value)}`);
   }
-  const { timeoutMs, maxExits, stopOnByte, maxOutputBytes, signal: _signal, load, registers, reuse, events: _events, ringCapacity: _capacity, ...vmOptions } = options;
+  const { timeoutMs, maxExits, stopOnByte, maxOutputBytes, signal: _signal, load, registers, reuse, writes, reads, events: _events, ringCapacity: _capacity, ...vmOptions } = options;
   return {
     options: vmOptions,
     image,
@@ -222,6 +222,8 @@ function oneShotSetup(image: Uint8Array | string, options: OneShotOptions, contr
     warmBytes,
     run: { ...(timeoutMs !== undefined && { timeoutMs }), ...(maxExits !== undefined && { maxExits }), ...(stopOnByte !== undefined && { stopOnByte }), ...(maxOutputBytes !== undefined && { maxOutputBytes }) },
     ...(load && { load }),
+    ...(writes && { writes }),
+    ...(reads && { reads }),
     ...(registers && { registers: Object.fromEntries(Object.entries(registers).map(([k, v]) => [k, BigInt(v)])) }),
   };
 }

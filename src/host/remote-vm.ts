@@ -7,13 +7,14 @@ import type { MessagePort } from 'node:worker_threads';
 
 import * as Comlink from 'comlink';
 
-import type { Device, DeviceRange } from '../shared/devices';
+import { checkDoorbell, type Device, type DeviceOptions, type DeviceRange, type DoorbellHandler, type DoorbellSpec } from '../shared/devices';
+import { loadAddon, type NativeDoorbellWatcher } from '../shared/addon';
 import { ConfigError, VmStateError } from '../shared/errors';
 import type { EventBatchView, VmEvent } from '../shared/event-batch';
 import { EventRingProducer, type EventSummary } from '../shared/event-ring';
 import { reviveError } from '../shared/remote-errors';
 import { checkObject } from '../shared/options';
-import { abortStopper, ControlBlock, newRunId, StopReason, stopRun, timeLimitGuard, type Unresponsive } from '../shared/stop';
+import { abortStopper, ControlBlock, ControlWord, newRunId, StopReason, stopRun, timeLimitGuard, type Unresponsive } from '../shared/stop';
 import { unwrapReply, type RunReply } from '../shared/tasks';
 import type { LoadOptions, RunResult } from '../shared/vm-types';
 import type { NativeDeviceSpec } from '../workers/backend';
@@ -26,6 +27,7 @@ import { MailboxServer } from './mailbox-server';
 export class RemoteVm {
   private running: { runId: number; promise: Promise<unknown> } | undefined;
   private readonly mainDevices: Device[] = [];
+  private readonly doorbells: NativeDoorbellWatcher[] = [];
   private readonly mailboxServer: MailboxServer;
   private handlerError: unknown;
   private closed = false;
@@ -81,17 +83,44 @@ export class RemoteVm {
     return this.call((session) => session.writeMemory(guestAddr, bytes));
   }
   /** Native tier: answered in C++ inside the vCPU loop (~no cost). */
-  async addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): Promise<void> {
-    return this.call((session) => session.addNativeDevice(range, spec));
+  async addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec, mapping: DeviceOptions = {}): Promise<void> {
+    return this.call((session) => session.addNativeDevice(range, spec, mapping));
   }
   /** Worker tier: a module (a Device, or a factory of one) loaded on the VM's thread; one call per exit, no allocation. */
-  async addDeviceModule(range: DeviceRange, path: string, options?: unknown): Promise<void> {
-    return this.call((session) => session.addDeviceModule(range, path, options));
+  async addDeviceModule(range: DeviceRange, path: string, options?: unknown, mapping: DeviceOptions = {}): Promise<void> {
+    return this.call((session) => session.addDeviceModule(range, path, options, mapping));
   }
   /** Main-thread tier: this object answers each access through an Atomics round trip (slow path, ~10 µs). */
-  async addDevice(range: DeviceRange, device: Device): Promise<void> {
+  async addDevice(range: DeviceRange, device: Device, mapping: DeviceOptions = {}): Promise<void> {
+    if (mapping.coalesced && device.read !== undefined) throw new ConfigError('ERR_INVALID_OPTION', `a coalesced device is write-only: the device at ${range.kind} 0x${range.base.toString(16)} has read()`);
     this.mainDevices.push(device);
-    return this.call((session) => session.addMainThreadDevice(range, this.mainDevices.length - 1));
+    return this.call((session) => session.addMainThreadDevice(range, this.mainDevices.length - 1, mapping));
+  }
+
+  /**
+   * A doorbell (see Vm.addDoorbell) whose handler runs on this (the main) thread while the guest runs:
+   * libuv watches the eventfd the guest's writes ring, with no exit and no message per ring.
+   */
+  async addDoorbell(spec: DoorbellSpec, handler: DoorbellHandler): Promise<void> {
+    checkDoorbell(spec);
+    const fd = await this.call((session) => session.addDoorbell(spec));
+    this.doorbells.push(new (loadAddon().DoorbellWatcher)(fd, handler));
+  }
+
+  /**
+   * Raises the guest's interrupt line (see Vm.interrupt): no message, so it reaches a vCPU in the
+   * middle of a run at once (KVM: natively; wasm: a shared word the CPU reads between slices and
+   * that wakes its WFI).
+   */
+  interrupt(): void {
+    if (this.closed) throw new VmStateError('ERR_VM_CLOSED', 'the VM is closed');
+    const id = this.control.vcpuId;
+    if (id !== 0) {
+      loadAddon().interruptVcpu(id);
+      return;
+    }
+    Atomics.store(this.control.words, ControlWord.IrqLine, 1);
+    Atomics.notify(this.control.words, ControlWord.StopRun); // a WFI sleeps on the stop word
   }
 
   /**
@@ -186,5 +215,6 @@ export class RemoteVm {
     this.port.close();
     this.mailboxServer.close();
     await this.mailboxServer.done;
+    for (const watcher of this.doorbells) watcher.close(); // hands over rings not yet delivered
   }
 }

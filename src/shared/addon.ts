@@ -14,6 +14,10 @@ export interface NativeMachineOptions {
   stackTop: number;
   x86LongMode: boolean;
   x86Tables: number;
+  /** Registers set by name after the arch's boot setup (the arm64 start state's EL1 system registers). */
+  startRegisters: [name: string, value: bigint][];
+  /** Read-only guest memory mapped after RAM (the arm64 translation tables); empty bytes: none. */
+  rom: { guestAddr: number; bytes: Uint8Array };
 }
 
 export interface NativeRunLimits {
@@ -32,6 +36,10 @@ export interface NativeMachine {
   setExitRecord(record: ArrayBuffer): void;
   setUserRanges(flat: Float64Array): void;
   addNativeDevice(kind: number, start: number, end: number, type: number, value: bigint): void;
+  /** A guest write there signals a new eventfd inside KVM (no exit); returns the fd, closed with the VM. */
+  addDoorbell(kind: number, address: number, size: number, match: bigint | undefined): number;
+  /** Writes to [start, end) land in KVM's coalesced ring (no exit); throws ERR_KVM_CAPABILITY where KVM cannot. */
+  addCoalescedRange(kind: number, start: number, end: number): void;
   setEventRing(ring: Uint8Array): void;
   /** Process-wide id for kickVcpu(), from any thread. */
   readonly vcpuId: number;
@@ -42,6 +50,8 @@ export interface NativeMachine {
   /** Console bytes printed past the run's maxOutput since the last takeConsole(). */
   consoleDropped(): number;
   kick(): boolean;
+  /** Raises the interrupt line (thread-safe); false when the VM is closed. */
+  interrupt(): boolean;
   /** Copies RAM and the whole vCPU state (one snapshot per machine). */
   snapshot(): void;
   /** Back to the snapshot; `hostWrote`: the VMM wrote RAM since, so every page is copied. Returns pages copied. */
@@ -69,7 +79,18 @@ export interface NativeKvmStatus {
   reason: string;
 }
 
+/** Calls `handler(rings)` on this thread's loop when the eventfd rings (a duplicate of the fd is watched). */
+export interface NativeDoorbellWatcher {
+  close(): void;
+}
+
 export interface NativeAddon {
+  DoorbellWatcher: new (fd: number, handler: (rings: number) => void) => NativeDoorbellWatcher;
+  /** A new eventfd (non-blocking, close-on-exec). */
+  eventfd(): number;
+  /** `rings` rings of an eventfd at once. */
+  ringEventfd(fd: number, rings: number): boolean;
+  closeFd(fd: number): void;
   KvmMachine: new (options: NativeMachineOptions) => NativeMachine;
   /** `vcpuIdSlot` receives each fresh VM's vCPU id before it runs (for kickVcpu). */
   KvmOneShot: new (setup: NativeOneShotSetup, exitRecord: ArrayBuffer, vcpuIdSlot: Float64Array) => NativeOneShot;
@@ -77,6 +98,8 @@ export interface NativeAddon {
   registerNames(): string[];
   /** Stops the run of the vCPU with this id, whatever thread it runs on; false when none is running. */
   kickVcpu(id: number): boolean;
+  /** Raises the interrupt line of the vCPU with this id, whatever thread it runs on; false when it is gone. */
+  interruptVcpu(id: number): boolean;
   /** The guest arch this build's KVM runs (the host's arch). */
   arch: 'aarch64' | 'x86_64';
   /** Every constant shared with the TypeScript side (native/native_constants.cc), checked at load. */

@@ -6,7 +6,7 @@
  */
 import { ConfigError, GuestError } from './errors';
 import { checkObject, describe, describeAddress } from './options';
-import { CONSOLE_MMIO, CONSOLE_PORT } from './platform';
+import { CONSOLE_MMIO, CONSOLE_PORT, INTERRUPT_ACK } from './platform';
 
 /**
  * Thrown by a wait inside a device access (a main-thread device's mailbox) when the run must end:
@@ -32,6 +32,43 @@ export interface Device {
 }
 
 export type AccessKind = 'mmio' | 'pio';
+
+/**
+ * A doorbell: a guest write of `size` bytes to `address` (matching `match` when given) rings it with
+ * no exit (KVM_IOEVENTFD); other writes there are accesses no device claims.
+ */
+export interface DoorbellSpec {
+  kind: AccessKind;
+  address: number;
+  size: 1 | 2 | 4 | 8;
+  match?: number | bigint;
+}
+
+/**
+ * Called off the vCPU's thread with how many times the doorbell rang since the last call (rings
+ * coalesce while the handler's thread is busy).
+ */
+export type DoorbellHandler = (rings: number) => void;
+
+/** The checks every doorbell spec gets, wherever it is added. */
+export function checkDoorbell(spec: DoorbellSpec): void {
+  if (![1, 2, 4, 8].includes(spec.size)) throw new ConfigError('ERR_INVALID_OPTION', `a doorbell is 1, 2, 4 or 8 bytes wide, not ${spec.size}`);
+  if (spec.match !== undefined) {
+    const match = BigInt(spec.match);
+    if (match < 0n || match >= 1n << BigInt(8 * spec.size)) throw new ConfigError('ERR_INVALID_OPTION', `doorbell match ${match} does not fit in ${spec.size} bytes`);
+  }
+}
+
+/** How a device is mapped. */
+export interface DeviceOptions {
+  /**
+   * Write-only and exit-free: the guest's writes are queued (KVM's coalesced MMIO/PIO ring) and reach
+   * the device, in order, at the next exit, at the run's end, or within 10 ms while the guest makes no
+   * exit. The device may not have `read`; a guest read of the range ends the run (ERR_COALESCED_READ).
+   * KVM without the capability: KvmError ERR_KVM_CAPABILITY naming it.
+   */
+  coalesced?: boolean;
+}
 
 export interface DeviceRange {
   kind: AccessKind;
@@ -68,6 +105,7 @@ export class DeviceBus {
     }
     const console = kind === 'mmio' ? CONSOLE_MMIO : CONSOLE_PORT;
     if (console >= base && console < base + size) throw new ConfigError('ERR_DEVICE_OVERLAP', `${kind} device at 0x${base.toString(16)} covers the console (0x${console.toString(16)})`);
+    if (kind === 'mmio' && INTERRUPT_ACK >= base && INTERRUPT_ACK < base + size) throw new ConfigError('ERR_DEVICE_OVERLAP', `mmio device at 0x${base.toString(16)} covers the interrupt acknowledge (0x${INTERRUPT_ACK.toString(16)})`);
     for (const d of this.devices) {
       if (d.kind === kind && base < d.base + d.size && d.base < base + size) {
         throw new ConfigError('ERR_DEVICE_OVERLAP', `${kind} device at 0x${base.toString(16)}+${size} overlaps the one at 0x${d.base.toString(16)}+${d.size}`);
@@ -79,6 +117,12 @@ export class DeviceBus {
       }
     }
     this.devices.push({ kind, base, size, device, native });
+  }
+
+  /** Takes back the device mapped at exactly `range` (its mapping failed further down). */
+  remove(range: DeviceRange): void {
+    const i = this.devices.findIndex((d) => d.kind === range.kind && d.base === range.base && d.size === range.size);
+    if (i >= 0) this.devices.splice(i, 1);
   }
 
   /** No device mapped, native or JavaScript. */

@@ -7,11 +7,12 @@
 export const ErrorCodes = {
   kvm: ['ERR_KVM_MISSING', 'ERR_KVM_PERMISSION', 'ERR_KVM_API_VERSION', 'ERR_KVM_CAPABILITY', 'ERR_KVM_CREATE', 'ERR_KVM_REGISTER', 'ERR_MEMORY'],
   backend: ['ERR_BACKEND_UNAVAILABLE', 'ERR_ARCH_UNSUPPORTED'],
-  image: ['ERR_IMAGE_NOT_FOUND', 'ERR_IMAGE_NOT_REGULAR', 'ERR_IMAGE_EMPTY', 'ERR_IMAGE_TOO_LARGE', 'ERR_IMAGE_OUT_OF_RANGE', 'ERR_ELF_CLASS', 'ERR_ELF_MACHINE', 'ERR_ELF_ENDIAN', 'ERR_ELF_TRUNCATED', 'ERR_ELF_INVALID'],
-  config: ['ERR_INVALID_OPTION', 'ERR_MEM_SIZE', 'ERR_REGION_OVERLAP', 'ERR_ADDRESS_OUT_OF_RANGE', 'ERR_UNKNOWN_REGISTER', 'ERR_DEVICE_OVERLAP', 'ERR_EVENT_INDEX'],
+  image: ['ERR_IMAGE_NOT_FOUND', 'ERR_IMAGE_NOT_REGULAR', 'ERR_IMAGE_EMPTY', 'ERR_IMAGE_TOO_LARGE', 'ERR_IMAGE_OUT_OF_RANGE', 'ERR_ELF_CLASS', 'ERR_ELF_MACHINE', 'ERR_ELF_ENDIAN', 'ERR_ELF_TRUNCATED', 'ERR_ELF_INVALID', 'ERR_GUEST_IO_HEADER'],
+  config: ['ERR_INVALID_OPTION', 'ERR_MEM_SIZE', 'ERR_REGION_OVERLAP', 'ERR_ADDRESS_OUT_OF_RANGE', 'ERR_UNKNOWN_REGISTER', 'ERR_DEVICE_OVERLAP', 'ERR_EVENT_INDEX', 'ERR_INPUT_TOO_LARGE'],
   state: ['ERR_VM_CLOSED', 'ERR_VM_BUSY', 'ERR_NO_SNAPSHOT', 'ERR_EVENTS_RELEASED'],
   pool: ['ERR_POOL_FULL', 'ERR_POOL_CLOSED', 'ERR_THREAD_EXITED', 'ERR_THREAD_TERMINATED'],
-  guest: ['ERR_GUEST_FAIL_ENTRY', 'ERR_GUEST_INTERNAL_ERROR', 'ERR_GUEST_SHUTDOWN', 'ERR_GUEST_MMIO_NO_SYNDROME', 'ERR_GUEST_UNSUPPORTED_INSN', 'ERR_GUEST_EXIT_UNKNOWN', 'ERR_KVM_RUN', 'ERR_UNHANDLED_ACCESS', 'ERR_HANDLER_THREW'],
+  queue: ['ERR_QUEUE_IMAGE_MISSING', 'ERR_QUEUE_IMAGE_TOO_LARGE', 'ERR_QUEUE_JOB_FAILED', 'ERR_QUEUE_UNREACHABLE', 'ERR_QUEUE_CLOSED'],
+  guest: ['ERR_GUEST_FAIL_ENTRY', 'ERR_GUEST_INTERNAL_ERROR', 'ERR_GUEST_SHUTDOWN', 'ERR_GUEST_MMIO_NO_SYNDROME', 'ERR_GUEST_UNSUPPORTED_INSN', 'ERR_GUEST_EXIT_UNKNOWN', 'ERR_KVM_RUN', 'ERR_UNHANDLED_ACCESS', 'ERR_HANDLER_THREW', 'ERR_COALESCED_READ', 'ERR_GUEST_MMU_UNSUPPORTED', 'ERR_GUEST_RESULT_INVALID'],
 } as const;
 
 export type KvmErrorCode = (typeof ErrorCodes.kvm)[number];
@@ -20,8 +21,9 @@ export type ImageErrorCode = (typeof ErrorCodes.image)[number];
 export type ConfigErrorCode = (typeof ErrorCodes.config)[number];
 export type StateErrorCode = (typeof ErrorCodes.state)[number];
 export type PoolErrorCode = (typeof ErrorCodes.pool)[number];
+export type QueueErrorCode = (typeof ErrorCodes.queue)[number];
 export type GuestErrorCode = (typeof ErrorCodes.guest)[number];
-export type ErrorCode = KvmErrorCode | BackendErrorCode | ImageErrorCode | ConfigErrorCode | StateErrorCode | PoolErrorCode | GuestErrorCode;
+export type ErrorCode = KvmErrorCode | BackendErrorCode | ImageErrorCode | ConfigErrorCode | StateErrorCode | PoolErrorCode | QueueErrorCode | GuestErrorCode;
 
 export class FemtovmError extends Error {
   readonly code: ErrorCode;
@@ -66,6 +68,16 @@ export class PoolError extends FemtovmError {
   declare readonly code: PoolErrorCode;
 }
 
+/**
+ * A run through a RunQueue that went wrong on the way rather than in the guest: its image is not in
+ * Redis (expired, or never stored), too large to store, the job failed for a reason that is not
+ * femtovm's own (stalled too often, a worker crash), Redis does not answer at start, or the queue
+ * is closed.
+ */
+export class QueueError extends FemtovmError {
+  declare readonly code: QueueErrorCode;
+}
+
 /** What a guest access looked like when it went wrong. */
 export interface AccessDetails {
   kind: 'mmio' | 'pio';
@@ -96,6 +108,7 @@ for (const code of ErrorCodes.image) classByCode.set(code, ImageError);
 for (const code of ErrorCodes.config) classByCode.set(code, ConfigError);
 for (const code of ErrorCodes.state) classByCode.set(code, VmStateError);
 for (const code of ErrorCodes.pool) classByCode.set(code, PoolError);
+for (const code of ErrorCodes.queue) classByCode.set(code, QueueError);
 for (const code of ErrorCodes.guest) classByCode.set(code, GuestError);
 
 /** Turns an error thrown by the native core (a plain Error with `code`) into its typed class. */

@@ -8,7 +8,7 @@
 import { accessKindCode } from './devices';
 import { eventKindCode, RECORD_BYTES } from './event-batch';
 import { HEADER_BYTES, RingStat, RingWord, STATS_OFFSET } from './event-ring';
-import { CONSOLE_MMIO, CONSOLE_PORT } from './platform';
+import { CONSOLE_MMIO, CONSOLE_PORT, INTERRUPT_ACK } from './platform';
 
 /** Why the native run loop returned; mirrors RunExit in native/vcpu_loop.h. */
 export enum NativeExit {
@@ -24,6 +24,7 @@ export enum NativeExit {
   GuestError = 10,
   RingFull = 11,
   RingWake = 12,
+  CoalescedRead = 13,
 }
 
 /** Indices into the exit record's Float64Array; mirrors ExitField in native/vcpu_loop.h. */
@@ -63,6 +64,7 @@ export function checkNativeConstants(native: NativeConstants | undefined, path: 
     AccessKind: accessKindCode,
     NativeDeviceType,
     Console: { mmio: CONSOLE_MMIO, port: CONSOLE_PORT },
+    Interrupt: { ack: INTERRUPT_ACK },
     RingWord: named(RingWord),
     RingLayout: { headerBytes: HEADER_BYTES, recordBytes: RECORD_BYTES, statsOffset: STATS_OFFSET },
     RingStat: named(RingStat),

@@ -13,11 +13,19 @@ export const PAGE_SIZE = 0x1000;
 export const CONSOLE_MMIO = 0x996;
 /** x86: byte `out`s to this port are console output. */
 export const CONSOLE_PORT = 0x3f8;
+/**
+ * Any MMIO write here acknowledges the interrupt vm.interrupt() raised: the line goes low (both
+ * arches, both backends; docs/platform.md).
+ */
+export const INTERRUPT_ACK = 0x9f8;
+/** x86: the vector vm.interrupt() delivers (through KVM_INTERRUPT). */
+export const X86_INTERRUPT_VECTOR = 0x20;
 
 /** A byte the guest prints: a one-byte write to the console's MMIO address or port (src/workers/access-rules.ts). */
 export function isConsoleWrite(kind: 'mmio' | 'pio', address: number, size: number, isWrite: boolean): boolean {
   return isWrite && size === 1 && address === (kind === 'mmio' ? CONSOLE_MMIO : CONSOLE_PORT);
 }
+
 /** The largest guest RAM femtovm maps for one VM. */
 export const MAX_MEM = 1 << 30;
 /** RAM ends below this guest-physical address: 40 bits, the IPA size KVM/arm64 gives a VM by default. */
@@ -69,7 +77,7 @@ export function ramLayout(arch: GuestArch, mem: number, x86Mode: X86Mode): RamLa
   if (!Number.isSafeInteger(mem) || mem % PAGE_SIZE !== 0 || mem < min || mem > MAX_MEM) {
     throw new ConfigError(
       'ERR_MEM_SIZE',
-      `guest RAM must be a multiple of 4 KiB between ${min / 1024} KiB and ${MAX_MEM / 1024 ** 2} MiB (got ${mem} bytes)`,
+      `guest RAM must be a multiple of 4 KiB between ${min / 1024} KiB and ${MAX_MEM / 1024 ** 2} MiB (got ${describe(mem)} bytes)`,
     );
   }
   return customLayout(arch, [{ guestAddr: p.ramBase, size: p.ramOrigin + mem - p.ramBase }], x86Mode);

@@ -34,8 +34,10 @@ export const enum ControlWord {
   ThreadId = 4,
   /** 1 once the main thread terminated that thread: the task's failure is ERR_THREAD_TERMINATED. */
   Terminated = 5,
+  /** The wasm backend's interrupt line (1 high): RemoteVm.interrupt() raises it, the guest's acknowledge lowers it. */
+  IrqLine = 6,
 }
-const WORDS = 6;
+const WORDS = 7;
 /** The vCPU's process-wide id (a double) after the words, then the run's deadline. */
 const VCPU_ID_OFFSET = 24;
 const DEADLINE_OFFSET = 32;

@@ -6,7 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 
 import { GuestError } from './errors';
 import { reviveError, type SerializedError } from './remote-errors';
-import type { LoadOptions, RunOptions, RunResult, VmOptions } from './vm-types';
+import type { LoadOptions, MemoryRead, MemoryWrite, RunOptions, RunResult, VmOptions } from './vm-types';
 
 export interface Shared {
   control: SharedArrayBuffer;
@@ -28,6 +28,10 @@ export interface OneShotTask extends Shared {
   image: Uint8Array | string;
   load?: LoadOptions;
   registers?: Record<string, bigint>;
+  /** Written after setup or reset, before the run: not part of the warm-VM key. */
+  writes?: MemoryWrite[];
+  /** Read after a run that ended without error, into the result's `reads`. */
+  reads?: MemoryRead[];
   run: RunOptions;
   runId: number;
   /** Serve it from a warm VM of the same setup on this thread, reset to its snapshot (default). */

@@ -2,6 +2,7 @@
  * The shapes a VM is set up and run with, and what a run returns: the same on the caller's thread
  * (Vm) and across threads (VmPool, RemoteVm), so both rooms import them from here.
  */
+import type { Arm64Start } from './arm64-start';
 import type { GuestArch, X86Mode } from './platform';
 import type { JitMode, JitStats } from '../workers/wasm/jit/code-cache';
 
@@ -23,6 +24,11 @@ export interface VmOptions {
   regions?: { guestAddr: number; size: number }[];
   /** x86_64: 16-bit real mode (default) or 64-bit long mode. */
   x86Mode?: X86Mode;
+  /**
+   * aarch64: `mmu-on` (default): MMU on with an identity map (RAM Normal write-back, the rest Device),
+   * caches and FP/SIMD on, as compiled code needs; `mmu-off`: the vCPU's reset state (README "Platform").
+   */
+  arm64Start?: Arm64Start;
   /** Accesses no device claims: `error` (default) ends the run with ERR_UNHANDLED_ACCESS; `ignore` drops writes and reads 0. */
   unhandled?: 'error' | 'ignore';
   /**
@@ -33,6 +39,11 @@ export interface VmOptions {
   jit?: JitMode;
   /** WebAssembly backend: translated units kept (default 1024). */
   jitCacheUnits?: number;
+  /**
+   * The console's writes go through KVM's coalesced ring (see DeviceOptions.coalesced): no exit per
+   * byte; they reach the output and the event stream in order. x86 needs KVM_CAP_COALESCED_PIO too.
+   */
+  coalescedConsole?: boolean;
 }
 
 export interface LoadOptions {
@@ -72,4 +83,18 @@ export interface RunResult {
   durationMs: number;
   /** WebAssembly backend with `jit` on or auto: the translator's counters since the VM was created. */
   jit?: JitStats;
+  /** VmPool.run with `reads`: the guest memory they name, read after the run, in their order. */
+  reads?: Uint8Array[];
+}
+
+/** Guest RAM the host writes before a run (VmPool.run's `writes`). */
+export interface MemoryWrite {
+  guestAddr: number;
+  bytes: Uint8Array;
+}
+
+/** Guest RAM the host reads after a run (VmPool.run's `reads`). */
+export interface MemoryRead {
+  guestAddr: number;
+  length: number;
 }

@@ -18,6 +18,14 @@ export function unhandledAccess(access: AccessDetails, exits: number): GuestErro
   return error;
 }
 
+/** A read of a coalesced range (write-only: its writes make no exit, a read has nothing to answer it). */
+export function coalescedRead(access: AccessDetails, exits: number): GuestError {
+  const error = new GuestError('ERR_COALESCED_READ', `${access.kind} read of ${access.size} byte${access.size === 1 ? '' : 's'} at 0x${access.exactAddress.toString(16)}: the range is coalesced, write-only`);
+  error.access = access;
+  error.exits = exits;
+  return error;
+}
+
 /** An MMIO access that carries no syndrome (arm64): no VMM can emulate it, on either backend. */
 export function mmioNoSyndrome(): GuestError {
   return new GuestError(

@@ -2,7 +2,8 @@
  * What a VM needs from an execution backend (KVM, or the WebAssembly CPU): guest RAM, registers by
  * name, and a run loop that ends with an outcome or a GuestError.
  */
-import type { DeviceBus, DeviceRange } from '../shared/devices';
+import type { DeviceBus, DeviceRange, DoorbellSpec } from '../shared/devices';
+import type { Arm64StartState } from '../shared/arm64-start';
 import type { JitOptions, JitStats } from './wasm/jit/code-cache';
 import type { GuestArch, RamLayout } from '../shared/platform';
 import type { BackendKind, Outcome } from '../shared/vm-types';
@@ -40,6 +41,8 @@ export interface BootState {
   x86LongMode: boolean;
   /** WebAssembly backend: its translator's options. */
   jit: JitOptions;
+  /** aarch64: the EL1 system registers (and the KVM ROM of translation tables) of the start state. */
+  arm64?: Arm64StartState;
 }
 
 /** A device answered inside the backend's own loop, without a call into JavaScript. */
@@ -55,7 +58,25 @@ export interface Backend {
   /** false when `name` is not a register of this arch. */
   setRegister(name: string, value: bigint): boolean;
   registerNames(): readonly string[];
+  /** The width of register `name` in bits when it is not 64 (the wasm CPU's v0..v31: 128). */
+  registerBits?(name: string): number;
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void;
+  /**
+   * Guest writes to `range` reach the bus without an exit of their own (KVM's coalesced ring, drained
+   * in order at the next exit, at the run's end, and every 10 ms while the guest makes no exit); their
+   * events carry pc 0. Reads of it end the run: GuestError ERR_COALESCED_READ.
+   */
+  addCoalescedRange(range: DeviceRange): void;
+  /** Registers a doorbell (checked: spec and bus); returns the eventfd it rings, owned by the backend (closed with it). */
+  addDoorbell(spec: DoorbellSpec): number;
+  /** Raises the interrupt line (level) until the guest acknowledges (INTERRUPT_ACK). Any time, running or not. */
+  interrupt(): void;
+  /**
+   * The line as a shared word (1 high), for another thread to raise while the vCPU runs: the wasm
+   * CPU reads it between slices and when WFI waits (a raiser notifies `stopWord` too). KVM's line
+   * lives in the kernel and the vCPU, raised from any thread through the addon: it ignores this.
+   */
+  useInterruptLine(words: Int32Array, index: number): void;
   /** Records every access into `ring` from now on (src/shared/event-ring.ts). */
   attachEventRing(ring: SharedArrayBuffer): void;
   /** Process-wide id of the vCPU for kickVcpu() from another thread (0 when not applicable). */

@@ -5,7 +5,7 @@
 import { loadAddon, type NativeMachine, type NativeMachineOptions, type NativeOneShot, type NativeOneShotSetup } from '../shared/addon';
 import { ExitField, NativeDeviceType, NativeExit } from '../shared/native-constants';
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
-import { accessKindCode, RunInterrupted, type DeviceBus, type DeviceRange } from '../shared/devices';
+import { accessKindCode, RunInterrupted, type DeviceBus, type DeviceRange, type DoorbellSpec } from '../shared/devices';
 import type { ConsoleOutput } from './console-output';
 import { EventRingProducer } from '../shared/event-ring';
 import { fromNative, GuestError, KvmError, withPc, type AccessDetails, type KvmErrorCode } from '../shared/errors';
@@ -13,7 +13,7 @@ import { kvmUnusable } from '../shared/info';
 import type { ImageSegment } from '../shared/image';
 import type { GuestArch } from '../shared/platform';
 import type { RunOptions, RunResult } from '../shared/vm-types';
-import { mmioNoSyndrome, unhandledAccess } from './access-rules';
+import { coalescedRead, mmioNoSyndrome, unhandledAccess } from './access-rules';
 
 // KVM exit reasons (linux/kvm.h) that end a run with an error.
 const KVM_EXIT_FAIL_ENTRY = 9;
@@ -45,6 +45,8 @@ export class KvmBackend implements Backend {
       stackTop: boot.layout.guestTop,
       x86LongMode: boot.x86LongMode,
       x86Tables: boot.layout.x86Tables,
+      startRegisters: boot.arm64?.registers ?? [],
+      rom: boot.arm64?.rom ?? { guestAddr: 0, bytes: new Uint8Array(0) },
     };
     try {
       this.machine = new addon.KvmMachine(this.options);
@@ -82,6 +84,14 @@ export class KvmBackend implements Backend {
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
     const type = NativeDeviceType[spec.type];
     this.machine.addNativeDevice(accessKindCode[range.kind], range.base, range.base + range.size, type, BigInt.asUintN(64, BigInt(spec.type === 'constant' ? spec.value : 0)));
+  }
+
+  addDoorbell(spec: DoorbellSpec): number {
+    return callNative(() => this.machine.addDoorbell(accessKindCode[spec.kind], spec.address, spec.size, spec.match === undefined ? undefined : BigInt(spec.match)));
+  }
+
+  addCoalescedRange(range: DeviceRange): void {
+    callNative(() => this.machine.addCoalescedRange(accessKindCode[range.kind], range.base, range.base + range.size));
   }
 
   attachEventRing(ring: SharedArrayBuffer): void {
@@ -140,6 +150,12 @@ export class KvmBackend implements Backend {
   stop(): boolean {
     return !this.closed && this.machine.kick();
   }
+
+  interrupt(): void {
+    this.machine.interrupt();
+  }
+
+  useInterruptLine(): void {}
 
   /** Fresh VMs set up as this one: its RAM layout, `segments` loaded, `registers` set (the PC among them). */
   freshVms(segments: readonly ImageSegment[], registers: [string, bigint][], pcRegister: string, ignoreUnhandled: boolean, vcpuIdSlot: Float64Array): FreshKvmVms {
@@ -235,6 +251,8 @@ function runEnd(exit: NativeExit, record: Float64Array, arch: GuestArch): Backen
       return { outcome: 'max-exits', exits };
     case NativeExit.Unhandled:
       throw unhandledAccess(accessOf(record), exits);
+    case NativeExit.CoalescedRead:
+      throw coalescedRead(accessOf(record), exits);
     default:
       throw guestError(record, arch, exits);
   }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { statSync, type BigIntStats } from 'node:fs';
 
-import { ControlBlock, runControlled } from '../shared/stop';
+import { ControlBlock, ControlWord, runControlled } from '../shared/stop';
 import type { LoadedImage } from '../shared/image';
 import { serializeError } from '../shared/remote-errors';
 import type { OneShotSetup, RunReply, Shared } from '../shared/tasks';
@@ -105,7 +105,9 @@ export function runOneShot(task: OneShotSetup, runId: number, key: string | unde
       if (key !== undefined) vm.snapshot();
       setUp?.(vm, loaded);
     }
+    for (const w of task.writes ?? []) vm.writeMemory(w.guestAddr, w.bytes);
     reply = runControlled(vm, control, runId, task.run);
+    if (reply.ok && task.reads !== undefined) reply.result.reads = task.reads.map((r) => vm!.readMemory(r.guestAddr, r.length));
     return reply;
   } catch (error) {
     return { ok: false, error: serializeError(error) }; // a typed error survives the thread boundary
@@ -118,6 +120,7 @@ export function runOneShot(task: OneShotSetup, runId: number, key: string | unde
 export function openVm(options: VmOptions, shared: Shared, control: ControlBlock): Vm {
   const vm = createVm(options);
   control.vcpuId = vm.vcpuId;
+  vm.useInterruptLine(control.words, ControlWord.IrqLine);
   if (shared.ring !== undefined) vm.attachEventRing(shared.ring);
   return vm;
 }

@@ -56,11 +56,15 @@ export class RunWatch {
     }
   }
 
-  /** Sleeps until the run must end (nothing else can wake the guest), waking on the stop word. */
-  sleep(): Interruption {
+  /**
+   * Sleeps until the run must end, waking on the stop word; with `irq`, also until that interrupt line
+   * is high (then undefined: the guest's WFI ends).
+   */
+  sleep(irq?: { words: Int32Array; index: number }): Interruption | undefined {
     for (;;) {
       const why = this.check();
       if (why !== undefined) return why;
+      if (irq !== undefined && Atomics.load(irq.words, irq.index) !== 0) return undefined;
       const wait = Math.min(50, this.deadline - performance.now());
       const word = this.stopWord;
       if (word !== undefined) Atomics.wait(word.words, word.index, Atomics.load(word.words, word.index), wait);

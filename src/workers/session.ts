@@ -10,7 +10,7 @@ import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import type { NativeDeviceSpec } from './backend';
 import { ConfigError, GuestError } from '../shared/errors';
 import { ControlBlock, runControlled } from '../shared/stop';
-import type { Device, DeviceRange } from '../shared/devices';
+import type { Device, DeviceOptions, DeviceRange, DoorbellSpec } from '../shared/devices';
 import { EventRingProducer } from '../shared/event-ring';
 import { serializeError } from '../shared/remote-errors';
 import type { RunReply, SessionTask, Shared } from '../shared/tasks';
@@ -66,11 +66,11 @@ export class VmSession {
   writeMemory(guestAddr: number, bytes: Uint8Array): void {
     this.vm.writeMemory(guestAddr, bytes);
   }
-  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
-    this.vm.addNativeDevice(range, spec);
+  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec, mapping: DeviceOptions): void {
+    this.vm.addNativeDevice(range, spec, mapping);
   }
   /** The worker tier: a module loaded on this thread; its device is called with no per-exit allocation. */
-  addDeviceModule(range: DeviceRange, path: string, options?: unknown): void {
+  addDeviceModule(range: DeviceRange, path: string, options: unknown, mapping: DeviceOptions): void {
     sessionContext.run(this, () => {
       let device: Device;
       try {
@@ -81,13 +81,18 @@ export class VmSession {
       } catch (error) {
         throw new ConfigError('ERR_INVALID_OPTION', `device module ${String(path)} could not be loaded: ${String(error)}`, { cause: error });
       }
-      this.vm.addDevice(range, device);
+      this.vm.addDevice(range, device, mapping);
     });
   }
   /** The main-thread tier: device `index` of the main side's list, reached through the mailbox. */
-  addMainThreadDevice(range: DeviceRange, index: number): void {
+  addMainThreadDevice(range: DeviceRange, index: number, mapping: DeviceOptions): void {
     if (this.shared.mailbox === undefined) throw new Error('no mailbox for main-thread devices');
-    this.vm.addDevice(range, mailboxDevice(this.shared.mailbox, index, this.vm.watch));
+    const device = mailboxDevice(this.shared.mailbox, index, this.vm.watch);
+    this.vm.addDevice(range, mapping.coalesced ? { write: device.write! } : device, mapping);
+  }
+  /** A doorbell whose eventfd the main thread watches: returns the fd. */
+  addDoorbell(spec: DoorbellSpec): number {
+    return this.vm.doorbellFd(spec);
   }
   run(runId: number, options: RunOptions): RunReply {
     return sessionContext.run(this, () => runControlled(this.vm, new ControlBlock(this.shared.control), runId, options));

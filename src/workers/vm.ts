@@ -6,7 +6,8 @@
 import type { Backend, NativeDeviceSpec, RunLimits } from './backend';
 import type { StopWord } from './run-watch';
 import { DEFAULT_MAX_OUTPUT, type BackendKind, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from '../shared/vm-types';
-import { checkRange, DeviceBus, type Device, type DeviceRange } from '../shared/devices';
+import { checkDoorbell, checkRange, DeviceBus, type Device, type DeviceOptions, type DeviceRange, type DoorbellHandler, type DoorbellSpec } from '../shared/devices';
+import { loadAddon, type NativeDoorbellWatcher } from '../shared/addon';
 import { JIT_MODES, type JitOptions } from './wasm/jit/code-cache';
 import { ConfigError, GuestError, ImageError, VmStateError, withPc } from '../shared/errors';
 import { parseImage, readImageFile, type LoadedImage } from '../shared/image';
@@ -15,7 +16,8 @@ import { RunWatch } from './run-watch';
 import { chooseBackend } from '../shared/info';
 import { KvmBackend, type FreshKvmVms } from './kvm-backend';
 import { WasmBackend } from './wasm-backend';
-import { customLayout, platforms, ramLayout, type GuestArch, type RamLayout, type X86Mode } from '../shared/platform';
+import { arm64StartState, isArm64Start } from '../shared/arm64-start';
+import { CONSOLE_MMIO, CONSOLE_PORT, customLayout, platforms, ramLayout, type GuestArch, type RamLayout, type X86Mode } from '../shared/platform';
 
 export class Vm {
   readonly arch: GuestArch;
@@ -25,6 +27,8 @@ export class Vm {
   private readonly impl: Backend;
   private readonly bus: DeviceBus;
   private readonly unhandled: 'error' | 'ignore';
+  private readonly coalescedConsole: boolean;
+  private readonly doorbells: NativeDoorbellWatcher[] = [];
   private running = false;
   private closed = false;
   /** close() came during a run (from a device handler): the run stops, then the VM is released. */
@@ -41,6 +45,8 @@ export class Vm {
     if (typeof arch !== 'string' || !Object.hasOwn(platforms, arch)) throw new ConfigError('ERR_INVALID_OPTION', `unknown arch ${describe(arch)} (aarch64 or x86_64)`);
     const x86Mode = options.x86Mode ?? 'real';
     if (x86Mode !== 'real' && x86Mode !== 'long') throw new ConfigError('ERR_INVALID_OPTION', `unknown x86 mode ${describe(x86Mode)} (real or long)`);
+    const arm64Start = options.arm64Start ?? 'mmu-on';
+    if (!isArm64Start(arm64Start)) throw new ConfigError('ERR_INVALID_OPTION', `unknown arm64 start ${describe(arm64Start)} (mmu-on or mmu-off)`);
     const layout = options.regions !== undefined ? customLayout(arch, options.regions, x86Mode) : ramLayout(arch, options.mem ?? platforms[arch].defaultMem, x86Mode);
     this.arch = arch;
     this.x86Mode = x86Mode;
@@ -50,8 +56,22 @@ export class Vm {
     if (unhandled !== 'error' && unhandled !== 'ignore') throw new ConfigError('ERR_INVALID_OPTION', `unhandled must be 'error' or 'ignore', not ${describe(unhandled)}`);
     this.unhandled = unhandled;
     this.backend = chooseBackend(arch, options.backend ?? 'auto');
-    const boot = { layout, entry: platforms[arch].loadAddr, x86LongMode: arch === 'x86_64' && x86Mode === 'long', jit: jitOptions(options) };
+    const boot = {
+      layout,
+      entry: platforms[arch].loadAddr,
+      x86LongMode: arch === 'x86_64' && x86Mode === 'long',
+      jit: jitOptions(options),
+      ...(arch === 'aarch64' && { arm64: arm64StartState(layout, arm64Start) }),
+    };
     this.impl = this.backend === 'kvm' ? new KvmBackend(arch, boot) : new WasmBackend(boot);
+    this.coalescedConsole = options.coalescedConsole ?? false;
+    try {
+      if (this.coalescedConsole) this.impl.addCoalescedRange({ kind: 'mmio', base: CONSOLE_MMIO, size: 1 });
+      if (this.coalescedConsole && arch === 'x86_64') this.impl.addCoalescedRange({ kind: 'pio', base: CONSOLE_PORT, size: 1 });
+    } catch (error) {
+      this.impl.close();
+      throw error;
+    }
   }
 
   /**
@@ -143,7 +163,8 @@ export class Vm {
     if (typeof name !== 'string') throw this.unknownRegister(name);
     if (typeof value !== 'bigint' && !Number.isSafeInteger(value)) throw new ConfigError('ERR_INVALID_OPTION', `register ${name}: a value is a bigint or a whole number, not ${describe(value)}`);
     const v = BigInt(value);
-    if (v < 0n || v >= 1n << 64n) throw new ConfigError('ERR_INVALID_OPTION', `register value ${v} does not fit in 64 bits`);
+    const bits = this.impl.registerBits?.(name) ?? 64;
+    if (v < 0n || v >= 1n << BigInt(bits)) throw new ConfigError('ERR_INVALID_OPTION', `register value ${v} does not fit in ${bits} bits`);
     let known: boolean;
     try {
       known = this.impl.setRegister(name, v);
@@ -162,23 +183,36 @@ export class Vm {
     return all;
   }
 
-  /** Maps a JavaScript device at an MMIO address range or a PIO port range (x86). */
-  addDevice(range: DeviceRange, device: Device): void {
+  /** Maps a JavaScript device at an MMIO address range or a PIO port range (x86); `coalesced`: see DeviceOptions. */
+  addDevice(range: DeviceRange, device: Device, options: DeviceOptions = {}): void {
+    if (options.coalesced && device.read !== undefined) throw new ConfigError('ERR_INVALID_OPTION', `a coalesced device is write-only: the device at ${range.kind} 0x${range.base.toString(16)} has read()`);
     this.mapDevice(range, device, false);
+    if (options.coalesced) this.coalesce(range);
   }
 
   /**
    * Maps a device answered inside the backend's loop, with no call into JavaScript: `constant` (reads
    * return `value`) or `counter` (reads return a free-running nanosecond counter). Writes are dropped.
    */
-  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
+  addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec, options: DeviceOptions = {}): void {
     checkObject('a native device', spec);
     if (spec.type !== 'constant' && spec.type !== 'counter') throw new ConfigError('ERR_INVALID_OPTION', `unknown native device type ${describe((spec as { type: unknown }).type)}`);
     if (spec.type === 'constant' && typeof spec.value !== 'bigint' && !Number.isSafeInteger(spec.value)) {
       throw new ConfigError('ERR_INVALID_OPTION', `a constant device's value is a bigint or a whole number, not ${describe(spec.value)}`);
     }
     this.mapDevice(range, {}, true);
+    if (options.coalesced) this.coalesce(range);
     this.impl.addNativeDevice(range, spec);
+  }
+
+  /** Makes a range just mapped coalesced; on failure (ERR_KVM_CAPABILITY) it is unmapped again. */
+  private coalesce(range: DeviceRange): void {
+    try {
+      this.impl.addCoalescedRange(range);
+    } catch (error) {
+      this.bus.remove(range);
+      throw error;
+    }
   }
 
   /**
@@ -188,6 +222,46 @@ export class Vm {
   attachEventRing(ring: SharedArrayBuffer): void {
     this.checkUsable();
     this.impl.attachEventRing(ring);
+  }
+
+  /**
+   * A doorbell: a guest write of `spec.size` bytes to `spec.address` (equal to `spec.match` when
+   * given) rings it with no exit (KVM_IOEVENTFD; the wasm backend rings it from its loop). `handler`
+   * runs on this thread's event loop with the rings since its last call: for a VM on this thread,
+   * once run() has returned; RemoteVm.addDoorbell calls it on the main thread while the guest runs.
+   */
+  addDoorbell(spec: DoorbellSpec, handler: DoorbellHandler): void {
+    this.doorbells.push(new (loadAddon().DoorbellWatcher)(this.doorbellFd(spec), handler));
+  }
+
+  /** @internal Registers a doorbell; returns the eventfd it rings (the VM's: closed with it) for a watcher elsewhere. */
+  doorbellFd(spec: DoorbellSpec): number {
+    checkDoorbell(spec);
+    const range = { kind: spec.kind, base: spec.address, size: spec.size };
+    this.mapDevice(range, {}, true);
+    try {
+      return this.impl.addDoorbell(spec);
+    } catch (error) {
+      this.bus.remove(range);
+      throw error;
+    }
+  }
+
+  /**
+   * Raises the guest's interrupt line (level): it stays high until the guest writes the interrupt
+   * acknowledge (INTERRUPT_ACK, 0x9f8). aarch64: the vCPU's IRQ input (taken at VBAR_EL1 + 0x280 when
+   * PSTATE.I is clear; WFI wakes); x86: vector 0x20, delivered once the guest has IF set (HLT with IF
+   * set waits for it). Raising a high line does nothing. From a device handler during a run, or
+   * between runs; RemoteVm.interrupt() raises it from another thread while the vCPU runs.
+   */
+  interrupt(): void {
+    this.checkUsable();
+    this.impl.interrupt();
+  }
+
+  /** @internal The interrupt line as a shared word another thread raises (see Backend.useInterruptLine). */
+  useInterruptLine(words: Int32Array, index: number): void {
+    this.impl.useInterruptLine(words, index);
   }
 
   /** @internal The vCPU's process-wide id, to stop it from another thread. */
@@ -208,9 +282,9 @@ export class Vm {
       watch: this.watch,
       ...(stopWord && { stopWord }),
     };
-    if (!Number.isSafeInteger(limits.maxOutputBytes)) throw new ConfigError('ERR_INVALID_OPTION', `maxOutputBytes must be a whole number, got ${options.maxOutputBytes}`);
+    if (!Number.isSafeInteger(limits.maxOutputBytes)) throw new ConfigError('ERR_INVALID_OPTION', `maxOutputBytes must be a whole number, got ${describe(options.maxOutputBytes)}`);
     if (!Number.isInteger(limits.stopOnByte) || limits.stopOnByte < -1 || limits.stopOnByte > 255) {
-      throw new ConfigError('ERR_INVALID_OPTION', `stopOnByte must be a byte (0..255), got ${options.stopOnByte}`);
+      throw new ConfigError('ERR_INVALID_OPTION', `stopOnByte must be a byte (0..255), got ${describe(options.stopOnByte)}`);
     }
     const started = performance.now();
     this.watch.begin(limits.timeoutMs, stopWord);
@@ -225,7 +299,7 @@ export class Vm {
       throw error;
     } finally {
       this.running = false;
-      if (this.closeAfterRun) this.impl.close();
+      if (this.closeAfterRun) this.release();
     }
   }
 
@@ -235,7 +309,7 @@ export class Vm {
    * the wasm backend and for a VM with devices (fresh VMs have only the console).
    */
   freshVms(loaded: LoadedImage, registers: Record<string, bigint>, vcpuIdSlot: Float64Array): FreshKvmVms | undefined {
-    if (!(this.impl instanceof KvmBackend) || !this.bus.empty) return undefined;
+    if (!(this.impl instanceof KvmBackend) || !this.bus.empty || this.coalescedConsole) return undefined;
     const pc = platforms[this.arch].pcRegister;
     return this.impl.freshVms(loaded.segments, [...Object.entries(registers), [pc, this.getRegister(pc)]], pc, this.unhandled === 'ignore', vcpuIdSlot);
   }
@@ -261,6 +335,12 @@ export class Vm {
       this.impl.stop();
       return;
     }
+    this.release();
+  }
+
+  /** What close() frees: the doorbells' watchers, then the backend. */
+  private release(): void {
+    for (const watcher of this.doorbells) watcher.close();
     this.impl.close();
   }
 
@@ -324,7 +404,7 @@ export class Vm {
 }
 
 function nonNegative(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ConfigError('ERR_INVALID_OPTION', `${name} must be a non-negative number, got ${value}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ConfigError('ERR_INVALID_OPTION', `${name} must be a non-negative number, got ${describe(value)}`);
   return value;
 }
 

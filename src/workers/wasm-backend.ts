@@ -5,14 +5,15 @@
  * It runs in slices (V8 tiers wasm up only between calls, and slices let stop and timeouts act).
  */
 import type { Backend, BackendRunEnd, BootState, NativeDeviceSpec, RunLimits } from './backend';
-import { DeviceBus, RunInterrupted, type DeviceRange } from '../shared/devices';
+import { DeviceBus, RunInterrupted, type DeviceRange, type DoorbellSpec } from '../shared/devices';
+import { loadAddon } from '../shared/addon';
 import { ConfigError, GuestError } from '../shared/errors';
 import { eventKindCode } from '../shared/event-batch';
 import { ConsoleBuffer, type ConsoleOutput } from './console-output';
 import { EventRingWriter } from './event-ring-writer';
-import { isConsoleWrite } from '../shared/platform';
-import { mmioNoSyndrome, unhandledAccess } from './access-rules';
-import { A64_REGISTER_NAMES, A64Cpu, CpuExit } from './wasm/a64-cpu';
+import { INTERRUPT_ACK, isConsoleWrite } from '../shared/platform';
+import { coalescedRead, mmioNoSyndrome, unhandledAccess } from './access-rules';
+import { A64_REGISTER_NAMES, A64Cpu, CpuExit, a64RegisterBits } from './wasm/a64-cpu';
 import type { JitStats } from './wasm/jit/code-cache';
 
 /**
@@ -64,12 +65,18 @@ export class WasmBackend implements Backend {
   private readonly data = new Uint8Array(8);
   private readonly dataView = new DataView(this.data.buffer);
   private readonly nativeDevices: NativeLikeDevice[] = [];
+  /** Doorbells: a matching write rings the eventfd (as KVM would, inside the kernel), no exit. */
+  private readonly doorbells: { address: number; size: number; match: bigint | undefined; fd: number; rings: number }[] = [];
+  /** MMIO ranges whose writes make no exit (KVM's coalesced ring): not counted as exits, recorded with pc 0. */
+  private readonly coalesced: DeviceRange[] = [];
   private ring: EventRingWriter | undefined;
   private readonly output = new ConsoleBuffer();
   /** A view of RAM was handed out: code written through it is looked for at each run's start. */
   private viewsOut = false;
   private closed = false;
   private saved: { ram: Uint8Array; state: Uint8Array } | undefined;
+  /** The interrupt line: a word of this VM's own, or one shared with the thread that raises it. */
+  private irq: { words: Int32Array; index: number } = { words: new Int32Array(new SharedArrayBuffer(4)), index: 0 };
 
   constructor(boot: BootState) {
     const [region, ...rest] = boot.layout.regions;
@@ -79,6 +86,7 @@ export class WasmBackend implements Backend {
     idle?.configureJit(boot.jit);
     this.cpu = idle ?? new A64Cpu({ ramBase: region.guestAddr, ramSize: region.size, pc: boot.entry, jit: boot.jit });
     this.cpu.setReg('sp', BigInt(boot.layout.guestTop));
+    for (const [name, value] of boot.arm64?.registers ?? []) this.cpu.setReg(name, value);
   }
 
   jitStats(): JitStats | undefined {
@@ -98,8 +106,12 @@ export class WasmBackend implements Backend {
 
   setRegister(name: string, value: bigint): boolean {
     if (!A64_REGISTER_NAMES.includes(name)) return false;
-    this.cpu.setReg(name, value);
+    this.cpu.setReg(name, value); // a value it cannot take is a RangeError, which Vm makes a ConfigError
     return true;
+  }
+
+  registerBits(name: string): number {
+    return a64RegisterBits(name);
   }
 
   registerNames(): readonly string[] {
@@ -108,6 +120,24 @@ export class WasmBackend implements Backend {
 
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
     this.nativeDevices.push({ range, spec });
+  }
+
+  addDoorbell(spec: DoorbellSpec): number {
+    const fd = loadAddon().eventfd();
+    this.doorbells.push({ address: spec.address, size: spec.size, match: spec.match === undefined ? undefined : BigInt(spec.match), fd, rings: 0 });
+    return fd;
+  }
+
+  addCoalescedRange(range: DeviceRange): void {
+    if (range.kind === 'mmio') this.coalesced.push(range);
+  }
+
+  interrupt(): void {
+    Atomics.store(this.irq.words, this.irq.index, 1);
+  }
+
+  useInterruptLine(words: Int32Array, index: number): void {
+    this.irq = { words, index };
   }
 
   attachEventRing(ring: SharedArrayBuffer): void {
@@ -129,13 +159,17 @@ export class WasmBackend implements Backend {
         const stop = watch.check();
         if (stop !== undefined) return { outcome: stop, exits };
         if (limits.maxExits > 0 && exits >= limits.maxExits) return { outcome: 'max-exits', exits };
+        cpu.irqLine = Atomics.load(this.irq.words, this.irq.index) !== 0;
         switch (cpu.run(SLICE)) {
           case CpuExit.SliceEnd:
             this.ring?.publish(); // records of a burst that ended wait no longer than a slice
+            this.flushDoorbells(); // and rings no longer than a slice
             break;
           case CpuExit.Mmio: {
-            exits++;
-            const end = this.mmio(limits, bus, exits);
+            if (this.doorbells.length > 0 && this.rang()) break;
+            const coalesced = this.isCoalesced(cpu.mmioAddr);
+            if (!coalesced) exits++;
+            const end = this.mmio(limits, bus, exits, coalesced);
             if (end !== undefined) return { outcome: end, exits };
             break;
           }
@@ -149,13 +183,23 @@ export class WasmBackend implements Backend {
             this.smcccReturn(fn === PSCI_VERSION ? PSCI_0_2 : SMCCC_NOT_SUPPORTED); // answered in-kernel on KVM: no exit
             break;
           }
-          case CpuExit.Wfi:
-          case CpuExit.FetchAbort: {
-            // Nothing can wake the CPU (no interrupts; a fetch outside RAM repeats forever on KVM):
-            // sleep until a stop or the time limit, as a vCPU blocked in KVM_RUN would.
+          case CpuExit.Wfi: {
+            // Sleep until an interrupt (the next slice takes it), a stop or the time limit, as a
+            // vCPU blocked in KVM_RUN would.
             this.ring?.publish();
-            return { outcome: watch.sleep(), exits };
+            this.flushDoorbells();
+            const outcome = watch.sleep(this.irq);
+            if (outcome !== undefined) return { outcome, exits };
+            break;
           }
+          case CpuExit.FetchAbort: {
+            // A fetch outside RAM repeats forever on KVM: sleep until a stop or the time limit.
+            this.ring?.publish();
+            this.flushDoorbells();
+            return { outcome: watch.sleep()!, exits };
+          }
+          case CpuExit.MmuRegime:
+            throw withExits(new GuestError('ERR_GUEST_MMU_UNSUPPORTED', `the guest changes the translation regime (MSR 0x${cpu.faultInsn.toString(16).padStart(8, '0')} at 0x${cpu.faultPc.toString(16)}): the WebAssembly CPU models only the identity map it starts with (arm64Start), MMU on or off`), exits);
           case CpuExit.MmioNoSyndrome:
             throw withExits(mmioNoSyndrome(), exits);
           default:
@@ -163,6 +207,7 @@ export class WasmBackend implements Backend {
         }
       }
     } finally {
+      this.flushDoorbells();
       this.ring?.publish();
       this.ring?.notify();
     }
@@ -192,15 +237,22 @@ export class WasmBackend implements Backend {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const d of this.doorbells) loadAddon().closeFd(d.fd);
     keepIdle(this.cpu);
   }
 
+  /** The pending MMIO access's address, exact past 2^53 (for errors: it allocates). */
+  private exactMmioAddress(): bigint {
+    return (BigInt(this.cpu.mmioAddrHi) << 32n) | BigInt(this.cpu.mmioAddrLo);
+  }
+
   /** One MMIO access: the console, a native-like device, a JS device, or the unhandled policy. */
-  private mmio(limits: RunLimits, bus: DeviceBus, exits: number): BackendRunEnd['outcome'] | undefined {
+  private mmio(limits: RunLimits, bus: DeviceBus, exits: number, coalesced: boolean): BackendRunEnd['outcome'] | undefined {
     const cpu = this.cpu;
     const address = cpu.mmioAddr;
     const size = cpu.mmioSize;
     const isWrite = cpu.mmioIsWrite;
+    if (coalesced && !isWrite) throw coalescedRead({ kind: 'mmio', address, exactAddress: this.exactMmioAddress(), size, direction: 'read' }, exits);
     if (isWrite) {
       this.dataView.setUint32(0, cpu.mmioDataLo, true);
       this.dataView.setUint32(4, cpu.mmioDataHi, true);
@@ -210,20 +262,22 @@ export class WasmBackend implements Backend {
     let claimed = true;
     if (isConsoleWrite('mmio', address, size, isWrite)) {
       this.output.push(this.data[0]!);
+    } else if (isWrite && address === INTERRUPT_ACK) {
+      Atomics.store(this.irq.words, this.irq.index, 0);
+      cpu.irqLine = false;
     } else if (!this.native(address, size, isWrite)) {
       const handled = this.deviceAccess(bus, address, size, isWrite, exits);
       if (typeof handled === 'string') return handled;
       if (!handled) {
         if (limits.unhandled === 'error') {
-          const exactAddress = (BigInt(cpu.mmioAddrHi) << 32n) | BigInt(cpu.mmioAddrLo);
-          throw unhandledAccess({ kind: 'mmio', address, exactAddress, size, direction: isWrite ? 'write' : 'read' }, exits);
+          throw unhandledAccess({ kind: 'mmio', address, exactAddress: this.exactMmioAddress(), size, direction: isWrite ? 'write' : 'read' }, exits);
         }
         claimed = false;
       }
     }
     if (!isWrite) cpu.completeMmioRead(this.dataView.getUint32(0, true), this.dataView.getUint32(4, true));
     if (this.ring !== undefined) {
-      const interrupted = this.record(address, size, isWrite, limits);
+      const interrupted = this.record(address, size, isWrite, limits, coalesced ? 0 : cpu.pcNumber);
       if (interrupted !== undefined) return interrupted;
     }
     if (claimed && isConsoleWrite('mmio', address, size, isWrite) && this.data[0] === limits.stopOnByte) return 'stopped';
@@ -255,9 +309,10 @@ export class WasmBackend implements Backend {
 
   /**
    * Records the access; a full ring makes this vCPU wait for the consumer (backpressure), as long as
-   * the run may go on: a stop or the time limit ends it at this access (the outcome returned).
+   * the run may go on: a stop or the time limit ends it at this access (the outcome returned). A
+   * coalesced write is recorded with pc 0, as KVM's coalesced ring has none.
    */
-  private record(address: number, size: number, isWrite: boolean, limits: RunLimits): RunInterrupted['outcome'] | undefined {
+  private record(address: number, size: number, isWrite: boolean, limits: RunLimits, pc: number): RunInterrupted['outcome'] | undefined {
     const ring = this.ring!;
     while (!ring.hasSpace()) {
       ring.waitForSpace(5);
@@ -266,8 +321,35 @@ export class WasmBackend implements Backend {
     }
     const kind = isWrite ? eventKindCode.mmio.write : eventKindCode.mmio.read;
     const cpu = this.cpu;
-    ring.write(kind, address, cpu.mmioAddrLo, cpu.mmioAddrHi, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), cpu.pcNumber);
+    ring.write(kind, address, cpu.mmioAddrLo, cpu.mmioAddrHi, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), pc);
     return undefined;
+  }
+
+  /** Rings the doorbell the pending MMIO write matches, if any (it then completes with no exit). */
+  private rang(): boolean {
+    const cpu = this.cpu;
+    if (!cpu.mmioIsWrite) return false;
+    for (const d of this.doorbells) {
+      if (cpu.mmioAddr !== d.address || cpu.mmioSize !== d.size) continue;
+      if (d.match !== undefined && BigInt.asUintN(8 * d.size, cpu.mmioData) !== d.match) continue;
+      d.rings++; // signalled once per slice (flushDoorbells): a system call per ring would cost more than an exit
+      return true;
+    }
+    return false;
+  }
+
+  /** Hands the rings counted since the last call to the doorbells' eventfds: the watchers see them coalesced. */
+  private flushDoorbells(): void {
+    for (const d of this.doorbells) {
+      if (d.rings === 0) continue;
+      loadAddon().ringEventfd(d.fd, d.rings);
+      d.rings = 0;
+    }
+  }
+
+  private isCoalesced(address: number): boolean {
+    for (const r of this.coalesced) if (address >= r.base && address < r.base + r.size) return true;
+    return false;
   }
 
   private smcccReturn(x0: bigint): void {

@@ -9,10 +9,13 @@ import { createVm, GuestError, VmPool } from '../../src/index';
 import { inLab, topStoreGuest } from './hostile';
 
 const top = 0xffff_ffff_ffff_fff8n;
+// With the MMU on (the default start state) the identity map ends at 2^39 and a store this high takes a
+// translation fault in the guest: MMU off is where such an address reaches the VMM.
+const arm64Start = 'mmu-off';
 
 describe('addresses above 2^53', { skip: inLab ? 'the WebAssembly backend is tested on the host, not in the lab' : undefined }, () => {
   test('an unclaimed store to 0xfffffffffffffff8: the error names it exactly', () => {
-    const vm = createVm({ arch: 'aarch64', backend: 'wasm' });
+    const vm = createVm({ arch: 'aarch64', backend: 'wasm', arm64Start });
     try {
       vm.load(topStoreGuest());
       assert.throws(
@@ -27,7 +30,7 @@ describe('addresses above 2^53', { skip: inLab ? 'the WebAssembly backend is tes
   test('its event carries the exact address (as bigint, and as two 32-bit halves without allocating)', async () => {
     const pool = new VmPool({ maxThreads: 1 });
     try {
-      const vm = await pool.createVm({ arch: 'aarch64', backend: 'wasm', events: true, unhandled: 'ignore' });
+      const vm = await pool.createVm({ arch: 'aarch64', backend: 'wasm', arm64Start, events: true, unhandled: 'ignore' });
       try {
         await vm.load(topStoreGuest());
         const seen = (async () => {

@@ -22,7 +22,8 @@ const module = (name: string, source: string) => {
 // Throws from a timer, again and again, from its first access on: long after its VM is gone.
 const timerThrow = module('timer-throw', "module.exports = () => ({ read: (_o, d) => { d[0] = 0x41; setInterval(() => { throw new Error('late failure'); }, 2); } });\n");
 const rejecting = module('rejecting', "module.exports = () => ({ read: (_o, d) => { d[0] = 0x41; Promise.reject(new Error('rejected later')); } });\n");
-const stuck = module('stuck', 'module.exports = { read: () => { for (;;); } };\n');
+// Says it is stuck (a word in shared memory) before it loops forever.
+const stuck = module('stuck', 'module.exports = (flag) => ({ read: () => { Atomics.store(new Int32Array(flag), 0, 1); for (;;); } });\n');
 const range = { kind: 'mmio', base: 0x900, size: 1 } as const;
 
 /** Calls the VM until one rejects (the failure arrives with the thread's next turn), at most `tries` times. */
@@ -72,11 +73,16 @@ for (const [arch, backend, skip] of backends) {
 
     test('a module stuck in a loop: the time limit, stop() and pool.close() each end it with ERR_THREAD_TERMINATED', async () => {
       const pool = new VmPool({ maxThreads: 1, stopGraceMs: 200 });
+      const flag = new Int32Array(new SharedArrayBuffer(4));
       const stuckVm = async () => {
         const vm = await pool.createVm({ arch, backend });
         await vm.load(readEchoGuest(arch));
-        await vm.addDeviceModule(range, stuck);
+        Atomics.store(flag, 0, 0);
+        await vm.addDeviceModule(range, stuck, flag.buffer);
         return vm;
+      };
+      const whenStuck = async () => {
+        while (Atomics.load(flag, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
       };
       try {
         const timed = await stuckVm();
@@ -86,7 +92,7 @@ for (const [arch, backend, skip] of backends) {
 
         const stopped = await stuckVm();
         const run = stopped.run();
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await whenStuck();
         await stopped.stop();
         await assert.rejects(run, { code: 'ERR_THREAD_TERMINATED' });
         await stopped.close();
@@ -96,7 +102,7 @@ for (const [arch, backend, skip] of backends) {
         const closing = await stuckVm();
         const pending = closing.run();
         pending.catch(() => {});
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await whenStuck();
         await pool.close(); // settles
         await assert.rejects(pending, { code: 'ERR_THREAD_TERMINATED' });
       } finally {

@@ -6,7 +6,7 @@ import { A64Cpu, CpuExit } from '../../src/workers/wasm/a64-cpu';
 import type { JitMode } from '../../src/workers/wasm/jit/code-cache';
 import { testJitMode } from '../wasm-cpu-support';
 import { LAYOUT } from './layout';
-import { generateCase, type TestCase } from './gen';
+import { type ClassMix, generateCase, type TestCase } from './gen';
 import { disassemble, runOracle, type CaseResult } from './oracle';
 
 const HVC0 = 0xd4000002;
@@ -26,6 +26,10 @@ export function runWasm(cpu: A64Cpu, c: TestCase): CaseResult {
   c.x.forEach((v, i) => cpu.setReg(`x${i}`, v));
   cpu.setReg('sp', c.sp);
   cpu.setReg('nzcv', BigInt(c.nzcv >>> 0));
+  cpu.setReg('cpacr_el1', 3n << 20n); // FP/SIMD enabled, as for a Linux process
+  c.v.forEach((v, i) => cpu.setReg(`v${i}`, v));
+  cpu.setReg('fpcr', c.fpcr);
+  cpu.setReg('fpsr', c.fpsr);
   let exit: CpuExit;
   do exit = cpu.run(100_000);
   while (exit === CpuExit.SliceEnd);
@@ -35,6 +39,9 @@ export function runWasm(cpu: A64Cpu, c: TestCase): CaseResult {
     x: Array.from({ length: 31 }, (_, i) => cpu.getReg(`x${i}`)),
     sp: cpu.getReg('sp'),
     nzcv: Number(cpu.getReg('nzcv')),
+    v: Array.from({ length: 32 }, (_, i) => cpu.getReg(`v${i}`)),
+    fpcr: cpu.getReg('fpcr'),
+    fpsr: cpu.getReg('fpsr'),
     scratch: cpu.ram.slice(LAYOUT.scratch, LAYOUT.scratch + LAYOUT.scratchSize),
   };
 }
@@ -46,6 +53,10 @@ export function firstDifference(want: CaseResult, got: CaseResult): string | und
   if (x >= 0) return `x${x}`;
   if (want.sp !== got.sp) return 'sp';
   if (want.nzcv !== got.nzcv) return 'nzcv';
+  const v = want.v.findIndex((q, i) => q !== got.v[i]);
+  if (v >= 0) return `v${v}`;
+  if (want.fpcr !== got.fpcr) return 'fpcr';
+  if (want.fpsr !== got.fpsr) return 'fpsr';
   const m = want.scratch.findIndex((b, i) => b !== got.scratch[i]);
   if (m >= 0) return `memory[0x${(LAYOUT.region + LAYOUT.scratch + m).toString(16)}]`;
   return undefined;
@@ -71,12 +82,19 @@ export function describe(m: Mismatch): string {
   c.code.forEach((w, i) => lines.push(`  ${hex(start + i * 4)}: ${w.toString(16).padStart(8, '0')}  ${dis?.[i]?.split('\t').slice(2).join(' ') ?? ''}`));
   lines.push(`inputs: nzcv=${hex(c.nzcv >>> 28)} sp=${hex(c.sp)}`);
   lines.push('  ' + c.x.map((v, i) => `x${i}=${hex(v)}`).join(' '));
+  lines.push(`  fpcr=${hex(c.fpcr)} fpsr=${hex(c.fpsr)}`);
+  lines.push('  ' + c.v.map((v, i) => `v${i}=${hex(v)}`).join(' '));
   const differing: string[] = [];
   qemu.x.forEach((v, i) => {
     if (v !== wasm.x[i]) differing.push(`  x${i}: qemu ${hex(v)}  wasm ${hex(wasm.x[i]!)}`);
   });
   if (qemu.sp !== wasm.sp) differing.push(`  sp: qemu ${hex(qemu.sp)}  wasm ${hex(wasm.sp)}`);
   if (qemu.nzcv !== wasm.nzcv) differing.push(`  nzcv: qemu ${hex(qemu.nzcv >>> 28)}  wasm ${hex(wasm.nzcv >>> 28)}`);
+  qemu.v.forEach((v, i) => {
+    if (v !== wasm.v[i]) differing.push(`  v${i}: qemu ${hex(v)}  wasm ${hex(wasm.v[i]!)}`);
+  });
+  if (qemu.fpcr !== wasm.fpcr) differing.push(`  fpcr: qemu ${hex(qemu.fpcr)}  wasm ${hex(wasm.fpcr)}`);
+  if (qemu.fpsr !== wasm.fpsr) differing.push(`  fpsr: qemu ${hex(qemu.fpsr)}  wasm ${hex(wasm.fpsr)}`);
   if (qemu.status !== wasm.status) differing.push(`  status: qemu ${qemu.status}  wasm ${wasm.status} (1000 + exit kind: did not reach the end)`);
   qemu.scratch.forEach((b, i) => {
     if (b !== wasm.scratch[i] && differing.length < 40) {
@@ -95,12 +113,12 @@ export interface DiffReport {
 }
 
 /** Generates `count` cases of `seed` from `first`, runs both sides in batches (the translator in mode `jit`), and compares. */
-export function runDiff(seed: number, count: number, first = 0, batch = 5000, jit: JitMode = testJitMode()): DiffReport {
+export function runDiff(seed: number, count: number, first = 0, mix: ClassMix = 'all', jit: JitMode = testJitMode(), batch = 5000): DiffReport {
   const cpu = new A64Cpu({ ramBase: LAYOUT.region, ramSize: LAYOUT.regionSize, jit: { mode: jit } });
   const report: DiffReport = { cases: 0, faulted: 0, mismatches: [] };
   for (let from = first; from < first + count; from += batch) {
     const n = Math.min(batch, first + count - from);
-    const cases = Array.from({ length: n }, (_, i) => generateCase(seed, from + i));
+    const cases = Array.from({ length: n }, (_, i) => generateCase(seed, from + i, mix));
     const qemu = runOracle(cases);
     cases.forEach((c, i) => {
       report.cases++;

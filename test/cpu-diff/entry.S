@@ -1,4 +1,4 @@
-// Entering and leaving a snippet: every general register, SP and NZCV come from struct regs, and
+// Entering and leaving a snippet: every general register, SP, NZCV, q0..q31, FPCR and FPSR come from struct regs, and
 // go back to it when the snippet reaches the exit sequence (copied right after the snippet).
 #include "layout.h"
 
@@ -21,6 +21,27 @@ enter:
   clrex
   ldr x10, [x9, #REGS_NZCV]
   msr nzcv, x10
+  ldr x10, [x9, #REGS_FPCR]
+  msr fpcr, x10
+  ldr x10, [x9, #REGS_FPSR]
+  msr fpsr, x10
+  add x10, x9, #REGS_V
+  ldp q0, q1, [x10], #32
+  ldp q2, q3, [x10], #32
+  ldp q4, q5, [x10], #32
+  ldp q6, q7, [x10], #32
+  ldp q8, q9, [x10], #32
+  ldp q10, q11, [x10], #32
+  ldp q12, q13, [x10], #32
+  ldp q14, q15, [x10], #32
+  ldp q16, q17, [x10], #32
+  ldp q18, q19, [x10], #32
+  ldp q20, q21, [x10], #32
+  ldp q22, q23, [x10], #32
+  ldp q24, q25, [x10], #32
+  ldp q26, q27, [x10], #32
+  ldp q28, q29, [x10], #32
+  ldp q30, q31, [x10], #32
   ldr x10, [x9, #REGS_SP]
   mov sp, x10
   ldp x0, x1, [x9, #0]
@@ -69,6 +90,28 @@ exit_seq:
   str x1, [x0, #REGS_SP]
   mrs x1, nzcv
   str x1, [x0, #REGS_NZCV]
+  mrs x1, fpcr
+  str x1, [x0, #REGS_FPCR]
+  mrs x1, fpsr
+  str x1, [x0, #REGS_FPSR]
+  msr fpcr, xzr // the harness's own C code runs with the default FPCR
+  add x1, x0, #REGS_V
+  stp q0, q1, [x1], #32
+  stp q2, q3, [x1], #32
+  stp q4, q5, [x1], #32
+  stp q6, q7, [x1], #32
+  stp q8, q9, [x1], #32
+  stp q10, q11, [x1], #32
+  stp q12, q13, [x1], #32
+  stp q14, q15, [x1], #32
+  stp q16, q17, [x1], #32
+  stp q18, q19, [x1], #32
+  stp q20, q21, [x1], #32
+  stp q22, q23, [x1], #32
+  stp q24, q25, [x1], #32
+  stp q26, q27, [x1], #32
+  stp q28, q29, [x1], #32
+  stp q30, q31, [x1], #32
   ldr x1, [x0, #REGS_HOST_TLS]
   msr tpidr_el0, x1
   ldr x1, [x0, #REGS_HOST_SP]

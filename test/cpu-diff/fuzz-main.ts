@@ -1,5 +1,5 @@
 /**
- * npm run fuzz:cpu -- [--cases N] [--seed S] [--from I] [--show K] [--jit on|off|auto]
+ * npm run fuzz:cpu -- [--cases N] [--seed S] [--from I] [--show K] [--mix all|fp|simd|integer] [--jit on|off|auto]
  * Differential fuzzing of the wasm CPU against qemu-aarch64; prints a reproducer per mismatch.
  */
 import { parseArgs } from 'node:util';
@@ -14,6 +14,7 @@ const { values } = parseArgs({
     from: { type: 'string', default: '0' },
     show: { type: 'string', default: '5' },
     jit: { type: 'string', default: 'off' }, // 'on': every block translated to WebAssembly first
+    mix: { type: 'string', default: 'all' }, // all: every class; fp: scalar FP and SIMD&FP loads/stores; simd: Advanced SIMD; integer: the rest
   },
 });
 const why = oracleUnavailable();
@@ -27,7 +28,11 @@ if (!(JIT_MODES as readonly string[]).includes(values.jit)) {
   process.exit(2);
 }
 const t0 = Date.now();
-const report = runDiff(seed, cases, Number(values.from), 5000, values.jit as JitMode);
+if (values.mix !== 'all' && values.mix !== 'fp' && values.mix !== 'simd' && values.mix !== 'integer') {
+  console.error(`fuzz:cpu: --mix is all, fp, simd or integer, not ${values.mix}`);
+  process.exit(2);
+}
+const report = runDiff(seed, cases, Number(values.from), values.mix, values.jit as JitMode);
 for (const m of report.mismatches.slice(0, show)) console.log(`${describe(m)}\n`);
-console.log(`seed ${seed}, jit ${values.jit}: ${report.cases} cases, ${report.mismatches.length} mismatches, ${report.faulted} faulted under QEMU (skipped), ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(`seed ${seed} (${values.mix}, jit ${values.jit}): ${report.cases} cases, ${report.mismatches.length} mismatches, ${report.faulted} faulted under QEMU (skipped), ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 process.exit(report.mismatches.length === 0 ? 0 : 1);

@@ -12,6 +12,10 @@
  *   neither is ever a destination otherwise.
  */
 import { LAYOUT } from './layout';
+import { BASE, type Ctx, type Gen, INDEX, Rng, type Word, dest, laneValues, scaledOffset, src } from './gen-base';
+import { fpcrValue, fpsrValue, loadsAndStoresFp, scalarFp, vregValues } from './gen-fp';
+import { atomicsAndCrc } from './gen-lse';
+import { advancedSimd } from './gen-simd';
 
 export interface TestCase {
   /** The snippet, run from LAYOUT.region + 4. */
@@ -21,41 +25,11 @@ export interface TestCase {
   sp: bigint;
   /** NZCV in bits 31:28 */
   nzcv: number;
+  /** q0..q31 */
+  v: bigint[];
+  fpcr: bigint;
+  fpsr: bigint;
   scratch: Uint8Array;
-}
-
-const BASE = 28;
-const INDEX = 27;
-
-/** mulberry32: small, fast, and the same sequence everywhere for a seed. */
-export class Rng {
-  #s: number;
-  constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  u32(): number {
-    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
-    let t = this.#s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** 0 <= n < max */
-  int(max: number): number {
-    return this.u32() % max;
-  }
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  bit(): number {
-    return this.u32() & 1;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-  u64(): bigint {
-    return (BigInt(this.u32()) << 32n) | BigInt(this.u32());
-  }
 }
 
 const M64 = (1n << 64n) - 1n;
@@ -64,23 +38,13 @@ const M64 = (1n << 64n) - 1n;
 function interestingValue(r: Rng): bigint {
   const specials = [0n, 1n, 2n, M64, M64 - 1n, 0x7fff_ffffn, 0x8000_0000n, 0xffff_ffffn, 0x1_0000_0000n,
     0x7fff_ffff_ffff_ffffn, 0x8000_0000_0000_0000n, 0xffff_ffff_8000_0000n, 63n, 64n, 32n, 31n];
-  switch (r.int(4)) {
+  switch (r.int(5)) {
+    case 4: return laneValues(r);
     case 0: return r.pick(specials);
     case 1: return BigInt(r.u32()); // 32-bit
     case 2: return BigInt(r.range(0, 200)) - 100n & M64; // small, either sign
     default: return r.u64();
   }
-}
-
-/** A register an instruction may write: anything but BASE and INDEX (31 excluded too). */
-function dest(r: Rng): number {
-  const n = r.int(29); // 0..28 → skip 27, 28
-  return n >= INDEX ? n + 2 : n;
-}
-
-/** A register an instruction may read: any of x0..x30, or 31 (XZR or SP by encoding). */
-function src(r: Rng): number {
-  return r.int(32);
 }
 
 /** HighestSetBit-based validity of a logical immediate (DecodeBitMasks with immediate = true). */
@@ -151,32 +115,11 @@ const enc = {
   msrNzcv: (rt: number) => u(0xd51b4200 | rt),
 };
 
-/** An instruction whose branch offset is known only once the snippet is laid out. */
-interface Pending {
-  /** index of the item (instruction group) the branch goes to; items.length = the end */
-  targetItem: number;
-  encode: (offsetWords: number) => number;
-}
-type Word = number | Pending;
-
-/** The generator state for one snippet. */
-interface Ctx {
-  r: Rng;
-  /** items generated so far (each a list of words) */
-  items: Word[][];
-  /** planned number of items */
-  total: number;
-  /** words already placed before the current item, from the snippet start */
-  wordsBefore: number;
-}
-
 function forwardTarget(c: Ctx): number {
   return c.r.range(c.items.length + 1, c.total); // a later item, or the end
 }
 
 // --- One generator per class ---------------------------------------------------------------------
-
-type Gen = (c: Ctx) => Word[];
 
 const dataProcessingImmediate: Gen[] = [
   ({ r }) => {
@@ -244,11 +187,6 @@ const dataProcessingRegister: Gen[] = [
   },
   ({ r }) => [r.bit() ? enc.mrsNzcv(dest(r)) : enc.msrNzcv(src(r))],
 ];
-
-/** Offsets in bytes that keep BASE's accesses inside scratch and aligned to `size`. */
-function scaledOffset(r: Rng, size: number, maxBytes: number): number {
-  return r.range(-Math.floor(maxBytes / size), Math.floor(maxBytes / size)) * size;
-}
 
 /** A store's data register: under writeback it must differ from the base. */
 function storeData(r: Rng, writeback: boolean): number {
@@ -345,13 +283,33 @@ const branches: Gen[] = [
   },
 ];
 
-/** How often each class is drawn. */
-const CLASSES: readonly (readonly Gen[])[] = [
-  dataProcessingImmediate, dataProcessingImmediate,
-  dataProcessingRegister, dataProcessingRegister, dataProcessingRegister,
-  loadsAndStores, loadsAndStores,
-  branches,
-];
+/** How often each class is drawn, in the two mixes generateCase offers. */
+const CLASSES = {
+  all: [
+    dataProcessingImmediate, dataProcessingImmediate,
+    dataProcessingRegister, dataProcessingRegister, dataProcessingRegister,
+    loadsAndStores, loadsAndStores,
+    branches,
+    scalarFp, scalarFp, loadsAndStoresFp, atomicsAndCrc,
+    advancedSimd, advancedSimd,
+  ],
+  /** the integer classes only (the parity suite: KVM's register API has no FP/SIMD registers yet) */
+  integer: [
+    dataProcessingImmediate, dataProcessingImmediate,
+    dataProcessingRegister, dataProcessingRegister, dataProcessingRegister,
+    loadsAndStores, loadsAndStores,
+    branches,
+  ],
+  /**
+   * the classes added for compiled C (scalar FP, SIMD&FP loads and stores, LSE atomics, CRC32), with
+   * enough integer code and branches around them to use their results
+   */
+  fp: [scalarFp, scalarFp, scalarFp, scalarFp, loadsAndStoresFp, loadsAndStoresFp, atomicsAndCrc, dataProcessingRegister, branches],
+  /** Advanced SIMD, with scalar FP, SIMD&FP loads/stores, integer code and branches around it */
+  simd: [advancedSimd, advancedSimd, advancedSimd, advancedSimd, advancedSimd, advancedSimd, scalarFp, loadsAndStoresFp, dataProcessingRegister, branches],
+} as const satisfies Record<string, readonly (readonly Gen[])[]>;
+
+export type ClassMix = keyof typeof CLASSES;
 
 /** Lays the items out and resolves branch offsets (an offset counts from the branch's own word). */
 function layout(items: Word[][]): number[] {
@@ -371,12 +329,12 @@ function layout(items: Word[][]): number[] {
   return code;
 }
 
-/** Test case number `index` of the stream for `seed`. */
-export function generateCase(seed: number, index: number, maxItems = 8): TestCase {
+/** Test case number `index` of the stream for `seed` and `mix`. */
+export function generateCase(seed: number, index: number, mix: ClassMix = 'all', maxItems = 8): TestCase {
   const r = new Rng((seed * 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
-  const c: Ctx = { r, items: [], total: r.range(1, maxItems), wordsBefore: 0 };
+  const c: Ctx = { r, items: [], total: r.range(1, maxItems), wordsBefore: 0, fpSize: r.pick([1, 2, 3] as const) };
   while (c.items.length < c.total) {
-    const item = r.pick(r.pick(CLASSES))(c);
+    const item = r.pick(r.pick(CLASSES[mix]))(c);
     c.items.push(item);
     c.wordsBefore += item.length;
   }
@@ -390,6 +348,9 @@ export function generateCase(seed: number, index: number, maxItems = 8): TestCas
     x,
     sp: r.bit() ? BigInt(LAYOUT.region + LAYOUT.scratch) : interestingValue(r) & ~15n,
     nzcv: r.int(16) << 28,
+    v: vregValues(r, c.fpSize),
+    fpcr: fpcrValue(r),
+    fpsr: fpsrValue(r),
     scratch,
   };
 }

@@ -2,7 +2,7 @@
  * The QEMU side of the wasm CPU's differential test: a static aarch64 Linux program, run under
  * qemu-aarch64, that executes a stream of test cases read from stdin and writes their results to
  * stdout. A case is a snippet of A64 code with the registers, NZCV and a scratch block it starts
- * from; the result is x0..x30, SP, NZCV and the scratch block after the snippet ran.
+ * from; the result is x0..x30, SP, NZCV, q0..q31, FPCR, FPSR and the scratch block after the snippet ran.
  *
  * Everything lives in one fixed region at REGION, the same addresses the wasm CPU's RAM uses, so
  * PC-relative results (ADR, BL, literals) and addresses left in registers compare equal (the
@@ -31,6 +31,9 @@ struct regs {
   uint64_t host_sp;  /* the harness's SP, return address and TLS pointer while a snippet runs */
   uint64_t host_ret;
   uint64_t host_tls;
+  uint64_t fpcr;
+  uint64_t fpsr;
+  uint8_t v[32][16]; /* q0..q31 */
 };
 
 _Static_assert(offsetof(struct regs, sp) == REGS_SP, "layout.h");
@@ -38,6 +41,9 @@ _Static_assert(offsetof(struct regs, nzcv) == REGS_NZCV, "layout.h");
 _Static_assert(offsetof(struct regs, host_sp) == REGS_HOST_SP, "layout.h");
 _Static_assert(offsetof(struct regs, host_ret) == REGS_HOST_RET, "layout.h");
 _Static_assert(offsetof(struct regs, host_tls) == REGS_HOST_TLS, "layout.h");
+_Static_assert(offsetof(struct regs, fpcr) == REGS_FPCR, "layout.h");
+_Static_assert(offsetof(struct regs, fpsr) == REGS_FPSR, "layout.h");
+_Static_assert(offsetof(struct regs, v) == REGS_V, "layout.h");
 
 /* The records on stdin and stdout; the host/pad fields are not part of the case. */
 struct case_in {

@@ -7,3 +7,6 @@
 #define REGS_HOST_SP 264
 #define REGS_HOST_RET 272
 #define REGS_HOST_TLS 280
+#define REGS_FPCR 288
+#define REGS_FPSR 296
+#define REGS_V 304

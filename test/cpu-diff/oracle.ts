@@ -16,7 +16,7 @@ export const QEMU = 'qemu-aarch64';
 export const CC = 'aarch64-linux-gnu-gcc';
 export const OBJDUMP = 'aarch64-linux-gnu-objdump';
 
-/** The outcome of one case: registers, flags and scratch memory after the snippet. */
+/** The outcome of one case: registers (general and FP/SIMD), flags, FPCR, FPSR and scratch memory after the snippet. */
 export interface CaseResult {
   /** 0, or what went wrong (QEMU: the signal the snippet raised) */
   status: number;
@@ -24,6 +24,10 @@ export interface CaseResult {
   sp: bigint;
   /** NZCV in bits 31:28 */
   nzcv: number;
+  /** q0..q31, 128 bits each */
+  v: bigint[];
+  fpcr: bigint;
+  fpsr: bigint;
   scratch: Uint8Array;
 }
 
@@ -68,7 +72,8 @@ export function harness(): string {
 }
 
 // The records harness.c reads and writes (struct case_in / case_out).
-const REGS_BYTES = 36 * 8; // x[31], sp, nzcv, host_sp, host_ret, host_tls
+const REGS_BYTES = 38 * 8 + 32 * 16; // x[31], sp, nzcv, host_sp, host_ret, host_tls, fpcr, fpsr, v[32]
+const REGS_FPCR = 288, REGS_FPSR = 296, REGS_V = 304;
 const IN_BYTES = 8 + LAYOUT.maxWords * 4 + REGS_BYTES + LAYOUT.scratchSize;
 const OUT_BYTES = 8 + REGS_BYTES + LAYOUT.scratchSize;
 
@@ -83,6 +88,12 @@ function encode(cases: readonly TestCase[]): Buffer {
     c.x.forEach((v, j) => buf.writeBigUInt64LE(v, regs + j * 8));
     buf.writeBigUInt64LE(c.sp, regs + 248);
     buf.writeBigUInt64LE(BigInt(c.nzcv >>> 0), regs + 256);
+    buf.writeBigUInt64LE(c.fpcr, regs + REGS_FPCR);
+    buf.writeBigUInt64LE(c.fpsr, regs + REGS_FPSR);
+    c.v.forEach((v, j) => {
+      buf.writeBigUInt64LE(BigInt.asUintN(64, v), regs + REGS_V + j * 16);
+      buf.writeBigUInt64LE(v >> 64n, regs + REGS_V + j * 16 + 8);
+    });
     buf.set(c.scratch, regs + REGS_BYTES);
   });
   return buf;
@@ -95,6 +106,9 @@ function decode(buf: Buffer, index: number): CaseResult {
     x: Array.from({ length: 31 }, (_, j) => buf.readBigUInt64LE(regs + j * 8)),
     sp: buf.readBigUInt64LE(regs + 248),
     nzcv: Number(buf.readBigUInt64LE(regs + 256)),
+    v: Array.from({ length: 32 }, (_, j) => (buf.readBigUInt64LE(regs + REGS_V + j * 16 + 8) << 64n) | buf.readBigUInt64LE(regs + REGS_V + j * 16)),
+    fpcr: buf.readBigUInt64LE(regs + REGS_FPCR),
+    fpsr: buf.readBigUInt64LE(regs + REGS_FPSR),
     scratch: new Uint8Array(buf.subarray(regs + REGS_BYTES, regs + REGS_BYTES + LAYOUT.scratchSize)),
   };
 }

@@ -13,6 +13,8 @@ import { bitfieldUndefined, logicalMask, moveWideUndefined, pcRelOffset, selectD
 import { decodeBitMasks, tmask } from './alu';
 import { selectDpRegister, shiftedUndefined } from './dp-reg';
 import { isRegisterOffset, selectLoadStore } from './loadstore';
+import { selectScalarFp } from './fp-scalar';
+import { selectAdvancedSimd } from './advsimd';
 
 type Selector = (insn: u32) => Op;
 
@@ -67,6 +69,8 @@ function refine(op: Op, insn: u32): Op {
   if (op >= Op.STRB_REG && op <= Op.LDR_X_REG) return isRegisterOffset(insn) ? op : Op.LDST_REGISTER;
   if (op >= Op.STRB_IMM9 && op <= Op.LDR_X_IMM9) return field(insn, 10, 2) == 2 ? Op.LDST_REGISTER : op; // LDTR*, STTR*
   if (op == Op.LDST_PAIR) return field(insn, 23, 2) == 0 ? Op.UNDEFINED : op; // LDPSW has no no-allocate form
+  if (op == Op.SIMD_FP && !bit(insn, 30) && bit(insn, 28)) return selectScalarFp(insn);
+  if (op == Op.SIMD_FP) return selectAdvancedSimd(insn); // (no class: stays Op.SIMD_FP, unsupported)
   return op;
 }
 

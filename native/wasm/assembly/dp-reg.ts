@@ -3,9 +3,10 @@
 import { M32, bit, field, ra, rd, rm, rn, sf, signExtend, xd, xm, xn } from './insn';
 import { addSub, addWithCarry, extendReg, setLogicalFlags, shiftReg, smulh, umulh } from './alu';
 import { Slot, reg, regAt, regSp, setReg, setRegAt, setRegSp, sized, slot } from './state';
-import { undefinedInsn, undefinedOrRetry, unsupported } from './exceptions';
+import { undefinedInsn, undefinedOrRetry } from './exceptions';
 import { Op } from './ops';
 import { condition, setNzcv } from './flags';
+import { crc32 } from './crc32';
 
 /** A shift of imm6 = insn[15:10] >= 32 in a 32-bit form is UNDEFINED (and so is shift type ROR in add/subtract). */
 export function shiftedUndefined(insn: u32, addSub: bool): bool {
@@ -94,7 +95,7 @@ export function dataProcessing2Source(insn: u32, pc: u64): u64 {
   if (bit(insn, 29)) return undefinedInsn(insn, pc);
   if (opcode >> 1 == 0b00001) return divide(insn, pc);
   if (opcode >> 2 == 0b0010) return shiftVariable(insn, pc);
-  if (opcode >> 3 == 0b010) return unsupported(insn, pc); // CRC32* (optional in Armv8.0; not here)
+  if (opcode >> 3 == 0b010) return crc32(insn, pc);
   return undefinedInsn(insn, pc);
 }
 

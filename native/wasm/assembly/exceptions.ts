@@ -32,6 +32,31 @@ export function takeException(ec: EC, iss: u32, elr: u64): u64 {
   return slot(Slot.VBAR_EL1) + offset;
 }
 
+/**
+ * AArch64.TakeException to EL1 for an IRQ: as takeException, but ESR_EL1 is left as it was and the
+ * vector is VBAR_EL1 + 0x280 with SP_EL1 selected (+ 0x080 with SP_EL0). `elr`: the instruction the
+ * interrupted code resumes at.
+ */
+export function takeIrq(elr: u64): u64 {
+  const offset: u64 = slot(Slot.SPSEL) != 0 ? 0x280 : 0x080;
+  setSlot(Slot.SPSR_EL1, pstate());
+  setSlot(Slot.ELR_EL1, elr);
+  setSlot(Slot.DAIF, 0x3c0);
+  selectSp(1);
+  setSlot(Slot.EXCLUSIVE, 0);
+  return slot(Slot.VBAR_EL1) + offset;
+}
+
+/** Whether an IRQ is taken before the next instruction: the line is high and PSTATE.I is clear. */
+@inline export function irqDue(): bool {
+  return slot(Slot.IRQ_LINE) != 0 && (slot(Slot.DAIF) & 0x80) == 0;
+}
+
+/** `next`, or the IRQ vector when an instruction that may unmask IRQs leaves one due. */
+export function irqCheck(next: u64): u64 {
+  return irqDue() ? takeIrq(next) : next;
+}
+
 /** An UNDEFINED encoding: EC 0 with ELR at the instruction, as hardware does. */
 export function undefinedInsn(_insn: u32, pc: u64): u64 {
   return takeException(EC.UNKNOWN, 0, pc);
@@ -42,10 +67,25 @@ export function undefinedInsn(_insn: u32, pc: u64): u64 {
   return fast ? retry(pc) : undefinedInsn(insn, pc);
 }
 
-/** A data abort for an unaligned access: with the MMU off data is Device memory, which faults. */
-export function alignmentFault(addr: u64, isWrite: bool, pc: u64): u64 {
+/** A data abort with fault status `dfsc`: FAR_EL1 = addr, ISS.WnR for a store. */
+function dataAbort(addr: u64, isWrite: bool, pc: u64, dfsc: u32): u64 {
   setSlot(Slot.FAR_EL1, addr);
-  return takeException(EC.DATA_ABORT, (<u32>isWrite << 6) | 0b100001, pc);
+  return takeException(EC.DATA_ABORT, (<u32>isWrite << 6) | dfsc, pc);
+}
+
+/** A data abort for an unaligned access to Device memory (all of it with the MMU off). */
+export function alignmentFault(addr: u64, isWrite: bool, pc: u64): u64 {
+  return dataAbort(addr, isWrite, pc, 0b100001);
+}
+
+/** A data abort for an access the descriptor at `level` does not permit. */
+export function permissionFault(addr: u64, isWrite: bool, pc: u64, level: u32): u64 {
+  return dataAbort(addr, isWrite, pc, 0b001100 | level);
+}
+
+/** A data abort for an address the translation tables do not reach: a level 0 translation fault. */
+export function translationFault(addr: u64, isWrite: bool, pc: u64): u64 {
+  return dataAbort(addr, isWrite, pc, 0b000100);
 }
 
 /** A branch to a misaligned address faults when the target is fetched. */
@@ -59,7 +99,7 @@ export function exceptionReturn(insn: u32, pc: u64): u64 {
   if (!setPstate(slot(Slot.SPSR_EL1))) return unsupported(insn, pc);
   setSlot(Slot.EXCLUSIVE, 0);
   const target = slot(Slot.ELR_EL1);
-  return (target & 3) != 0 ? pcAlignmentFault(target) : target;
+  return (target & 3) != 0 ? pcAlignmentFault(target) : irqCheck(target);
 }
 
 /**

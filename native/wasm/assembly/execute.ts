@@ -19,6 +19,12 @@ import {
 import { Ext } from './memory';
 import { retry, simdFp, undefinedInsn, unsupported } from './exceptions';
 import { runTranslated } from './jit';
+import {
+  fpCompareInsn, fpConditionalCompare, fpConditionalSelect, fpDataProcessing1, fpDataProcessing2, fpDataProcessing3,
+  fpFixedConversion, fpImmediate, fpIntConversion,
+} from './fp-scalar';
+import { loadFpLiteral, loadStoreFpPair, loadStoreFpRegister, loadStoreFpStructure } from './fp-loadstore';
+import { advancedSimd } from './advsimd';
 
 /**
  * The hot classes. With `fast` (run()'s fast loop) the handlers make no calls: what would need one
@@ -150,6 +156,23 @@ import { runTranslated } from './jit';
     case Op.LOAD_LITERAL: return loadLiteral(e, insn, pc);
     case Op.LDST_PAIR: return loadPairSigned(e, insn, pc);
     case Op.TRANSLATED: return runTranslated(e, insn, pc);
-    default: return loadStoreExclusive(insn, pc);
+    case Op.LDST_EXCLUSIVE: return loadStoreExclusive(insn, pc);
+    // Scalar FP, SIMD&FP loads and stores
+    case Op.FP_DP1: return fpDataProcessing1(insn, pc);
+    case Op.FP_DP2: return fpDataProcessing2(insn, pc);
+    case Op.FP_DP3: return fpDataProcessing3(insn, pc);
+    case Op.FP_COMPARE: return fpCompareInsn(insn, pc);
+    case Op.FP_CCOMPARE: return fpConditionalCompare(insn, pc);
+    case Op.FP_CSEL: return fpConditionalSelect(insn, pc);
+    case Op.FP_IMM: return fpImmediate(insn, pc);
+    case Op.FP_INT_CONV: return fpIntConversion(insn, pc);
+    case Op.FP_FIXED_CONV: return fpFixedConversion(insn, pc);
+    case Op.LDST_FP_REGISTER: return loadStoreFpRegister(insn, pc);
+    case Op.LDST_FP_PAIR: return loadStoreFpPair(insn, pc);
+    case Op.LOAD_FP_LITERAL: return loadFpLiteral(insn, pc);
+    case Op.SIMD_TABLE: case Op.SIMD_PERMUTE: case Op.SIMD_EXTRACT: case Op.SIMD_COPY: case Op.SIMD_THREE_SAME:
+    case Op.SIMD_THREE_DIFF: case Op.SIMD_TWO_MISC: case Op.SIMD_ACROSS: case Op.SIMD_PAIRWISE: case Op.SIMD_MOD_IMM:
+    case Op.SIMD_SHIFT_IMM: case Op.SIMD_INDEXED: return advancedSimd(op, insn, pc);
+    default: return loadStoreFpStructure(insn, pc);
   }
 }

@@ -5,7 +5,7 @@
 import { Exit, STATE, Slot, setSlot, slot } from './state';
 import { DECODED, DECODED_ENTRIES, DECODED_SIZE, RAM, completeMmio, mapRam, ramBase, ramSize } from './memory';
 import { CNTFRQ_RESET, MIDR_RESET, MPIDR_RESET, SCTLR_RESET, pstate, readStatus, setPstate, sysregRead, sysregWrite, Access } from './sysregs';
-import { RETRY, STOPPED, pcAlignmentFault, retry, stop } from './exceptions';
+import { RETRY, STOPPED, irqDue, pcAlignmentFault, retry, stop, takeIrq } from './exceptions';
 import { setNzcv } from './flags';
 import { buildDispatch, decode } from './decode';
 import { execute, executeHot } from './execute';
@@ -47,7 +47,8 @@ export function reset(base: u64, size: u64, pc: u64): bool {
 
 /** Exits that stop before their instruction retires (or, for a fetch abort, starts). */
 @inline function retires(exit: u64): bool {
-  return exit != Exit.MMIO && exit != Exit.MMIO_NO_SYNDROME && exit != Exit.UNSUPPORTED && exit != Exit.FETCH_ABORT && exit != Exit.CODE_WRITTEN;
+  return exit != Exit.MMIO && exit != Exit.MMIO_NO_SYNDROME && exit != Exit.UNSUPPORTED && exit != Exit.FETCH_ABORT && exit != Exit.MMU_REGIME
+    && exit != Exit.CODE_WRITTEN;
 }
 
 /**
@@ -92,6 +93,7 @@ export function run(budget: i32): Exit {
     retired = 1;
   }
   if ((pc & 3) != 0) pc = pcAlignmentFault(pc); // only the host can leave PC misaligned
+  else if (irqDue()) pc = takeIrq(pc); // the host raised the line since the last slice
   const base = ramBase, size = ramSize;
   let left = budget; // instructions left
   while (left > 0) {

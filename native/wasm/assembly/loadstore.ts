@@ -4,9 +4,12 @@
 import { bit, field, immOf, ra, rd, rm, rn, signExtend, xd, xm, xn, xt } from './insn';
 import { extendReg } from './alu';
 import { Slot, reg, regAt, regSp, setReg, setRegAt, setSlot, slot } from './state';
-import { alignmentFault, retry, undefinedInsn, unsupported } from './exceptions';
+import { alignmentFault, retry, undefinedInsn } from './exceptions';
+import { mmuOn } from './sysregs';
 import { Op } from './ops';
-import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, readRam, resumePc, write, writeRam } from './memory';
+import { selectLoadStoreFp } from './fp-loadstore';
+import { atomicMemoryOperation, compareAndSwap } from './atomics';
+import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, readRam, resumePc, unalignedInRam, unprivilegedFault, write, writeRam } from './memory';
 
 /**
  * The access of a load/store register instruction `e` (decoded): stores Rt, or loads it extended
@@ -19,7 +22,7 @@ import { Ext, Mmio, extend, inRam, inRamAt, loaded, outside, ramBase, read, read
                           writeback: bool = false, updated: u64 = 0): u64 {
   const off = addr - ramBase;
   const ext = opc == 1 ? Ext.ZERO : opc == 2 ? Ext.SIGN64 : Ext.SIGN32;
-  if (!inRamAt(off, sizeLog2)) {
+  if (!inRamAt(off, sizeLog2) && (fast || !unalignedInRam(off, <u64>1 << sizeLog2))) {
     // KVM has a syndrome only for single accesses with no writeback.
     outside(addr, sizeLog2, opc == 0, regAt(xt(e)), pc, insn, writeback ? Mmio.NO_SYNDROME : Mmio.EXIT, rd(insn), ext, fast);
     return resumePc;
@@ -84,7 +87,7 @@ export function loadStoreRegister(e: usize, insn: u32, pc: u64): u64 {
   const base = regSp(rn(insn));
   let addr: u64 = 0, writeback = false, updated: u64 = 0;
   if (bit(insn, 21) && !bit(insn, 24)) {
-    if (field(insn, 10, 2) == 0) return unsupported(insn, pc); // atomic memory operations (Armv8.1 LSE)
+    if (field(insn, 10, 2) == 0) return atomicMemoryOperation(insn, pc); // Armv8.1 LSE
     if (!isRegisterOffset(insn)) return undefinedInsn(insn, pc); // LDRAA/LDRAB; bad option
   } else if (!bit(insn, 24)) {
     const form = field(insn, 10, 2);
@@ -97,6 +100,8 @@ export function loadStoreRegister(e: usize, insn: u32, pc: u64): u64 {
     // PRFM / PRFUM: a hint with no effect; the writeback and unprivileged forms are unallocated.
     return writeback || (!bit(insn, 24) && !bit(insn, 21) && field(insn, 10, 2) == 2) ? undefinedInsn(insn, pc) : pc + 4;
   }
+  // LDTR/STTR access as EL0 would, and the identity map gives EL0 no access (AP = 00).
+  if (!bit(insn, 24) && !bit(insn, 21) && field(insn, 10, 2) == 2 && mmuOn()) return unprivilegedFault(addr, opc == 0, pc);
   return transfer(e, insn, pc, addr, sizeLog2, opc, false, writeback, updated);
 }
 
@@ -120,7 +125,9 @@ export function loadLiteral(e: usize, insn: u32, pc: u64): u64 {
   const updated = base + immOf(e);
   const addr = index == 1 ? base : updated;
   const off = addr - ramBase;
-  if (!inRamAt(off, sizeLog2, 2)) return fast ? retry(pc) : pairOutsideRam(insn, pc, addr, sizeLog2, isLoad, ext);
+  if (!inRamAt(off, sizeLog2, 2) && (fast || !unalignedInRam(off, <u64>2 << sizeLog2))) {
+    return fast ? retry(pc) : pairOutsideRam(insn, pc, addr, sizeLog2, isLoad, ext);
+  }
   const rt2 = ra(insn), second = <usize>off + (1 << sizeLog2);
   if (isLoad) {
     setRegAt(xd(e), extend(readRam(<usize>off, sizeLog2), sizeLog2, ext));
@@ -135,7 +142,8 @@ export function loadLiteral(e: usize, insn: u32, pc: u64): u64 {
 
 /** A pair not wholly in RAM: the fault or exit of its first half that is not in RAM. */
 function pairOutsideRam(insn: u32, pc: u64, addr: u64, sizeLog2: u32, isLoad: bool, ext: Ext): u64 {
-  const bad = inRam(addr, sizeLog2) ? addr + (1 << sizeLog2) : addr;
+  const firstInRam = inRam(addr, sizeLog2) || unalignedInRam(addr - ramBase, <u64>1 << sizeLog2);
+  const bad = firstInRam ? addr + (1 << sizeLog2) : addr;
   if (isLoad) read(bad, sizeLog2, pc, insn, Mmio.NO_SYNDROME, rd(insn), ext);
   else write(bad, sizeLog2, 0, pc, insn, Mmio.NO_SYNDROME);
   return resumePc;
@@ -155,8 +163,11 @@ export function loadStoreExclusive(insn: u32, pc: u64): u64 {
   const sizeLog2 = field(insn, 30, 2), isLoad = bit(insn, 22), pair = bit(insn, 21);
   const addr = regSp(rn(insn)), rt = rd(insn), rt2 = ra(insn);
   if (bit(insn, 23)) {
-    if (pair || !bit(insn, 15)) return unsupported(insn, pc); // CAS*, LDLAR/STLLR (Armv8.1)
-    // LDAR/STLR: a single access with a syndrome, ordered by nature on one in-order CPU
+    if (pair) return compareAndSwap(insn, pc, false); // CAS (Armv8.1 LSE)
+    // LDAR/STLR (and LDLAR/STLLR, o0 = 0: Armv8.1 LORegions, of which this CPU has none): a
+    // single access with a syndrome, ordered by nature on one in-order CPU; aligned even to Normal
+    // memory (Armv8.0)
+    if ((addr & ((<u64>1 << sizeLog2) - 1)) != 0) return alignmentFault(addr, !isLoad, pc);
     if (isLoad) {
       if (!read(addr, sizeLog2, pc, insn, Mmio.EXIT, rt, Ext.ZERO)) return resumePc;
       setReg(rt, loaded);
@@ -165,7 +176,7 @@ export function loadStoreExclusive(insn: u32, pc: u64): u64 {
     }
     return pc + 4;
   }
-  if (pair && sizeLog2 < 2) return unsupported(insn, pc); // CASP (Armv8.1)
+  if (pair && sizeLog2 < 2) return compareAndSwap(insn, pc, true); // CASP (Armv8.1 LSE)
   // The whole access is single-copy atomic, so aligned to its total size.
   if ((addr & ((<u64>1 << (sizeLog2 + <u32>pair)) - 1)) != 0) return alignmentFault(addr, !isLoad, pc);
   const second = addr + (1 << sizeLog2);
@@ -228,7 +239,7 @@ const PAIR: StaticArray<Op> = [
 ];
 
 export function selectLoadStore(insn: u32): Op {
-  if (bit(insn, 26)) return Op.SIMD_FP;
+  if (bit(insn, 26)) return selectLoadStoreFp(insn);
   const op = LOAD_STORE[(field(insn, 28, 2) << 2) | field(insn, 23, 2)];
   if (op == Op.LDST_PAIR) return PAIR[(field(insn, 30, 2) << 1) | field(insn, 22, 1)];
   if (op != Op.LDST_REGISTER) return op;

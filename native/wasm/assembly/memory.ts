@@ -4,7 +4,8 @@
 
 import { signExtend, M32 } from './insn';
 import { Exit, Slot, setReg, setSlot, slot } from './state';
-import { alignmentFault, retry, stop } from './exceptions';
+import { alignmentFault, permissionFault, retry, stop, translationFault } from './exceptions';
+import { mmuOn, ramIsNormal } from './sysregs';
 import { codeMapSize, placeCodeMap, noteCodeWrite } from './jit';
 
 /**
@@ -69,6 +70,48 @@ export let resumePc: u64 = 0;
   return rotr<u64>(off, sizeLog2) < (ramSize >> sizeLog2) - (count - 1);
 }
 
+/**
+ * True if an access of `bytes` at RAM offset `off` that inRamAt refused (misaligned, or not in RAM)
+ * completes in RAM anyway: it lies wholly inside RAM, and RAM is Normal memory (the MMU on), where
+ * unaligned accesses are allowed. The slow paths ask (SIMD&FP ones too, for all their registers'
+ * bytes); the fast loop leaves them to them.
+ */
+export function unalignedInRam(off: u64, bytes: u64): bool {
+  return off < ramSize && ramSize - off >= bytes && ramIsNormal();
+}
+
+/**
+ * The identity map (MMU on) covers a 39-bit address space (TCR_EL1.T0SZ = 25): an address above it
+ * takes a translation fault at level 0, as the table walk does on KVM.
+ */
+const VA_BITS: u64 = 39;
+
+/** True if an address is beyond the identity map while the MMU is on. */
+@inline function untranslated(addr: u64): bool {
+  return (addr >> VA_BITS) != 0 && mmuOn();
+}
+
+/**
+ * The level of the identity map's descriptor for addr (src/shared/arm64-start.ts builds the same
+ * tables for KVM): 1 in a GiB without RAM, 2 in a 2 MiB block wholly RAM or wholly not, else 3.
+ */
+function mapLevel(addr: u64): u32 {
+  const GIB: u64 = 1 << 30, BLOCK: u64 = 1 << 21, end = ramBase + ramSize;
+  const gib = addr & ~(GIB - 1), block = addr & ~(BLOCK - 1);
+  if (end <= gib || ramBase >= gib + GIB) return 1;
+  const wholly = ramBase <= block && end >= block + BLOCK;
+  const none = end <= block || ramBase >= block + BLOCK;
+  return wholly || none ? 2 : 3;
+}
+
+/**
+ * An unprivileged access (LDTR/STTR) with the MMU on: EL0 has no access to any page of the identity
+ * map, so it takes a permission fault at its descriptor's level (or a translation fault beyond the map).
+ */
+export function unprivilegedFault(addr: u64, isWrite: bool, pc: u64): u64 {
+  return untranslated(addr) ? translationFault(addr, isWrite, pc) : permissionFault(addr, isWrite, pc, mapLevel(addr));
+}
+
 /** True if an access of `1 << sizeLog2` bytes at addr would complete in RAM. */
 @inline export function inRam(addr: u64, sizeLog2: u32): bool {
   return inRamAt(addr - ramBase, sizeLog2);
@@ -81,7 +124,7 @@ export let resumePc: u64 = 0;
  */
 @inline export function read(addr: u64, sizeLog2: u32, pc: u64, insn: u32, mmio: Mmio, rt: u32, ext: Ext, fast: bool = false): bool {
   const off = addr - ramBase;
-  if (inRamAt(off, sizeLog2)) {
+  if (inRamAt(off, sizeLog2) || (!fast && unalignedInRam(off, <u64>1 << sizeLog2))) {
     loaded = readRam(<usize>off, sizeLog2);
     return true;
   }
@@ -91,7 +134,7 @@ export let resumePc: u64 = 0;
 /** Writes like `read` reads; the MMIO exit carries the store data. */
 @inline export function write(addr: u64, sizeLog2: u32, v: u64, pc: u64, insn: u32, mmio: Mmio, fast: bool = false): bool {
   const off = addr - ramBase;
-  if (inRamAt(off, sizeLog2)) {
+  if (inRamAt(off, sizeLog2) || (!fast && unalignedInRam(off, <u64>1 << sizeLog2))) {
     writeRam(<usize>off, sizeLog2, v);
     return true;
   }
@@ -106,16 +149,23 @@ export let resumePc: u64 = 0;
 @inline export function outside(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64, insn: u32,
                          mmio: Mmio, rt: u32, ext: Ext, fast: bool): bool {
   if (!fast) return outsideRam(addr, sizeLog2, isWrite, data, pc, insn, mmio, rt, ext);
-  if ((addr & ((1 << sizeLog2) - 1)) != 0) {
+  if ((addr & ((1 << sizeLog2) - 1)) != 0 || (addr >> VA_BITS) != 0) {
     resumePc = retry(pc);
     return false;
   }
   return mmioExit(addr, sizeLog2, isWrite, data, pc, insn, mmio, rt, ext);
 }
 
-/** An access outside RAM, completely: an alignment fault or an MMIO exit. */
+/**
+ * An access that does not complete in RAM, completely: a translation fault (beyond the identity map),
+ * an alignment fault (Device memory), or an MMIO exit.
+ */
 function outsideRam(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64, insn: u32,
                     mmio: Mmio, rt: u32, ext: Ext): bool {
+  if (untranslated(addr)) {
+    resumePc = translationFault(addr, isWrite, pc);
+    return false;
+  }
   if ((addr & ((1 << sizeLog2) - 1)) != 0) {
     resumePc = alignmentFault(addr, isWrite, pc);
     return false;

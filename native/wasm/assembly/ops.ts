@@ -57,6 +57,33 @@ export enum Op {
   LOAD_LITERAL,
   LDST_PAIR,        // LDPSW (and the unallocated pair encodings with its top bits)
   LDST_EXCLUSIVE,
+  // Scalar FP, SIMD&FP loads and stores, LSE atomics, CRC32
+  FP_DP1,           // FMOV (register), FABS, FNEG, FSQRT, FCVT, FRINT*
+  FP_DP2,           // FMUL, FDIV, FADD, FSUB, FMAX, FMIN, FMAXNM, FMINNM, FNMUL
+  FP_DP3,           // FMADD, FMSUB, FNMADD, FNMSUB
+  FP_COMPARE,       // FCMP, FCMPE
+  FP_CCOMPARE,      // FCCMP, FCCMPE
+  FP_CSEL,
+  FP_IMM,           // FMOV (scalar, immediate)
+  FP_INT_CONV,      // FCVT[NPMZA][SU], SCVTF, UCVTF, FMOV to and from general registers
+  FP_FIXED_CONV,    // the same with fixed-point operands
+  LDST_FP_REGISTER, // LDR/STR of b, h, s, d, q
+  LDST_FP_PAIR,
+  LOAD_FP_LITERAL,
+  LDST_FP_STRUCT,   // LD1-LD4/ST1-ST4, single structure and replicate forms too
+  // Advanced SIMD (advsimd.ts): one Op per class, shared by a class's vector and scalar forms
+  SIMD_TABLE,
+  SIMD_PERMUTE,
+  SIMD_EXTRACT,
+  SIMD_COPY,
+  SIMD_THREE_SAME,
+  SIMD_THREE_DIFF,
+  SIMD_TWO_MISC,
+  SIMD_ACROSS,
+  SIMD_PAIRWISE,    // scalar pairwise
+  SIMD_MOD_IMM,
+  SIMD_SHIFT_IMM,
+  SIMD_INDEXED,
   TRANSLATED,       // the entry of a translated unit (jit.ts): the decode cache entry keeps the instruction's own Op
 }
 

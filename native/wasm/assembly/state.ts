@@ -46,7 +46,12 @@ export enum Slot {
   // The FP/SIMD register file: v0..v31 are slot pairs 68..131 (V0 + 2n holds bits 63:0 of vn, the next
   // slot bits 127:64), so a q register is one 16-byte load and reset and snapshots cover it like the rest.
   V0 = 68,
-  COUNT = 132,
+  IRQ_LINE = 132,  // the IRQ input, set by the host: 1 while an interrupt is pending (level)
+  // The translation regime (sysregs.ts): storage the guest may read, and write only with the values it holds.
+  MAIR_EL1 = 133,
+  TCR_EL1 = 134,
+  TTBR0_EL1 = 135,
+  COUNT = 136,
 }
 
 /** Why run() returned. */
@@ -58,9 +63,10 @@ export enum Exit {
   UNSUPPORTED = 4,   // an instruction this CPU does not implement: FAULT_PC, FAULT_INSN
   MMIO_NO_SYNDROME = 5, // writeback, pair or exclusive access outside RAM (KVM: no valid syndrome)
   FETCH_ABORT = 6,   // PC outside RAM: FAULT_PC
+  MMU_REGIME = 7,    // an MSR that would change the translation regime to one not modelled: FAULT_PC, FAULT_INSN
   // For the host's translator (jit.ts), never seen by the backend:
-  HOT = 7,           // a branch target got hot (PC is the target, the branch retired)
-  CODE_WRITTEN = 8,  // translated code was written (CODE_WRITE); the instruction at PC not run yet
+  HOT = 8,           // a branch target got hot (PC is the target, the branch retired)
+  CODE_WRITTEN = 9,  // translated code was written (CODE_WRITE); the instruction at PC not run yet
 }
 
 export const STATE: usize = memory.data(Slot.COUNT * 8, 64);

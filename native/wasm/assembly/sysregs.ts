@@ -32,6 +32,13 @@ export const CNTFRQ_EL0 = key(3, 3, 14, 0, 0);
 export const CNTVCT_EL0 = key(3, 3, 14, 0, 2);
 export const FPCR = key(3, 3, 4, 4, 0);
 export const FPSR = key(3, 3, 4, 4, 1);
+export const MAIR_EL1 = key(3, 0, 10, 2, 0);
+export const TCR_EL1 = key(3, 0, 2, 0, 2);
+export const TTBR0_EL1 = key(3, 0, 2, 0, 0);
+export const DCZID_EL0 = key(3, 3, 0, 0, 7);
+
+/** DC ZVA's block: 64 bytes, as on the Cortex-A53/A57 and QEMU's arm64 CPUs (DCZID_EL0.BS = 4). */
+export const DCZ_BLOCK: u32 = 64;
 
 /** Reset values, as KVM_ARM_VCPU_INIT leaves them. */
 export const SCTLR_RESET: u64 = 0x00c5_0078; // MMU, caches and alignment checks off; RES1 bits set
@@ -39,8 +46,26 @@ export const MIDR_RESET: u64 = 0x410f_d034;  // Cortex-A53 r0p4: an Armv8.0 core
 export const MPIDR_RESET: u64 = 0x8000_0000; // vCPU 0 (bit 31 is RES1)
 export const CNTFRQ_RESET: u64 = 1_000_000_000; // 1 GHz, as Armv8.6 fixes it: ticks are ns
 
-/** The outcome of a system register access. */
-export enum Access { OK, UNDEFINED, FP_TRAP, UNSUPPORTED }
+/** SCTLR_EL1.M (stage 1 translation on) and A (alignment checks on every access). */
+export const SCTLR_M: u64 = 1 << 0;
+export const SCTLR_A: u64 = 1 << 1;
+
+/**
+ * The outcome of a system register access. REGIME: a write that would change the translation regime
+ * (SCTLR_EL1.M, MAIR/TCR/TTBR0_EL1) from the one the VM started in: this CPU models only that one
+ * (the host's fixed identity map with the MMU on, or the MMU off).
+ */
+export enum Access { OK, UNDEFINED, FP_TRAP, UNSUPPORTED, REGIME }
+
+/** True while RAM is Normal memory (the MMU on, alignment checks off): unaligned accesses to it complete. */
+@inline export function ramIsNormal(): bool {
+  return (slot(Slot.SCTLR_EL1) & (SCTLR_M | SCTLR_A)) == SCTLR_M;
+}
+
+/** True while stage 1 translation is on. */
+@inline export function mmuOn(): bool {
+  return (slot(Slot.SCTLR_EL1) & SCTLR_M) != 0;
+}
 
 /** The access outcome of the last sysregRead. */
 export let readStatus = Access.OK;
@@ -86,6 +111,9 @@ function storageSlot(k: u32): i32 {
     case CPACR_EL1: return Slot.CPACR_EL1;
     case FPCR: return Slot.FPCR;
     case FPSR: return Slot.FPSR;
+    case MAIR_EL1: return Slot.MAIR_EL1;
+    case TCR_EL1: return Slot.TCR_EL1;
+    case TTBR0_EL1: return Slot.TTBR0_EL1;
     default: return -1;
   }
 }
@@ -111,6 +139,7 @@ export function sysregRead(k: u32, host: bool): u64 {
     case SP_EL0: return slot(slot(Slot.SPSEL) != 0 ? Slot.SP_OTHER : Slot.SP);
     case SP_EL1: return slot(slot(Slot.SPSEL) != 0 ? Slot.SP : Slot.SP_OTHER);
     case CNTVCT_EL0: return hostCounter();
+    case DCZID_EL0: return <u64>ctz(DCZ_BLOCK / 4); // BS: log2 of the block in words
   }
   const s = storageSlot(k);
   if (s < 0) readStatus = Access.UNSUPPORTED;
@@ -134,12 +163,23 @@ export function sysregWrite(k: u32, v: u64, host: bool): Access {
       if (!host) return Access.UNDEFINED;
       setSlot(slot(Slot.SPSEL) != 0 ? Slot.SP : Slot.SP_OTHER, v);
       return Access.OK;
-    case CURRENT_EL: case CNTVCT_EL0: return Access.UNDEFINED;
+    case CURRENT_EL: case CNTVCT_EL0: case DCZID_EL0: return Access.UNDEFINED;
     case MIDR_EL1: case MPIDR_EL1: case CNTFRQ_EL0: if (!host) return Access.UNDEFINED; break;
     case VBAR_EL1: v &= ~(<u64>0x7ff); break; // bits 10:0 are RES0
     case CPACR_EL1: v &= 0x1030_0000; break; // TTA and FPEN are all Armv8.0 defines
-    case SCTLR_EL1: if ((v & 1) != 0) return Access.UNSUPPORTED; break; // no MMU here
+    case SCTLR_EL1: if (!host && ((v ^ slot(Slot.SCTLR_EL1)) & SCTLR_M) != 0) return Access.REGIME; break;
+    case MAIR_EL1: case TCR_EL1: case TTBR0_EL1:
+      if (!host && v != slot(storageSlot(k))) return Access.REGIME;
+      break;
     case ESR_EL1: case SPSR_EL1: v &= 0xffff_ffff; break;
+    // The bits this CPU has (no trapped FP exceptions): FPCR AHP, DN, FZ, RMode, FZ16; FPSR the
+    // cumulative flags, QC and NZCV. The host may not set the others; a guest's MSR drops them.
+    case FPCR: case FPSR: {
+      const mask: u64 = k == FPCR ? 0x07c8_0000 : 0xf800_009f;
+      if (host && (v & ~mask) != 0) return Access.UNSUPPORTED;
+      v &= mask;
+      break;
+    }
   }
   const s = storageSlot(k);
   if (s < 0) return Access.UNSUPPORTED;

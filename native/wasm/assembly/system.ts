@@ -3,8 +3,9 @@
 
 import { bit, field, rd } from './insn';
 import { Exit, Slot, reg, setReg, setSlot, slot } from './state';
-import { Access, selectSp, sysregRead, sysregWrite, readStatus } from './sysregs';
-import { EC, alignmentFault, retry, simdFp, stopAfter, takeException, undefinedInsn, unsupported } from './exceptions';
+import { Access, DCZ_BLOCK, mmuOn, selectSp, sysregRead, sysregWrite, readStatus } from './sysregs';
+import { RAM, ramBase, ramSize } from './memory';
+import { EC, alignmentFault, irqCheck, retry, simdFp, stop, stopAfter, takeException, undefinedInsn, unsupported } from './exceptions';
 
 /** Exception generation, by opc = insn[23:21] and LL = insn[1:0]: SVC, HVC, SMC, BRK. */
 export function exceptionGeneration(insn: u32, pc: u64): u64 {
@@ -16,9 +17,12 @@ export function exceptionGeneration(insn: u32, pc: u64): u64 {
   return undefinedInsn(insn, pc); // SMC (no EL3: KVM injects UNDEFINED), HLT, DCPS*
 }
 
-/** Hints (CRn = 0010), by CRm:op2: WFI stops for the host; every other hint, allocated or not, is a NOP. */
+/**
+ * Hints (CRn = 0010), by CRm:op2: WFI stops for the host unless an interrupt is pending (masked or
+ * not: WFI wakes on a pending IRQ either way); every other hint, allocated or not, is a NOP.
+ */
 function hint(insn: u32, pc: u64): u64 {
-  return field(insn, 5, 7) == 0b0000_011 ? stopAfter(Exit.WFI, insn, pc) : pc + 4;
+  return field(insn, 5, 7) == 0b0000_011 && slot(Slot.IRQ_LINE) == 0 ? stopAfter(Exit.WFI, insn, pc) : pc + 4;
 }
 
 /** Barriers (CRn = 0011), by op2: CLREX clears the monitor; DSB, DMB, ISB order nothing on one in-order CPU. */
@@ -34,21 +38,36 @@ function pstateImmediate(insn: u32, pc: u64): u64 {
   const fields = (field(insn, 16, 3) << 3) | field(insn, 5, 3), imm = <u64>field(insn, 8, 4);
   if (fields == 0b000_101) selectSp(imm & 1);
   else if (fields == 0b011_110) setSlot(Slot.DAIF, slot(Slot.DAIF) | (imm << 6));
-  else if (fields == 0b011_111) setSlot(Slot.DAIF, slot(Slot.DAIF) & ~(imm << 6));
+  else if (fields == 0b011_111) return daifClear(imm, pc);
   else return unsupported(insn, pc); // PAN, UAO, SSBS, ... (later extensions)
   return pc + 4;
 }
 
+/** MSR DAIFClr: an IRQ pending on the line is taken right after it once PSTATE.I is clear. */
+function daifClear(imm: u64, pc: u64): u64 {
+  setSlot(Slot.DAIF, slot(Slot.DAIF) & ~(imm << 6));
+  return irqCheck(pc + 4);
+}
+
 /**
- * SYS (L = 0) by CRn: cache maintenance (7) and TLB invalidation (8) are NOPs without caches and
- * an MMU, except DC ZVA, which on Device memory (MMU off) takes an alignment fault, and AT.
+ * SYS (L = 0) by CRn: cache maintenance (7) and TLB invalidation (8) are NOPs (caches are coherent,
+ * the one translation regime is fixed), except DC ZVA, and AT (unsupported).
  */
 function sys(insn: u32, pc: u64): u64 {
   const crn = field(insn, 12, 4), crm = field(insn, 8, 4);
   if (bit(insn, 21) || (crn != 7 && crn != 8) || (crn == 7 && crm == 8)) return unsupported(insn, pc);
-  if (crn == 7 && field(insn, 16, 3) == 3 && crm == 4 && field(insn, 5, 3) == 1) {
-    return alignmentFault(reg(rd(insn)), true, pc);
-  }
+  if (crn == 7 && field(insn, 16, 3) == 3 && crm == 4 && field(insn, 5, 3) == 1) return zeroBlock(reg(rd(insn)), pc);
+  return pc + 4;
+}
+
+/**
+ * DC ZVA: zeroes the DCZ_BLOCK-byte block holding addr in Normal memory (RAM with the MMU on); on
+ * Device memory (everything else, and all of it with the MMU off) it takes an alignment fault.
+ */
+function zeroBlock(addr: u64, pc: u64): u64 {
+  const block = addr & ~(<u64>DCZ_BLOCK - 1), off = block - ramBase;
+  if (!mmuOn() || off >= ramSize) return alignmentFault(addr, true, pc); // RAM ends on a 4 KiB boundary
+  memory.fill(RAM + <usize>off, 0, DCZ_BLOCK);
   return pc + 4;
 }
 
@@ -56,6 +75,7 @@ function sys(insn: u32, pc: u64): u64 {
 function failedAccess(status: Access, insn: u32, pc: u64): u64 {
   if (status == Access.UNDEFINED) return undefinedInsn(insn, pc);
   if (status == Access.FP_TRAP) return simdFp(insn, pc);
+  if (status == Access.REGIME) return stop(Exit.MMU_REGIME, insn, pc);
   return unsupported(insn, pc);
 }
 
@@ -69,7 +89,7 @@ function moveSystemRegister(insn: u32, pc: u64): u64 {
     return pc + 4;
   }
   const status = sysregWrite(key, reg(rd(insn)), false);
-  return status == Access.OK ? pc + 4 : failedAccess(status, insn, pc);
+  return status == Access.OK ? irqCheck(pc + 4) : failedAccess(status, insn, pc); // MSR DAIF may unmask
 }
 
 /** HINT #0..127 (NOP, YIELD, ...) except WFI: the hints compiled code pads with. */

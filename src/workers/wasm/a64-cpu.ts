@@ -1,5 +1,6 @@
 /**
- * The WebAssembly backend's CPU: a software AArch64 (Armv8.0-A integer, EL1, MMU off) compiled
+ * The WebAssembly backend's CPU: a software AArch64 (Armv8.0-A integer, scalar FP and Advanced SIMD,
+ * SIMD&FP loads and stores, Armv8.1 LSE atomics, CRC32; EL1, MMU off or one fixed identity map) compiled
  * from native/wasm to dist/a64.wasm. It exits like a KVM/arm64 vCPU does: MMIO with the access
  * described, HVC (PSCI), WFI; architecturally UNDEFINED encodings, SVC, BRK and FP/SIMD traps go to
  * the guest's vector table as on hardware.
@@ -32,6 +33,8 @@ export const CpuExit = {
   MmioNoSyndrome: 5,
   /** Instruction fetch outside RAM: `faultPc`. */
   FetchAbort: 6,
+  /** An MSR (`faultInsn` at `faultPc`) that would change the translation regime from the one the CPU models. */
+  MmuRegime: 7,
 } as const;
 export type CpuExit = (typeof CpuExit)[keyof typeof CpuExit];
 
@@ -50,6 +53,9 @@ const SYSREGS: Readonly<Record<string, readonly [number, number, number, number,
   vbar_el1: [3, 0, 12, 0, 0],
   sctlr_el1: [3, 0, 1, 0, 0],
   cpacr_el1: [3, 0, 1, 0, 2],
+  ttbr0_el1: [3, 0, 2, 0, 0],
+  tcr_el1: [3, 0, 2, 0, 2],
+  mair_el1: [3, 0, 10, 2, 0],
   tpidr_el0: [3, 3, 13, 0, 2],
   tpidrro_el0: [3, 3, 13, 0, 3],
   tpidr_el1: [3, 0, 13, 0, 4],
@@ -61,14 +67,20 @@ const SYSREGS: Readonly<Record<string, readonly [number, number, number, number,
   fpsr: [3, 3, 4, 4, 1],
 };
 
-/** Every name `getReg`/`setReg` accept. */
+/** Every name `getReg`/`setReg` accept; v0..v31 are the 128-bit FP/SIMD registers. */
 export const A64_REGISTER_NAMES: readonly string[] = [
   ...Array.from({ length: 31 }, (_, i) => `x${i}`),
   'sp',
   'pc',
   'pstate',
   ...Object.keys(SYSREGS),
+  ...Array.from({ length: 32 }, (_, i) => `v${i}`),
 ];
+
+/** The width in bits of register `name` (of A64_REGISTER_NAMES): 128 for v0..v31, else 64. */
+export function a64RegisterBits(name: string): 64 | 128 {
+  return /^v([0-9]|[12][0-9]|3[01])$/.test(name) ? 128 : 64;
+}
 
 /** The MRS/MSR key (insn[20:5]) the wasm module names system registers by. */
 function sysregKey(name: string): number | undefined {
@@ -100,6 +112,9 @@ interface Slots {
   readonly mmioReg: number;
   readonly faultPc: number;
   readonly faultInsn: number;
+  readonly irqLine: number;
+  /** v0's first slot: vn is slots v0 + 2n (bits 63:0) and v0 + 2n + 1 (bits 127:64). */
+  readonly v0: number;
   /** How many 8-byte slots the architectural state takes. */
   readonly count: number;
 }
@@ -134,7 +149,7 @@ function load(): Compiled {
     if (!(g instanceof WebAssembly.Global)) throw new Error(`femtovm: a64.wasm lacks export ${name}`);
     return g.value as number;
   };
-  const exitNames = ['SLICE_END', 'MMIO', 'HVC', 'WFI', 'UNSUPPORTED', 'MMIO_NO_SYNDROME', 'FETCH_ABORT'];
+  const exitNames = ['SLICE_END', 'MMIO', 'HVC', 'WFI', 'UNSUPPORTED', 'MMIO_NO_SYNDROME', 'FETCH_ABORT', 'MMU_REGIME'];
   Object.values(CpuExit).forEach((v, i) => {
     if (value(`Exit.${exitNames[i]}`) !== v) throw new Error('femtovm: a64.wasm exit numbering differs');
   });
@@ -151,6 +166,8 @@ function load(): Compiled {
     faultPc: value('Slot.FAULT_PC'),
     count: value('Slot.COUNT'),
     faultInsn: value('Slot.FAULT_INSN'),
+    irqLine: value('Slot.IRQ_LINE'),
+    v0: value('Slot.V0'),
   };
   const ops = Object.fromEntries(Object.keys(probe).filter((k) => k.startsWith('Op.')).map((k) => [k.slice(3), value(k)]));
   compiled = { module, slots, tableSize, ops, hot: value('Exit.HOT'), codeWritten: value('Exit.CODE_WRITTEN') };
@@ -369,6 +386,17 @@ export class A64Cpu {
     this.#u32[this.#slots.mmioData * 2 + 1] = hi;
   }
 
+  /**
+   * The IRQ input (level): while high, the CPU takes an IRQ exception (VBAR_EL1 + 0x280 at EL1h)
+   * before the next instruction once PSTATE.I is clear, and WFI does not wait. Set between runs.
+   */
+  get irqLine(): boolean {
+    return this.#u32[this.#slots.irqLine * 2] !== 0;
+  }
+  set irqLine(high: boolean) {
+    this.#u32[this.#slots.irqLine * 2] = high ? 1 : 0;
+  }
+
   /** Unsupported, fetch-abort and no-syndrome exits: the PC of the instruction. */
   get faultPc(): number {
     return this.#number(this.#slots.faultPc);
@@ -382,9 +410,12 @@ export class A64Cpu {
   /**
    * A register by name (see A64_REGISTER_NAMES): x0–x30, sp (the current one), pc, pstate (KVM
    * layout: NZCV 31:28, DAIF 9:6, M[3:0]), and system registers such as nzcv, daif, sp_el0,
-   * sp_el1, vbar_el1, elr_el1, spsr_el1, esr_el1, far_el1, sctlr_el1, cntvct_el0.
+   * sp_el1, vbar_el1, elr_el1, spsr_el1, esr_el1, far_el1, sctlr_el1, cntvct_el0, fpcr, fpsr; and
+   * v0–v31, the FP/SIMD registers, as 128-bit values.
    */
   getReg(name: string): bigint {
+    const v = this.#vregSlot(name);
+    if (v !== undefined) return (this.#u64[v + 1]! << 64n) | this.#u64[v]!;
     const slot = this.#gprSlot(name);
     if (slot !== undefined) return this.#u64[slot]!;
     // wasm returns i64 as a signed bigint
@@ -394,6 +425,13 @@ export class A64Cpu {
 
   /** Sets a register by name; throws for an unknown name or a value the register cannot take. */
   setReg(name: string, value: bigint): void {
+    const vslot = this.#vregSlot(name);
+    if (vslot !== undefined) {
+      if (value < 0n || value >= 1n << 128n) throw new RangeError(`A64Cpu: ${name} is 128 bits: 0x${value.toString(16)} does not fit`);
+      this.#u64[vslot] = BigInt.asUintN(64, value);
+      this.#u64[vslot + 1] = value >> 64n;
+      return;
+    }
     const slot = this.#gprSlot(name);
     const v = BigInt.asUintN(64, value);
     if (slot !== undefined) this.#u64[slot] = v;
@@ -409,6 +447,10 @@ export class A64Cpu {
     if (name === 'pc') return this.#slots.pc;
     const m = /^x([0-9]|[12][0-9]|30)$/.exec(name);
     return m ? Number(m[1]) : undefined;
+  }
+
+  #vregSlot(name: string): number | undefined {
+    return a64RegisterBits(name) === 128 ? this.#slots.v0 + 2 * Number(name.slice(1)) : undefined;
   }
 
   #key(name: string): number {

@@ -1,0 +1,33 @@
+/**
+ * A `femtovm worker` as a child process, for the queue's tests and bench: worker processes stand in
+ * for machines. Started once it logs `ready`; its log kept and waited on by pattern.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+import { lineWaiter, type LineWaiter } from './line-waiter';
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  log: LineWaiter;
+  /** host:pid as results name it. */
+  pid: number;
+  /** Resolves with the exit status (or signal) once the process has ended. */
+  exited: Promise<number | NodeJS.Signals>;
+}
+
+/** Starts `node <cli> worker --redis <url> ...args` and resolves once it is ready. */
+export async function startWorkerProcess(cli: string, redis: string, args: string[]): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [cli, 'worker', '--redis', redis, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A test or bench that ends without stopping its workers (a failure, a timeout) takes them along.
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.once('exit', (code, signal) => {
+      process.off('exit', orphaned);
+      resolve(signal ?? code ?? -1);
+    }),
+  );
+  const log = lineWaiter(child);
+  await log.waitFor(/: ready: /, 'femtovm worker ready');
+  return { child, log, pid: child.pid!, exited };
+}
