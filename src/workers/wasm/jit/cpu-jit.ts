@@ -100,9 +100,14 @@ export class CpuJit {
     return this.#cache.mode;
   }
 
-  /** Before the CPU's reset: its units stand for code the reset throws away. */
+  /**
+   * Before the CPU's reset: its units stand for code the reset throws away, and the branch counts
+   * for code that is gone too (a target gets hot when its count reaches the threshold, not past it:
+   * counts kept would leave the new code to the interpreter until they wrapped around).
+   */
   reset(): void {
     this.#cache.reset();
+    this.#exports.setHotThreshold(this.#cache.hotThreshold);
   }
 
   stats(): JitStats {

@@ -69,6 +69,9 @@ const BLOCK_LIMIT = 128;
 // State slot numbers (state.ts).
 const PC_SLOT = 33;
 const FLAG_SLOTS = [34, 35, 36, 37] as const; // N, Z, C, V
+const SCTLR_SLOT = 46;
+const CPACR_SLOT = 47;
+const V0_SLOT = 68; // vn: slots V0 + 2n (bits 63:0) and the next (127:64)
 const XZR = 31;
 const M32 = 0xffff_ffffn;
 
@@ -90,10 +93,18 @@ const field = (w: number, lo: number, width: number): number => (w >>> lo) & ((1
 /** LDR (literal)'s offset: imm19 words, signed. */
 const literalOffset = (w: number): number => ((w << 8) >> 13) * 4;
 
+/** LDR/STR (SIMD&FP) in a form the interpreter completes (fp-loadstore.ts loadStoreFpRegister). */
+function fpRegisterForm(w: number): boolean {
+  if (field(w, 22, 2) >= 2 && field(w, 30, 2) !== 0) return false;
+  if (bit(w, 24)) return true;
+  if (bit(w, 21)) return field(w, 10, 2) === 2 && (field(w, 13, 3) & 2) !== 0;
+  return field(w, 10, 2) !== 2; // no unprivileged forms
+}
+
 /** The translatable instruction classes, by what the code generator does with them. */
 type Kind = 'addSubImm' | 'addSubShifted' | 'logicalImm' | 'logicalShifted' | 'moveWide' | 'bitfield' | 'pcRel'
   | 'condSelect' | 'mulAdd' | 'branchImm' | 'compareBranch' | 'testBranch' | 'condBranch' | 'branchReg'
-  | 'loadStore' | 'pair' | 'nop' | 'divide' | 'shiftVariable' | 'mulAddLong' | 'mulHigh' | 'extract'
+  | 'loadStore' | 'pair' | 'fpLoadStore' | 'fpPair' | 'nop' | 'divide' | 'shiftVariable' | 'mulAddLong' | 'mulHigh' | 'extract'
   | 'addSubExtended' | 'addSubCarry' | 'condCompare' | 'dp1Source' | 'loadLiteral';
 
 /** Translates the code at `entry`, or returns undefined if its first instruction is not translatable. */
@@ -251,6 +262,8 @@ class Translator {
       const bad = bit(word, 29) || field(word, 16, 5) !== 0 || opcode > 5 || (opcode === 3 && !bit(word, 31));
       return bad ? undefined : 'dp1Source';
     }
+    if (op === o.LDST_FP_REGISTER) return fpRegisterForm(word) ? 'fpLoadStore' : undefined;
+    if (op === o.LDST_FP_PAIR) return field(word, 30, 2) === 3 ? undefined : 'fpPair';
     if (op === o.LOAD_LITERAL) return this.#literalInRam(word, pc) ? 'loadLiteral' : undefined;
     return undefined;
   }
@@ -272,7 +285,7 @@ class Translator {
     if (kind === 'logicalImm' || kind === 'logicalShifted') sets = field(w, 29, 2) === 3;
     if (kind === 'condCompare') sets = true;
     const reads = kind === 'condSelect' || kind === 'condBranch' || kind === 'addSubCarry' || kind === 'condCompare';
-    const exits = kind === 'loadStore' || kind === 'pair' || kind === 'branchReg';
+    const exits = kind === 'loadStore' || kind === 'pair' || kind === 'fpLoadStore' || kind === 'fpPair' || kind === 'branchReg';
     return { sets, reads, exits };
   }
 
@@ -762,6 +775,12 @@ class Translator {
       case 'pair':
         this.#pair(insn, k, len);
         return false;
+      case 'fpLoadStore':
+        this.#fpLoadStore(insn, k, len);
+        return false;
+      case 'fpPair':
+        this.#fpPair(insn, k, len);
+        return false;
     }
   }
 
@@ -893,16 +912,20 @@ class Translator {
 
   /**
    * Pushes nothing; leaves in t0 the RAM offset of an access of `count` x 2^sizeLog2 bytes at the
-   * address on the stack, after exiting before instruction k unless it lies wholly in RAM, aligned
-   * (memory.ts inRamAt), and (a store) in no translated code's granule.
+   * address on the stack, after exiting before instruction k unless it lies wholly in RAM, aligned or
+   * (MMU on, SCTLR.A clear) in Normal RAM, where unaligned accesses complete (memory.ts inRamAt,
+   * unalignedInRam), and (a store) in no translated code's granule.
    */
   #ramOffset(insn: Insn, k: number, len: number, sizeLog2: number, count: number, store: boolean): void {
-    const f = this.#f, t0 = this.#t[0]!, code = this.#code;
+    const f = this.#f, t0 = this.#t[0]!, code = this.#code, bytes = count * 2 ** sizeLog2;
     f.i64(BigInt(code.ramBase)).op(W.i64Sub).tee(t0);
     f.i64(BigInt(sizeLog2)).op(W.i64Rotr).i64(BigInt(code.ramSize / 2 ** sizeLog2 - (count - 1))).op(W.i64GeU);
+    f.open(W.if, 'unaligned-or-outside');
+    f.get(t0).i64(BigInt(code.ramSize - bytes)).op(W.i64GtU);
+    f.i32(0).memory(W.i64Load, code.stateAddress + SCTLR_SLOT * 8).i64(3n).op(W.i64And).i64(1n).op(W.i64Ne, W.i32Or); // M set, A clear
     f.open(W.if, 'outside');
     this.#sideExit(insn, k, len);
-    f.close();
+    f.close().close();
     if (!store) return;
     const granule = (extra: number): void => {
       f.get(t0).op(W.i32WrapI64);
@@ -910,13 +933,94 @@ class Translator {
       f.i32(code.granuleLog2).op(W.i32ShrU).memory(W.i32Load8U, code.codeMapAddress);
     };
     granule(0);
-    if (count === 2) {
-      granule(2 ** sizeLog2);
-      f.op(W.i32Or);
-    }
+    granule(bytes - 1); // an unaligned access may span two granules
+    f.op(W.i32Or);
     f.open(W.if, 'code');
     this.#sideExit(insn, k, len);
     f.close();
+  }
+
+  /** Exits before instruction k if SIMD&FP instructions trap (CPACR_EL1.FPEN, sysregs.ts fpTrapped). */
+  #fpTrapExit(insn: Insn, k: number, len: number): void {
+    const f = this.#f;
+    f.i32(0).memory(W.i64Load, this.#code.stateAddress + CPACR_SLOT * 8).i64(1n << 20n).op(W.i64And, W.i64Eqz);
+    f.open(W.if, 'fp-trapped');
+    this.#sideExit(insn, k, len);
+    f.close();
+  }
+
+  /** Register vt = the 2^sizeLog2 bytes at RAM offset t0 + extra, the rest zeroed (fp-loadstore.ts loadV). */
+  #loadV(sizeLog2: number, t: number, extra: number): void {
+    const f = this.#f, v = this.#code.stateAddress + (V0_SLOT + 2 * t) * 8, ram = this.#code.ramAddress + extra;
+    f.i32(0).get(this.#t[0]!).op(W.i32WrapI64);
+    f.memory([W.i64Load8U, W.i64Load16U, W.i64Load32U, W.i64Load, W.i64Load][sizeLog2]!, ram).memory(W.i64Store, v);
+    f.i32(0);
+    if (sizeLog2 === 4) f.get(this.#t[0]!).op(W.i32WrapI64).memory(W.i64Load, ram + 8);
+    else f.i64(0n);
+    f.memory(W.i64Store, v + 8);
+  }
+
+  /** The low 2^sizeLog2 bytes of register vt to RAM offset t0 + extra (fp-loadstore.ts storeV). */
+  #storeV(sizeLog2: number, t: number, extra: number): void {
+    const f = this.#f, v = this.#code.stateAddress + (V0_SLOT + 2 * t) * 8, ram = this.#code.ramAddress + extra;
+    f.get(this.#t[0]!).op(W.i32WrapI64).i32(0).memory(W.i64Load, v);
+    f.memory([W.i64Store8, W.i64Store16, W.i64Store32, W.i64Store, W.i64Store][sizeLog2]!, ram);
+    if (sizeLog2 === 4) f.get(this.#t[0]!).op(W.i32WrapI64).i32(0).memory(W.i64Load, v + 8).memory(W.i64Store, ram + 8);
+  }
+
+  /** LDR/STR (SIMD&FP): unsigned immediate, register offset, imm9 forms (fp-loadstore.ts loadStoreFpRegister). */
+  #fpLoadStore(insn: Insn, k: number, len: number): void {
+    const f = this.#f, w = insn.word, t1 = this.#t[1]!;
+    const opc = field(w, 22, 2), isLoad = (opc & 1) !== 0, sizeLog2 = opc >= 2 ? 4 : field(w, 30, 2);
+    const rn = field(w, 5, 5), base = rn === 31 ? 32 : rn;
+    this.#fpTrapExit(insn, k, len);
+    this.#read(base);
+    let writeback = false;
+    if (bit(w, 24)) f.i64(BigInt(field(w, 10, 12) * 2 ** sizeLog2)).op(W.i64Add);
+    else if (bit(w, 21)) {
+      const option = field(w, 13, 3);
+      this.#read(field(w, 16, 5));
+      if ((option & 3) === 2) f.op(W.i32WrapI64, option & 4 ? W.i64ExtendI32S : W.i64ExtendI32U); // UXTW, SXTW
+      if (bit(w, 12) && sizeLog2 > 0) f.i64(BigInt(sizeLog2)).op(W.i64Shl);
+      f.op(W.i64Add);
+    } else {
+      const form = field(w, 10, 2), imm9 = BigInt((w << 11) >> 23);
+      f.i64(imm9).op(W.i64Add).set(t1); // the updated base
+      if (form === 1) this.#read(base);
+      else f.get(t1);
+      writeback = form !== 0;
+    }
+    this.#ramOffset(insn, k, len, sizeLog2, 1, !isLoad);
+    if (isLoad) this.#loadV(sizeLog2, field(w, 0, 5), 0);
+    else this.#storeV(sizeLog2, field(w, 0, 5), 0);
+    if (writeback) {
+      f.get(t1);
+      this.#write(base);
+    }
+  }
+
+  /** LDP/STP/LDNP/STNP (SIMD&FP) of s, d, q, every index form (fp-loadstore.ts loadStoreFpPair). */
+  #fpPair(insn: Insn, k: number, len: number): void {
+    const f = this.#f, w = insn.word, t1 = this.#t[1]!;
+    const sizeLog2 = field(w, 30, 2) + 2, isLoad = bit(w, 22), index = field(w, 23, 2);
+    const rn = field(w, 5, 5), base = rn === 31 ? 32 : rn, rt = field(w, 0, 5), rt2 = field(w, 10, 5), second = 2 ** sizeLog2;
+    this.#fpTrapExit(insn, k, len);
+    this.#read(base);
+    f.i64(BigInt((w << 10) >> 25) << BigInt(sizeLog2)).op(W.i64Add).set(t1); // the updated base
+    if (index === 1) this.#read(base);
+    else f.get(t1);
+    this.#ramOffset(insn, k, len, sizeLog2, 2, !isLoad);
+    if (isLoad) {
+      this.#loadV(sizeLog2, rt, 0);
+      this.#loadV(sizeLog2, rt2, second);
+    } else {
+      this.#storeV(sizeLog2, rt, 0);
+      this.#storeV(sizeLog2, rt2, second);
+    }
+    if (index & 1) {
+      f.get(t1);
+      this.#write(base);
+    }
   }
 
   /** Loads (opc 1 zero-extend, 2 sign-extend to 64, 3 to 32) the value at RAM offset t0 + extra. */
