@@ -20,6 +20,7 @@
  * run against QEMU with the translator forced on.
  */
 import { FunctionCode, I32, I64, Op as W, moduleWith } from './wasm-code';
+import { structure, type Interval, type Structure } from './structure';
 
 /** An instruction as the interpreter decodes it (native/wasm/assembly/insn.ts). */
 export interface Decoded {
@@ -130,6 +131,8 @@ class Translator {
   #blocks: Block[] = [];
   readonly #continuations = new Set<number>();
   #index = new Map<number, number>(); // block start -> block number
+  #entry = 0;
+  #structure: Structure | undefined;
 
   constructor(code: GuestCode) {
     this.#code = code;
@@ -144,20 +147,33 @@ class Translator {
   }
 
   unit(entry: number): Unit | undefined {
+    this.#entry = entry;
     this.#discover(entry);
     if (this.#blocks.length === 0) return undefined;
     const f = this.#f;
     // if (pc != entry) return 0: a decode cache entry can stand for the same word elsewhere
     f.get(0).i64(BigInt(entry)).op(W.i64Ne).open(W.if, 'wrong-pc').i32(0).op(W.return).close();
-    f.i32(this.#index.get(entry)!).set(this.#label);
-    f.open(W.block, 'exit').open(W.loop, 'dispatch');
     const n = this.#blocks.length;
-    for (let i = n - 1; i >= 0; i--) f.open(W.block, `b${i}`);
-    f.get(this.#label).brTable(Array.from({ length: n }, (_, i) => `b${i}`));
+    this.#structure = this.#plan();
+    const { dispatch, intervals } = this.#structure;
+    f.i32(dispatch.indexOf(this.#index.get(entry)!)).set(this.#label);
+    f.open(W.block, 'exit').open(W.loop, 'dispatch');
+    // The intervals open at their start boundary (-1: before the br_table) and close at their end.
+    const label = (v: Interval): string => `${v.kind}${v.target}`;
+    const open = (at: number): void => {
+      for (const v of intervals) if (v.start === at) f.open(v.kind === 'loop' ? W.loop : W.block, label(v));
+    };
+    const close = (at: number): void => {
+      for (const v of [...intervals].reverse()) if (v.end === at) f.close();
+    };
+    open(-1);
+    f.get(this.#label).brTable(dispatch.map((t) => `dispatch${t}`));
     for (let i = 0; i < n; i++) {
-      f.close(); // end of b{i}: its code follows
+      close(i);
+      open(i);
       this.#block(i);
     }
+    close(n);
     f.close().close(); // dispatch, exit
     this.#epilogue();
     const body = f.bytes.splice(0);
@@ -305,18 +321,32 @@ class Translator {
     f.get(this.#retired);
   }
 
-  #selfLoop(i: number): boolean {
-    const b = this.#blocks[i]!;
-    return b.insns.some((insn) => {
-      const kind = this.#kind(insn.d, insn.word, insn.pc);
-      return this.#targets(kind!, insn.d, insn.pc).includes(b.start);
+  /**
+   * The unit's control structure (structure.ts): its branches between blocks, the dispatch reaching
+   * the entry and the return sites. Should the rules ever leave intervals that cross, every block
+   * goes through the dispatch.
+   */
+  #plan(): Structure {
+    const edges: [number, number][] = [];
+    this.#blocks.forEach((b, i) => {
+      const last = b.insns[b.insns.length - 1]!, kind = this.#kind(last.d, last.word, last.pc)!;
+      const target = last.pc + Number(BigInt.asIntN(64, last.d.imm));
+      const next = kind === 'branchImm' ? [target] : kind === 'branchReg' ? [] : this.#targets(kind, last.d, last.pc).length > 0 ? [target, last.pc + 4] : [b.next];
+      for (const pc of next) {
+        const j = this.#index.get(pc);
+        if (j !== undefined) edges.push([i, j]);
+      }
     });
+    const entries = [this.#index.get(this.#entry)!, ...this.#returnSites().map((pc) => this.#index.get(pc)!)];
+    try {
+      return structure(edges, entries);
+    } catch {
+      return structure([], this.#blocks.map((_, i) => i));
+    }
   }
 
   #block(i: number): void {
     const f = this.#f, b = this.#blocks[i]!, len = b.insns.length;
-    const self = this.#selfLoop(i);
-    if (self) f.open(W.loop, `self${i}`);
     // The whole block must fit in the budget, else the unit exits here.
     f.get(1).get(this.#retired).op(W.i32Sub).i32(len).op(W.i32LtU)
       .open(W.if, 'budget').i64(BigInt(b.start)).set(this.#npc).br('exit').close();
@@ -339,7 +369,6 @@ class Translator {
       ended = this.#insn(insn, k, len, i, live[k]!);
     });
     if (!ended) this.#goto(b.next, i, true);
-    if (self) f.close();
   }
 
   /** Leaves the unit before instruction k of a block of `len`: it and those after it did not retire. */
@@ -351,15 +380,20 @@ class Translator {
 
   /** Continues at `target` from block i; `atEnd`: nothing of block i's code follows. */
   #goto(target: number, i: number, atEnd: boolean): void {
-    const f = this.#f, j = this.#index.get(target);
+    const f = this.#f, j = this.#index.get(target), { dispatch, loopEnd, blockStart } = this.#structure!;
     if (j === undefined) {
       f.i64(BigInt(target)).set(this.#npc).br('exit');
-    } else if (j === i && this.#selfLoop(i)) {
-      f.br(`self${i}`);
     } else if (atEnd && j === i + 1) {
       // falls through into the next block's code
+    } else if (j <= i && (loopEnd.get(j) ?? 0) > i) {
+      f.br(`loop${j}`);
+    } else if (j > i && (blockStart.get(j) ?? i + 1) <= i) {
+      f.br(`block${j}`);
+    } else if (j > i && dispatch.includes(j)) {
+      f.br(`dispatch${j}`); // the end of the dispatch's block for j
     } else {
-      f.i32(j).set(this.#label).br('dispatch');
+      if (!dispatch.includes(j)) throw new Error(`translate: no way from block ${i} to block ${j}`);
+      f.i32(dispatch.indexOf(j)).set(this.#label).br('dispatch');
     }
   }
 
