@@ -117,12 +117,12 @@ class Translator {
   readonly #code: GuestCode;
   readonly #op: Readonly<Record<string, number>>;
   readonly #f = new FunctionCode(2);
-  // Locals (parameters 0 and 1: the PC the unit was entered for, and its budget).
+  // Locals (parameters 0 and 1: the PC the unit was entered for, and its budget, counted down as blocks start).
   readonly #x: number[];
   readonly #flags: number[];
   readonly #t: number[]; // i64 temporaries
   readonly #npc: number;
-  readonly #retired: number;
+  readonly #budget: number; // the budget the unit was given
   readonly #label: number;
   readonly #used = new Set<number>(); // registers (0..30, SP) read or written: loaded on entry
   readonly #written = new Set<number>(); // registers written: stored at the exit
@@ -142,7 +142,7 @@ class Translator {
     this.#flags = FLAG_SLOTS.map(() => f.local(I64));
     this.#t = Array.from({ length: 4 }, () => f.local(I64));
     this.#npc = f.local(I64);
-    this.#retired = f.local(I32);
+    this.#budget = f.local(I32);
     this.#label = f.local(I32);
   }
 
@@ -309,6 +309,7 @@ class Translator {
 
   #prologue(): void {
     const f = this.#f, base = this.#code.stateAddress;
+    f.get(1).set(this.#budget);
     for (const r of this.#used) f.i32(0).memory(W.i64Load, base + r * 8).set(this.#x[r]!);
     if (this.#flagsUsed) FLAG_SLOTS.forEach((s, i) => f.i32(0).memory(W.i64Load, base + s * 8).set(this.#flags[i]!));
   }
@@ -318,7 +319,7 @@ class Translator {
     for (const r of this.#written) f.i32(0).get(this.#x[r]!).memory(W.i64Store, base + r * 8);
     if (this.#flagsWritten) FLAG_SLOTS.forEach((s, i) => f.i32(0).get(this.#flags[i]!).memory(W.i64Store, base + s * 8));
     f.i32(0).get(this.#npc).memory(W.i64Store, base + PC_SLOT * 8);
-    f.get(this.#retired);
+    f.get(this.#budget).get(1).op(W.i32Sub); // instructions retired
   }
 
   /**
@@ -348,9 +349,9 @@ class Translator {
   #block(i: number): void {
     const f = this.#f, b = this.#blocks[i]!, len = b.insns.length;
     // The whole block must fit in the budget, else the unit exits here.
-    f.get(1).get(this.#retired).op(W.i32Sub).i32(len).op(W.i32LtU)
+    f.get(1).i32(len).op(W.i32LtU)
       .open(W.if, 'budget').i64(BigInt(b.start)).set(this.#npc).br('exit').close();
-    f.get(this.#retired).i32(len).op(W.i32Add).set(this.#retired);
+    f.get(1).i32(len).op(W.i32Sub).set(1);
     // Flags an instruction sets that nothing reads before the next setter are not computed.
     const live: boolean[] = new Array<boolean>(len);
     let needed = true;
@@ -374,7 +375,7 @@ class Translator {
   /** Leaves the unit before instruction k of a block of `len`: it and those after it did not retire. */
   #sideExit(insn: Insn, k: number, len: number): void {
     const f = this.#f;
-    f.get(this.#retired).i32(len - k).op(W.i32Sub).set(this.#retired);
+    f.get(1).i32(len - k).op(W.i32Add).set(1);
     f.i64(BigInt(insn.pc)).set(this.#npc).br('exit');
   }
 
@@ -954,21 +955,31 @@ class Translator {
     const f = this.#f, t0 = this.#t[0]!, code = this.#code, bytes = count * 2 ** sizeLog2;
     f.i64(BigInt(code.ramBase)).op(W.i64Sub).tee(t0);
     f.i64(BigInt(sizeLog2)).op(W.i64Rotr).i64(BigInt(code.ramSize / 2 ** sizeLog2 - (count - 1))).op(W.i64GeU);
-    f.open(W.if, 'unaligned-or-outside');
-    f.get(t0).i64(BigInt(code.ramSize - bytes)).op(W.i64GtU);
-    f.i32(0).memory(W.i64Load, code.stateAddress + SCTLR_SLOT * 8).i64(3n).op(W.i64And).i64(1n).op(W.i64Ne, W.i32Or); // M set, A clear
-    f.open(W.if, 'outside');
-    this.#sideExit(insn, k, len);
-    f.close().close();
-    if (!store) return;
     const granule = (extra: number): void => {
       f.get(t0).op(W.i32WrapI64);
       if (extra) f.i32(extra).op(W.i32Add);
       f.i32(code.granuleLog2).op(W.i32ShrU).memory(W.i32Load8U, code.codeMapAddress);
     };
+    f.open(W.if, 'unaligned-or-outside');
+    f.get(t0).i64(BigInt(code.ramSize - bytes)).op(W.i64GtU);
+    f.i32(0).memory(W.i64Load, code.stateAddress + SCTLR_SLOT * 8).i64(3n).op(W.i64And).i64(1n).op(W.i64Ne, W.i32Or); // M set, A clear
+    f.open(W.if, 'outside');
+    this.#sideExit(insn, k, len);
+    f.close();
+    if (store) {
+      granule(bytes - 1); // in RAM, unaligned: it may end in the next granule
+      f.open(W.if, 'code');
+      this.#sideExit(insn, k, len);
+      f.close();
+    }
+    f.close();
+    if (!store) return;
+    // aligned, it lies in one granule (they are larger than 16 bytes), a pair in at most two
     granule(0);
-    granule(bytes - 1); // an unaligned access may span two granules
-    f.op(W.i32Or);
+    if (count === 2) {
+      granule(bytes - 1);
+      f.op(W.i32Or);
+    }
     f.open(W.if, 'code');
     this.#sideExit(insn, k, len);
     f.close();
