@@ -254,6 +254,31 @@ test("the code cache: bounded, counted, dropped at reset; 'auto' translates only
   assert.equal(off.getReg('x9'), 100_000n);
 });
 
+test('two builds: jit off runs the interpreter alone (no hooks), which cannot turn the translator on; VMs reuse idle CPUs of their own build', () => {
+  const countdown = { 0: words(guest('cpu-countdown')) };
+  const off = cpuWith({}, countdown, { x0: 1000n });
+  assert.equal(off.translates, false);
+  assert.throws(() => off.configureJit({ mode: 'auto' }), RangeError);
+  off.configureJit({ mode: 'off' });
+  assert.equal(runToExit(off), CpuExit.Hvc);
+  assert.equal(cpuWith({ mode: 'auto' }, countdown).translates, true);
+  // A closed VM's CPU waits idle for the thread's next VM of its size: an 'auto' VM handed the
+  // interpreter-only one would throw.
+  for (const jit of ['off', 'auto', 'off', 'auto'] as const) {
+    const vm = createVm({ arch: 'aarch64', backend: 'wasm', mem: 1 << 20, jit });
+    try {
+      vm.load(join(__dirname, '../../guests/aarch64/cpu-countdown.bin'));
+      vm.setRegister('x0', 100_000);
+      const result = vm.run();
+      assert.equal(result.outcome, 'system-off');
+      if (jit === 'off') assert.equal(result.jit, undefined);
+      else assert.ok(result.jit !== undefined && result.jit.translations >= 1, JSON.stringify(result.jit));
+    } finally {
+      vm.close();
+    }
+  }
+});
+
 test('the wasm CPU tests again, every branch target translated at its first execution (FEMTOVM_TEST_JIT=on)', () => {
   const files = readdirSync(__dirname).filter((f) => /^wasm-cpu-.*\.test\.js$/.test(f)).map((f) => join(__dirname, f));
   assert.ok(files.length >= 4, 'the wasm CPU test files');

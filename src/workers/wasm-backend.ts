@@ -14,7 +14,7 @@ import { EventRingWriter } from './event-ring-writer';
 import { INTERRUPT_ACK, isConsoleWrite } from '../shared/platform';
 import { coalescedRead, mmioNoSyndrome, unhandledAccess } from './access-rules';
 import { A64_REGISTER_NAMES, A64Cpu, CpuExit, a64RegisterBits } from './wasm/a64-cpu';
-import type { JitStats } from './wasm/jit/code-cache';
+import type { JitOptions, JitStats } from './wasm/jit/code-cache';
 
 /**
  * Instructions per slice: V8 tiers a wasm function up only between calls, and the loop looks at stop
@@ -40,8 +40,10 @@ const IDLE_BYTES = 256 << 20;
 /** Memory a CPU may have beyond what a VM's RAM needs and still serve it (code, state, and slack). */
 const IDLE_SLACK = 8 << 20;
 
-function idleCpuFor(ramSize: number): A64Cpu | undefined {
-  const i = idleCpus.findIndex((cpu) => cpu.memoryBytes >= ramSize && cpu.memoryBytes <= 2 * ramSize + IDLE_SLACK);
+/** An idle CPU for RAM of `ramSize` bytes, of the build `jit` needs (the interpreter alone when off). */
+function idleCpuFor(ramSize: number, jit: JitOptions): A64Cpu | undefined {
+  const translates = (jit.mode ?? 'off') !== 'off';
+  const i = idleCpus.findIndex((cpu) => cpu.translates === translates && cpu.memoryBytes >= ramSize && cpu.memoryBytes <= 2 * ramSize + IDLE_SLACK);
   return i < 0 ? undefined : idleCpus.splice(i, 1)[0];
 }
 
@@ -81,7 +83,7 @@ export class WasmBackend implements Backend {
   constructor(boot: BootState) {
     const [region, ...rest] = boot.layout.regions;
     if (region === undefined || rest.length > 0) throw new ConfigError('ERR_INVALID_OPTION', 'the WebAssembly backend maps one RAM region');
-    const idle = idleCpuFor(region.size);
+    const idle = idleCpuFor(region.size, boot.jit);
     idle?.reset(region.guestAddr, region.size, boot.entry);
     idle?.configureJit(boot.jit);
     this.cpu = idle ?? new A64Cpu({ ramBase: region.guestAddr, ramSize: region.size, pc: boot.entry, jit: boot.jit });

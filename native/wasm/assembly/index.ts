@@ -11,7 +11,7 @@ import { buildDispatch, decode } from './decode';
 import { execute, executeHot } from './execute';
 import { opOf } from './insn';
 import { Op } from './ops';
-import { allowUnit, takeUnitExtra } from './jit';
+import { HOOKS, allowUnit, takeUnitExtra } from './jit';
 
 export { CODE_WRITE, GRANULE_LOG2, codeMap, decodeForTranslator, markEntry, setHotThreshold, translatedRuns, unmarkEntry } from './jit';
 export { Op } from './ops';
@@ -48,7 +48,7 @@ export function reset(base: u64, size: u64, pc: u64): bool {
 /** Exits that stop before their instruction retires (or, for a fetch abort, starts). */
 @inline function retires(exit: u64): bool {
   return exit != Exit.MMIO && exit != Exit.MMIO_NO_SYNDROME && exit != Exit.UNSUPPORTED && exit != Exit.FETCH_ABORT && exit != Exit.MMU_REGIME
-    && exit != Exit.CODE_WRITTEN;
+    && (!HOOKS || exit != Exit.CODE_WRITTEN);
 }
 
 /**

@@ -5,6 +5,10 @@
 // so that the fast loop, which makes no calls, hands it to execute() like any cold instruction.
 // Units leave every exceptional case (MMIO, faults, system instructions) to the interpreter, so
 // exits, exceptions and instret stay the interpreter's.
+//
+// build.mjs compiles the CPU twice: dist/a64.wasm with JIT_HOOKS = 0, where every hook below
+// compiles to nothing (the interpreter alone, as fast as without a translator), and
+// dist/a64-jit.wasm with JIT_HOOKS = 1 for CPUs whose translator is on or auto.
 
 import { Exit, Slot, setSlot, slot } from './state';
 import { STOPPED, stop } from './exceptions';
@@ -27,8 +31,13 @@ export function setHotThreshold(n: u32): void {
   memory.fill(HOT_COUNTS, 0, HOT_ENTRIES * 2);
 }
 
+/** True in the build with the translator's hooks (asc --use JIT_HOOKS=0|1, build.mjs). */
+// @ts-ignore: JIT_HOOKS is a compile-time constant of asc's, not a declared name
+@inline export const HOOKS: bool = JIT_HOOKS != 0;
+
 /** A taken branch to `target`: `target`, or (once it gets hot) `target` stopped with Exit.HOT, the branch retired. */
 @inline export function taken(target: u64): u64 {
+  if (!HOOKS) return target;
   const c = HOT_COUNTS + ((<usize>target >> 1) & ((HOT_ENTRIES - 1) << 1));
   const n = (<u32>load<u16>(c) + 1) & 0xffff;
   store<u16>(c, <u16>n);
@@ -51,6 +60,7 @@ export const CODE_WRITE: usize = memory.data(16, 16);
 
 /** Notes a store of `bytes` at RAM offset `off` if it hit translated code. */
 @inline export function noteCodeWrite(off: usize, bytes: usize): void {
+  if (!HOOKS) return;
   if (load<u8>(codeMap + (off >> GRANULE_LOG2)) != 0) {
     if (load<u64>(CODE_WRITE, 8) == 0 || <u64>off < load<u64>(CODE_WRITE)) store<u64>(CODE_WRITE, off);
     store<u64>(CODE_WRITE, max(load<u64>(CODE_WRITE, 8), <u64>(off + bytes)), 8);
@@ -59,7 +69,7 @@ export const CODE_WRITE: usize = memory.data(16, 16);
 
 /** The bytes of granule map that `size` bytes of RAM need. */
 @inline export function codeMapSize(size: u64): u64 {
-  return size >> GRANULE_LOG2;
+  return HOOKS ? size >> GRANULE_LOG2 : 0;
 }
 
 /** Puts an empty granule map of `bytes` at `at` (memory.ts mapRam, on every reset). */
@@ -87,11 +97,13 @@ export function translatedRuns(): u64 {
 
 /** run(): a unit entered by the next step() may retire `n` instructions. */
 @inline export function allowUnit(n: i32): void {
+  if (!HOOKS) return;
   unitBudget = n;
 }
 
 /** run(): the instructions the last step() retired beyond its own (a unit's), and forget them. */
 @inline export function takeUnitExtra(): i32 {
+  if (!HOOKS) return 0;
   const n = unitExtra;
   unitExtra = 0;
   return n;
@@ -99,6 +111,7 @@ export function translatedRuns(): u64 {
 
 /** Op.TRANSLATED: runs the unit whose table index the entry holds, or the instruction itself. */
 export function runTranslated(e: usize, insn: u32, pc: u64): u64 {
+  if (!HOOKS) return unreachable(); // no entry is marked without the hooks: the host translates nothing
   if (load<u64>(CODE_WRITE, 8) != 0) return stop(Exit.CODE_WRITTEN, insn, pc);
   const retired = call_indirect<i32>(<u32>load<u16>(e, 14), pc, unitBudget);
   if (retired == 0) return executeOp(<Op>load<u8>(e, 5), e, insn, pc);

@@ -1,7 +1,8 @@
 /**
  * The WebAssembly backend's CPU: a software AArch64 (Armv8.0-A integer, scalar FP and Advanced SIMD,
  * SIMD&FP loads and stores, Armv8.1 LSE atomics, CRC32; EL1, MMU off or one fixed identity map) compiled
- * from native/wasm to dist/a64.wasm. It exits like a KVM/arm64 vCPU does: MMIO with the access
+ * from native/wasm to dist/a64.wasm (dist/a64-jit.wasm with the translator's hooks, for jit on or
+ * auto: jit/). It exits like a KVM/arm64 vCPU does: MMIO with the access
  * described, HVC (PSCI), WFI; architecturally UNDEFINED encodings, SVC, BRK and FP/SIMD traps go to
  * the guest's vector table as on hardware.
  *
@@ -131,12 +132,17 @@ interface Compiled {
   codeWritten: number;
 }
 
-let compiled: Compiled | undefined;
+/** The two builds of the CPU (native/wasm/build.mjs): the interpreter alone, and with the translator's hooks. */
+const compiled = new Map<boolean, Compiled>();
 
-/** Compiles dist/a64.wasm on first use (synchronously: a few ms, once per thread). */
-function load(): Compiled {
-  if (compiled !== undefined) return compiled;
-  const path = join(packageRoot(), 'dist', 'a64.wasm');
+/**
+ * Compiles dist/a64.wasm (or, with `hooks`, dist/a64-jit.wasm) on first use (synchronously: a few
+ * ms, once per thread and build).
+ */
+function load(hooks: boolean): Compiled {
+  const done = compiled.get(hooks);
+  if (done !== undefined) return done;
+  const path = join(packageRoot(), 'dist', hooks ? 'a64-jit.wasm' : 'a64.wasm');
   if (!existsSync(path)) throw new Error(`femtovm: ${path} is missing: run npm run build`);
   const bytes = readFileSync(path);
   const module = new WebAssembly.Module(bytes);
@@ -170,8 +176,9 @@ function load(): Compiled {
     v0: value('Slot.V0'),
   };
   const ops = Object.fromEntries(Object.keys(probe).filter((k) => k.startsWith('Op.')).map((k) => [k.slice(3), value(k)]));
-  compiled = { module, slots, tableSize, ops, hot: value('Exit.HOT'), codeWritten: value('Exit.CODE_WRITTEN') };
-  return compiled;
+  const build: Compiled = { module, slots, tableSize, ops, hot: value('Exit.HOT'), codeWritten: value('Exit.CODE_WRITTEN') };
+  compiled.set(hooks, build);
+  return build;
 }
 
 export interface A64CpuOptions {
@@ -181,7 +188,10 @@ export interface A64CpuOptions {
   ramSize?: number;
   /** Initial PC. Default: ramBase. */
   pc?: number;
-  /** The translator of hot code to WebAssembly (default: off). */
+  /**
+   * The translator of hot code to WebAssembly (default: off). A CPU made with it off runs the
+   * interpreter alone (no hooks for a translator) and cannot turn it on later.
+   */
   jit?: JitOptions;
 }
 
@@ -202,8 +212,12 @@ export class A64Cpu {
   #jit!: CpuJit;
   #epoch = 0n; // hrtime at reset: CNTVCT_EL0 counts ns (CNTFRQ_EL0 = 1 GHz) from there
 
+  /** This CPU runs the build with the translator's hooks (made with jit on or auto). */
+  readonly translates: boolean;
+
   constructor(options: A64CpuOptions = {}) {
-    const { module, slots, tableSize } = load();
+    this.translates = (options.jit?.mode ?? 'off') !== 'off';
+    const { module, slots, tableSize } = load(this.translates);
     const counter = (): bigint => process.hrtime.bigint() - this.#epoch;
     this.#table = new WebAssembly.Table({ element: 'anyfunc', initial: tableSize });
     this.#exports = new WebAssembly.Instance(module, { env: { counter, table: this.#table } }).exports as unknown as A64Exports;
@@ -215,11 +229,13 @@ export class A64Cpu {
     this.configureJit(options.jit ?? {});
   }
 
-  /** Sets the translator's options; its units so far are dropped. */
+  /** Sets the translator's options; its units so far are dropped. Turning it on needs a CPU that `translates`. */
   configureJit(options: JitOptions): void {
-    if ((options.mode ?? 'off') === 'off' && this.#jit?.mode === 'off') return; // a tiny VM's reuse costs nothing more
+    const mode = options.mode ?? 'off';
+    if (mode === 'off' && this.#jit?.mode === 'off') return; // a tiny VM's reuse costs nothing more
+    if (mode !== 'off' && !this.translates) throw new RangeError(`A64Cpu: jit ${mode} needs a CPU made with the translator on (this one interprets only)`);
     this.#jit?.reset();
-    const { tableSize, ops, hot, codeWritten } = load();
+    const { tableSize, ops, hot, codeWritten } = load(this.translates);
     const cpu = this; // the translator reads this CPU through getters
     this.#jit = new CpuJit(this.#exports, this.#table, tableSize, ops, { sliceEnd: CpuExit.SliceEnd, hot, codeWritten }, {
       get ramBase() { return cpu.#ramBase; },
