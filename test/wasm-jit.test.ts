@@ -264,6 +264,7 @@ test('two builds: jit off runs the interpreter alone (no hooks), which cannot tu
   assert.equal(cpuWith({ mode: 'auto' }, countdown).translates, true);
   // A closed VM's CPU waits idle for the thread's next VM of its size: an 'auto' VM handed the
   // interpreter-only one would throw.
+  const translations: number[] = []; // per 'auto' VM: counted from zero on a reused CPU too
   for (const jit of ['off', 'auto', 'off', 'auto'] as const) {
     const vm = createVm({ arch: 'aarch64', backend: 'wasm', mem: 1 << 20, jit });
     try {
@@ -272,19 +273,27 @@ test('two builds: jit off runs the interpreter alone (no hooks), which cannot tu
       const result = vm.run();
       assert.equal(result.outcome, 'system-off');
       if (jit === 'off') assert.equal(result.jit, undefined);
-      else assert.ok(result.jit !== undefined && result.jit.translations >= 1, JSON.stringify(result.jit));
+      else {
+        assert.ok(result.jit !== undefined && result.jit.translations >= 1, JSON.stringify(result.jit));
+        translations.push(result.jit.translations);
+      }
     } finally {
       vm.close();
     }
   }
+  assert.equal(translations[1], translations[0], 'the second auto VM translated afresh and counted from zero');
 });
 
 test('the wasm CPU tests again, every branch target translated at its first execution (FEMTOVM_TEST_JIT=on)', () => {
   const files = readdirSync(__dirname).filter((f) => /^wasm-cpu-.*\.test\.js$/.test(f)).map((f) => join(__dirname, f));
   assert.ok(files.length >= 4, 'the wasm CPU test files');
+  // Without NODE_TEST_CONTEXT: under `node --test` it is set, and a child `node --test` that
+  // inherits it runs nothing and exits 0.
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
   const child = spawnSync(process.execPath, ['--test', '--test-reporter=dot', ...files], {
-    env: { ...process.env, FEMTOVM_TEST_JIT: 'on' }, encoding: 'utf8', timeout: 120_000,
+    env: { ...env, FEMTOVM_TEST_JIT: 'on' }, encoding: 'utf8', timeout: 300_000,
   });
+  assert.match(child.stdout, /\./, 'the child ran tests');
   assert.equal(child.status, 0, `${child.stdout}\n${child.stderr}`);
 });
 

@@ -232,8 +232,11 @@ export class A64Cpu {
   /** Sets the translator's options; its units so far are dropped. Turning it on needs a CPU that `translates`. */
   configureJit(options: JitOptions): void {
     const mode = options.mode ?? 'off';
-    if (mode === 'off' && this.#jit?.mode === 'off') return; // a tiny VM's reuse costs nothing more
     if (mode !== 'off' && !this.translates) throw new RangeError(`A64Cpu: jit ${mode} needs a CPU made with the translator on (this one interprets only)`);
+    if (this.#jit?.configuredAs(options)) { // a tiny VM's reuse costs no new translator
+      this.#jit.restart();
+      return;
+    }
     this.#jit?.reset();
     const { tableSize, ops, hot, codeWritten } = load(this.translates);
     const cpu = this; // the translator reads this CPU through getters

@@ -78,9 +78,11 @@ export class CodeCache {
   readonly #freeSlots: number[] = [];
   #nextSlot: number;
   readonly #host: JitHost;
-  readonly #stats: Omit<JitStats, 'mode' | 'units' | 'hits'> = {
-    misses: 0, translations: 0, untranslatable: 0, invalidations: 0, evictions: 0, translatedInstructions: 0, compileMs: 0,
-  };
+  #stats = CodeCache.#noStats();
+
+  static #noStats(): Omit<JitStats, 'mode' | 'units' | 'hits'> {
+    return { misses: 0, translations: 0, untranslatable: 0, invalidations: 0, evictions: 0, translatedInstructions: 0, compileMs: 0 };
+  }
 
   constructor(host: JitHost, options: JitOptions) {
     this.mode = options.mode ?? 'off';
@@ -94,6 +96,12 @@ export class CodeCache {
   reset(): void {
     for (const pc of [...this.#units.keys()]) this.#drop(pc);
     this.#untranslatable.clear();
+  }
+
+  /** For the CPU's next VM: no units, counters from zero. */
+  restart(): void {
+    this.reset();
+    this.#stats = CodeCache.#noStats();
   }
 
   stats(hits: number): JitStats {

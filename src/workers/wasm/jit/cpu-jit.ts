@@ -45,7 +45,8 @@ export class CpuJit {
   readonly #exits: JitExitCodes;
   readonly #cache: CodeCache;
   readonly #host: JitHost;
-  readonly #runsBefore: number; // the interpreter's count of unit runs when this translator started
+  readonly #options: JitOptions;
+  #runsBefore: number; // the interpreter's count of unit runs when this translator (re)started
 
   constructor(exports: JitExports, table: WebAssembly.Table, firstFreeSlot: number, ops: Readonly<Record<string, number>>,
               exits: JitExitCodes, cpu: JitCpu, options: JitOptions) {
@@ -91,6 +92,7 @@ export class CpuJit {
         new Uint8Array(memory.buffer)[(exports.codeMap.value as number) + granule] = translated ? 1 : 0;
       },
     };
+    this.#options = { ...options };
     this.#cache = new CodeCache(this.#host, options);
     this.#runsBefore = Number(exports.translatedRuns());
     exports.setHotThreshold(this.#cache.hotThreshold);
@@ -100,6 +102,20 @@ export class CpuJit {
     return this.#cache.mode;
   }
 
+  /** True if this translator was configured with the same options as `options`. */
+  configuredAs(options: JitOptions): boolean {
+    const mine = this.#options;
+    return (mine.mode ?? 'off') === (options.mode ?? 'off') && mine.cacheUnits === options.cacheUnits && mine.hotThreshold === options.hotThreshold;
+  }
+
+  /** For the CPU's next VM (a reused CPU): no units, no hot counts, counters from zero. */
+  restart(): void {
+    if (this.mode === 'off') return; // nothing counted, nothing translated
+    this.#cache.restart();
+    this.#runsBefore = Number(this.#exports.translatedRuns());
+    this.#exports.setHotThreshold(this.#cache.hotThreshold);
+  }
+
   /**
    * Before the CPU's reset: its units stand for code the reset throws away, and the branch counts
    * for code that is gone too (a target gets hot when its count reaches the threshold, not past it:
@@ -107,7 +123,7 @@ export class CpuJit {
    */
   reset(): void {
     this.#cache.reset();
-    this.#exports.setHotThreshold(this.#cache.hotThreshold);
+    if (this.mode !== 'off') this.#exports.setHotThreshold(this.#cache.hotThreshold); // with it off nothing counts
   }
 
   stats(): JitStats {
