@@ -16,6 +16,8 @@ import { HVC0, RAM, runToExit } from './wasm-cpu-support';
 import { createVm } from '../src/workers/vm';
 import { ConfigError } from '../src/shared/errors';
 import type { VmOptions } from '../src/shared/vm-types';
+import { arm64StartState } from '../src/shared/arm64-start';
+import { ramLayout } from '../src/shared/platform';
 
 const VBAR = RAM + 0x800;
 
@@ -65,6 +67,15 @@ test('the cpu suite guests: the same state as the interpreter after every slice,
   }
 });
 
+test('a NOP hint is translated: a loop padded by one stays in its unit (the calls guest leaves its units rarely)', () => {
+  const cpu = cpuWith({ mode: 'auto' }, { 0: words(guest('cpu-calls')) }, { x0: 3000n }, 1 << 20);
+  assert.equal(runToExit(cpu), CpuExit.Hvc);
+  const { hits, translations } = cpu.jitStats;
+  // A NOP that ended its block made the leaf loop after it a unit of its own, entered and left on
+  // every call of the leaf: ~25 instructions per unit run. Translated, a round's calls stay inside.
+  assert.ok(translations <= 4 && cpu.instret / hits > 100, `${cpu.instret} instructions in ${hits} unit runs, ${translations} translations`);
+});
+
 test('MMIO inside a translated loop: the same exits with the same syndrome, loads completed the same', () => {
   const code = [
     0xb9000041, // 0: str w1, [x2]       (an MMIO exit once x2 is past RAM)
@@ -105,6 +116,34 @@ test('an alignment fault and an SVC inside a translated loop: the exception is t
   ];
   lockstep({ mode: 'on' }, { 0: main, 0xa00: handler }, { x1: BigInt(RAM + 0x400), x2: 6n, vbar_el1: BigInt(VBAR) }, 1000);
   lockstep({ mode: 'on' }, { 0: main, 0xa00: handler }, { x1: BigInt(RAM + 0x400), x2: 6n, vbar_el1: BigInt(VBAR) }, 3);
+});
+
+test('SIMD&FP loads and stores, unaligned ones in Normal RAM (MMU on): as the interpreter does them, faults and traps too', () => {
+  const loop = [
+    0x3ce26820, // 0: ldr q0, [x1, x2]
+    0x3ca26860, // 4: str q0, [x3, x2]
+    0xf8626824, // 8: ldr x4, [x1, x2]
+    0x8b0400a5, // c: add x5, x5, x4
+    0xacc10821, // 10: ldp q1, q2, [x1], #32
+    0xad020861, // 14: stp q1, q2, [x3, #64]
+    0xfc5fb023, // 18: ldur d3, [x1, #-5]
+    0xbc1fdc63, // 1c: str s3, [x3, #-3]!
+    0x91004042, // 20: add x2, x2, #16
+    0xf104005f, // 24: cmp x2, #256
+    0x54fffec1, // 28: b.ne 0
+    HVC0,
+  ];
+  const code = { 0: loop, 0xa00: [HVC0] }; // the handler of a synchronous exception ends the run
+  const data: Record<string, bigint> = { x1: BigInt(RAM + 0x8003), x3: BigInt(RAM + 0x9005), vbar_el1: BigInt(VBAR) };
+  const mmuOn = Object.fromEntries(arm64StartState(ramLayout('aarch64', 0x10000, 'real'), 'mmu-on').registers);
+  for (const budget of [1000, 7]) {
+    const cpu = lockstep({ mode: 'on' }, code, { ...mmuOn, ...data }, budget);
+    assert.ok(cpu.jitStats.hits > 0 && cpu.getReg('x2') === 256n, 'the loop ran to its end, translated');
+    // MMU off: RAM is Device memory, the first unaligned access is an alignment fault
+    lockstep({ mode: 'on' }, code, { ...data, cpacr_el1: 3n << 20n }, budget);
+    // FP/SIMD trapped (CPACR_EL1.FPEN = 0): the first ldr q is an exception
+    lockstep({ mode: 'on' }, code, { ...mmuOn, ...data, cpacr_el1: 0n }, budget);
+  }
 });
 
 /**
@@ -182,9 +221,9 @@ test('the host writing code through a view of RAM kept across runs: codeWritten 
 });
 
 test("the code cache: bounded, counted, dropped at reset; 'auto' translates only what got hot; 'off' nothing", () => {
-  const calls = { 0: words(guest('cpu-calls')) };
-  const small = cpuWith({ mode: 'on', cacheUnits: 2 }, calls, { x0: 50n }, 1 << 20);
-  assert.equal(runToExit(small), CpuExit.Hvc);
+  const sort = { 0: words(guest('cpu-sort')) };
+  const small = cpuWith({ mode: 'on', cacheUnits: 2 }, sort, { x0: 50n }, 1 << 20);
+  assert.equal(runToExit(small, 997), CpuExit.Hvc); // each slice starts a unit where the last one ended
   const s = small.jitStats;
   assert.equal(s.units, 2);
   assert.ok(s.evictions > 0 && s.translations === s.units + s.evictions, JSON.stringify(s));
@@ -199,12 +238,20 @@ test("the code cache: bounded, counted, dropped at reset; 'auto' translates only
   assert.equal(runToExit(hot), CpuExit.Hvc);
   assert.equal(hot.jitStats.translations, 1);
   assert.ok(hot.jitStats.hits >= 1);
+  // after a reset the same code gets hot again after as many branches (its counts start afresh;
+  // kept, they would pass the threshold and wrap around only after 65536 more)
+  hot.reset(RAM, 1 << 20);
+  hot.ram.set(guest('cpu-countdown'));
+  hot.setReg('x0', 50_000n);
+  assert.equal(runToExit(hot), CpuExit.Hvc);
+  assert.equal(hot.jitStats.translations, 2, 'translated again after the reset');
+  assert.equal(hot.getReg('x9'), 50_000n);
   const off = cpuWith({}, countdown, { x0: 100_000n }, 1 << 20);
   assert.equal(runToExit(off), CpuExit.Hvc);
   assert.deepEqual({ ...off.jitStats, compileMs: 0 }, {
     mode: 'off', units: 0, hits: 0, misses: 0, translations: 0, untranslatable: 0, invalidations: 0, evictions: 0, translatedInstructions: 0, compileMs: 0,
   });
-  assert.equal(off.getReg('x9'), hot.getReg('x9'));
+  assert.equal(off.getReg('x9'), 100_000n);
 });
 
 test('two builds: jit off runs the interpreter alone (no hooks), which cannot turn the translator on; VMs reuse idle CPUs of their own build', () => {

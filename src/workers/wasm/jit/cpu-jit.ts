@@ -116,9 +116,14 @@ export class CpuJit {
     this.#exports.setHotThreshold(this.#cache.hotThreshold);
   }
 
-  /** Before the CPU's reset: its units stand for code the reset throws away. */
+  /**
+   * Before the CPU's reset: its units stand for code the reset throws away, and the branch counts
+   * for code that is gone too (a target gets hot when its count reaches the threshold, not past it:
+   * counts kept would leave the new code to the interpreter until they wrapped around).
+   */
   reset(): void {
     this.#cache.reset();
+    if (this.mode !== 'off') this.#exports.setHotThreshold(this.#cache.hotThreshold); // with it off nothing counts
   }
 
   stats(): JitStats {

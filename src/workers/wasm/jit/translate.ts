@@ -20,6 +20,7 @@
  * run against QEMU with the translator forced on.
  */
 import { FunctionCode, I32, I64, Op as W, moduleWith } from './wasm-code';
+import { structure, type Interval, type Structure } from './structure';
 
 /** An instruction as the interpreter decodes it (native/wasm/assembly/insn.ts). */
 export interface Decoded {
@@ -69,6 +70,9 @@ const BLOCK_LIMIT = 128;
 // State slot numbers (state.ts).
 const PC_SLOT = 33;
 const FLAG_SLOTS = [34, 35, 36, 37] as const; // N, Z, C, V
+const SCTLR_SLOT = 46;
+const CPACR_SLOT = 47;
+const V0_SLOT = 68; // vn: slots V0 + 2n (bits 63:0) and the next (127:64)
 const XZR = 31;
 const M32 = 0xffff_ffffn;
 
@@ -90,10 +94,18 @@ const field = (w: number, lo: number, width: number): number => (w >>> lo) & ((1
 /** LDR (literal)'s offset: imm19 words, signed. */
 const literalOffset = (w: number): number => ((w << 8) >> 13) * 4;
 
+/** LDR/STR (SIMD&FP) in a form the interpreter completes (fp-loadstore.ts loadStoreFpRegister). */
+function fpRegisterForm(w: number): boolean {
+  if (field(w, 22, 2) >= 2 && field(w, 30, 2) !== 0) return false;
+  if (bit(w, 24)) return true;
+  if (bit(w, 21)) return field(w, 10, 2) === 2 && (field(w, 13, 3) & 2) !== 0;
+  return field(w, 10, 2) !== 2; // no unprivileged forms
+}
+
 /** The translatable instruction classes, by what the code generator does with them. */
 type Kind = 'addSubImm' | 'addSubShifted' | 'logicalImm' | 'logicalShifted' | 'moveWide' | 'bitfield' | 'pcRel'
   | 'condSelect' | 'mulAdd' | 'branchImm' | 'compareBranch' | 'testBranch' | 'condBranch' | 'branchReg'
-  | 'loadStore' | 'pair' | 'nop' | 'divide' | 'shiftVariable' | 'mulAddLong' | 'mulHigh' | 'extract'
+  | 'loadStore' | 'pair' | 'fpLoadStore' | 'fpPair' | 'nop' | 'divide' | 'shiftVariable' | 'mulAddLong' | 'mulHigh' | 'extract'
   | 'addSubExtended' | 'addSubCarry' | 'condCompare' | 'dp1Source' | 'loadLiteral';
 
 /** Translates the code at `entry`, or returns undefined if its first instruction is not translatable. */
@@ -105,12 +117,12 @@ class Translator {
   readonly #code: GuestCode;
   readonly #op: Readonly<Record<string, number>>;
   readonly #f = new FunctionCode(2);
-  // Locals (parameters 0 and 1: the PC the unit was entered for, and its budget).
+  // Locals (parameters 0 and 1: the PC the unit was entered for, and its budget, counted down as blocks start).
   readonly #x: number[];
   readonly #flags: number[];
   readonly #t: number[]; // i64 temporaries
   readonly #npc: number;
-  readonly #retired: number;
+  readonly #budget: number; // the budget the unit was given
   readonly #label: number;
   readonly #used = new Set<number>(); // registers (0..30, SP) read or written: loaded on entry
   readonly #written = new Set<number>(); // registers written: stored at the exit
@@ -119,6 +131,8 @@ class Translator {
   #blocks: Block[] = [];
   readonly #continuations = new Set<number>();
   #index = new Map<number, number>(); // block start -> block number
+  #entry = 0;
+  #structure: Structure | undefined;
 
   constructor(code: GuestCode) {
     this.#code = code;
@@ -128,25 +142,38 @@ class Translator {
     this.#flags = FLAG_SLOTS.map(() => f.local(I64));
     this.#t = Array.from({ length: 4 }, () => f.local(I64));
     this.#npc = f.local(I64);
-    this.#retired = f.local(I32);
+    this.#budget = f.local(I32);
     this.#label = f.local(I32);
   }
 
   unit(entry: number): Unit | undefined {
+    this.#entry = entry;
     this.#discover(entry);
     if (this.#blocks.length === 0) return undefined;
     const f = this.#f;
     // if (pc != entry) return 0: a decode cache entry can stand for the same word elsewhere
     f.get(0).i64(BigInt(entry)).op(W.i64Ne).open(W.if, 'wrong-pc').i32(0).op(W.return).close();
-    f.i32(this.#index.get(entry)!).set(this.#label);
-    f.open(W.block, 'exit').open(W.loop, 'dispatch');
     const n = this.#blocks.length;
-    for (let i = n - 1; i >= 0; i--) f.open(W.block, `b${i}`);
-    f.get(this.#label).brTable(Array.from({ length: n }, (_, i) => `b${i}`));
+    this.#structure = this.#plan();
+    const { dispatch, intervals } = this.#structure;
+    f.i32(dispatch.indexOf(this.#index.get(entry)!)).set(this.#label);
+    f.open(W.block, 'exit').open(W.loop, 'dispatch');
+    // The intervals open at their start boundary (-1: before the br_table) and close at their end.
+    const label = (v: Interval): string => `${v.kind}${v.target}`;
+    const open = (at: number): void => {
+      for (const v of intervals) if (v.start === at) f.open(v.kind === 'loop' ? W.loop : W.block, label(v));
+    };
+    const close = (at: number): void => {
+      for (const v of [...intervals].reverse()) if (v.end === at) f.close();
+    };
+    open(-1);
+    f.get(this.#label).brTable(dispatch.map((t) => `dispatch${t}`));
     for (let i = 0; i < n; i++) {
-      f.close(); // end of b{i}: its code follows
+      close(i);
+      open(i);
       this.#block(i);
     }
+    close(n);
     f.close().close(); // dispatch, exit
     this.#epilogue();
     const body = f.bytes.splice(0);
@@ -229,7 +256,7 @@ class Translator {
     }
     if (between('STRB_UIMM', 'LDR_X_IMM9')) return 'loadStore';
     if (between('STP_W', 'LDP_X') || op === o.LDST_PAIR) return 'pair';
-    if (op === o.SYSTEM) return (word & 0xffff_f01f) === 0xd503_201f && field(word, 5, 7) !== 3 ? 'nop' : undefined;
+    if (op === o.SYSTEM) return ((word & 0xffff_f01f) >>> 0) === 0xd503_201f && field(word, 5, 7) !== 3 ? 'nop' : undefined;
     if (op === o.DP_2SOURCE && !bit(word, 29)) {
       const opcode = field(word, 10, 6);
       if (opcode >> 1 === 1) return 'divide';
@@ -251,6 +278,8 @@ class Translator {
       const bad = bit(word, 29) || field(word, 16, 5) !== 0 || opcode > 5 || (opcode === 3 && !bit(word, 31));
       return bad ? undefined : 'dp1Source';
     }
+    if (op === o.LDST_FP_REGISTER) return fpRegisterForm(word) ? 'fpLoadStore' : undefined;
+    if (op === o.LDST_FP_PAIR) return field(word, 30, 2) === 3 ? undefined : 'fpPair';
     if (op === o.LOAD_LITERAL) return this.#literalInRam(word, pc) ? 'loadLiteral' : undefined;
     return undefined;
   }
@@ -272,7 +301,7 @@ class Translator {
     if (kind === 'logicalImm' || kind === 'logicalShifted') sets = field(w, 29, 2) === 3;
     if (kind === 'condCompare') sets = true;
     const reads = kind === 'condSelect' || kind === 'condBranch' || kind === 'addSubCarry' || kind === 'condCompare';
-    const exits = kind === 'loadStore' || kind === 'pair' || kind === 'branchReg';
+    const exits = kind === 'loadStore' || kind === 'pair' || kind === 'fpLoadStore' || kind === 'fpPair' || kind === 'branchReg';
     return { sets, reads, exits };
   }
 
@@ -280,6 +309,7 @@ class Translator {
 
   #prologue(): void {
     const f = this.#f, base = this.#code.stateAddress;
+    f.get(1).set(this.#budget);
     for (const r of this.#used) f.i32(0).memory(W.i64Load, base + r * 8).set(this.#x[r]!);
     if (this.#flagsUsed) FLAG_SLOTS.forEach((s, i) => f.i32(0).memory(W.i64Load, base + s * 8).set(this.#flags[i]!));
   }
@@ -289,25 +319,39 @@ class Translator {
     for (const r of this.#written) f.i32(0).get(this.#x[r]!).memory(W.i64Store, base + r * 8);
     if (this.#flagsWritten) FLAG_SLOTS.forEach((s, i) => f.i32(0).get(this.#flags[i]!).memory(W.i64Store, base + s * 8));
     f.i32(0).get(this.#npc).memory(W.i64Store, base + PC_SLOT * 8);
-    f.get(this.#retired);
+    f.get(this.#budget).get(1).op(W.i32Sub); // instructions retired
   }
 
-  #selfLoop(i: number): boolean {
-    const b = this.#blocks[i]!;
-    return b.insns.some((insn) => {
-      const kind = this.#kind(insn.d, insn.word, insn.pc);
-      return this.#targets(kind!, insn.d, insn.pc).includes(b.start);
+  /**
+   * The unit's control structure (structure.ts): its branches between blocks, the dispatch reaching
+   * the entry and the return sites. Should the rules ever leave intervals that cross, every block
+   * goes through the dispatch.
+   */
+  #plan(): Structure {
+    const edges: [number, number][] = [];
+    this.#blocks.forEach((b, i) => {
+      const last = b.insns[b.insns.length - 1]!, kind = this.#kind(last.d, last.word, last.pc)!;
+      const target = last.pc + Number(BigInt.asIntN(64, last.d.imm));
+      const next = kind === 'branchImm' ? [target] : kind === 'branchReg' ? [] : this.#targets(kind, last.d, last.pc).length > 0 ? [target, last.pc + 4] : [b.next];
+      for (const pc of next) {
+        const j = this.#index.get(pc);
+        if (j !== undefined) edges.push([i, j]);
+      }
     });
+    const entries = [this.#index.get(this.#entry)!, ...this.#returnSites().map((pc) => this.#index.get(pc)!)];
+    try {
+      return structure(edges, entries);
+    } catch {
+      return structure([], this.#blocks.map((_, i) => i));
+    }
   }
 
   #block(i: number): void {
     const f = this.#f, b = this.#blocks[i]!, len = b.insns.length;
-    const self = this.#selfLoop(i);
-    if (self) f.open(W.loop, `self${i}`);
     // The whole block must fit in the budget, else the unit exits here.
-    f.get(1).get(this.#retired).op(W.i32Sub).i32(len).op(W.i32LtU)
+    f.get(1).i32(len).op(W.i32LtU)
       .open(W.if, 'budget').i64(BigInt(b.start)).set(this.#npc).br('exit').close();
-    f.get(this.#retired).i32(len).op(W.i32Add).set(this.#retired);
+    f.get(1).i32(len).op(W.i32Sub).set(1);
     // Flags an instruction sets that nothing reads before the next setter are not computed.
     const live: boolean[] = new Array<boolean>(len);
     let needed = true;
@@ -326,27 +370,31 @@ class Translator {
       ended = this.#insn(insn, k, len, i, live[k]!);
     });
     if (!ended) this.#goto(b.next, i, true);
-    if (self) f.close();
   }
 
   /** Leaves the unit before instruction k of a block of `len`: it and those after it did not retire. */
   #sideExit(insn: Insn, k: number, len: number): void {
     const f = this.#f;
-    f.get(this.#retired).i32(len - k).op(W.i32Sub).set(this.#retired);
+    f.get(1).i32(len - k).op(W.i32Add).set(1);
     f.i64(BigInt(insn.pc)).set(this.#npc).br('exit');
   }
 
   /** Continues at `target` from block i; `atEnd`: nothing of block i's code follows. */
   #goto(target: number, i: number, atEnd: boolean): void {
-    const f = this.#f, j = this.#index.get(target);
+    const f = this.#f, j = this.#index.get(target), { dispatch, loopEnd, blockStart } = this.#structure!;
     if (j === undefined) {
       f.i64(BigInt(target)).set(this.#npc).br('exit');
-    } else if (j === i && this.#selfLoop(i)) {
-      f.br(`self${i}`);
     } else if (atEnd && j === i + 1) {
       // falls through into the next block's code
+    } else if (j <= i && (loopEnd.get(j) ?? 0) > i) {
+      f.br(`loop${j}`);
+    } else if (j > i && (blockStart.get(j) ?? i + 1) <= i) {
+      f.br(`block${j}`);
+    } else if (j > i && dispatch.includes(j)) {
+      f.br(`dispatch${j}`); // the end of the dispatch's block for j
     } else {
-      f.i32(j).set(this.#label).br('dispatch');
+      if (!dispatch.includes(j)) throw new Error(`translate: no way from block ${i} to block ${j}`);
+      f.i32(dispatch.indexOf(j)).set(this.#label).br('dispatch');
     }
   }
 
@@ -762,6 +810,12 @@ class Translator {
       case 'pair':
         this.#pair(insn, k, len);
         return false;
+      case 'fpLoadStore':
+        this.#fpLoadStore(insn, k, len);
+        return false;
+      case 'fpPair':
+        this.#fpPair(insn, k, len);
+        return false;
     }
   }
 
@@ -893,30 +947,125 @@ class Translator {
 
   /**
    * Pushes nothing; leaves in t0 the RAM offset of an access of `count` x 2^sizeLog2 bytes at the
-   * address on the stack, after exiting before instruction k unless it lies wholly in RAM, aligned
-   * (memory.ts inRamAt), and (a store) in no translated code's granule.
+   * address on the stack, after exiting before instruction k unless it lies wholly in RAM, aligned or
+   * (MMU on, SCTLR.A clear) in Normal RAM, where unaligned accesses complete (memory.ts inRamAt,
+   * unalignedInRam), and (a store) in no translated code's granule.
    */
   #ramOffset(insn: Insn, k: number, len: number, sizeLog2: number, count: number, store: boolean): void {
-    const f = this.#f, t0 = this.#t[0]!, code = this.#code;
+    const f = this.#f, t0 = this.#t[0]!, code = this.#code, bytes = count * 2 ** sizeLog2;
     f.i64(BigInt(code.ramBase)).op(W.i64Sub).tee(t0);
     f.i64(BigInt(sizeLog2)).op(W.i64Rotr).i64(BigInt(code.ramSize / 2 ** sizeLog2 - (count - 1))).op(W.i64GeU);
-    f.open(W.if, 'outside');
-    this.#sideExit(insn, k, len);
-    f.close();
-    if (!store) return;
     const granule = (extra: number): void => {
       f.get(t0).op(W.i32WrapI64);
       if (extra) f.i32(extra).op(W.i32Add);
       f.i32(code.granuleLog2).op(W.i32ShrU).memory(W.i32Load8U, code.codeMapAddress);
     };
+    f.open(W.if, 'unaligned-or-outside');
+    f.get(t0).i64(BigInt(code.ramSize - bytes)).op(W.i64GtU);
+    f.i32(0).memory(W.i64Load, code.stateAddress + SCTLR_SLOT * 8).i64(3n).op(W.i64And).i64(1n).op(W.i64Ne, W.i32Or); // M set, A clear
+    f.open(W.if, 'outside');
+    this.#sideExit(insn, k, len);
+    f.close();
+    if (store) {
+      granule(bytes - 1); // in RAM, unaligned: it may end in the next granule
+      f.open(W.if, 'code');
+      this.#sideExit(insn, k, len);
+      f.close();
+    }
+    f.close();
+    if (!store) return;
+    // aligned, it lies in one granule (they are larger than 16 bytes), a pair in at most two
     granule(0);
     if (count === 2) {
-      granule(2 ** sizeLog2);
+      granule(bytes - 1);
       f.op(W.i32Or);
     }
     f.open(W.if, 'code');
     this.#sideExit(insn, k, len);
     f.close();
+  }
+
+  /** Exits before instruction k if SIMD&FP instructions trap (CPACR_EL1.FPEN, sysregs.ts fpTrapped). */
+  #fpTrapExit(insn: Insn, k: number, len: number): void {
+    const f = this.#f;
+    f.i32(0).memory(W.i64Load, this.#code.stateAddress + CPACR_SLOT * 8).i64(1n << 20n).op(W.i64And, W.i64Eqz);
+    f.open(W.if, 'fp-trapped');
+    this.#sideExit(insn, k, len);
+    f.close();
+  }
+
+  /** Register vt = the 2^sizeLog2 bytes at RAM offset t0 + extra, the rest zeroed (fp-loadstore.ts loadV). */
+  #loadV(sizeLog2: number, t: number, extra: number): void {
+    const f = this.#f, v = this.#code.stateAddress + (V0_SLOT + 2 * t) * 8, ram = this.#code.ramAddress + extra;
+    f.i32(0).get(this.#t[0]!).op(W.i32WrapI64);
+    f.memory([W.i64Load8U, W.i64Load16U, W.i64Load32U, W.i64Load, W.i64Load][sizeLog2]!, ram).memory(W.i64Store, v);
+    f.i32(0);
+    if (sizeLog2 === 4) f.get(this.#t[0]!).op(W.i32WrapI64).memory(W.i64Load, ram + 8);
+    else f.i64(0n);
+    f.memory(W.i64Store, v + 8);
+  }
+
+  /** The low 2^sizeLog2 bytes of register vt to RAM offset t0 + extra (fp-loadstore.ts storeV). */
+  #storeV(sizeLog2: number, t: number, extra: number): void {
+    const f = this.#f, v = this.#code.stateAddress + (V0_SLOT + 2 * t) * 8, ram = this.#code.ramAddress + extra;
+    f.get(this.#t[0]!).op(W.i32WrapI64).i32(0).memory(W.i64Load, v);
+    f.memory([W.i64Store8, W.i64Store16, W.i64Store32, W.i64Store, W.i64Store][sizeLog2]!, ram);
+    if (sizeLog2 === 4) f.get(this.#t[0]!).op(W.i32WrapI64).i32(0).memory(W.i64Load, v + 8).memory(W.i64Store, ram + 8);
+  }
+
+  /** LDR/STR (SIMD&FP): unsigned immediate, register offset, imm9 forms (fp-loadstore.ts loadStoreFpRegister). */
+  #fpLoadStore(insn: Insn, k: number, len: number): void {
+    const f = this.#f, w = insn.word, t1 = this.#t[1]!;
+    const opc = field(w, 22, 2), isLoad = (opc & 1) !== 0, sizeLog2 = opc >= 2 ? 4 : field(w, 30, 2);
+    const rn = field(w, 5, 5), base = rn === 31 ? 32 : rn;
+    this.#fpTrapExit(insn, k, len);
+    this.#read(base);
+    let writeback = false;
+    if (bit(w, 24)) f.i64(BigInt(field(w, 10, 12) * 2 ** sizeLog2)).op(W.i64Add);
+    else if (bit(w, 21)) {
+      const option = field(w, 13, 3);
+      this.#read(field(w, 16, 5));
+      if ((option & 3) === 2) f.op(W.i32WrapI64, option & 4 ? W.i64ExtendI32S : W.i64ExtendI32U); // UXTW, SXTW
+      if (bit(w, 12) && sizeLog2 > 0) f.i64(BigInt(sizeLog2)).op(W.i64Shl);
+      f.op(W.i64Add);
+    } else {
+      const form = field(w, 10, 2), imm9 = BigInt((w << 11) >> 23);
+      f.i64(imm9).op(W.i64Add).set(t1); // the updated base
+      if (form === 1) this.#read(base);
+      else f.get(t1);
+      writeback = form !== 0;
+    }
+    this.#ramOffset(insn, k, len, sizeLog2, 1, !isLoad);
+    if (isLoad) this.#loadV(sizeLog2, field(w, 0, 5), 0);
+    else this.#storeV(sizeLog2, field(w, 0, 5), 0);
+    if (writeback) {
+      f.get(t1);
+      this.#write(base);
+    }
+  }
+
+  /** LDP/STP/LDNP/STNP (SIMD&FP) of s, d, q, every index form (fp-loadstore.ts loadStoreFpPair). */
+  #fpPair(insn: Insn, k: number, len: number): void {
+    const f = this.#f, w = insn.word, t1 = this.#t[1]!;
+    const sizeLog2 = field(w, 30, 2) + 2, isLoad = bit(w, 22), index = field(w, 23, 2);
+    const rn = field(w, 5, 5), base = rn === 31 ? 32 : rn, rt = field(w, 0, 5), rt2 = field(w, 10, 5), second = 2 ** sizeLog2;
+    this.#fpTrapExit(insn, k, len);
+    this.#read(base);
+    f.i64(BigInt((w << 10) >> 25) << BigInt(sizeLog2)).op(W.i64Add).set(t1); // the updated base
+    if (index === 1) this.#read(base);
+    else f.get(t1);
+    this.#ramOffset(insn, k, len, sizeLog2, 2, !isLoad);
+    if (isLoad) {
+      this.#loadV(sizeLog2, rt, 0);
+      this.#loadV(sizeLog2, rt2, second);
+    } else {
+      this.#storeV(sizeLog2, rt, 0);
+      this.#storeV(sizeLog2, rt2, second);
+    }
+    if (index & 1) {
+      f.get(t1);
+      this.#write(base);
+    }
   }
 
   /** Loads (opc 1 zero-extend, 2 sign-extend to 64, 3 to 32) the value at RAM offset t0 + extra. */
