@@ -78,11 +78,14 @@ export const A64_REGISTER_NAMES: readonly string[] = [
   ...Array.from({ length: 32 }, (_, i) => `v${i}`),
 ];
 
+/** v0..v31, the FP/SIMD registers (128 bits each). */
+const VECTOR_REGISTER = /^v([0-9]|[12][0-9]|3[01])$/;
+
 /** The width in bits of register `name`: 128 for v0..v31, 32 for fpcr and fpsr, else 64; 0 for a name that is not a register. */
 export function a64RegisterBits(name: string): 0 | 32 | 64 | 128 {
   if (!A64_REGISTER_NAMES.includes(name)) return 0;
   if (name === 'fpcr' || name === 'fpsr') return 32; // as KVM_REG_SIZE_U32 says: their upper half is RES0
-  return /^v([0-9]|[12][0-9]|3[01])$/.test(name) ? 128 : 64;
+  return VECTOR_REGISTER.test(name) ? 128 : 64;
 }
 
 /** The MRS/MSR key (insn[20:5]) the wasm module names system registers by. */
@@ -471,7 +474,7 @@ export class A64Cpu {
   }
 
   #vregSlot(name: string): number | undefined {
-    return a64RegisterBits(name) === 128 ? this.#slots.v0 + 2 * Number(name.slice(1)) : undefined;
+    return VECTOR_REGISTER.test(name) ? this.#slots.v0 + 2 * Number(name.slice(1)) : undefined;
   }
 
   #key(name: string): number {
