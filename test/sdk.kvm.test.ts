@@ -104,7 +104,9 @@ for (const target of targets) {
       const vm = createVm({ ...hello.vmOptions(), backend: target.backend, jit: target.jit });
       try {
         vm.load(hello.image);
-        const call = hello.callOn(vm, new Uint8Array(0), { timeoutMs: 10_000 });
+        // A limit for a hung guest only: with jit on, the process's first VM translates every block,
+        // which took 10.7–17 s in the emulated arm64 lab under load.
+        const call = hello.callOn(vm, new Uint8Array(0), { timeoutMs: 120_000 });
         assert.equal(call.run.outcome, target.arch === 'x86_64' ? 'halted' : 'system-off');
         assert.deepEqual([call.exited, call.status], [true, 0]);
         assert.equal(call.run.output.toString(), `Hello from C on ${target.arch}!\n40 + 2 = 42, beef in hex,  3.14 (31 chars)\n`);
