@@ -5,6 +5,8 @@
  */
 import { Option, type Command } from 'commander';
 
+import type { QueueWorker } from '../queue/queue-worker';
+
 import { number } from './run-options';
 
 interface WorkerFlags {
@@ -31,7 +33,22 @@ export function registerWorker(program: Command): void {
       // Loaded only by this command: BullMQ and ioredis stay out of the others.
       const { QueueWorker } = require('../queue/queue-worker') as typeof import('../queue/queue-worker');
       const log = (line: string) => process.stderr.write(`${new Date().toISOString()} femtovm worker ${process.pid}: ${line}\n`);
-      const worker = await QueueWorker.start({
+      // Signals are heard from the start: BullMQ takes jobs as soon as the worker is made, and a
+      // signal that comes while it connects must close it once it is up, not kill the process.
+      let signals = 0;
+      let worker: QueueWorker | undefined;
+      let signalled!: () => void;
+      const firstSignal = new Promise<void>((resolve) => (signalled = resolve));
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals++;
+        log(`${signal}: ${signals === 1 ? 'finishing the running jobs (again to hand them back)' : 'handing the running jobs back'}`);
+        // close() again, with handBack, stops what the first close() is waiting for.
+        if (signals > 1) void worker?.close({ handBack: true });
+        signalled();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      worker = await QueueWorker.start({
         redis: flags.redis,
         queue: flags.queue,
         ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
@@ -40,15 +57,7 @@ export function registerWorker(program: Command): void {
         healthIntervalMs: flags.healthMs,
         log,
       });
-      await new Promise<void>((resolve) => {
-        let signals = 0;
-        const onSignal = (signal: NodeJS.Signals) => {
-          signals++;
-          log(`${signal}: ${signals === 1 ? 'finishing the running jobs (again to hand them back)' : 'handing the running jobs back'}`);
-          void worker.close({ handBack: signals > 1 }).then(resolve);
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
-      });
+      await firstSignal;
+      await worker.close({ handBack: signals > 1 });
     });
 }
