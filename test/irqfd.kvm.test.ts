@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { ConfigError, createVm, INTERRUPT_ACK, type GuestArch, type VmEvent, type VmOptions } from '../src/index';
+import { platforms, ramLayout } from '../src/shared/platform';
+import { KvmBackend } from '../src/workers/kvm-backend';
 import { guest, kvmSkipReason, processResources, testPool, withVm } from './support';
 
 const countRegister: Record<GuestArch, string> = { aarch64: 'x0', x86_64: 'rcx' };
@@ -117,6 +119,15 @@ describe('irqfd: what it needs is typed', () => {
     assert.throws(() => createVm({ arch: 'aarch64', backend: 'wasm', irqfd: true }), needsIrqchip);
     createVm({ arch: 'aarch64', backend: 'wasm', irqfd: false }).close();
   });
+
+  for (const arch of ['aarch64', 'x86_64'] as const) {
+    test(`the native core refuses it too (${arch}): ERR_INVALID_OPTION, the half-made VM released`, { skip: kvmSkipReason(arch) }, () => {
+      const boot = { layout: ramLayout(arch, platforms[arch].defaultMem, 'real'), entry: platforms[arch].loadAddr, x86LongMode: false, irqchip: 'user' as const, irqfd: true };
+      const before = processResources().fds;
+      assert.throws(() => new KvmBackend(arch, boot), (e) => e instanceof ConfigError && e.code === 'ERR_INVALID_OPTION' && /an irqfd needs an in-kernel irqchip/.test(e.message));
+      assert.equal(processResources().fds, before);
+    });
+  }
 
   test('irqfd is a boolean', () => {
     assert.throws(() => createVm({ arch: 'aarch64', backend: 'wasm', irqfd: 1 as unknown as boolean }), (e) => e instanceof ConfigError && e.code === 'ERR_INVALID_OPTION' && /boolean/.test(e.message));

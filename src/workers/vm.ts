@@ -259,7 +259,8 @@ export class Vm {
    * acknowledge (INTERRUPT_ACK, 0x9f8). aarch64: the vCPU's IRQ input (taken at VBAR_EL1 + 0x280 when
    * PSTATE.I is clear; WFI wakes); x86: vector 0x20, delivered once the guest has IF set (HLT with IF
    * set waits for it). Raising a high line does nothing. From a device handler during a run, or
-   * between runs; RemoteVm.interrupt() raises it from another thread while the vCPU runs.
+   * between runs; RemoteVm.interrupt() raises it from another thread while the vCPU runs. With
+   * VmOptions.irqfd an edge instead: one interrupt per call, no line held, the guest's EOI its acknowledge.
    */
   interrupt(): void {
     this.checkUsable();
