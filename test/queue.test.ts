@@ -75,7 +75,9 @@ describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missi
   const activeJob = async () => {
     while (((await queue.jobCounts()).active ?? 0) === 0) await new Promise((resolve) => setImmediate(resolve));
   };
-  const workerArgs = ['--concurrency', '2', '--backend', 'wasm', '--lock-ms', '1000', '--health-ms', '0'];
+  // Short locks, so a SIGKILLed worker's job comes back within seconds; not shorter: a renewal late by
+  // a lock's length on a busy machine stalls a job a second time, and BullMQ fails it (maxStalledCount 1).
+  const workerArgs = ['--concurrency', '2', '--backend', 'wasm', '--lock-ms', '3000', '--health-ms', '0'];
   /** Workers the tests signalled: any other that ends has died. */
   const signalled = new WeakSet<WorkerProcess>();
   const signal = (w: WorkerProcess, name: NodeJS.Signals) => {
@@ -208,7 +210,7 @@ describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missi
 
   test('SIGTERM finishes the running job; a second SIGTERM hands it back to another worker', async () => {
     // Long locks: a job here must end where it ran, not be taken back as stalled because a busy
-    // machine renewed its 1 s lock late (after which a closing worker would not run it again).
+    // machine renewed its 3 s lock late (after which a closing worker would not run it again).
     const steadyArgs = workerArgs.map((arg, i) => (workerArgs[i - 1] === '--lock-ms' ? '60000' : arg));
     signal(worker, 'SIGTERM');
     assert.equal(await worker.exited, 0);
