@@ -8,15 +8,7 @@
     .include "irq.inc"
     irq_start
     gic_on
-    mov     x22, #0x908
-1:  cmp     x20, x19
-    b.hs    2f
-    mov     x23, x20
-    str     w20, [x22]              // the request: the eventfd is signalled
-3:  sleep_and_take_irq
-    cmp     x20, x23                // not taken yet (WFI may wake early): sleep again
-    b.eq    3b
-    b       1b
+    request_interrupts
     end_and_irq_entry
     mrs     x9, s3_0_c12_c12_0      // ICC_IAR1_EL1: the INTID, now active
     add     x20, x20, #1

@@ -10,16 +10,7 @@
     .include "irq.inc"
     irq_setup
     mov     $0xfee000b0, %r15d      # the LAPIC's EOI register (above 2 GiB: no 32-bit absolute operand)
-1:  cmp     %r12, %r13
-    jae     2f
-    mov     %r13, %r14
-    mov     %r13d, 0x908            # the request: the eventfd is signalled
-3:  sti
-    hlt                             # in sti's shadow: the interrupt wakes it
-    cli
-    cmp     %r13, %r14              # not taken yet: sleep again
-    je      3b
-    jmp     1b
+    take_interrupts request=1
 2:  mov     %r13d, 0x900
 4:  hlt
     jmp     4b
