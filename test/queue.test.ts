@@ -5,7 +5,7 @@
 // 10,000-job run with a SIGKILL and a Redis restart is test/queue-soak.test.ts (npm run test:queue).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 
 import { ConfigError, GuestError, QueueError, RunQueue, VmPool, type GuestArch } from '../src/index';
 import { bullmqConnection, redisOptions } from '../src/queue/connection';
+import { lineWaiter } from '../src/queue/line-waiter';
 import { LocalRedis, redisServerMissing } from '../src/queue/local-redis';
 import { imageKey } from '../src/queue/protocol';
 import { startWorkerProcess, type WorkerProcess } from '../src/queue/worker-process';
@@ -54,6 +55,19 @@ test('`femtovm run` and `info` never load bullmq or ioredis', () => {
 
 test('a Redis that does not answer: ERR_QUEUE_UNREACHABLE, not a wait forever', async () => {
   await assert.rejects(RunQueue.connect({ redis: 'unix:///nonexistent/redis.sock', connectTimeoutMs: 300 }), (e: unknown) => e instanceof QueueError && e.code === 'ERR_QUEUE_UNREACHABLE');
+});
+
+test('femtovm worker still connecting: a signal is kept for when it is up, a second quits at once (130)', async () => {
+  const child = spawn(process.execPath, [cli, 'worker', '--redis', 'unix:///nonexistent/redis.sock', '--health-ms', '0', '--connect-ms', '600000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = lineWaiter(child);
+  const ended = new Promise<number | null>((resolve) => child.once('close', resolve));
+  await log.waitFor(/error: connect ENOENT/, 'a connection attempt');
+  child.kill('SIGTERM');
+  await log.waitFor(/SIGTERM: stopping once connected/, 'the first signal kept');
+  assert.equal(child.exitCode, null, 'still connecting, not killed');
+  child.kill('SIGTERM');
+  assert.equal(await ended, 130);
+  assert.match(log.lines.join('\n'), /SIGTERM: quitting/);
 });
 
 const missing = redisServerMissing();
