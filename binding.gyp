@@ -6,6 +6,7 @@
       "native/kvm_system.cc",
       "native/kvm_vm.cc",
       "native/kvm_vcpu.cc",
+      "native/kvm_irqfd.cc",
       "native/vcpu_loop.cc",
       "native/vcpu_kick.cc",
       "native/snapshot.cc",

@@ -4,7 +4,8 @@
  * Rows are named after kvm-unit-tests' benchmarks where one measures the same thing (x86 `vmexit`:
  * cpuid, vmcall, mmio-no-eventfd, mmio-wildcard-eventfd, portio-no-eventfd, portio-wildcard-eventfd,
  * inl_pmtimer, mov_to_cr8; arm64 `micro-bench`: hvc, mmio_read_user, eoi): an exit to user space, a write coalesced in KVM's ring,
- * a doorbell (ioeventfd), and exits KVM answers in the kernel. Rounds alternate C and femtovm.
+ * a doorbell (ioeventfd), exits KVM answers in the kernel, and interrupts (raised by the VMM, or
+ * through an irqfd KVM injects from). Rounds alternate C and femtovm.
  */
 import { join } from 'node:path';
 
@@ -24,8 +25,11 @@ interface Mechanism {
   flags?: string[];
   /** VM options the mechanism needs (an in-kernel irqchip). */
   options?: VmOptions;
-  /** The guest's report (its one exit) ends the run: x86 `hlt` stays in KVM with an in-kernel LAPIC. */
-  endsAtReport?: boolean;
+  /**
+   * x86: the guest's report ends the run, as exit number reportExit(count), for `hlt` stays in KVM
+   * with an in-kernel LAPIC.
+   */
+  reportExit?: (count: number) => number;
   /** Runs on the WebAssembly CPU too (aarch64, no trapped system registers). */
   wasm?: boolean;
 }
@@ -33,6 +37,11 @@ interface Mechanism {
 const mmio = { kind: 'mmio', base: 0x900, size: 8 } as const;
 const port = { kind: 'pio', base: 0x80, size: 1 } as const;
 const constant = { type: 'constant', value: 1 } as const;
+/** The interrupt guests' report (0x900) and their request: a write to 0x908 raises the interrupt. */
+const interruptDevices = async (vm: RemoteVm): Promise<void> => {
+  await vm.addNativeDevice(mmio, constant);
+  await vm.addNativeDevice({ kind: 'mmio', base: 0x908, size: 4 }, { type: 'interrupt' });
+};
 
 const mechanisms: Mechanism[] = [
   { id: 'mmio-no-eventfd', name: 'MMIO write, exit to user space', guest: 'mmio-loop', setup: (vm) => vm.addNativeDevice(mmio, constant), wasm: true },
@@ -43,8 +52,9 @@ const mechanisms: Mechanism[] = [
   { id: 'mmio-wildcard-eventfd', name: 'MMIO write, doorbell (ioeventfd)', guest: 'mmio-loop', setup: (vm) => vm.addDoorbell({ kind: 'mmio', address: 0x900, size: 4 }, () => {}), flags: ['--doorbell', 'mmio:0x900:4'], wasm: true },
   { id: 'portio-wildcard-eventfd', name: 'port write, doorbell (ioeventfd)', arch: 'x86_64', guest: 'pio-loop', setup: (vm) => vm.addDoorbell({ kind: 'pio', address: 0x80, size: 1 }, () => {}), flags: ['--doorbell', 'pio:0x80:1'] },
   { id: 'inl_pmtimer', name: 'port read of the ACPI PM timer (0xb008), exit to user space', arch: 'x86_64', guest: 'pmtimer-loop', setup: (vm) => vm.addNativeDevice({ kind: 'pio', base: 0xb008, size: 4 }, { type: 'pm-timer' }), flags: ['--pm-timer'] },
-  { id: 'mov_to_cr8', name: 'MOV to CR8, answered by the in-kernel LAPIC', arch: 'x86_64', guest: 'cr8-loop', options: { irqchip: 'kernel', x86Mode: 'long' }, endsAtReport: true, setup: (vm) => vm.addNativeDevice(mmio, constant), flags: ['--irqchip'] },
-  { id: 'interrupt-roundtrip', name: 'interrupt round trip: a request write raises the line, the guest takes it and acknowledges', guest: 'irq-pingpong', options: { x86Mode: 'long' }, setup: async (vm) => { await vm.addNativeDevice(mmio, constant); await vm.addNativeDevice({ kind: 'mmio', base: 0x908, size: 4 }, { type: 'interrupt' }); }, flags: ['--irq-device', '0x908'], wasm: true },
+  { id: 'mov_to_cr8', name: 'MOV to CR8, answered by the in-kernel LAPIC', arch: 'x86_64', guest: 'cr8-loop', options: { irqchip: 'kernel', x86Mode: 'long' }, reportExit: () => 1, setup: (vm) => vm.addNativeDevice(mmio, constant), flags: ['--irqchip'] },
+  { id: 'interrupt-roundtrip', name: 'interrupt round trip: a request write raises the line, the guest takes it and acknowledges', guest: 'irq-pingpong', options: { x86Mode: 'long' }, setup: interruptDevices, flags: ['--irq-device', '0x908'], wasm: true },
+  { id: 'irqfd', name: 'interrupt through an irqfd: a request write signals the eventfd, KVM injects, the guest takes it and EOIs', guest: 'irqfd-pingpong', options: { irqchip: 'kernel', irqfd: true, x86Mode: 'long' }, reportExit: (count) => count + 1, setup: interruptDevices, flags: ['--irqfd', '0x908'] },
   { id: 'cpuid', name: 'CPUID, answered in the kernel', arch: 'x86_64', guest: 'cpuid-loop' },
   { id: 'vmcall', name: 'VMCALL, answered in the kernel', arch: 'x86_64', guest: 'vmcall-loop' },
   { id: 'hvc', name: 'HVC (SMCCC_VERSION), answered in the kernel', arch: 'aarch64', guest: 'hvc-loop', wasm: true },
@@ -83,8 +93,9 @@ async function backendRows(ctx: SuiteContext, pool: VmPool, backend: BackendKind
       /** One femtovm run of `count` operations: ns per operation (the run's time on the vCPU's thread). */
       const femtovm = async (count: number, timeoutMs = 60_000): Promise<number> => {
         await vm.setRegister(register, count);
-        const r = await vm.run({ timeoutMs, ...(m.endsAtReport && { maxExits: 1 }) });
-        const ends = m.endsAtReport ? ['max-exits'] : ['halted', 'system-off'];
+        const reportExit = arch === 'x86_64' ? m.reportExit?.(count) : undefined;
+        const r = await vm.run({ timeoutMs, ...(reportExit !== undefined && { maxExits: reportExit }) });
+        const ends = reportExit !== undefined ? ['max-exits'] : ['halted', 'system-off'];
         if (!ends.includes(r.outcome)) throw new Error(`${m.guest} ended ${r.outcome} after ${r.exits} exits`);
         await vm.load(image);
         return (r.durationMs * 1e6) / count;

@@ -93,7 +93,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
                        });
   }
 
-  // new KvmMachine({ regions: [{ guestAddr, size }], irqchip: Irqchip, ...BootOf's fields })
+  // new KvmMachine({ regions: [{ guestAddr, size }], irqchip: Irqchip, irqfd: boolean, ...BootOf's fields })
   explicit KvmMachine(const Napi::CallbackInfo &info) : Napi::ObjectWrap<KvmMachine>(info) {
     Napi::Env env = info.Env();
     LiveMachines(env).insert(this);
@@ -104,6 +104,10 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
       arch::SetupIrqchip(*vm_, static_cast<Irqchip>(options.Get("irqchip").As<Napi::Number>().Int32Value()));
       vcpu_ = std::make_unique<KvmVcpu>(*vm_, 0);
       arch::SetupVcpu(*vm_, *vcpu_, BootOf(options));
+      if (options.Get("irqfd").ToBoolean().Value()) {
+        irqfd_ = std::make_unique<KvmIrqfd>(*vm_);
+        vcpu_->set_irqfd(irqfd_.get());
+      }
       loop_ = std::make_unique<VcpuLoop>(*vcpu_);
     } catch (const CoreError &e) {
       // Thrown, not returned: a C++ exception out of an ObjectWrap constructor would free this object
@@ -174,6 +178,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     loop_.reset();
     snapshot_.reset();
     vcpu_.reset();
+    irqfd_.reset();  // after the vCPU, whose raises signal it
     vm_.reset();
     // Guest RAM goes with the VM, not when the collector finalizes the (detached) buffers over it.
     if (views_detached) {
@@ -381,6 +386,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
   void Close(const Napi::CallbackInfo &) { Release(); }
 
   std::unique_ptr<KvmVm> vm_;
+  std::unique_ptr<KvmIrqfd> irqfd_;  // declared before vcpu_: the vCPU goes first
   std::unique_ptr<KvmVcpu> vcpu_;
   std::unique_ptr<VcpuLoop> loop_;
   std::unique_ptr<Snapshot> snapshot_;

@@ -68,6 +68,11 @@ uint64_t ExitPc(KvmVcpu &vcpu);
 // vCPU's IRQ input, or the vGIC's SPI (kSpiIntid) with an in-kernel irqchip. x86: nothing, InjectIrq
 // does the work between runs; with an in-kernel LAPIC, a raise sends it an MSI (KVM_SIGNAL_MSI).
 void SetIrqLine(KvmVcpu &vcpu, bool high);
+// The GSI of the in-kernel irqchip an irqfd (kvm_irqfd.h) raises vm.interrupt()'s interrupt through,
+// routed so that an irqfd's edge is one interrupt; after SetupVcpu. arm64: the SPI (GSI = INTID - 32
+// in KVM's default routing), made edge-triggered in the vGIC. x86: an MSI route to the LAPIC carrying
+// the vector KVM_SIGNAL_MSI sends. Throws CoreError ERR_KVM_CAPABILITY / ERR_KVM_CREATE.
+uint32_t IrqfdGsi(KvmVm &vm);
 // Before each KVM_RUN on the vCPU's thread. x86: a raised line's vector (kIrqVector) goes in with
 // KVM_INTERRUPT when the guest can take it, else KVM is asked to exit when it can (an interrupt
 // window exit). arm64: nothing.

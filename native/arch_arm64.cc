@@ -25,6 +25,9 @@ constexpr uint64_t kPstateEl1hDaifMasked = 0x3c5;  // M=EL1h, D/A/I/F set
 // above the largest RAM, and the SPI vm.interrupt() raises.
 constexpr uint64_t kGicdBase = 0x80000000, kGicrBase = 0x80010000;
 constexpr uint32_t kSpiIntid = 32;
+// GICD_ICFGR2 holds the trigger of INTIDs 32-47, two bits each: 0b10 in INTID 32's bits is edge.
+constexpr uint64_t kGicdIcfgrOfSpi = 0xc00 + 4 * (kSpiIntid / 16);
+constexpr uint32_t kIcfgrEdge = 0b10 << (2 * (kSpiIntid % 16));
 
 constexpr uint64_t CoreReg(size_t offset_bytes, uint64_t size = KVM_REG_SIZE_U64) {
   return KVM_REG_ARM64 | size | KVM_REG_ARM_CORE | (offset_bytes / sizeof(uint32_t));
@@ -173,6 +176,15 @@ void SetIrqLine(KvmVcpu &vcpu, bool high) {
                 : (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | kSpiIntid;
   irq.level = high ? 1 : 0;
   ioctl(vcpu.vm_fd(), KVM_IRQ_LINE, &irq);  // cannot fail: vCPU 0 without a GIC, or an SPI the vGIC has
+}
+
+uint32_t IrqfdGsi(KvmVm &vm) {
+  // KVM's SPIs start level-triggered, and an irqfd raises and lowers its GSI at once: a level SPI would
+  // be low again before the vCPU looked. Edge-triggered, the pulse latches it pending until taken.
+  // (The distributor's registers are the VMM's to set once the vGIC is initialised.)
+  uint32_t icfgr = kIcfgrEdge;
+  VgicAttr(vm.irqchip_fd(), KVM_DEV_ARM_VGIC_GRP_DIST_REGS, kGicdIcfgrOfSpi, &icfgr, "KVM_SET_DEVICE_ATTR (GICD_ICFGR: the SPI edge-triggered)");
+  return kSpiIntid - 32;
 }
 
 bool InjectIrq(KvmVcpu &) { return true; }

@@ -40,6 +40,9 @@ constexpr uint32_t kIrqVector = 0x20;
 // pins), and the spurious-interrupt vector register whose bit 8 software-enables the LAPIC.
 constexpr uint32_t kMsiAddress = 0xfee00000;
 constexpr uint64_t kSplitIrqchipRoutes = 24;
+// The irqfd's GSI: the first past the IOAPIC's pins, which a split irqchip reserves for its IOAPIC
+// (an MSI route among them would make the guest's EOI exit to user space as an IOAPIC EOI).
+constexpr uint32_t kIrqfdGsi = kSplitIrqchipRoutes;
 constexpr size_t kApicSvr = 0xf0;
 constexpr uint32_t kApicSoftwareEnable = 1 << 8;
 
@@ -292,6 +295,23 @@ void SetIrqLine(KvmVcpu &vcpu, bool high) {
   msi.address_lo = kMsiAddress;
   msi.data = kIrqVector;
   ioctl(vcpu.vm_fd(), KVM_SIGNAL_MSI, &msi);  // an MSI to a LAPIC that exists cannot fail
+}
+
+uint32_t IrqfdGsi(KvmVm &vm) {
+  vm.RequireCapability(KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING");
+  // The table holds this route alone: femtovm raises no PIC or IOAPIC pin, so KVM's default routes
+  // for them (full irqchip) can go.
+  struct {
+    abi::IrqRoutingHeader header;
+    kvm_irq_routing_entry entry;
+  } routing = {};
+  routing.header.nr = 1;
+  routing.entry.gsi = kIrqfdGsi;
+  routing.entry.type = KVM_IRQ_ROUTING_MSI;
+  routing.entry.u.msi.address_lo = kMsiAddress;
+  routing.entry.u.msi.data = kIrqVector;
+  if (ioctl(vm.fd(), abi::kSetGsiRouting, &routing) < 0) throw SyscallError("ERR_KVM_CREATE", "KVM_SET_GSI_ROUTING");
+  return kIrqfdGsi;
 }
 
 bool IrqInjectedByLoop(KvmVcpu &vcpu) { return vcpu.irqchip() == Irqchip::kUser; }

@@ -21,8 +21,13 @@ struct Xsave {  // struct kvm_xsave (the legacy 4 KiB area)
 struct RegListHeader {  // struct kvm_reg_list: uint64_t reg[] follow
   uint64_t n;
 };
+struct IrqRoutingHeader {  // struct kvm_irq_routing: struct kvm_irq_routing_entry entries[] follow
+  uint32_t nr;
+  uint32_t flags;
+};
 
-static_assert(sizeof(MsrsHeader) == 8 && sizeof(MsrListHeader) == 4 && sizeof(Xsave) == 4096 && sizeof(RegListHeader) == 8,
+static_assert(sizeof(MsrsHeader) == 8 && sizeof(MsrListHeader) == 4 && sizeof(Xsave) == 4096 && sizeof(RegListHeader) == 8 &&
+                  sizeof(IrqRoutingHeader) == 8,
               "C layouts");
 
 constexpr unsigned long kGetMsrIndexList = _IOWR(KVMIO, 0x02, MsrListHeader);
@@ -32,6 +37,7 @@ constexpr unsigned long kGetXsave = _IOR(KVMIO, 0xa4, Xsave);
 constexpr unsigned long kSetXsave = _IOW(KVMIO, 0xa5, Xsave);
 constexpr unsigned long kGetXsave2 = _IOR(KVMIO, 0xcf, Xsave);
 constexpr unsigned long kGetRegList = _IOWR(KVMIO, 0xb0, RegListHeader);
+constexpr unsigned long kSetGsiRouting = _IOW(KVMIO, 0x6a, IrqRoutingHeader);
 
 }  // namespace femtovm::abi
 

@@ -89,6 +89,10 @@ bool KvmVcpu::Kick(StopRequest why) {
 }
 
 void KvmVcpu::RaiseIrq(bool on_vcpu_thread) {
+  if (irqfd_ != nullptr) {  // KVM injects it wherever the vCPU is: no line to hold, no one to wake
+    irqfd_->Signal();
+    return;
+  }
   std::lock_guard<std::mutex> lock(kick_mutex_);
   if (irq_line_.exchange(true, std::memory_order_acq_rel)) return;  // already high: level, not counted
   arch::SetIrqLine(*this, true);

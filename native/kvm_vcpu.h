@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "kvm_irqfd.h"
 #include "kvm_vm.h"
 
 namespace femtovm {
@@ -45,8 +46,10 @@ class KvmVcpu {
   // acknowledge. arm64: the vCPU's IRQ input, set in the kernel (KVM_IRQ_LINE) and waking WFI there;
   // x86: the run loop injects the vector with KVM_INTERRUPT once the guest can take it (see arch.h).
   // `on_vcpu_thread`: raised by the run loop itself (a native device), which injects before its next
-  // KVM_RUN anyway: no nudge.
+  // KVM_RUN anyway: no nudge. With an irqfd, an edge instead: each raise signals it (kvm_irqfd.h).
   void RaiseIrq(bool on_vcpu_thread = false);
+  // Raises go through `irqfd` from here on (set before the vCPU's id is handed out; it outlives the vCPU).
+  void set_irqfd(const KvmIrqfd *irqfd) { irqfd_ = irqfd; }
   void LowerIrq();  // on the vCPU's thread
   bool irq_line() const { return irq_line_.load(std::memory_order_acquire); }
   // x86: whether the raised line's vector went in already (once per raise).
@@ -75,6 +78,7 @@ class KvmVcpu {
   bool irq_injected_ = false;
   int vm_fd_ = -1;
   Irqchip irqchip_ = Irqchip::kUser;
+  const KvmIrqfd *irqfd_ = nullptr;
   double id_ = 0;
 };
 

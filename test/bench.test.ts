@@ -120,6 +120,7 @@ test('femtovm bench --duration 1 --json: every suite ran and its results are wel
           ...['mmio-no-eventfd', 'mmio_read_user', 'coalesced-mmio', 'mmio-wildcard-eventfd', 'coalesced-per-exit', 'doorbell-per-exit'].flatMap((id) => [`exits/matrix/${id}`, `exits/matrix-wasm/${id}`]),
           ...(hostArch === 'x86_64' ? ['exits/matrix/cpuid', 'exits/matrix/coalesced-pio', 'exits/matrix/portio-wildcard-eventfd'] : ['exits/matrix/hvc', 'exits/matrix/sysreg_read']),
           'exits/matrix-wasm/hvc',
+          'exits/matrix/irqfd',
         ],
         stop: ['stop/stop'],
         swarm: ['swarm/many-1', 'swarm/many-2', 'swarm/run-2', 'swarm/reuse-2', 'swarm/wasm-2', 'swarm/alive-0'],

@@ -20,7 +20,7 @@ test(`${JOBS} hello jobs, 3 workers, one SIGKILLed, Redis restarted: each job en
   const workers: WorkerProcess[] = [];
   let queue: RunQueue | undefined;
   try {
-    for (let i = 0; i < 3; i++) workers.push(await startWorkerProcess(cli, redis.url, ['--concurrency', '2', '--backend', 'wasm', '--lock-ms', '2000', '--health-ms', '5000']));
+    for (let i = 0; i < 3; i++) workers.push(await startWorkerProcess(cli, redis.url, ['--concurrency', '2', '--backend', 'wasm', '--lock-ms', '5000', '--health-ms', '5000']));
     queue = await RunQueue.connect({ redis: redis.url });
     const ends = new Map<string, number>();
     let killed: Promise<unknown> | undefined;

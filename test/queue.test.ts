@@ -5,7 +5,7 @@
 // 10,000-job run with a SIGKILL and a Redis restart is test/queue-soak.test.ts (npm run test:queue).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 
 import { ConfigError, GuestError, QueueError, RunQueue, VmPool, type GuestArch } from '../src/index';
 import { bullmqConnection, redisOptions } from '../src/queue/connection';
+import { lineWaiter } from '../src/queue/line-waiter';
 import { LocalRedis, redisServerMissing } from '../src/queue/local-redis';
 import { imageKey } from '../src/queue/protocol';
 import { startWorkerProcess, type WorkerProcess } from '../src/queue/worker-process';
@@ -56,8 +57,22 @@ test('a Redis that does not answer: ERR_QUEUE_UNREACHABLE, not a wait forever', 
   await assert.rejects(RunQueue.connect({ redis: 'unix:///nonexistent/redis.sock', connectTimeoutMs: 300 }), (e: unknown) => e instanceof QueueError && e.code === 'ERR_QUEUE_UNREACHABLE');
 });
 
+test('femtovm worker still connecting: a signal is kept for when it is up, a second quits at once (130)', async () => {
+  const child = spawn(process.execPath, [cli, 'worker', '--redis', 'unix:///nonexistent/redis.sock', '--health-ms', '0', '--connect-ms', '600000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = lineWaiter(child);
+  const ended = new Promise<number | null>((resolve) => child.once('close', resolve));
+  await log.waitFor(/error: connect ENOENT/, 'a connection attempt');
+  child.kill('SIGTERM');
+  await log.waitFor(/SIGTERM: stopping once connected/, 'the first signal kept');
+  assert.equal(child.exitCode, null, 'still connecting, not killed');
+  child.kill('SIGTERM');
+  assert.equal(await ended, 130);
+  assert.match(log.lines.join('\n'), /SIGTERM: quitting/);
+});
+
 const missing = redisServerMissing();
-describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missing}` }, () => {
+// The timeout only turns a hang into a failure (the suite takes seconds): every wait below is for a condition.
+describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missing}`, timeout: 600_000 }, () => {
   let redis: LocalRedis;
   let worker: WorkerProcess;
   let queue: RunQueue;
@@ -65,11 +80,38 @@ describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missi
   let bull: Queue;
   /** The job that failed last, as BullMQ reads it. */
   const lastFailed = async () => (await bull.getFailed(0, 0))[0]!;
-  const workerArgs = ['--concurrency', '2', '--backend', 'wasm', '--lock-ms', '1000', '--health-ms', '0'];
+  /** Jobs running or waiting for a worker. */
+  const jobStates = async () => {
+    const { active, waiting } = await queue.jobCounts();
+    return { active, waiting };
+  };
+  /** Returns once a worker has taken a job (the tests run one job at a time). */
+  const activeJob = async () => {
+    while (((await queue.jobCounts()).active ?? 0) === 0) await new Promise((resolve) => setImmediate(resolve));
+  };
+  // Short locks, so a SIGKILLed worker's job comes back within seconds; not shorter: a renewal late by
+  // a lock's length on a busy machine stalls a job a second time, and BullMQ fails it (maxStalledCount 1).
+  const workerArgs = ['--concurrency', '2', '--backend', 'wasm', '--lock-ms', '3000', '--health-ms', '0'];
+  /** Workers the tests signalled: any other that ends has died. */
+  const signalled = new WeakSet<WorkerProcess>();
+  const signal = (w: WorkerProcess, name: NodeJS.Signals) => {
+    signalled.add(w);
+    w.child.kill(name);
+  };
+  /** Rejects, with its log, if the worker started last dies unasked. */
+  let died: Promise<never> = new Promise(() => {});
+  const serve = async (args = workerArgs) => {
+    const w = await startWorkerProcess(cli, redis.url, args);
+    died = w.exited.then((status) => (signalled.has(w) ? new Promise<never>(() => {}) : Promise.reject(new Error(`worker ${w.pid} died (${status}); its log:\n${w.log.lines.join('\n')}`))));
+    died.catch(() => {});
+    return w;
+  };
+  /** A job's end, or the error of a worker that died: its jobs would otherwise wait forever for another. */
+  const served = <T>(job: Promise<T>) => Promise.race([job, died]);
 
   before(async () => {
     redis = await LocalRedis.start();
-    worker = await startWorkerProcess(cli, redis.url, workerArgs);
+    worker = await serve();
     queue = await RunQueue.connect({ redis: redis.url });
     raw = new Redis(redisOptions(redis.url));
     bull = new Queue('femtovm', { connection: bullmqConnection(redisOptions(redis.url)) });
@@ -78,7 +120,7 @@ describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missi
     await queue?.close();
     raw?.disconnect();
     await bull?.close();
-    if (worker && worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    if (worker && worker.child.exitCode === null) signal(worker, 'SIGKILL');
     await worker?.exited;
     await redis?.close();
   });
@@ -86,12 +128,12 @@ describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missi
   test('a run gives what VmPool.run gives, and where it ran', async () => {
     const pool = new VmPool({ maxThreads: 1 });
     const local = await pool.run(hello, wasm).finally(() => pool.close());
-    const remote = await queue.run(hello, wasm);
+    const remote = await served(queue.run(hello, wasm));
     for (const key of ['backend', 'arch', 'outcome', 'exits', 'output'] as const) assert.deepEqual(remote[key], local[key], key);
     assert.equal(remote.output.toString(), 'Hello\n');
     assert.equal(remote.worker.split(':')[1], String(worker.pid));
     assert.equal(remote.outputBytes, 6);
-    const cut = await queue.run(hello, { ...wasm, maxOutputBytes: 2 });
+    const cut = await served(queue.run(hello, { ...wasm, maxOutputBytes: 2 }));
     assert.equal(cut.output.toString(), 'He');
     assert.equal(cut.outputBytes, 6);
   });
@@ -106,33 +148,33 @@ describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missi
     await pool.close();
     assert.ok(local instanceof GuestError);
     const failedBefore = (await queue.jobCounts()).failed ?? 0;
-    await assert.rejects(queue.run(fault, wasm), (e: unknown) => e instanceof GuestError && e.code === local.code && e.message === local.message);
+    await assert.rejects(served(queue.run(fault, wasm)), (e: unknown) => e instanceof GuestError && e.code === local.code && e.message === local.message);
     assert.equal((await queue.jobCounts()).failed, failedBefore + 1);
     assert.equal((await lastFailed()).attemptsMade, 1, 'not retried');
   });
 
   test("a spinning guest's time limit holds through the queue", async () => {
-    const r = await queue.run(guest('aarch64', 'spin.bin'), { ...wasm, timeoutMs: 200 });
+    const r = await served(queue.run(guest('aarch64', 'spin.bin'), { ...wasm, timeoutMs: 200 }));
     assert.equal(r.outcome, 'timeout');
   });
 
   test('cancellation reaches a job running on a worker: outcome aborted, as locally', async () => {
     const abort = new AbortController();
     const run = queue.run(guest('aarch64', 'spin.bin'), { ...wasm, timeoutMs: 60_000, signal: abort.signal });
-    while (((await queue.jobCounts()).active ?? 0) === 0) await new Promise((resolve) => setImmediate(resolve));
+    await activeJob();
     abort.abort();
-    const r = await run;
+    const r = await served(run);
     assert.equal(r.outcome, 'aborted');
     await worker.log.waitFor(/cancelled: 1 running job/, 'the worker saw the cancel');
     // Aborted before it was added: the job starts stopped.
-    const early = await queue.run(guest('aarch64', 'spin.bin'), { ...wasm, timeoutMs: 60_000, signal: AbortSignal.abort() });
+    const early = await served(queue.run(guest('aarch64', 'spin.bin'), { ...wasm, timeoutMs: 60_000, signal: AbortSignal.abort() }));
     assert.equal(early.outcome, 'aborted');
   });
 
   test('runMany: every job once, progress, per-worker counts; the CLI prints the same', async () => {
     const ids = new Set<string>();
     let progress = 0;
-    const many = await queue.runMany(hello, { ...wasm, count: 200, onResult: (id) => ids.add(id), onProgress: (done) => (progress = done) });
+    const many = await served(queue.runMany(hello, { ...wasm, count: 200, onResult: (id) => ids.add(id), onProgress: (done) => (progress = done) }));
     assert.equal(many.ran, 200);
     assert.equal(ids.size, 200);
     assert.equal(progress, 200);
@@ -153,7 +195,7 @@ describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missi
     await queue.runMany(unique, { ...wasm, count: 0 }); // stores the image (and remembers it did)
     const { createHash } = await import('node:crypto');
     assert.equal(await raw.del(imageKey(createHash('sha256').update(unique).digest('hex'))), 1);
-    await assert.rejects(queue.run(unique, { ...wasm, attempts: 3 }), (e: unknown) => e instanceof QueueError && e.code === 'ERR_QUEUE_IMAGE_MISSING' && /not in Redis/.test(e.message));
+    await assert.rejects(served(queue.run(unique, { ...wasm, attempts: 3 })), (e: unknown) => e instanceof QueueError && e.code === 'ERR_QUEUE_IMAGE_MISSING' && /not in Redis/.test(e.message));
     const failed = await lastFailed();
     assert.equal(failed.opts.attempts, 3);
     assert.equal(failed.attemptsMade, 1, 'not retried although attempts: 3');
@@ -166,12 +208,12 @@ describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missi
   test('a worker SIGKILLed mid-job: the job runs on another worker, and ends once', async () => {
     const ended: string[] = [];
     const run = queue.runMany(guest('aarch64', 'spin.bin'), { ...wasm, timeoutMs: 300, count: 1, onResult: (id) => ended.push(id) });
-    while (((await queue.jobCounts()).active ?? 0) === 0) await new Promise((resolve) => setImmediate(resolve));
-    worker.child.kill('SIGKILL');
+    await activeJob();
+    signal(worker, 'SIGKILL');
     await worker.exited;
-    const second = await startWorkerProcess(cli, redis.url, workerArgs);
+    const second = await serve();
     try {
-      const many = await run;
+      const many = await served(run);
       assert.deepEqual(many.outcomes, { timeout: 1 });
       assert.deepEqual(Object.keys(many.workers).map((w) => w.split(':')[1]), [String(second.pid)], 'ran on the second worker only');
       assert.equal(ended.length, 1);
@@ -181,27 +223,34 @@ describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missi
   });
 
   test('SIGTERM finishes the running job; a second SIGTERM hands it back to another worker', async () => {
+    // Long locks: a job here must end where it ran, not be taken back as stalled because a busy
+    // machine renewed its 3 s lock late (after which a closing worker would not run it again).
+    const steadyArgs = workerArgs.map((arg, i) => (workerArgs[i - 1] === '--lock-ms' ? '60000' : arg));
+    signal(worker, 'SIGTERM');
+    assert.equal(await worker.exited, 0);
+    worker = await serve(steadyArgs);
     const spin = guest('aarch64', 'spin.bin');
     const finishing = queue.run(spin, { ...wasm, timeoutMs: 500 });
-    while (((await queue.jobCounts()).active ?? 0) === 0) await new Promise((resolve) => setImmediate(resolve));
-    worker.child.kill('SIGTERM');
-    const finished = await finishing;
+    await activeJob();
+    signal(worker, 'SIGTERM');
+    assert.equal(await worker.exited, 0);
+    await worker.log.waitFor(/stopped: .*completed 1 /, 'stopped line with counts');
+    const finished = await served(finishing);
     assert.equal(finished.outcome, 'timeout');
     assert.equal(finished.worker.split(':')[1], String(worker.pid));
-    assert.equal(await worker.exited, 0);
-    await worker.log.waitFor(/stopped: .*completed \d+/, 'stopped line with counts');
 
-    const leaving = await startWorkerProcess(cli, redis.url, workerArgs);
+    const leaving = await serve(steadyArgs);
     worker = leaving;
     const handedBack = queue.run(spin, { ...wasm, timeoutMs: 1500 });
-    while (((await queue.jobCounts()).active ?? 0) === 0) await new Promise((resolve) => setImmediate(resolve));
-    leaving.child.kill('SIGTERM');
+    await activeJob();
+    signal(leaving, 'SIGTERM');
     await leaving.log.waitFor(/SIGTERM: finishing/, 'first SIGTERM seen');
-    leaving.child.kill('SIGTERM');
+    signal(leaving, 'SIGTERM');
     assert.equal(await leaving.exited, 0);
     await leaving.log.waitFor(/stopped: .*handed back 1/, 'handed back one job');
-    worker = await startWorkerProcess(cli, redis.url, workerArgs);
-    const r = await handedBack;
+    assert.deepEqual(await jobStates(), { active: 0, waiting: 1 }, 'the job waits for the next worker');
+    worker = await serve(steadyArgs);
+    const r = await served(handedBack);
     assert.equal(r.outcome, 'timeout');
     assert.equal(r.worker.split(':')[1], String(worker.pid), 'finished by the next worker');
   });
@@ -224,7 +273,7 @@ describe('through a queue on a real Redis', { skip: missing && `SKIPPED: ${missi
   const hostArch: GuestArch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
   const kvmSkip = kvmSkipReason(hostArch);
   test(`the host's KVM through the queue (${hostArch} hello)`, { skip: kvmSkip && `SKIPPED: ${kvmSkip}` }, async () => {
-    const r = await queue.run(guest(hostArch, 'hello.bin'), { arch: hostArch, backend: 'kvm' });
+    const r = await served(queue.run(guest(hostArch, 'hello.bin'), { arch: hostArch, backend: 'kvm' }));
     assert.equal(r.backend, 'kvm');
     assert.equal(r.output.toString(), 'Hello\n');
   });

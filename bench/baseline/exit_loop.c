@@ -46,6 +46,13 @@
  *       and page tables identity-mapping 4 GiB with 2 MiB pages in the top 7 pages of RAM, RSP
  *       below them.
  *
+ *   exit_loop [--long] --irqfd ADDR <guest.bin> <count>
+ *       A guest MMIO write to ADDR signals an eventfd bound to the in-kernel irqchip with KVM_IRQFD,
+ *       as femtovm's `interrupt` device does on a VM with `irqfd`; KVM injects the interrupt and the
+ *       guest's EOI is answered in the kernel. Implies the arch's in-kernel irqchip: aarch64 the vGICv3
+ *       of --vgic with INTID 32 made edge-triggered (GSI 0); x86-64 that of --irqchip with an MSI route
+ *       at GSI 24 to vector 0x20 and the LAPIC software-enabled, as femtovm sets them up.
+ *
  *   errors: message on stderr, exit status 1 (no /dev/kvm, unexpected exit, ...); 2 for usage.
  *
  * Build (libc, pthreads and <linux/kvm.h>):  cc -O2 -pthread -o exit_loop exit_loop.c   (or `make`)
@@ -106,6 +113,7 @@ static void usage(void) {
     fputs("usage: exit_loop [--latency] <guest.bin> <count>\n"
           "       exit_loop [--coalesced mmio|pio:ADDR:SIZE] [--doorbell mmio|pio:ADDR:SIZE] <guest.bin> <count>\n"
           "       exit_loop [--pm-timer] [--vgic] [--irqchip] [--long] [--irq-device ADDR] <guest.bin> <count>\n"
+          "       exit_loop [--long] --irqfd ADDR <guest.bin> <count>\n"
           "       exit_loop --vms N [--threads T] [--alive K] <guest.bin>\n"
           "       exit_loop --kick N <spin.bin>\n", stderr);
     exit(2);
@@ -190,6 +198,8 @@ static uint64_t irq_device;         /* --irq-device ADDR; 0: none */
 static int irq_line, irq_injected;  /* the line, and whether its vector went in */
 #endif
 #define INTERRUPT_ACK 0x9f8ull
+static uint64_t irqfd_device;       /* --irqfd ADDR; 0: none */
+static int irqfd_fd = -1;           /* the eventfd bound with KVM_IRQFD */
 
 #if defined(__x86_64__)
 /* The ACPI PM timer femtovm's pm-timer device answers (native/vcpu_loop.cc). */
@@ -274,6 +284,40 @@ static void setup_long_mode(struct guest_vm *g, struct kvm_sregs *sregs, struct 
 }
 #endif
 
+/* --irqfd: an eventfd bound to the in-kernel irqchip's interrupt (after the vGIC's init on aarch64). */
+static void bind_irqfd(struct guest_vm *g, int vgic_fd) {
+    struct kvm_irqfd irqfd = { .gsi = 0 };
+#if defined(__x86_64__)
+    (void)vgic_fd;
+    struct {
+        struct kvm_irq_routing table;
+        struct kvm_irq_routing_entry entry;  /* the table's one entry */
+    } routing;
+    memset(&routing, 0, sizeof routing);
+    routing.table.nr = 1;
+    routing.entry.gsi = 24;  /* past the IOAPIC's pins */
+    routing.entry.type = KVM_IRQ_ROUTING_MSI;
+    routing.entry.u.msi.address_lo = 0xfee00000;
+    routing.entry.u.msi.data = 0x20;
+    xioctl(g->fd, KVM_SET_GSI_ROUTING, &routing, "KVM_SET_GSI_ROUTING");
+    irqfd.gsi = 24;
+    struct kvm_lapic_state lapic;  /* software-enabled (SVR bit 8), as femtovm leaves it */
+    xioctl(g->vcpu, KVM_GET_LAPIC, &lapic, "KVM_GET_LAPIC");
+    uint32_t svr;
+    memcpy(&svr, lapic.regs + 0xf0, sizeof svr);
+    svr |= 0x100;
+    memcpy(lapic.regs + 0xf0, &svr, sizeof svr);
+    xioctl(g->vcpu, KVM_SET_LAPIC, &lapic, "KVM_SET_LAPIC");
+#else
+    uint32_t icfgr = 0x2;  /* GICD_ICFGR2: INTID 32 edge-triggered, an irqfd's pulse latched */
+    vgic_attr(vgic_fd, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0xc08, &icfgr, "vGIC GICD_ICFGR2");
+#endif
+    irqfd_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (irqfd_fd < 0) die("eventfd: %s", strerror(errno));
+    irqfd.fd = (uint32_t)irqfd_fd;
+    xioctl(g->fd, KVM_IRQFD, &irqfd, "KVM_IRQFD");
+}
+
 /* Creates a VM running the image with `arg` in ecx (x86-64) / x0 (aarch64). */
 static void vm_create(struct guest_vm *g, uint64_t arg) {
     g->fd = xioctl(kvm_fd, KVM_CREATE_VM, 0, "KVM_CREATE_VM");
@@ -337,6 +381,7 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
     regs.rflags = 0x2;
     regs.rcx = arg;
     xioctl(g->vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS");
+    if (irqfd_device) bind_irqfd(g, -1);
 #else
     struct kvm_vcpu_init init;
     memset(&init, 0, sizeof init);
@@ -349,6 +394,7 @@ static void vm_create(struct guest_vm *g, uint64_t arg) {
     set_core_reg(g->vcpu, offsetof(struct kvm_regs, regs.regs[0]), arg, "set x0");
     if (vgic_fd >= 0) {
         vgic_attr(vgic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL, "vGIC init");
+        if (irqfd_device) bind_irqfd(g, vgic_fd);
         close(vgic_fd);  /* the device lives with the VM */
     }
 #endif
@@ -370,6 +416,8 @@ static void set_irq_line(struct guest_vm *g, int level) {
 }
 
 static void vm_destroy(struct guest_vm *g) {
+    if (irqfd_fd >= 0) close(irqfd_fd);
+    irqfd_fd = -1;
     munmap(g->run, run_size);
     close(g->vcpu);
     munmap(g->ram, RAM_SIZE);
@@ -410,6 +458,11 @@ static unsigned long long vm_run(struct guest_vm *g, uint64_t *latency, size_t c
         if (coalesced_ring) drain_coalesced();  /* the writes before this exit, in order */
         switch (run->exit_reason) {
         case KVM_EXIT_MMIO:
+            if (irqfd_device && run->mmio.is_write && run->mmio.phys_addr == irqfd_device) {
+                uint64_t one = 1;
+                if (write(irqfd_fd, &one, sizeof one) != sizeof one) die("write to the irqfd: %s", strerror(errno));
+                continue;
+            }
             if (irqchip && run->mmio.is_write) break;  /* the report: HLT would stay in the kernel */
             if (irq_device && run->mmio.is_write && (run->mmio.phys_addr == irq_device || run->mmio.phys_addr == INTERRUPT_ACK))
                 set_irq_line(g, run->mmio.phys_addr == irq_device);
@@ -638,8 +691,14 @@ int main(int argc, char **argv) {
         else if (strcmp(flag, "--coalesced") == 0) coalesced_zone = parse_zone(argv[++i], "--coalesced");
         else if (strcmp(flag, "--doorbell") == 0) doorbell_zone = parse_zone(argv[++i], "--doorbell");
         else if (strcmp(flag, "--irq-device") == 0) irq_device = parse_count(argv[++i], "--irq-device");
+        else if (strcmp(flag, "--irqfd") == 0) irqfd_device = parse_count(argv[++i], "--irqfd");
         else usage();
     }
+#if defined(__x86_64__)
+    if (irqfd_device) irqchip = 1;
+#else
+    if (irqfd_device) vgic = 1;
+#endif
     int rest = argc - i;
     if (mode == 0 ? rest != 2 : rest != 1) usage();
     load_image(argv[i]);

@@ -5,15 +5,7 @@
 // request's exit, the interrupt's delivery, the handler and the acknowledge's exit.
     .include "irq.inc"
     irq_start
-    mov     x22, #0x908
-1:  cmp     x20, x19
-    b.hs    2f
-    mov     x23, x20
-    str     w20, [x22]              // the request: the line goes high
-3:  sleep_and_take_irq
-    cmp     x20, x23                // not taken yet (WFI may wake early): sleep again
-    b.eq    3b
-    b       1b
+    request_interrupts
     end_and_irq_entry
     acknowledge
     eret

@@ -7,12 +7,7 @@
     .include "irq.inc"
     irq_setup
     mov     $0xfee000b0, %r14d      # the LAPIC's EOI register (above 2 GiB: no 32-bit absolute operand)
-1:  cmp     %r12, %r13
-    jae     2f
-    sti
-    hlt                             # in sti's shadow: the interrupt wakes it
-    cli
-    jmp     1b
+    take_interrupts
 2:  mov     %r13d, 0x900
 3:  hlt
     jmp     3b

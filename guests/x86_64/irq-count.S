@@ -5,12 +5,7 @@
     .code64
     .include "irq.inc"
     irq_setup
-1:  cmp     %r12, %r13
-    jae     2f
-    sti
-    hlt                             # in sti's shadow: the interrupt wakes it
-    cli
-    jmp     1b
+    take_interrupts
     report_halt_and_handler
 
     irq_idtr

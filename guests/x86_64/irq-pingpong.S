@@ -7,16 +7,7 @@
     .code64
     .include "irq.inc"
     irq_setup
-1:  cmp     %r12, %r13
-    jae     2f
-    mov     %r13, %r14
-    mov     %r13d, 0x908            # the request: the line goes high
-3:  sti
-    hlt                             # in sti's shadow: the interrupt wakes it
-    cli
-    cmp     %r13, %r14              # not taken yet: sleep again
-    je      3b
-    jmp     1b
+    take_interrupts request=1
     report_halt_and_handler
 
     irq_idtr

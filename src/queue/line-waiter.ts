@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 export interface LineWaiter {
   /** Every line so far. */
   readonly lines: string[];
-  /** Resolves with the first line (so far or to come) matching `pattern`; rejects if the process exits first. */
+  /** Resolves with the first line (so far or to come) matching `pattern`; rejects if the process ends first. */
   waitFor(pattern: RegExp, what: string): Promise<string>;
 }
 
@@ -24,8 +24,11 @@ export function lineWaiter(child: ChildProcess): LineWaiter {
     }
   };
   for (const stream of [child.stdout, child.stderr]) if (stream) createInterface({ input: stream }).on('line', onLine);
-  child.once('exit', (code, signal) => {
-    for (const w of waiters) w.reject(new Error(`${w.what}: the process exited (${signal ?? `status ${code}`}) first; its output:\n${lines.slice(-20).join('\n')}`));
+  // 'close', not 'exit': a process's last lines can still be in its pipes when it has exited.
+  let ended: string | undefined;
+  child.once('close', (code, signal) => {
+    ended = signal ?? `status ${code}`;
+    for (const w of waiters) w.reject(new Error(`${w.what}: the process exited (${ended}) first; its output:\n${lines.slice(-20).join('\n')}`));
     waiters.clear();
   });
   return {
@@ -33,7 +36,7 @@ export function lineWaiter(child: ChildProcess): LineWaiter {
     waitFor(pattern, what) {
       const seen = lines.find((line) => pattern.test(line));
       if (seen !== undefined) return Promise.resolve(seen);
-      if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(new Error(`${what}: the process has exited; its output:\n${lines.slice(-20).join('\n')}`));
+      if (ended !== undefined) return Promise.reject(new Error(`${what}: the process has exited (${ended}); its output:\n${lines.slice(-20).join('\n')}`));
       return new Promise((resolve, reject) => waiters.add({ pattern, resolve, reject, what }));
     },
   };

@@ -11,7 +11,7 @@ export interface WorkerProcess {
   log: LineWaiter;
   /** host:pid as results name it. */
   pid: number;
-  /** Resolves with the exit status (or signal) once the process has ended. */
+  /** Resolves with the exit status (or signal) once the process has ended and its log is complete. */
   exited: Promise<number | NodeJS.Signals>;
 }
 
@@ -22,7 +22,7 @@ export async function startWorkerProcess(cli: string, redis: string, args: strin
   const orphaned = () => child.kill('SIGKILL');
   process.once('exit', orphaned);
   const exited = new Promise<number | NodeJS.Signals>((resolve) =>
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       process.off('exit', orphaned);
       resolve(signal ?? code ?? -1);
     }),

@@ -16,6 +16,8 @@ export interface NativeMachineOptions {
   x86Tables: number;
   /** The in-kernel interrupt controller: 0 none (user), 1 kernel, 2 split (native/kvm_vm.h Irqchip). */
   irqchip: number;
+  /** Raises go through an irqfd bound to the in-kernel irqchip (native/kvm_irqfd.h). */
+  irqfd: boolean;
   /** Registers set by name after the arch's boot setup (the arm64 start state's EL1 system registers). */
   startRegisters: [name: string, value: bigint][];
   /** Read-only guest memory mapped after RAM (the arm64 translation tables); empty bytes: none. */
@@ -64,7 +66,7 @@ export interface NativeMachine {
 }
 
 /** What a one-shot VM is made of (native/one_shot.h): a machine's options, the image, the registers. */
-export interface NativeOneShotSetup extends Omit<NativeMachineOptions, 'irqchip'> {
+export interface NativeOneShotSetup extends Omit<NativeMachineOptions, 'irqchip' | 'irqfd'> {
   segments: { guestAddr: number; data: Uint8Array }[];
   /** Set after boot setup, in order; the PC among them. */
   registers: [string, bigint][];

@@ -57,6 +57,15 @@ export interface VmOptions {
    * (KVM keeps the controller's state), and x86 `hlt` waits inside KVM, never ending the run.
    */
   irqchip?: Irqchip;
+  /**
+   * KVM with an in-kernel irqchip: interrupt() and the `interrupt` native device signal an eventfd
+   * bound to the controller's interrupt (KVM_IRQFD), and KVM injects it with no ioctl and no part for
+   * the vCPU's loop. An irqfd is an edge: each interrupt() is one interrupt (several before the guest
+   * takes one are one), no line stays high, and the guest's end of interrupt is its only acknowledge
+   * (a write to 0x9f8 is not needed). Without an in-kernel irqchip (so on the WebAssembly backend):
+   * ConfigError ERR_INVALID_OPTION; a KVM without it: KvmError ERR_KVM_CAPABILITY naming KVM_CAP_IRQFD.
+   */
+  irqfd?: boolean;
 }
 
 export interface LoadOptions {

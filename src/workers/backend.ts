@@ -44,6 +44,8 @@ export interface BootState {
   irqchip: Irqchip;
   /** WebAssembly backend: its translator's options. */
   jit: JitOptions;
+  /** interrupt() through an irqfd (VmOptions.irqfd; an in-kernel irqchip, so KVM only). */
+  irqfd: boolean;
   /** aarch64: the EL1 system registers (and the KVM ROM of translation tables) of the start state. */
   arm64?: Arm64StartState;
 }

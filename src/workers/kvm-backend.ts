@@ -49,6 +49,7 @@ export class KvmBackend implements Backend {
       x86LongMode: boot.x86LongMode,
       x86Tables: boot.layout.x86Tables,
       irqchip: IRQCHIP_CODE[boot.irqchip],
+      irqfd: boot.irqfd,
       startRegisters: boot.arm64?.registers ?? [],
       rom: boot.arm64?.rom ?? { guestAddr: 0, bytes: new Uint8Array(0) },
     };

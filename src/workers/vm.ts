@@ -58,12 +58,14 @@ export class Vm {
     this.unhandled = unhandled;
     this.backend = chooseBackend(arch, options.backend ?? 'auto');
     this.irqchip = checkIrqchip(options.irqchip ?? 'user', arch, this.backend, layout);
+    const irqfd = checkIrqfd(options.irqfd ?? false, this.irqchip, this.backend);
     const boot = {
       layout,
       entry: platforms[arch].loadAddr,
       x86LongMode: arch === 'x86_64' && x86Mode === 'long',
       irqchip: this.irqchip,
       jit: jitOptions(options),
+      irqfd,
       ...(arch === 'aarch64' && { arm64: arm64StartState(layout, arm64Start) }),
     };
     this.impl = this.backend === 'kvm' ? new KvmBackend(arch, boot) : new WasmBackend(boot);
@@ -259,7 +261,8 @@ export class Vm {
    * acknowledge (INTERRUPT_ACK, 0x9f8). aarch64: the vCPU's IRQ input (taken at VBAR_EL1 + 0x280 when
    * PSTATE.I is clear; WFI wakes); x86: vector 0x20, delivered once the guest has IF set (HLT with IF
    * set waits for it). Raising a high line does nothing. From a device handler during a run, or
-   * between runs; RemoteVm.interrupt() raises it from another thread while the vCPU runs.
+   * between runs; RemoteVm.interrupt() raises it from another thread while the vCPU runs. With
+   * VmOptions.irqfd an edge instead: one interrupt per call, no line held, the guest's EOI its acknowledge.
    */
   interrupt(): void {
     this.checkUsable();
@@ -420,6 +423,13 @@ function nonNegative(name: string, value: number): number {
 /** Creates a VM (see VmOptions). Close it when done: `vm.close()`. */
 export function createVm(options: VmOptions = {}): Vm {
   return new Vm(options);
+}
+
+/** The irqfd option: a boolean, and an in-kernel irqchip to bind the eventfd to (KVM's, so never on wasm). */
+function checkIrqfd(irqfd: unknown, irqchip: Irqchip, backend: BackendKind): boolean {
+  if (typeof irqfd !== 'boolean') throw new ConfigError('ERR_INVALID_OPTION', `irqfd is a boolean, not ${describe(irqfd)}`);
+  if (irqfd && irqchip === 'user') throw new ConfigError('ERR_INVALID_OPTION', `irqfd needs an in-kernel irqchip ('kernel' or 'split'), and the ${backend} backend's VM has irqchip 'user'`);
+  return irqfd;
 }
 
 /** The irqchip option: one of the three, KVM only for an in-kernel one, and RAM clear of the GICv3. */
