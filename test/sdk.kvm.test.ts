@@ -6,6 +6,7 @@
  * result everywhere, and the results must be right: the checksums and the FP values are recomputed here.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
@@ -162,6 +163,15 @@ for (const target of targets) {
     });
   });
 }
+
+test('a process started without the V8 flags the translator needs: on arm64 a translating VM is a BackendUnavailableError (ERR_JIT_V8_FLAGS), elsewhere it runs', () => {
+  const script = `const { createVm } = require(${JSON.stringify(join(root, 'dist', 'index.js'))});
+    try { createVm({ arch: 'aarch64', backend: 'wasm', jit: 'auto' }).close(); console.log('made'); } catch (e) { console.log(e.name, e.code, e.message); }`;
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(child.status, 0, child.stderr);
+  if (process.arch === 'arm64') assert.match(child.stdout, /^BackendUnavailableError ERR_JIT_V8_FLAGS .*--no-sparkplug --no-wasm-code-gc/);
+  else assert.equal(child.stdout, 'made\n');
+});
 
 test('every target that ran an example printed and returned the same', () => {
   for (const [example, byTarget] of seen) {

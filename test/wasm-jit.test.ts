@@ -15,6 +15,7 @@ import type { JitOptions } from '../src/workers/wasm/jit/code-cache';
 import { HVC0, RAM, runToExit } from './wasm-cpu-support';
 import { createVm } from '../src/workers/vm';
 import { ConfigError } from '../src/shared/errors';
+import { missingTranslatorV8Flags, TRANSLATOR_V8_FLAGS } from '../src/shared/v8-flags';
 import type { VmOptions } from '../src/shared/vm-types';
 import { arm64StartState } from '../src/shared/arm64-start';
 import { ramLayout } from '../src/shared/platform';
@@ -321,18 +322,14 @@ test("the VM API: jit in VmOptions, its counters in RunResult.jit; a bad jit opt
   }
 });
 
-test('a translating CPU turns V8\'s Sparkplug off for the process (--no-sparkplug); an interpreting one does not', () => {
-  // A child makes a VM, then traces Sparkplug's batches (so that only compilations after the VM
-  // was made count) and runs enough hot functions for Sparkplug to compile some.
-  const sparkplugTraceLines = (jit: 'off' | 'auto'): number => {
-    const script = `const { createVm } = require(${JSON.stringify(join(__dirname, '..', 'index.js'))});
-      createVm({ arch: 'aarch64', backend: 'wasm', jit: '${jit}' }).close();
-      require('node:v8').setFlagsFromString('--trace-baseline-batch-compilation');
-      for (let i = 0; i < 200; i++) { const f = new Function('a', 'let s = 0; for (let k = 0; k < a; k++) s += k * ' + i + '; return s'); for (let j = 0; j < 200; j++) f(50); }`;
-    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(child.status, 0, child.stderr);
-    return child.stdout.split('\n').filter((l) => l.length > 0).length;
-  };
-  assert.ok(sparkplugTraceLines('off') > 0, 'without the translator, Sparkplug compiles hot functions');
-  assert.equal(sparkplugTraceLines('auto'), 0, 'with a translating CPU made, Sparkplug compiles nothing');
+test('the V8 flags a translating process needs from its start: only on arm64, the last of --x/--no-x wins; the femtovm executable starts node with them', () => {
+  const both = [...TRANSLATOR_V8_FLAGS];
+  assert.deepEqual(both, ['--no-sparkplug', '--no-wasm-code-gc']);
+  assert.deepEqual(missingTranslatorV8Flags('arm64', []), both);
+  assert.deepEqual(missingTranslatorV8Flags('arm64', ['--no-sparkplug', '--no_wasm_code_gc', '--test']), []);
+  assert.deepEqual(missingTranslatorV8Flags('arm64', ['--no-sparkplug', '--no-wasm-code-gc', '--sparkplug']), ['--no-sparkplug']);
+  assert.deepEqual(missingTranslatorV8Flags('arm64', ['--wasm-code-gc', '--no-wasm-code-gc', '--no-sparkplug']), []);
+  assert.deepEqual(missingTranslatorV8Flags('x64', []), [], 'x86-64 never crashed: no flags needed');
+  const cli = readFileSync(join(__dirname, '..', 'cli.js'), 'utf8');
+  assert.equal(cli.slice(0, cli.indexOf('\n')), `#!/usr/bin/env -S node ${both.join(' ')}`);
 });

@@ -14,8 +14,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { packageRoot } from '../../shared/addon';
+import { checkTranslatorV8Flags } from '../../shared/v8-flags';
 import type { JitOptions, JitStats } from './jit/code-cache';
-import { setTranslatorV8Flags } from './jit/v8-flags';
 import { CpuJit, type JitExports } from './jit/cpu-jit';
 import { importedTableMinimum } from './jit/wasm-code';
 
@@ -223,7 +223,7 @@ export class A64Cpu {
 
   constructor(options: A64CpuOptions = {}) {
     this.translates = (options.jit?.mode ?? 'off') !== 'off';
-    if (this.translates) setTranslatorV8Flags(); // before the first unit is compiled (v8-flags.ts says why)
+    if (this.translates) checkTranslatorV8Flags(); // src/shared/v8-flags.ts says why
     const { module, slots, tableSize } = load(this.translates);
     const counter = (): bigint => process.hrtime.bigint() - this.#epoch;
     this.#table = new WebAssembly.Table({ element: 'anyfunc', initial: tableSize });
