@@ -483,6 +483,26 @@ class Translator {
       f.get(y).i64(M32).op(W.i64And).set(y);
     }
     f.get(x).get(y).op(sub ? W.i64Sub : W.i64Add).set(s); // W: 33 bits, bit 32 the carry out of an add
+    this.#sumTo(rd, is64, setFlags,
+      () => {
+        if (sub) f.get(x).get(y).op(W.i64GeU, W.i64ExtendI32U);
+        else if (is64) f.get(r).get(x).op(W.i64LtU, W.i64ExtendI32U);
+        else f.get(s).i64(32n).op(W.i64ShrU);
+      },
+      () => {
+        if (sub) f.get(x).get(y).op(W.i64Xor).get(x).get(r).op(W.i64Xor, W.i64And);
+        else f.get(x).get(r).op(W.i64Xor).get(y).get(r).op(W.i64Xor, W.i64And);
+      },
+    );
+  }
+
+  /**
+   * The end of an addition or subtraction whose untruncated sum the caller left in local t[3]: the
+   * sum at the operation's size to local t[2] and register rd, and, when `setFlags`, the flags: C
+   * from `carry` (0 or 1), V from the top bit (of the operation's size) of what `overflow` leaves.
+   */
+  #sumTo(rd: number, is64: boolean, setFlags: boolean, carry: () => void, overflow: () => void): void {
+    const f = this.#f, r = this.#t[2]!, s = this.#t[3]!;
     f.get(s);
     this.#sized(is64);
     f.set(r);
@@ -495,14 +515,9 @@ class Translator {
           f.get(r);
           top();
         },
+        carry,
         () => {
-          if (sub) f.get(x).get(y).op(W.i64GeU, W.i64ExtendI32U);
-          else if (is64) f.get(r).get(x).op(W.i64LtU, W.i64ExtendI32U);
-          else f.get(s).i64(32n).op(W.i64ShrU);
-        },
-        () => {
-          if (sub) f.get(x).get(y).op(W.i64Xor).get(x).get(r).op(W.i64Xor, W.i64And);
-          else f.get(x).get(r).op(W.i64Xor).get(y).get(r).op(W.i64Xor, W.i64And);
+          overflow();
           top();
         },
       );
@@ -832,31 +847,14 @@ class Translator {
     if (!is64) f.i64(M32).op(W.i64And);
     f.set(y);
     f.get(x).get(y).op(W.i64Add).get(carry).op(W.i64Add).set(s);
-    f.get(s);
-    this.#sized(is64);
-    f.set(r);
-    if (setFlags) {
-      const top = (): void => {
-        if (!is64) f.i64(32n).op(W.i64Shl);
-      };
-      this.#setFlags(
-        () => {
-          f.get(r);
-          top();
-        },
-        () => {
-          // 64 bits: the sum wrapped below x, or reached it exactly with a carry in; 32: bit 32
-          if (is64) f.get(r).get(x).op(W.i64LeU).get(r).get(x).op(W.i64LtU).get(carry).op(W.i64Eqz, W.i32Eqz, W.select, W.i64ExtendI32U);
-          else f.get(s).i64(32n).op(W.i64ShrU);
-        },
-        () => {
-          f.get(x).get(r).op(W.i64Xor).get(y).get(r).op(W.i64Xor, W.i64And);
-          top();
-        },
-      );
-    }
-    f.get(r);
-    this.#write(rd);
+    this.#sumTo(rd, is64, setFlags,
+      () => {
+        // 64 bits: the sum wrapped below x, or reached it exactly with a carry in; 32: bit 32
+        if (is64) f.get(r).get(x).op(W.i64LeU).get(r).get(x).op(W.i64LtU).get(carry).op(W.i64Eqz, W.i32Eqz, W.select, W.i64ExtendI32U);
+        else f.get(s).i64(32n).op(W.i64ShrU);
+      },
+      () => void f.get(x).get(r).op(W.i64Xor).get(y).get(r).op(W.i64Xor, W.i64And),
+    );
   }
 
   /** RBIT, REV16, REV32/REV, REV, CLZ, CLS (dp-reg.ts dataProcessing1Source), by opcode. */
