@@ -58,6 +58,14 @@ interface NativeLikeDevice {
   spec: NativeDeviceSpec;
 }
 
+interface Doorbell {
+  address: number;
+  size: number;
+  match: bigint | undefined;
+  fd: number;
+  rings: number;
+}
+
 /**
  * The MMIO access being handled: an exit's (the CPU's MMIO slots) or a coalesced write's (the CPU's
  * ring, with pc 0: no exit, no PC). One object per backend, refilled: handling allocates nothing.
@@ -80,7 +88,9 @@ export class WasmBackend implements Backend {
   private readonly dataView = new DataView(this.data.buffer);
   private readonly nativeDevices: NativeLikeDevice[] = [];
   /** Doorbells: a matching write rings the eventfd (as KVM would, inside the kernel), no exit. */
-  private readonly doorbells: { address: number; size: number; match: bigint | undefined; fd: number; rings: number }[] = [];
+  private readonly doorbells: Doorbell[] = [];
+  /** The doorbell the CPU's pending MMIO write rings, if any (leavesTheGuest finds it). */
+  private bell: Doorbell | undefined;
   /** MMIO ranges whose writes make no exit (KVM's coalesced ring): the CPU keeps them in its own ring. */
   private readonly coalesced: DeviceRange[] = [];
   private readonly access: MmioAccess = { address: 0, addressLo: 0, addressHi: 0, size: 0, isWrite: false, dataLo: 0, dataHi: 0, pc: 0 };
@@ -179,6 +189,7 @@ export class WasmBackend implements Backend {
         if (exit === undefined) {
           cpu.irqLine = Atomics.load(this.irq.words, this.irq.index) !== 0;
           exit = cpu.run(SLICE);
+          if (this.leavesTheGuest(exit)) exits++; // as KVM counts: when it happens, before the writes ahead of it are delivered
         }
         // Coalesced writes happened before whatever stopped the CPU: delivered first.
         if (cpu.coalescedPending > 0) {
@@ -196,8 +207,10 @@ export class WasmBackend implements Backend {
             break;
           }
           case CpuExit.Mmio: {
-            if (this.doorbells.length > 0 && this.rang()) break;
-            exits++; // a write to a coalesced range too: the CPU's ring was full (or the write not wholly inside the range)
+            if (this.bell !== undefined) {
+              this.bell.rings++; // signalled once per slice (flushDoorbells): a system call per ring would cost more than an exit
+              break;
+            }
             const access = this.access;
             access.address = cpu.mmioAddr;
             access.addressLo = cpu.mmioAddrLo;
@@ -213,9 +226,8 @@ export class WasmBackend implements Backend {
             break;
           }
           case CpuExit.Hvc: {
-            const fn = Number(cpu.getReg('x0') & 0xffffffffn);
+            const fn = this.psciFunction();
             if (fn === PSCI_SYSTEM_OFF || fn === PSCI_SYSTEM_RESET) {
-              exits++;
               this.smcccReturn(PSCI_INTERNAL_FAILURE);
               return { outcome: fn === PSCI_SYSTEM_OFF ? 'system-off' : 'system-reset', exits };
             }
@@ -402,17 +414,34 @@ export class WasmBackend implements Backend {
     return undefined;
   }
 
-  /** Rings the doorbell the pending MMIO write matches, if any (it then completes with no exit). */
-  private rang(): boolean {
+  /**
+   * Whether the CPU stopped where KVM's vCPU would leave KVM_RUN: an MMIO access no doorbell takes (a
+   * write to a coalesced range too: the CPU's ring was full, or the write not wholly inside the
+   * range), PSCI SYSTEM_OFF or SYSTEM_RESET.
+   */
+  private leavesTheGuest(exit: CpuExit): boolean {
+    if (exit === CpuExit.Mmio) {
+      this.bell = this.doorbells.length > 0 ? this.doorbell() : undefined;
+      return this.bell === undefined;
+    }
+    return exit === CpuExit.Hvc && (this.psciFunction() === PSCI_SYSTEM_OFF || this.psciFunction() === PSCI_SYSTEM_RESET);
+  }
+
+  /** The SMCCC function an HVC asks for (x0). */
+  private psciFunction(): number {
+    return Number(this.cpu.getReg('x0') & 0xffffffffn);
+  }
+
+  /** The doorbell the pending MMIO write matches, if any (it then completes with no exit). */
+  private doorbell(): Doorbell | undefined {
     const cpu = this.cpu;
-    if (!cpu.mmioIsWrite) return false;
+    if (!cpu.mmioIsWrite) return undefined;
     for (const d of this.doorbells) {
       if (cpu.mmioAddr !== d.address || cpu.mmioSize !== d.size) continue;
       if (d.match !== undefined && BigInt.asUintN(8 * d.size, cpu.mmioData) !== d.match) continue;
-      d.rings++; // signalled once per slice (flushDoorbells): a system call per ring would cost more than an exit
-      return true;
+      return d;
     }
-    return false;
+    return undefined;
   }
 
   /** Hands the rings counted since the last call to the doorbells' eventfds: the watchers see them coalesced. */
