@@ -92,6 +92,15 @@ for (const [arch, backend] of backends) {
       });
     });
 
+    test('the WebAssembly CPU coalesces up to 64 ranges: the next is ERR_INVALID_OPTION and stays unmapped', { skip: backend !== 'wasm' && 'KVM takes as many as its kernel does' }, () => {
+      withVm(arch, backend, 'hello.bin', {}, (vm) => {
+        for (let i = 0; i < 64; i++) vm.addDevice({ kind: 'mmio', base: 0x10_0000 + 16 * i, size: 16 }, { write: () => {} }, { coalesced: true });
+        const next = { kind: 'mmio', base: 0x10_0000 + 16 * 64, size: 16 } as const;
+        assert.throws(() => vm.addDevice(next, { write: () => {} }, { coalesced: true }), (e) => e instanceof ConfigError && e.code === 'ERR_INVALID_OPTION' && /64 ranges/.test(e.message));
+        vm.addDevice(next, { write: () => {} }); // not left mapped
+      });
+    });
+
     test('overlapping a coalesced device is refused like any other (ERR_DEVICE_OVERLAP)', () => {
       withVm(arch, backend, 'hello.bin', {}, (vm) => {
         vm.addDevice({ kind: 'mmio', base: 0x900, size: 8 }, { write: () => {} }, { coalesced: true });
