@@ -89,8 +89,9 @@ export class WasmBackend implements Backend {
   private readonly nativeDevices: NativeLikeDevice[] = [];
   /** Doorbells: a matching write rings the eventfd (as KVM would, inside the kernel), no exit. */
   private readonly doorbells: Doorbell[] = [];
-  /** The doorbell the CPU's pending MMIO write rings, if any (leavesTheGuest finds it). */
+  /** The doorbell the CPU's pending MMIO write rings, if any, and the SMCCC function of its HVC (leavesTheGuest finds them). */
   private bell: Doorbell | undefined;
+  private hvcFunction = 0;
   /** MMIO ranges whose writes make no exit (KVM's coalesced ring): the CPU keeps them in its own ring. */
   private readonly coalesced: DeviceRange[] = [];
   private readonly access: MmioAccess = { address: 0, addressLo: 0, addressHi: 0, size: 0, isWrite: false, dataLo: 0, dataHi: 0, pc: 0 };
@@ -226,7 +227,7 @@ export class WasmBackend implements Backend {
             break;
           }
           case CpuExit.Hvc: {
-            const fn = this.psciFunction();
+            const fn = this.hvcFunction;
             if (fn === PSCI_SYSTEM_OFF || fn === PSCI_SYSTEM_RESET) {
               this.smcccReturn(PSCI_INTERNAL_FAILURE);
               return { outcome: fn === PSCI_SYSTEM_OFF ? 'system-off' : 'system-reset', exits };
@@ -424,12 +425,9 @@ export class WasmBackend implements Backend {
       this.bell = this.doorbells.length > 0 ? this.doorbell() : undefined;
       return this.bell === undefined;
     }
-    return exit === CpuExit.Hvc && (this.psciFunction() === PSCI_SYSTEM_OFF || this.psciFunction() === PSCI_SYSTEM_RESET);
-  }
-
-  /** The SMCCC function an HVC asks for (x0). */
-  private psciFunction(): number {
-    return Number(this.cpu.getReg('x0') & 0xffffffffn);
+    if (exit !== CpuExit.Hvc) return false;
+    this.hvcFunction = Number(this.cpu.getReg('x0') & 0xffffffffn);
+    return this.hvcFunction === PSCI_SYSTEM_OFF || this.hvcFunction === PSCI_SYSTEM_RESET;
   }
 
   /** The doorbell the pending MMIO write matches, if any (it then completes with no exit). */
