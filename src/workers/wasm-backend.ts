@@ -100,6 +100,8 @@ export class WasmBackend implements Backend {
    * ends the run, and the next one delivers the rest, then handles the exit (as KVM's loop does).
    */
   private heldExit: CpuExit | undefined;
+  /** Set when an access went to a JavaScript device, which may take any time. */
+  private calledDevice = false;
   private ring: EventRingWriter | undefined;
   private readonly output = new ConsoleBuffer();
   /** The run's console fd writer, while a run with RunOptions.consoleFd is in progress. */
@@ -305,8 +307,8 @@ export class WasmBackend implements Backend {
   /**
    * Delivers the coalesced writes the CPU appended to its ring, oldest first, each as an exit's write
    * would be but with pc 0. Each waits for room in the event ring before it is taken, so a stop or
-   * the time limit there (or a write that ends the run) leaves the rest in the CPU's ring for the
-   * next run: the outcome is returned.
+   * the time limit there, after a write a JavaScript device took, or a write that ends the run (the
+   * stop byte) leaves the rest in the CPU's ring for the next run: the outcome is returned.
    */
   private drainCoalesced(limits: RunLimits, bus: DeviceBus, exits: number): BackendRunEnd['outcome'] | undefined {
     const cpu = this.cpu;
@@ -320,7 +322,8 @@ export class WasmBackend implements Backend {
       access.address = access.addressHi === 0 ? access.addressLo : access.addressLo + access.addressHi * TWO32;
       access.isWrite = true;
       access.pc = 0;
-      const end = this.mmio(limits, bus, exits);
+      this.calledDevice = false;
+      const end = this.mmio(limits, bus, exits) ?? (this.calledDevice ? limits.watch.check() : undefined); // a device's stop, or the time limit, holds between writes
       if (end !== undefined) return end;
     }
   }
@@ -364,6 +367,7 @@ export class WasmBackend implements Backend {
 
   /** A JavaScript device's access: claimed or not, or the outcome when a wait inside it ended the run. */
   private deviceAccess(bus: DeviceBus, address: number, size: number, isWrite: boolean, exits: number): boolean | RunInterrupted['outcome'] {
+    this.calledDevice = true;
     try {
       return bus.access('mmio', address, size, isWrite);
     } catch (error) {
