@@ -3,7 +3,8 @@
  * SIMD&FP loads and stores, Armv8.1 LSE atomics, CRC32; EL1, MMU off or one fixed identity map) compiled
  * from native/wasm to dist/a64.wasm. It exits like a KVM/arm64 vCPU does: MMIO with the access
  * described, HVC (PSCI), WFI; architecturally UNDEFINED encodings, SVC, BRK and FP/SIMD traps go to
- * the guest's vector table as on hardware.
+ * the guest's vector table as on hardware. Stores to coalesced ranges make no exit: they wait in the
+ * CPU's ring of coalesced writes (KVM's coalesced MMIO) for the host to take them (takeCoalesced).
  *
  * The wasm module is compiled once per thread; a CPU is one cheap instance of it and `reset()`
  * reuses that instance. Exit details are read straight from the CPU's state in wasm memory, with
