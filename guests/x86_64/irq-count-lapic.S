@@ -13,6 +13,7 @@
     jmp     3b
 
 handler:
+    resume_past_hlt
     mov     %r13d, 0x9f8            # acknowledge: the line goes low
     inc     %r13
     movl    $0, (%r14)              # end of interrupt: the LAPIC takes the next one

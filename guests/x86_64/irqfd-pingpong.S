@@ -16,6 +16,7 @@
     jmp     4b
 
 handler:
+    resume_past_hlt
     inc     %r13
     movl    $0, (%r15)              # end of interrupt: the LAPIC takes the next one
     iretq
