@@ -360,6 +360,9 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
   void TakeSnapshot(const Napi::CallbackInfo &info) {
     CheckOpen(info.Env());
     try {
+      // KVM would complete that exit's access now, before the loop has handled it (a read's data unknown).
+      if (loop_->exit_pending())
+        throw CoreError{"ERR_VM_BUSY", "snapshot() while an exit of the last run waits to be handled (the run ended among the coalesced writes before it): run the VM again first", 0, nullptr};
       snapshot_ = std::make_unique<Snapshot>(*vm_, *vcpu_);
     } catch (const CoreError &e) {
       throw ToJsError(info.Env(), e);
@@ -377,6 +380,7 @@ class KvmMachine : public Napi::ObjectWrap<KvmMachine> {
     }
     try {
       vcpu_->LowerIrq();  // a reset VM starts with the line low, as a fresh one
+      loop_->Discard();   // and with no exit or coalesced write of the old run waiting
       return Napi::Number::New(env, static_cast<double>(snapshot_->Restore(*vm_, *vcpu_, info[0].ToBoolean().Value())));
     } catch (const CoreError &e) {
       throw ToJsError(env, e);

@@ -23,6 +23,10 @@ class CoalescedRing {
   }
   // The oldest write; call only when Pending().
   const abi::CoalescedEntry &Front() const { return entries_[header_->first]; }
+  // Drops every write waiting (the vCPU is being restored to a snapshot).
+  void Clear() {
+    if (header_ != nullptr) __atomic_store_n(&header_->first, __atomic_load_n(&header_->last, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
+  }
   // Gives the oldest write's slot back to KVM.
   void Pop() { __atomic_store_n(&header_->first, (header_->first + 1) % abi::kCoalescedMax, __ATOMIC_RELEASE); }
 

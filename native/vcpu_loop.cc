@@ -47,19 +47,24 @@ void VcpuLoop::Begin(const RunLimits &limits) {
   }
   limits_ = limits;
   exits_ = 0;
+  if (record_ != nullptr) fields()[kFieldExits] = 0;  // a run may end before its first exit (one left pending)
   pending_read_ = nullptr;
-  exit_pending_ = false;
   running_ = true;
   vcpu_.BeginRun();
   if (limits.has_deadline) Watchdog::Instance().Arm(&vcpu_, limits.deadline);
   if (coalesced_.attached()) Watchdog::Instance().ArmDrain(&vcpu_, &coalesced_);
 }
 
+void VcpuLoop::Discard() {
+  exit_pending_ = false;
+  failed_run_errno_ = 0;
+  coalesced_.Clear();
+}
+
 void VcpuLoop::End() {
   if (!running_) return;
   running_ = false;
-  pending_read_ = nullptr;
-  exit_pending_ = false;
+  pending_read_ = nullptr;  // an exit taken from KVM but not handled stays pending, as the writes before it do
   Watchdog::Instance().Disarm(&vcpu_);
   vcpu_.EndRun();
 }
@@ -75,25 +80,30 @@ RunExit VcpuLoop::Resume() {
   for (;;) {
     // Coalesced writes happened before whatever comes next: a pending exit, a stop, the run's end.
     if (coalesced_.Pending() && DrainCoalesced(&result)) return result;
-    if (vcpu_.StopRequested()) {  // also while an exit waits for ring space: a stuck consumer cannot block stop
-      StopRequest why = vcpu_.TakeStopRequest();
-      if (why == StopRequest::kTimeout) return RunExit::kTimeout;
-      if (why == StopRequest::kStop) return RunExit::kStopped;
-    }
+    if (TakeStop(&result)) return result;  // also while an exit waits for ring space: a stuck consumer cannot block stop
     if (!exit_pending_) {
       if (ring_.attached() && ring_.WakeDue()) return RunExit::kRingWake;  // native code cannot wake a V8 waiter
       if (limits_.max_exits != 0 && exits_ >= limits_.max_exits) return RunExit::kMaxExits;
       if (!arch::InjectIrq(vcpu_)) return GuestError(-1, 0, errno);
       if (ioctl(vcpu_.fd(), KVM_RUN, 0) < 0) {
-        if (errno != EINTR && errno != EAGAIN) return GuestError(-1, 0, errno);
-        // A kick (its request is taken above), a nudge (the work it asks for is looked at above and
-        // before the next KVM_RUN), or a stray signal.
-        if (!vcpu_.StopRequested()) vcpu_.ClearNudge();
-        continue;
+        if (errno != EINTR && errno != EAGAIN) {
+          failed_run_errno_ = errno;  // the run's end, after the writes before it (not an exit: not counted)
+        } else {
+          // A kick (its request is taken above), a nudge (the work it asks for is looked at above and
+          // before the next KVM_RUN), or a stray signal.
+          if (!vcpu_.StopRequested()) vcpu_.ClearNudge();
+          continue;
+        }
+      } else {
+        fields()[kFieldExits] = static_cast<double>(++exits_);
       }
-      fields()[kFieldExits] = static_cast<double>(++exits_);
       exit_pending_ = true;
       if (coalesced_.Pending() && DrainCoalesced(&result)) return result;
+    }
+    if (failed_run_errno_ != 0) {
+      int err = failed_run_errno_;
+      Discard();  // KVM_RUN failing ends the guest: nothing after it runs
+      return GuestError(-1, 0, err);
     }
     if (ring_.attached() && IsAccessExit(run->exit_reason)) {
       if (ring_.Full()) return RunExit::kRingFull;  // the exit stays pending: nothing is lost
@@ -148,7 +158,8 @@ VcpuLoop::Access VcpuLoop::CurrentAccess() const {
 bool VcpuLoop::DrainCoalesced(RunExit *result) {
   while (coalesced_.Pending()) {
     if (ring_.attached() && ring_.Full()) {
-      *result = RunExit::kRingFull;
+      // A stop wins over a consumer that does not read: the rest, and any exit after them, wait for the next run.
+      if (!TakeStop(result)) *result = RunExit::kRingFull;
       return true;
     }
     const abi::CoalescedEntry &e = coalesced_.Front();
@@ -161,6 +172,16 @@ bool VcpuLoop::DrainCoalesced(RunExit *result) {
     if (caller) return true;
   }
   return false;
+}
+
+// Takes a stop or time-limit request, if there is one, as the run's end.
+bool VcpuLoop::TakeStop(RunExit *result) {
+  if (!vcpu_.StopRequested()) return false;
+  StopRequest why = vcpu_.TakeStopRequest();
+  if (why == StopRequest::kTimeout) *result = RunExit::kTimeout;
+  else if (why == StopRequest::kStop) *result = RunExit::kStopped;
+  else return false;
+  return true;
 }
 
 bool VcpuLoop::Coalesced(const Access &a) const {

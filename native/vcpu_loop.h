@@ -122,8 +122,12 @@ class VcpuLoop {
 
   void Begin(const RunLimits &limits);  // starts a run: owns the vCPU, arms the deadline
   RunExit Resume();                     // enters (or re-enters) the guest
-  void End();                           // ends the run (idempotent)
+  void End();                           // ends the run (idempotent); an exit not yet handled waits for the next
+  // Forgets what the guest did but the loop has not yet handled (an exit, coalesced writes): the
+  // vCPU's state is being replaced (a snapshot's restore).
+  void Discard();
   bool running() const { return running_; }
+  bool exit_pending() const { return exit_pending_; }
 
   uint64_t exits() const { return exits_; }
   // Console bytes kept since the last take, and how many more were printed past the run's max_output.
@@ -146,7 +150,8 @@ class VcpuLoop {
   static bool IsConsoleWrite(const Access &a);
   static bool IsInterruptAck(const Access &a);
   bool HandleAccess(const Access &a, RunExit *result);
-  bool DrainCoalesced(RunExit *result);  // true when the caller must see a write (or the ring is full)
+  bool DrainCoalesced(RunExit *result);  // true when the caller must see a write (or the ring is full, or a stop)
+  bool TakeStop(RunExit *result);
   bool Coalesced(const Access &a) const;
   bool Native(const Access &a);  // true when a native device handled it
   bool ConsoleByte(uint8_t byte);  // false when it is the stop byte
@@ -163,7 +168,10 @@ class VcpuLoop {
   std::vector<AccessRange> coalesced_ranges_;
   CoalescedRing coalesced_;
   EventRing ring_;
-  bool exit_pending_ = false;  // an exit taken from KVM_RUN but not yet handled (the ring was full)
+  // An exit taken from KVM_RUN but not yet handled (the event ring was full, or coalesced writes before
+  // it went to the caller); it outlives the run, as KVM's pending access does.
+  bool exit_pending_ = false;
+  int failed_run_errno_ = 0;   // KVM_RUN failed: the run's end once the writes before it are drained
   bool powered_off_ = false;   // the last run ended with PSCI SYSTEM_OFF/RESET
   Access pending_read_access_{};
   RunLimits limits_;

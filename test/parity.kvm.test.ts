@@ -47,6 +47,8 @@ interface GuestCase {
   input?: string;
   timeoutMs?: number;
   stopOnByte?: number;
+  /** MMIO 0x900 (8 bytes) coalesced, its writes dropped; 0x908 (4 bytes) reads 7. */
+  coalesced?: boolean;
 }
 
 const guestCases: GuestCase[] = [
@@ -61,6 +63,11 @@ const guestCases: GuestCase[] = [
   { image: 'spin.bin', timeoutMs: 300 },
   { image: 'wfi.bin', timeoutMs: 300 },
   { image: 'fault.bin' },
+  // Coalesced writes: fewer than a ring holds, so no timer drain on KVM can move an exit.
+  { image: 'hello.bin', options: { coalescedConsole: true } },
+  { image: 'mmio-loop.bin', registers: { x0: 150n }, coalesced: true },
+  { image: 'coalesced-order.bin', registers: { x0: 0n }, coalesced: true },
+  { image: 'coalesced-order.bin', registers: { x0: 2n }, coalesced: true },
 ];
 
 /**
@@ -87,6 +94,10 @@ async function trace(pool: VmPool, backend: BackendKind, c: GuestCase, jit: JitM
     await vm.load(guest(arch, c.image));
     for (const [name, value] of Object.entries(c.registers ?? {})) await vm.setRegister(name, value);
     if (c.input !== undefined) await vm.addDeviceModule({ kind: 'mmio', base: 0x900, size: 16 }, inputDevice, c.input);
+    if (c.coalesced) {
+      await vm.addNativeDevice({ kind: 'mmio', base: 0x900, size: 8 }, { type: 'constant', value: 0 }, { coalesced: true });
+      await vm.addNativeDevice({ kind: 'mmio', base: 0x908, size: 4 }, { type: 'constant', value: 7 });
+    }
     const r = await vm.run({ timeoutMs: c.timeoutMs ?? 60_000, ...(c.stopOnByte !== undefined && { stopOnByte: c.stopOnByte }) });
     outcome = r.outcome;
     output = r.output.toString('latin1');

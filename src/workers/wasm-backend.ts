@@ -7,13 +7,13 @@
 import { pmTimer, type Backend, type BackendRunEnd, type BootState, type NativeDeviceSpec, type RunLimits } from './backend';
 import { DeviceBus, RunInterrupted, type DeviceRange, type DoorbellSpec } from '../shared/devices';
 import { loadAddon } from '../shared/addon';
-import { ConfigError, GuestError } from '../shared/errors';
+import { ConfigError, GuestError, type AccessDetails } from '../shared/errors';
 import { eventKindCode } from '../shared/event-batch';
 import { ConsoleBuffer, ConsoleStream, type ConsoleOutput } from './console-output';
 import { EventRingWriter } from './event-ring-writer';
 import { INTERRUPT_ACK, isConsoleWrite } from '../shared/platform';
 import { coalescedRead, mmioNoSyndrome, unhandledAccess } from './access-rules';
-import { A64_REGISTER_NAMES, A64Cpu, CpuExit, a64RegisterBits } from './wasm/a64-cpu';
+import { A64_REGISTER_NAMES, A64Cpu, CpuExit, a64RegisterBits, type CoalescedWrite } from './wasm/a64-cpu';
 import type { JitOptions, JitStats } from './wasm/jit/code-cache';
 
 /**
@@ -54,10 +54,33 @@ function keepIdle(cpu: A64Cpu): void {
   while (idleCpus.length > IDLE_CPUS || bytes > IDLE_BYTES) bytes -= idleCpus.pop()!.memoryBytes;
 }
 
+/** A native device's MMIO range [start, end) (one shape for all: its lookup is on every access). */
 interface NativeLikeDevice {
-  range: DeviceRange;
+  start: number;
+  end: number;
   spec: NativeDeviceSpec;
 }
+
+interface Doorbell {
+  address: number;
+  size: number;
+  match: bigint | undefined;
+  fd: number;
+  rings: number;
+}
+
+/**
+ * The MMIO access being handled: an exit's (the CPU's MMIO slots) or a coalesced write's (the CPU's
+ * ring, with pc 0: no exit, no PC). One object per backend, refilled: handling allocates nothing.
+ */
+interface MmioAccess extends CoalescedWrite {
+  /** The address as a number (exact below 2^53; addressLo and addressHi always are). */
+  address: number;
+  isWrite: boolean;
+  pc: number;
+}
+
+const TWO32 = 2 ** 32;
 
 export class WasmBackend implements Backend {
   readonly kind = 'wasm';
@@ -68,9 +91,20 @@ export class WasmBackend implements Backend {
   private readonly dataView = new DataView(this.data.buffer);
   private readonly nativeDevices: NativeLikeDevice[] = [];
   /** Doorbells: a matching write rings the eventfd (as KVM would, inside the kernel), no exit. */
-  private readonly doorbells: { address: number; size: number; match: bigint | undefined; fd: number; rings: number }[] = [];
-  /** MMIO ranges whose writes make no exit (KVM's coalesced ring): not counted as exits, recorded with pc 0. */
+  private readonly doorbells: Doorbell[] = [];
+  /** The doorbell the CPU's pending MMIO write rings, if any, and the SMCCC function of its HVC (leavesTheGuest finds them). */
+  private bell: Doorbell | undefined;
+  private hvcFunction = 0;
+  /** MMIO ranges whose writes make no exit (KVM's coalesced ring): the CPU keeps them in its own ring. */
   private readonly coalesced: DeviceRange[] = [];
+  private readonly access: MmioAccess = { address: 0, addressLo: 0, addressHi: 0, size: 0, isWrite: false, dataLo: 0, dataHi: 0, pc: 0 };
+  /**
+   * The CPU's exit while coalesced writes before it are still being delivered: a stop while doing so
+   * ends the run, and the next one delivers the rest, then handles the exit (as KVM's loop does).
+   */
+  private heldExit: CpuExit | undefined;
+  /** Set when an access went to a JavaScript device, which may take any time. */
+  private calledDevice = false;
   private ring: EventRingWriter | undefined;
   private readonly output = new ConsoleBuffer();
   /** The run's console fd writer, while a run with RunOptions.consoleFd is in progress. */
@@ -123,7 +157,7 @@ export class WasmBackend implements Backend {
   }
 
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
-    this.nativeDevices.push({ range, spec });
+    if (range.kind === 'mmio') this.nativeDevices.push({ start: range.base, end: range.base + range.size, spec });
   }
 
   addDoorbell(spec: DoorbellSpec): number {
@@ -133,7 +167,9 @@ export class WasmBackend implements Backend {
   }
 
   addCoalescedRange(range: DeviceRange): void {
-    if (range.kind === 'mmio') this.coalesced.push(range);
+    if (range.kind !== 'mmio') return;
+    if (!this.cpu.coalesce(range.base, range.size)) throw new ConfigError('ERR_INVALID_OPTION', `the WebAssembly CPU coalesces at most ${this.cpu.maxCoalescedRanges} ranges`);
+    this.coalesced.push(range);
   }
 
   interrupt(): void {
@@ -165,8 +201,20 @@ export class WasmBackend implements Backend {
         const stop = watch.check();
         if (stop !== undefined) return { outcome: stop, exits };
         if (limits.maxExits > 0 && exits >= limits.maxExits) return { outcome: 'max-exits', exits };
-        cpu.irqLine = Atomics.load(this.irq.words, this.irq.index) !== 0;
-        switch (cpu.run(SLICE)) {
+        let exit = this.heldExit;
+        if (exit === undefined) {
+          cpu.irqLine = Atomics.load(this.irq.words, this.irq.index) !== 0;
+          exit = cpu.run(SLICE);
+          if (this.leavesTheGuest(exit)) exits++; // as KVM counts: when it happens, before the writes ahead of it are delivered
+        }
+        // Coalesced writes happened before whatever stopped the CPU: delivered first.
+        if (cpu.coalescedPending > 0) {
+          this.heldExit = exit;
+          const end = this.drainCoalesced(limits, bus, exits);
+          if (end !== undefined) return { outcome: end, exits };
+          this.heldExit = undefined;
+        }
+        switch (exit) {
           case CpuExit.SliceEnd: {
             this.ring?.publish(); // records of a burst that ended wait no longer than a slice
             this.flushDoorbells(); // and rings no longer than a slice
@@ -175,17 +223,27 @@ export class WasmBackend implements Backend {
             break;
           }
           case CpuExit.Mmio: {
-            if (this.doorbells.length > 0 && this.rang()) break;
-            const coalesced = this.isCoalesced(cpu.mmioAddr);
-            if (!coalesced) exits++;
-            const end = this.mmio(limits, bus, exits, coalesced);
+            if (this.bell !== undefined) {
+              this.bell.rings++; // signalled once per slice (flushDoorbells): a system call per ring would cost more than an exit
+              break;
+            }
+            const access = this.access;
+            access.address = cpu.mmioAddr;
+            access.addressLo = cpu.mmioAddrLo;
+            access.addressHi = cpu.mmioAddrHi;
+            access.size = cpu.mmioSize;
+            access.isWrite = cpu.mmioIsWrite;
+            access.dataLo = cpu.mmioDataLo;
+            access.dataHi = cpu.mmioDataHi;
+            access.pc = cpu.pcNumber;
+            if (!access.isWrite && this.coalesced.length > 0 && this.isCoalesced(access.address)) throw coalescedRead(this.details(), exits);
+            const end = this.mmio(limits, bus, exits);
             if (end !== undefined) return { outcome: end, exits };
             break;
           }
           case CpuExit.Hvc: {
-            const fn = Number(cpu.getReg('x0') & 0xffffffffn);
+            const fn = this.hvcFunction;
             if (fn === PSCI_SYSTEM_OFF || fn === PSCI_SYSTEM_RESET) {
-              exits++;
               this.smcccReturn(PSCI_INTERNAL_FAILURE);
               return { outcome: fn === PSCI_SYSTEM_OFF ? 'system-off' : 'system-reset', exits };
             }
@@ -231,6 +289,7 @@ export class WasmBackend implements Backend {
   // The CPU does not track which pages the guest wrote: RAM is copied whole (64 KiB: ~3 µs).
   restore(): number {
     const saved = this.saved!;
+    this.heldExit = undefined; // with the writes before it, it belongs to the run the restore discards
     this.cpu.restoreState(saved.state, saved.ram);
     this.output.take();
     return Math.ceil(saved.ram.length / 4096);
@@ -252,21 +311,43 @@ export class WasmBackend implements Backend {
     keepIdle(this.cpu);
   }
 
-  /** The pending MMIO access's address, exact past 2^53 (for errors: it allocates). */
-  private exactMmioAddress(): bigint {
-    return (BigInt(this.cpu.mmioAddrHi) << 32n) | BigInt(this.cpu.mmioAddrLo);
+  /** The access being handled, for errors (it allocates: its address exact past 2^53). */
+  private details(): AccessDetails {
+    const { address, addressLo, addressHi, size, isWrite } = this.access;
+    return { kind: 'mmio', address, exactAddress: (BigInt(addressHi) << 32n) | BigInt(addressLo), size, direction: isWrite ? 'write' : 'read' };
   }
 
-  /** One MMIO access: the console, a native-like device, a JS device, or the unhandled policy. */
-  private mmio(limits: RunLimits, bus: DeviceBus, exits: number, coalesced: boolean): BackendRunEnd['outcome'] | undefined {
+  /**
+   * Delivers the coalesced writes the CPU appended to its ring, oldest first, each as an exit's write
+   * would be but with pc 0. Each waits for room in the event ring before it is taken, so a stop or
+   * the time limit there, after a write a JavaScript device took, or a write that ends the run (the
+   * stop byte) leaves the rest in the CPU's ring for the next run: the outcome is returned.
+   */
+  private drainCoalesced(limits: RunLimits, bus: DeviceBus, exits: number): BackendRunEnd['outcome'] | undefined {
     const cpu = this.cpu;
-    const address = cpu.mmioAddr;
-    const size = cpu.mmioSize;
-    const isWrite = cpu.mmioIsWrite;
-    if (coalesced && !isWrite) throw coalescedRead({ kind: 'mmio', address, exactAddress: this.exactMmioAddress(), size, direction: 'read' }, exits);
+    const access = this.access;
+    for (;;) {
+      if (this.ring !== undefined && cpu.coalescedPending > 0) {
+        const why = this.waitForRecordSpace(limits);
+        if (why !== undefined) return why;
+      }
+      if (!cpu.takeCoalesced(access)) return undefined;
+      access.address = access.addressHi === 0 ? access.addressLo : access.addressLo + access.addressHi * TWO32;
+      access.isWrite = true;
+      access.pc = 0;
+      this.calledDevice = false;
+      const end = this.mmio(limits, bus, exits) ?? (this.calledDevice ? limits.watch.check() : undefined); // a device's stop, or the time limit, holds between writes
+      if (end !== undefined) return end;
+    }
+  }
+
+  /** One MMIO access (this.access): the console, a native-like device, a JS device, or the unhandled policy. */
+  private mmio(limits: RunLimits, bus: DeviceBus, exits: number): BackendRunEnd['outcome'] | undefined {
+    const cpu = this.cpu;
+    const { address, size, isWrite } = this.access;
     if (isWrite) {
-      this.dataView.setUint32(0, cpu.mmioDataLo, true);
-      this.dataView.setUint32(4, cpu.mmioDataHi, true);
+      this.dataView.setUint32(0, this.access.dataLo, true);
+      this.dataView.setUint32(4, this.access.dataHi, true);
     } else {
       this.data.fill(0);
     }
@@ -280,15 +361,13 @@ export class WasmBackend implements Backend {
       const handled = this.deviceAccess(bus, address, size, isWrite, exits);
       if (typeof handled === 'string') return handled;
       if (!handled) {
-        if (limits.unhandled === 'error') {
-          throw unhandledAccess({ kind: 'mmio', address, exactAddress: this.exactMmioAddress(), size, direction: isWrite ? 'write' : 'read' }, exits);
-        }
+        if (limits.unhandled === 'error') throw unhandledAccess(this.details(), exits);
         claimed = false;
       }
     }
     if (!isWrite) cpu.completeMmioRead(this.dataView.getUint32(0, true), this.dataView.getUint32(4, true));
     if (this.ring !== undefined) {
-      const interrupted = this.record(address, size, isWrite, limits, coalesced ? 0 : cpu.pcNumber);
+      const interrupted = this.record(limits);
       if (interrupted !== undefined) return interrupted;
     }
     if (claimed && isConsoleWrite('mmio', address, size, isWrite)) {
@@ -301,6 +380,7 @@ export class WasmBackend implements Backend {
 
   /** A JavaScript device's access: claimed or not, or the outcome when a wait inside it ended the run. */
   private deviceAccess(bus: DeviceBus, address: number, size: number, isWrite: boolean, exits: number): boolean | RunInterrupted['outcome'] {
+    this.calledDevice = true;
     try {
       return bus.access('mmio', address, size, isWrite);
     } catch (error) {
@@ -310,8 +390,10 @@ export class WasmBackend implements Backend {
   }
 
   private native(address: number, size: number, isWrite: boolean): boolean {
-    for (const { range, spec } of this.nativeDevices) {
-      if (range.kind !== 'mmio' || address < range.base || address >= range.base + range.size) continue;
+    const devices = this.nativeDevices;
+    for (let i = 0; i < devices.length; i++) {
+      const { start, end, spec } = devices[i]!;
+      if (address < start || address >= end) continue;
       if (isWrite && spec.type === 'interrupt') this.interrupt();
       if (!isWrite) {
         const value = spec.type === 'counter' ? process.hrtime.bigint() : spec.type === 'pm-timer' ? pmTimer(process.hrtime.bigint()) : spec.type === 'interrupt' ? 0n : BigInt(spec.value);
@@ -324,34 +406,57 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Records the access; a full ring makes this vCPU wait for the consumer (backpressure), as long as
-   * the run may go on: a stop or the time limit ends it at this access (the outcome returned). A
-   * coalesced write is recorded with pc 0, as KVM's coalesced ring has none.
+   * Records the access (a coalesced write with pc 0, as KVM's coalesced ring has none) once the event
+   * ring has room: the outcome if a stop or the time limit ended the wait.
    */
-  private record(address: number, size: number, isWrite: boolean, limits: RunLimits, pc: number): RunInterrupted['outcome'] | undefined {
+  private record(limits: RunLimits): RunInterrupted['outcome'] | undefined {
+    const why = this.waitForRecordSpace(limits);
+    if (why !== undefined) return why;
+    const { address, addressLo, addressHi, size, isWrite, pc } = this.access;
+    const kind = isWrite ? eventKindCode.mmio.write : eventKindCode.mmio.read;
+    this.ring!.write(kind, address, addressLo, addressHi, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), pc);
+    return undefined;
+  }
+
+  /**
+   * A full event ring makes this vCPU wait for the consumer (backpressure), as long as the run may go
+   * on: a stop or the time limit ends the wait (the outcome returned).
+   */
+  private waitForRecordSpace(limits: RunLimits): RunInterrupted['outcome'] | undefined {
     const ring = this.ring!;
     while (!ring.hasSpace()) {
       ring.waitForSpace(5);
       const why = limits.watch.check();
       if (why !== undefined) return why;
     }
-    const kind = isWrite ? eventKindCode.mmio.write : eventKindCode.mmio.read;
-    const cpu = this.cpu;
-    ring.write(kind, address, cpu.mmioAddrLo, cpu.mmioAddrHi, size, this.dataView.getUint32(0, true), this.dataView.getUint32(4, true), pc);
     return undefined;
   }
 
-  /** Rings the doorbell the pending MMIO write matches, if any (it then completes with no exit). */
-  private rang(): boolean {
+  /**
+   * Whether the CPU stopped where KVM's vCPU would leave KVM_RUN: an MMIO access no doorbell takes (a
+   * write to a coalesced range too: the CPU's ring was full, or the write not wholly inside the
+   * range), PSCI SYSTEM_OFF or SYSTEM_RESET.
+   */
+  private leavesTheGuest(exit: CpuExit): boolean {
+    if (exit === CpuExit.Mmio) {
+      this.bell = this.doorbells.length > 0 ? this.doorbell() : undefined;
+      return this.bell === undefined;
+    }
+    if (exit !== CpuExit.Hvc) return false;
+    this.hvcFunction = Number(this.cpu.getReg('x0') & 0xffffffffn);
+    return this.hvcFunction === PSCI_SYSTEM_OFF || this.hvcFunction === PSCI_SYSTEM_RESET;
+  }
+
+  /** The doorbell the pending MMIO write matches, if any (it then completes with no exit). */
+  private doorbell(): Doorbell | undefined {
     const cpu = this.cpu;
-    if (!cpu.mmioIsWrite) return false;
+    if (!cpu.mmioIsWrite) return undefined;
     for (const d of this.doorbells) {
       if (cpu.mmioAddr !== d.address || cpu.mmioSize !== d.size) continue;
       if (d.match !== undefined && BigInt.asUintN(8 * d.size, cpu.mmioData) !== d.match) continue;
-      d.rings++; // signalled once per slice (flushDoorbells): a system call per ring would cost more than an exit
-      return true;
+      return d;
     }
-    return false;
+    return undefined;
   }
 
   /** Hands the rings counted since the last call to the doorbells' eventfds: the watchers see them coalesced. */

@@ -15,11 +15,14 @@ import { HOOKS, allowUnit, takeUnitExtra } from './jit';
 
 export { CODE_WRITE, GRANULE_LOG2, codeMap, decodeForTranslator, markEntry, setHotThreshold, translatedRuns, unmarkEntry } from './jit';
 export { Op } from './ops';
+import { COALESCED_RING, emptyRing } from './coalesced';
 
 export { Slot, Exit } from './state';
+export { Coalesced, coalesce, clearCoalesced } from './coalesced';
 
 export const STATE_PTR = STATE;
 export const RAM_PTR = RAM;
+export const COALESCED_PTR = COALESCED_RING;
 
 // Per instance, at instantiation: decode every insn[31:21]. (The decode cache starts empty as
 // memory starts zeroed: untouched, so that a CPU costs memory only for the code it runs.)
@@ -27,12 +30,14 @@ buildDispatch();
 
 /**
  * The state KVM_ARM_VCPU_INIT gives, with `ramSize` bytes of zeroed RAM at `ramBase` (both
- * 4 KiB-aligned): EL1h with DAIF masked, PC = `pc`, SP_EL1 = top of RAM, the rest zero.
- * False if linear memory cannot grow to hold the RAM.
+ * 4 KiB-aligned): EL1h with DAIF masked, PC = `pc`, SP_EL1 = top of RAM, the rest zero, and no
+ * coalesced write pending (the coalesced ranges stay: clearCoalesced). False if linear memory cannot
+ * grow to hold the RAM.
  */
 export function reset(base: u64, size: u64, pc: u64): bool {
   if (!mapRam(base, size)) return false;
   memory.fill(STATE, 0, Slot.COUNT * 8);
+  emptyRing();
   setSlot(Slot.PC, pc);
   setSlot(Slot.SP, base + size);
   setSlot(Slot.SPSEL, 1);

@@ -7,6 +7,7 @@ import { Exit, Slot, setReg, setSlot, slot } from './state';
 import { alignmentFault, permissionFault, retry, stop, translationFault } from './exceptions';
 import { mmuOn, ramIsNormal } from './sysregs';
 import { codeMapSize, placeCodeMap, noteCodeWrite } from './jit';
+import { appendCoalesced, appendToHotRange, coalescing } from './coalesced';
 
 /**
  * The decoded instructions run() keeps (index.ts): DECODED_ENTRIES entries of DECODED_SIZE bytes
@@ -142,9 +143,10 @@ export function unprivilegedFault(addr: u64, isWrite: bool, pc: u64): u64 {
 }
 
 /**
- * The slow path of read/write (and of loadstore.ts's transfer): always returns false, with
- * `resumePc` set. In the fast loop (which makes no calls) an MMIO exit is made inline and an
- * alignment fault left to the complete handler.
+ * The slow path of read/write (and of loadstore.ts's transfer): returns false with `resumePc` set,
+ * or true (`resumePc` the next instruction) for a write coalesced.ts took. In the fast loop (which
+ * makes no calls) an MMIO exit and a write to the coalesced range written last are made inline; an
+ * alignment fault, and other writes while a range is coalesced, are left to the complete handler.
  */
 @inline export function outside(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64, insn: u32,
                          mmio: Mmio, rt: u32, ext: Ext, fast: bool): bool {
@@ -153,12 +155,18 @@ export function unprivilegedFault(addr: u64, isWrite: bool, pc: u64): u64 {
     resumePc = retry(pc);
     return false;
   }
+  if (isWrite && coalescing()) {
+    const appended = mmio == Mmio.EXIT && appendToHotRange(addr, sizeLog2, data);
+    resumePc = appended ? pc + 4 : retry(pc);
+    return appended;
+  }
   return mmioExit(addr, sizeLog2, isWrite, data, pc, insn, mmio, rt, ext);
 }
 
 /**
  * An access that does not complete in RAM, completely: a translation fault (beyond the identity map),
- * an alignment fault (Device memory), or an MMIO exit.
+ * an alignment fault (Device memory), a coalesced write (KVM coalesces only accesses it has a
+ * syndrome for), or an MMIO exit.
  */
 function outsideRam(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64, insn: u32,
                     mmio: Mmio, rt: u32, ext: Ext): bool {
@@ -169,6 +177,10 @@ function outsideRam(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64,
   if ((addr & ((1 << sizeLog2) - 1)) != 0) {
     resumePc = alignmentFault(addr, isWrite, pc);
     return false;
+  }
+  if (isWrite && mmio == Mmio.EXIT && coalescing() && appendCoalesced(addr, sizeLog2, data)) {
+    resumePc = pc + 4;
+    return true;
   }
   return mmioExit(addr, sizeLog2, isWrite, data, pc, insn, mmio, rt, ext);
 }

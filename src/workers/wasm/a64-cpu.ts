@@ -4,7 +4,8 @@
  * from native/wasm to dist/a64.wasm (dist/a64-jit.wasm with the translator's hooks, for jit on or
  * auto: jit/). It exits like a KVM/arm64 vCPU does: MMIO with the access
  * described, HVC (PSCI), WFI; architecturally UNDEFINED encodings, SVC, BRK and FP/SIMD traps go to
- * the guest's vector table as on hardware.
+ * the guest's vector table as on hardware. Stores to coalesced ranges make no exit: they wait in the
+ * CPU's ring of coalesced writes (KVM's coalesced MMIO) for the host to take them (takeCoalesced).
  *
  * The wasm module is compiled once per thread; a CPU is one cheap instance of it and `reset()`
  * reuses that instance. Exit details are read straight from the CPU's state in wasm memory, with
@@ -98,7 +99,10 @@ function sysregKey(name: string): number | undefined {
 }
 
 interface A64Exports extends JitExports {
+  readonly COALESCED_PTR: WebAssembly.Global;
   reset(base: bigint, size: bigint, pc: bigint): number;
+  coalesce(base: bigint, size: bigint): number;
+  clearCoalesced(): void;
   run(budget: number): number;
   readSysreg(key: number): bigint;
   writeSysreg(key: number, value: bigint): number;
@@ -126,6 +130,28 @@ interface Slots {
   readonly count: number;
 }
 
+/**
+ * The coalesced-write ring (native/wasm/assembly/coalesced.ts), from the module's `Coalesced.*`
+ * exports, in 32-bit words as the host reads it.
+ */
+interface RingLayout {
+  /** Writes it holds. */
+  readonly entries: number;
+  /** Its length. */
+  readonly words: number;
+  /** The header: entries the CPU wrote, entries the host delivered. */
+  readonly written: number;
+  readonly delivered: number;
+  /** Where entry 0 starts, and an entry's length. */
+  readonly first: number;
+  readonly entryWords: number;
+  /** In an entry: the address (u64) at 0, the size in bytes (u32), the data (u64). */
+  readonly size: number;
+  readonly data: number;
+  /** Ranges the CPU coalesces at most. */
+  readonly ranges: number;
+}
+
 interface Compiled {
   module: WebAssembly.Module;
   slots: Slots;
@@ -136,6 +162,7 @@ interface Compiled {
   /** Exit codes of the translator's own exits (never returned by `run()`). */
   hot: number;
   codeWritten: number;
+  ring: RingLayout;
 }
 
 /** The two builds of the CPU (native/wasm/build.mjs): the interpreter alone, and with the translator's hooks. */
@@ -181,8 +208,16 @@ function load(hooks: boolean): Compiled {
     irqLine: value('Slot.IRQ_LINE'),
     v0: value('Slot.V0'),
   };
+  // Byte offsets, read as 32-bit words: each a multiple of 4, an entry's address at its start.
+  const offsets = ['HEADER_BYTES', 'WRITTEN', 'DELIVERED', 'ENTRY_BYTES', 'ENTRY_SIZE', 'ENTRY_DATA'].map((n) => value(`Coalesced.${n}`));
+  const [headerBytes, written, delivered, entryBytes, size, data] = offsets.map((n) => n / 4) as [number, number, number, number, number, number];
+  if (!offsets.every((n) => n % 4 === 0) || Math.max(written, delivered) >= headerBytes || size < 2 || data < size + 1 || entryBytes < data + 2) {
+    throw new Error('femtovm: a64.wasm coalesced ring layout differs');
+  }
+  const entries = value('Coalesced.ENTRIES');
+  const ring: RingLayout = { entries, words: headerBytes + entries * entryBytes, written, delivered, first: headerBytes, entryWords: entryBytes, size, data, ranges: value('Coalesced.RANGES') };
   const ops = Object.fromEntries(Object.keys(probe).filter((k) => k.startsWith('Op.')).map((k) => [k.slice(3), value(k)]));
-  const build: Compiled = { module, slots, tableSize, ops, hot: value('Exit.HOT'), codeWritten: value('Exit.CODE_WRITTEN') };
+  const build: Compiled = { module, slots, tableSize, ops, hot: value('Exit.HOT'), codeWritten: value('Exit.CODE_WRITTEN'), ring };
   compiled.set(hooks, build);
   return build;
 }
@@ -203,14 +238,26 @@ export interface A64CpuOptions {
 
 const TWO32 = 2 ** 32;
 
+/** A coalesced write, as takeCoalesced gives it: the address and data as 32-bit halves, the size in bytes. */
+export interface CoalescedWrite {
+  addressLo: number;
+  addressHi: number;
+  size: number;
+  dataLo: number;
+  dataHi: number;
+}
+
 /** One AArch64 vCPU with its RAM, running in WebAssembly. */
 export class A64Cpu {
   readonly #exports: A64Exports;
   readonly #slots: Slots;
+  readonly #layout: RingLayout;
   readonly #state: number; // byte offset of the state slots in wasm memory
   readonly #ramPtr: number; // byte offset of guest RAM in wasm memory
+  readonly #ringPtr: number; // byte offset of the coalesced-write ring in wasm memory
   #u32!: Uint32Array; // the state slots, as 32-bit halves
   #u64!: BigUint64Array;
+  #ring!: Uint32Array; // the coalesced-write ring, as 32-bit words
   #ram!: Uint8Array;
   #ramBase = 0;
   #ramTaken = false; // `ram` was read since the last verifyCode(): the host may have written code
@@ -224,13 +271,15 @@ export class A64Cpu {
   constructor(options: A64CpuOptions = {}) {
     this.translates = (options.jit?.mode ?? 'off') !== 'off';
     if (this.translates) checkTranslatorV8Flags(); // src/shared/v8-flags.ts says why
-    const { module, slots, tableSize } = load(this.translates);
+    const { module, slots, tableSize, ring } = load(this.translates);
     const counter = (): bigint => process.hrtime.bigint() - this.#epoch;
     this.#table = new WebAssembly.Table({ element: 'anyfunc', initial: tableSize });
     this.#exports = new WebAssembly.Instance(module, { env: { counter, table: this.#table } }).exports as unknown as A64Exports;
     this.#slots = slots;
+    this.#layout = ring;
     this.#state = this.#exports.STATE_PTR.value as number;
     this.#ramPtr = this.#exports.RAM_PTR.value as number;
+    this.#ringPtr = this.#exports.COALESCED_PTR.value as number;
     const ramBase = options.ramBase ?? 0x10000;
     this.reset(ramBase, options.ramSize ?? 0x10000, options.pc ?? ramBase);
     this.configureJit(options.jit ?? {});
@@ -274,9 +323,15 @@ export class A64Cpu {
 
   /**
    * Back to the state KVM_ARM_VCPU_INIT gives, with zeroed RAM: PC = `pc` (default ramBase),
-   * PSTATE 0x3c5 (EL1h, DAIF masked), SP_EL1 = top of RAM, everything else 0.
+   * PSTATE 0x3c5 (EL1h, DAIF masked), SP_EL1 = top of RAM, everything else 0; no range coalesced.
    */
   reset(ramBase: number, ramSize: number, pc: number = ramBase): void {
+    this.#reset(ramBase, ramSize, pc);
+    this.#exports.clearCoalesced();
+  }
+
+  /** reset(), keeping the coalesced ranges (the ring is emptied). */
+  #reset(ramBase: number, ramSize: number, pc: number): void {
     if (ramBase % 4096 !== 0 || ramSize % 4096 !== 0 || ramSize <= 0 || !Number.isSafeInteger(ramBase + ramSize)) {
       throw new RangeError(`A64Cpu: RAM must be 4 KiB-aligned and non-empty (base ${ramBase}, size ${ramSize})`);
     }
@@ -287,6 +342,7 @@ export class A64Cpu {
     const buffer = this.#exports.memory.buffer;
     this.#u32 = new Uint32Array(buffer, this.#state);
     this.#u64 = new BigUint64Array(buffer, this.#state);
+    this.#ring = new Uint32Array(buffer, this.#ringPtr, this.#layout.words);
     this.#ram = new Uint8Array(buffer, this.#ramPtr, ramSize);
     this.#ramBase = ramBase;
     this.#epoch = process.hrtime.bigint();
@@ -299,10 +355,11 @@ export class A64Cpu {
 
   /**
    * Back to a state from saveState() and RAM contents from `ram` (a copy of this CPU's RAM): a reset
-   * first, so nothing the CPU caches about RAM or the PC survives from the run before.
+   * first, so nothing the CPU caches about RAM or the PC survives from the run before (coalesced
+   * writes not yet delivered included); the coalesced ranges stay.
    */
   restoreState(state: Uint8Array, ram: Uint8Array): void {
-    this.reset(this.#ramBase, this.#ram.length);
+    this.#reset(this.#ramBase, this.#ram.length, this.#ramBase);
     this.#ram.set(ram);
     new Uint8Array(this.#exports.memory.buffer, this.#state, state.length).set(state);
   }
@@ -410,6 +467,52 @@ export class A64Cpu {
   completeMmioRead(lo: number, hi = 0): void {
     this.#u32[this.#slots.mmioData * 2] = lo;
     this.#u32[this.#slots.mmioData * 2 + 1] = hi;
+  }
+
+  /**
+   * Makes the guest's stores wholly inside [base, base + size) exit-free: they go to the CPU's ring
+   * of coalesced writes (takeCoalesced) and the CPU runs on, as
+   * long as the ring has room; a store that finds it full is an MMIO exit. False when the CPU
+   * already coalesces `maxCoalescedRanges` ranges.
+   */
+  coalesce(base: number, size: number): boolean {
+    return this.#exports.coalesce(BigInt(base), BigInt(size)) !== 0;
+  }
+
+  /** How many ranges coalesce() takes. */
+  get maxCoalescedRanges(): number {
+    return this.#layout.ranges;
+  }
+
+  /** How many writes the ring holds: the next store to a coalesced range stops the CPU when it is full. */
+  get coalescedCapacity(): number {
+    return this.#layout.entries;
+  }
+
+  /** Coalesced writes the CPU appended and the host has not taken yet (takeCoalesced). */
+  get coalescedPending(): number {
+    const h = this.#ring, l = this.#layout;
+    return h[l.written]! - h[l.delivered]!;
+  }
+
+  /**
+   * Takes the oldest pending coalesced write into `into`; false when none is pending. The ring starts
+   * over once all are taken.
+   */
+  takeCoalesced(into: CoalescedWrite): boolean {
+    const h = this.#ring, l = this.#layout;
+    const delivered = h[l.delivered]!, written = h[l.written]!;
+    if (delivered >= written) return false;
+    const e = l.first + delivered * l.entryWords;
+    into.addressLo = h[e]!;
+    into.addressHi = h[e + 1]!;
+    into.size = h[e + l.size]!;
+    into.dataLo = h[e + l.data]!;
+    into.dataHi = h[e + l.data + 1]!;
+    const all = delivered + 1 === written;
+    h[l.delivered] = all ? 0 : delivered + 1;
+    if (all) h[l.written] = 0;
+    return true;
   }
 
   /**
