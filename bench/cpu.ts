@@ -147,8 +147,10 @@ function wasmMmioExitNs(root: string, stores: number): number {
 export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const started = performance.now();
   let cpu: A64Cpu;
+  let jitCpu: A64Cpu; // the same CPU with the translator of hot code to WebAssembly ('auto')
   try {
     cpu = new A64Cpu({ ramBase: RAM_BASE, ramSize: RAM_SIZE });
+    jitCpu = new A64Cpu({ ramBase: RAM_BASE, ramSize: RAM_SIZE, jit: { mode: 'auto' } });
   } catch (error) {
     const reason = `the wasm A64 CPU cannot load: ${error instanceof Error ? error.message : String(error)}`;
     return { suite: 'cpu', status: 'skipped', reason, seconds: 0, rows: [], notes: [] };
@@ -156,6 +158,7 @@ export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const qemu = commandVersion('qemu-aarch64', ['--version']);
   const notes: string[] = [
     'MIPS: guest instructions retired (the wasm CPU\'s instret) per second of run() calls in slices of 1e6 instructions, on the main thread. Ratio: wasm / QEMU per round, median over rounds.',
+    'Translator rows (…/jit): the same CPU with jit \'auto\' (hot code translated to WebAssembly), reset before each run so every round translates and compiles afresh; measured in the same rounds as the interpreter and QEMU. extra.vsInterpreter: translator / interpreter, median of the per-round ratios.',
   ];
   if (qemu === undefined) notes.push('qemu-aarch64 is not installed (Debian package qemu-user): no QEMU baseline, wasm figures only.');
   else notes.push(`QEMU baseline: ${qemu} (TCG, user mode), same code as a static ELF, rate from runs of k·N and 0 iterations (k sized so that QEMU's run lasts about as long as the wasm one).`);
@@ -170,6 +173,7 @@ export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
       const guest = new Uint8Array(readFileSync(join(ctx.root, 'guests', file)));
       const id = `cpu/${kernel.guest.replace('sdk/bench/', 'c-')}`;
       const wasmRun = (n: number) => runWasm(cpu, guest, n, kernel.compiled);
+      const jitRun = (n: number) => runWasm(jitCpu, guest, n, kernel.compiled);
       // Calibration (and JIT warm-up): instructions per unit of N, and the rate.
       try {
         wasmRun(kernel.probe);
@@ -183,7 +187,9 @@ export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
       const probe = wasmRun(kernel.probe);
       const perN = (probe.instret - zero.instret) / kernel.probe;
       const n = Math.max(1, Math.round((runSeconds * (probe.instret / probe.seconds)) / perN));
+      jitRun(kernel.probe); // warm-up: V8 compiles the translator's own code
       const wasm: number[] = [];
+      const jit: number[] = [];
       const base: number[] = [];
       let elfKn: string | undefined;
       let elf0: string | undefined;
@@ -208,6 +214,8 @@ export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
       let dropped = 0;
       for (let round = 0; round < rounds; round++) {
         const w = wasmRun(n);
+        const j = jitRun(n);
+        if (j.instret !== w.instret || j.x9 !== w.x9) throw new Error(`${kernel.guest}: the translator retired ${j.instret} instructions (x9 ${j.x9}), the interpreter ${w.instret} (x9 ${w.x9})`);
         if (elfKn && elf0) {
           // On a busy host QEMU's start-up can vary by more than k·N iterations take: a pair where the
           // longer run did not take longer measures nothing, so it is timed again, and the round is
@@ -221,13 +229,17 @@ export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
           base.push((k * (w.instret - zero.instret)) / dt / 1e6);
         }
         wasm.push(w.instret / w.seconds / 1e6);
+        jit.push(j.instret / j.seconds / 1e6);
       }
       if (dropped > 0) notes.push(`${kernel.guest}: ${dropped} of ${rounds} rounds dropped: QEMU's k·N run never took longer than its empty run (a busy host)`);
       if (wasm.length === 0) throw new Error(`${kernel.guest}: every round dropped: QEMU could not be timed on this host`);
       const ws = summarize(wasm);
       const bs = base.length ? summarize(base) : undefined;
       const ratios = bs ? summarize(pairRatios(wasm, base)) : undefined;
-      ctx.log(`cpu ${kernel.guest}: ${rounds} rounds of ${n} (${((n * perN) / 1e6).toFixed(0)} M instructions), wasm ${ws.p50.toFixed(0)} MIPS${bs ? `, qemu ${bs.p50.toFixed(0)} MIPS` : ''}`);
+      const js = summarize(jit);
+      const jitRatios = bs ? summarize(pairRatios(jit, base)) : undefined;
+      const vsInterpreter = summarize(pairRatios(jit, wasm));
+      ctx.log(`cpu ${kernel.guest}: ${rounds} rounds of ${n} (${((n * perN) / 1e6).toFixed(0)} M instructions), wasm ${ws.p50.toFixed(0)} MIPS, translated ${js.p50.toFixed(0)} MIPS (${vsInterpreter.p50.toFixed(2)}×)${bs ? `, qemu ${bs.p50.toFixed(0)} MIPS` : ''}`);
       rows.push(
         judge({
           id,
@@ -240,6 +252,16 @@ export async function cpuSuite(ctx: SuiteContext): Promise<SuiteResult> {
             : { note: 'no QEMU baseline and no ratio: qemu-aarch64 is not installed (apt-get install qemu-user)' }),
           rounds: { femtovm: ws, ...(bs && { baseline: bs, ratio: ratios! }) },
           extra: { instructionsPerIteration: perN, iterations: n },
+        }),
+        judge({
+          id: `${id}/jit`,
+          name: `wasm A64 CPU, hot code translated to WebAssembly · ${kernel.name}`,
+          unit: 'MIPS',
+          value: js.p50,
+          stat: `median of ${rounds} rounds × ${((n * perN) / 1e6).toFixed(0)} M instructions`,
+          ...(bs && { baselineName: 'qemu-aarch64 (TCG)', baselineValue: bs.p50, ratio: jitRatios!.p50 }),
+          rounds: { femtovm: js, ...(bs && { baseline: bs, ratio: jitRatios! }) },
+          extra: { vsInterpreter: vsInterpreter.p50, interpreterMips: ws.p50 },
         }),
       );
     }

@@ -12,7 +12,7 @@ export { VmPool } from './host/pool';
 export { RemoteVm } from './host/remote-vm';
 export { maxPoolThreads, type ManyRunsOptions, type ManyRunsResult, type OneShotOptions, type PoolOptions, type PooledRunOptions, type PooledVmOptions } from './host/pool-options';
 export { createVm, Vm } from './workers/vm';
-export { DEFAULT_MAX_OUTPUT, type BackendKind, type Irqchip, type LoadOptions, type MemoryRead, type MemoryWrite, type Outcome, type RunOptions, type RunResult, type VmOptions } from './shared/vm-types';
+export { DEFAULT_MAX_OUTPUT, type BackendKind, type Irqchip, type JitMode, type JitStats, type LoadOptions, type MemoryRead, type MemoryWrite, type Outcome, type RunOptions, type RunResult, type VmOptions } from './shared/vm-types';
 export { GuestProgram, type GuestCall, type GuestIoLayout, type GuestProgramOptions } from './shared/guest-program';
 export type { Arm64Start } from './shared/arm64-start';
 export type { NativeDeviceSpec } from './workers/backend';

@@ -122,7 +122,7 @@ describe('irqfd: what it needs is typed', () => {
 
   for (const arch of ['aarch64', 'x86_64'] as const) {
     test(`the native core refuses it too (${arch}): ERR_INVALID_OPTION, the half-made VM released`, { skip: kvmSkipReason(arch) }, () => {
-      const boot = { layout: ramLayout(arch, platforms[arch].defaultMem, 'real'), entry: platforms[arch].loadAddr, x86LongMode: false, irqchip: 'user' as const, irqfd: true };
+      const boot = { layout: ramLayout(arch, platforms[arch].defaultMem, 'real'), entry: platforms[arch].loadAddr, x86LongMode: false, irqchip: 'user' as const, irqfd: true, jit: {} };
       const before = processResources().fds;
       assert.throws(() => new KvmBackend(arch, boot), (e) => e instanceof ConfigError && e.code === 'ERR_INVALID_OPTION' && /an irqfd needs an in-kernel irqchip/.test(e.message));
       assert.equal(processResources().fds, before);

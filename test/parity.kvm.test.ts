@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { createVm, GuestError, VmPool, type BackendKind, type PooledVmOptions, type VmEvent } from '../src/index';
+import { createVm, GuestError, VmPool, type BackendKind, type JitMode, type PooledVmOptions, type VmEvent } from '../src/index';
 import { firstDifference } from './cpu-diff/diff';
 import { generateCase, type ClassMix, type TestCase } from './cpu-diff/gen';
 import { LAYOUT } from './cpu-diff/layout';
@@ -80,8 +80,8 @@ const compared = [...Array.from({ length: 31 }, (_, i) => `x${i}`), 'sp', 'pc', 
 const inputDevice = join(mkdtempSync(join(tmpdir(), 'femtovm-parity-')), 'input-device.js');
 writeFileSync(inputDevice, 'module.exports = (text) => { const b = Buffer.from(text, "latin1"); let i = 0; return { read: (_o, d) => { for (let k = 0; k < d.length; k++) d[k] = b[i++] ?? 0; } }; };\n');
 
-async function trace(pool: VmPool, backend: BackendKind, c: GuestCase): Promise<Trace> {
-  const vm = await pool.createVm({ arch, backend, events: true, ...c.options });
+async function trace(pool: VmPool, backend: BackendKind, c: GuestCase, jit: JitMode = 'off'): Promise<Trace> {
+  const vm = await pool.createVm({ arch, backend, events: true, ...c.options, jit });
   const events = (async () => {
     const all: Omit<VmEvent, 'timeNs'>[] = [];
     for await (const batch of vm.events()) for (const { timeNs: _t, ...e } of batch) all.push(e);
@@ -151,11 +151,11 @@ function caseImage(c: TestCase): Uint32Array {
   return Uint32Array.from(words);
 }
 
-function runCase(backend: BackendKind, c: TestCase, start: 'mmu-off' | 'mmu-on'): CaseResult {
+function runCase(backend: BackendKind, c: TestCase, start: 'mmu-off' | 'mmu-on', jit: JitMode = 'off'): CaseResult {
   // Integer cases run from the reset state (MMU off): they have no vector table, and with the MMU on
   // their unprivileged loads (LDTR) fault into it. FP/SIMD cases have no LDTR; they need FP enabled
   // and Normal memory (unaligned accesses), which is the start state compiled code runs in.
-  const vm = createVm({ arch, backend, arm64Start: start, regions: [{ guestAddr: LAYOUT.region, size: LAYOUT.regionSize }] });
+  const vm = createVm({ arch, backend, arm64Start: start, regions: [{ guestAddr: LAYOUT.region, size: LAYOUT.regionSize }], jit });
   try {
     const stored: bigint[] = [];
     vm.addDevice({ kind: 'mmio', base: 0x900, size: 8 }, { write: (_o, d) => void stored.push(Buffer.from(d).readBigUInt64LE(0)) });
@@ -190,15 +190,20 @@ function shown(r: CaseResult, first: string): string {
   return typeof value === 'bigint' ? `0x${value.toString(16)}` : String(value);
 }
 
+/** The WebAssembly CPU interpreting, and with every block translated to WebAssembly at first execution. */
+const JIT_PARITY: readonly JitMode[] = ['off', 'on'];
+
 describe('parity: KVM/arm64 and the WebAssembly CPU', { skip: kvmSkipReason(arch) }, () => {
   test('every aarch64 guest: same events, outcome, output and registers', async () => {
     const pool = testPool({ maxThreads: 1 });
     try {
       for (const c of guestCases) {
         const kvm = await trace(pool, 'kvm', c);
-        const wasm = await trace(pool, 'wasm', c);
-        const diff = difference(kvm, wasm);
-        assert.equal(diff, undefined, `${c.image}: ${diff}`);
+        for (const jit of JIT_PARITY) {
+          const wasm = await trace(pool, 'wasm', c, jit);
+          const diff = difference(kvm, wasm);
+          assert.equal(diff, undefined, `${c.image} (jit ${jit}): ${diff}`);
+        }
         console.log(`# parity ${c.image}: ${kvm.outcome}${kvm.error ? ` ${kvm.error}` : ''}, ${kvm.events.length} events equal`);
       }
     } finally {
@@ -213,15 +218,16 @@ describe('parity: KVM/arm64 and the WebAssembly CPU', { skip: kvmSkipReason(arch
       for (let i = 0; i < cases; i++) {
         const c = generateCase(RANDOM_SEED, i, mix);
         const kvm = runCase('kvm', c, start);
-        const wasm = runCase('wasm', c, start);
         if (kvm.status === 0) completed++;
-        const first = firstDifference(kvm, wasm);
-        if (first !== undefined) {
+        for (const jit of JIT_PARITY) {
+          const wasm = runCase('wasm', c, start, jit);
+          const first = firstDifference(kvm, wasm);
+          if (first === undefined) continue;
           mismatches++;
-          if (mismatches <= 3) console.log(`# mismatch in ${mix} case ${i}: ${first}: kvm ${shown(kvm, first)}, wasm ${shown(wasm, first)}; code ${c.code.map((w) => w.toString(16).padStart(8, '0')).join(' ')}`);
+          if (mismatches <= 3) console.log(`# mismatch in ${mix} case ${i} (jit ${jit}): ${first}: kvm ${shown(kvm, first)}, wasm ${shown(wasm, first)}; code ${c.code.map((w) => w.toString(16).padStart(8, '0')).join(' ')}`);
         }
       }
-      console.log(`# parity random ${mix}: ${cases - mismatches} of ${cases} cases equal, ${completed} ran to their end on KVM`);
+      console.log(`# parity random ${mix}: ${cases} cases, the wasm CPU interpreting and translating: ${mismatches} mismatches; ${completed} ran to their end on KVM`);
       assert.equal(mismatches, 0);
       // most programs must run to their end, or the comparison says little
       assert.ok(completed >= cases * 0.9, `only ${completed} of ${cases} ${mix} programs ran to their end on KVM`);

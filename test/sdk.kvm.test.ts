@@ -1,14 +1,16 @@
 /**
  * The C SDK's example guests (guests/sdk, built by guests/build.sh without -mgeneral-regs-only or
  * -mstrict-align) on every backend this host has: KVM x86-64 (here or in the x86 lab), KVM arm64
- * (the arm64 lab) and the WebAssembly CPU. Each example must print the same text and return the same
+ * (the arm64 lab) and the WebAssembly CPU, interpreting and with its translator on (every block
+ * translated at first execution) and auto. Each example must print the same text and return the same
  * result everywhere, and the results must be right: the checksums and the FP values are recomputed here.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { createVm, GuestError, GuestProgram, ImageError, ConfigError, type BackendKind, type GuestArch, type GuestCall } from '../src/index';
+import { createVm, GuestError, GuestProgram, ImageError, ConfigError, type BackendKind, type GuestArch, type GuestCall, type JitMode } from '../src/index';
 import { guest, kvmSkipReason, root, testPool } from './support';
 
 const sdkGuest = (arch: GuestArch, name: string): string => join(root, 'guests', 'sdk', arch, `${name}.bin`);
@@ -34,12 +36,16 @@ interface Target {
   arch: GuestArch;
   backend: BackendKind;
   skip: string | undefined;
+  /** The WebAssembly CPU's translator (off when not given). */
+  jit?: JitMode;
 }
 
 const targets: Target[] = [
   { arch: 'x86_64', backend: 'kvm', skip: x86SseSkipReason() },
   { arch: 'aarch64', backend: 'kvm', skip: kvmSkipReason('aarch64') },
   { arch: 'aarch64', backend: 'wasm', skip: undefined },
+  { arch: 'aarch64', backend: 'wasm', skip: undefined, jit: 'on' },
+  { arch: 'aarch64', backend: 'wasm', skip: undefined, jit: 'auto' },
 ];
 
 // The recomputations the examples must match.
@@ -87,22 +93,25 @@ const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffe
 const seen = new Map<string, Map<string, string>>();
 function remember(example: string, target: Target, value: string): void {
   if (!seen.has(example)) seen.set(example, new Map());
-  seen.get(example)!.set(`${target.arch}/${target.backend}`, value);
+  seen.get(example)!.set(`${target.arch}/${target.backend}${target.jit ? ` jit ${target.jit}` : ''}`, value);
 }
 
 for (const target of targets) {
-  describe(`SDK examples on ${target.backend} (${target.arch})`, { skip: target.skip }, () => {
+  describe(`SDK examples on ${target.backend} (${target.arch}${target.jit ? `, jit ${target.jit}` : ''})`, { skip: target.skip }, () => {
     const program = (name: string) => new GuestProgram(sdkGuest(target.arch, name), { arch: target.arch });
 
     test('hello prints through printf and the heap, and exits with status 0', () => {
       const hello = program('hello');
-      const vm = createVm({ ...hello.vmOptions(), backend: target.backend });
+      const vm = createVm({ ...hello.vmOptions(), backend: target.backend, jit: target.jit });
       try {
         vm.load(hello.image);
-        const call = hello.callOn(vm, new Uint8Array(0), { timeoutMs: 10_000 });
+        // A limit for a hung guest only: with jit on, the process's first VM translates every block,
+        // which took 10.7–17 s in the emulated arm64 lab under load.
+        const call = hello.callOn(vm, new Uint8Array(0), { timeoutMs: 120_000 });
         assert.equal(call.run.outcome, target.arch === 'x86_64' ? 'halted' : 'system-off');
         assert.deepEqual([call.exited, call.status], [true, 0]);
         assert.equal(call.run.output.toString(), `Hello from C on ${target.arch}!\n40 + 2 = 42, beef in hex,  3.14 (31 chars)\n`);
+        if (target.jit === 'on') assert.ok((call.run.jit?.translations ?? 0) > 0, `translated code ran: ${JSON.stringify(call.run.jit)}`);
         remember('hello', target, call.run.output.toString().replace(target.arch, 'ARCH'));
       } finally {
         vm.close();
@@ -118,7 +127,7 @@ for (const target of targets) {
           for (let j = 0; j < data.length; j++) data[j] = (j * 31 + i * 7) & 0xff;
           return data;
         });
-        const calls = await Promise.all(inputs.map((input) => checksum.call(pool, input, { backend: target.backend, timeoutMs: 20_000 })));
+        const calls = await Promise.all(inputs.map((input) => checksum.call(pool, input, { backend: target.backend, jit: target.jit, timeoutMs: 20_000 })));
         const digests = calls.map((call: GuestCall, i) => {
           assert.deepEqual([call.exited, call.status, call.result.length], [true, 0, 16], `call ${i}`);
           const view = new DataView(call.result.buffer, call.result.byteOffset, 16);
@@ -139,7 +148,7 @@ for (const target of targets) {
     test('fp: double and single precision results equal to the same computation in JavaScript', () => {
       const fp = program('fp');
       for (const n of [1, 7, 300]) {
-        const vm = createVm({ ...fp.vmOptions(), backend: target.backend });
+        const vm = createVm({ ...fp.vmOptions(), backend: target.backend, jit: target.jit });
         try {
           vm.load(fp.image);
           const call = fp.callOn(vm, u32(n), { timeoutMs: 20_000 });
@@ -154,6 +163,15 @@ for (const target of targets) {
     });
   });
 }
+
+test('a process started without the V8 flags the translator needs: on arm64 a translating VM is a BackendUnavailableError (ERR_JIT_V8_FLAGS), elsewhere it runs', () => {
+  const script = `const { createVm } = require(${JSON.stringify(join(root, 'dist', 'index.js'))});
+    try { createVm({ arch: 'aarch64', backend: 'wasm', jit: 'auto' }).close(); console.log('made'); } catch (e) { console.log(e.name, e.code, e.message); }`;
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(child.status, 0, child.stderr);
+  if (process.arch === 'arm64') assert.match(child.stdout, /^BackendUnavailableError ERR_JIT_V8_FLAGS .*--no-sparkplug --no-wasm-code-gc/);
+  else assert.equal(child.stdout, 'made\n');
+});
 
 test('every target that ran an example printed and returned the same', () => {
   for (const [example, byTarget] of seen) {

@@ -4,6 +4,22 @@
  */
 import assert from 'node:assert/strict';
 import { A64Cpu, CpuExit } from '../src/workers/wasm/a64-cpu';
+import { JIT_MODES, type JitMode } from '../src/workers/wasm/jit/code-cache';
+
+/**
+ * The translator's mode for the CPUs tests make: FEMTOVM_TEST_JIT (default off). wasm-jit.test.ts
+ * runs the CPU tests again with it 'on': every branch target translated at its first execution.
+ */
+export function testJitMode(): JitMode {
+  const mode = process.env.FEMTOVM_TEST_JIT ?? 'off';
+  if (!(JIT_MODES as readonly string[]).includes(mode)) throw new Error(`FEMTOVM_TEST_JIT=${mode}: on, off or auto`);
+  return mode as JitMode;
+}
+
+/** A CPU as the tests make them (see testJitMode). */
+export function testCpu(options: ConstructorParameters<typeof A64Cpu>[0] = {}): A64Cpu {
+  return new A64Cpu({ ...options, jit: { mode: testJitMode() } });
+}
 
 export const RAM = 0x10000;
 export const HVC0 = 0xd4000002; // hvc #0
@@ -13,7 +29,7 @@ export type Code = Record<number, readonly number[]>;
 
 /** A CPU with `code` in RAM (an array is placed at offset 0) and registers set. */
 export function cpuWith(code: Code | readonly number[], regs: Record<string, bigint> = {}): A64Cpu {
-  const cpu = new A64Cpu();
+  const cpu = testCpu();
   const ram = new DataView(cpu.ram.buffer, cpu.ram.byteOffset, cpu.ram.byteLength);
   const placed: Code = Array.isArray(code) ? { 0: code as readonly number[] } : (code as Code);
   for (const [offset, words] of Object.entries(placed)) {

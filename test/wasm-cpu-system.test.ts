@@ -2,15 +2,15 @@
 // the guest's vector table with the syndrome hardware gives, ERET, and system registers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { A64Cpu, A64_REGISTER_NAMES, CpuExit } from '../src/workers/wasm/a64-cpu';
-import { HVC0, RAM, cpuWith, exec, runToExit } from './wasm-cpu-support';
+import { A64_REGISTER_NAMES, CpuExit } from '../src/workers/wasm/a64-cpu';
+import { HVC0, RAM, cpuWith, exec, runToExit, testCpu } from './wasm-cpu-support';
 
 const VBAR = RAM + 0x800;
 const SYNC_SPX = VBAR + 0x200; // current EL with SP_EL1, synchronous
 const PSCI_SYSTEM_OFF = 0x8400_0008n;
 
 test('reset gives the KVM_ARM_VCPU_INIT state of docs/platform.md', () => {
-  const cpu = new A64Cpu();
+  const cpu = testCpu();
   assert.equal(cpu.getReg('pc'), BigInt(RAM));
   assert.equal(cpu.getReg('pstate'), 0x3c5n, 'EL1h, DAIF masked');
   assert.equal(cpu.getReg('sp'), 0x20000n, 'SP_EL1 = top of the 64 KiB of RAM');

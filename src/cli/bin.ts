@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-sparkplug --no-wasm-code-gc
 /**
  * The femtovm executable (dist/cli.js): loads the CLI (src/cli/index.ts, bundled as dist/cli-main.js)
  * through V8's code cache, so a command does not compile the whole bundle again at every start
@@ -7,6 +7,7 @@
  * (holding every function that command ran), used while the bundle, Node and V8's flags are the
  * same. A cache that cannot be written (a read-only install) or that V8 rejects costs only the
  * compile it would have saved. Node's builtins only: this file runs before anything is cached.
+ * The first line starts node with the V8 flags the translator needs (src/shared/v8-flags.ts).
  */
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';

@@ -35,6 +35,7 @@ export interface RunFlags {
   maxExits?: number;
   stopOnByte?: number;
   ignoreUnhandled?: boolean;
+  jit: 'on' | 'off' | 'auto';
   json?: boolean;
 }
 
@@ -52,7 +53,8 @@ export function withRunOptions(command: Command): Command {
     .option('--timeout <ms>', 'wall-clock limit per run (omit for none)', number('--timeout', { above: true, fraction: true }))
     .option('--max-exits <n>', 'end a run after this many exits (omit for none)', number('--max-exits', { min: 1 }))
     .option('--stop-on-byte <byte>', 'end a run after the console prints this byte (e.g. 0x0a)', number('--stop-on-byte', { max: 255 }))
-    .option('--ignore-unhandled', 'accesses no device claims are ignored (reads return 0) instead of an error');
+    .option('--ignore-unhandled', 'accesses no device claims are ignored (reads return 0) instead of an error')
+    .addOption(new Option('--jit <mode>', 'wasm backend: translate hot guest code to WebAssembly (auto: once hot; on: all, for tests)').choices(['on', 'off', 'auto']).default('off'));
 }
 
 /**
@@ -81,6 +83,7 @@ export function parseFlags(image: Uint8Array, path: string, flags: RunFlags): { 
       ...(arch === 'aarch64' && { arm64Start: flags.arm64Mmu === 'off' ? ('mmu-off' as const) : ('mmu-on' as const) }),
       ...(flags.mem !== undefined && { mem: flags.mem }),
       unhandled: flags.ignoreUnhandled ? 'ignore' : 'error',
+      jit: flags.jit,
     },
     load: { ...(flags.loadAddr !== undefined && { loadAddr: flags.loadAddr }), ...(flags.entry !== undefined && { entry: flags.entry }) },
     run: {

@@ -18,7 +18,7 @@ import { guardStdout } from './stdout';
 /** Adds `run`. */
 export function registerRun(program: Command): void {
   withRunOptions(program.command('run').description('run a guest on this thread; its console output streams to stdout'))
-    .option('--json', 'print one JSON object {backend, arch, outcome, exits, output, outputTruncated, outputDropped, durationMs}')
+    .option('--json', 'print one JSON object {backend, arch, outcome, exits, output, outputTruncated, outputDropped, durationMs, jit: the translator counters}')
     .option('--max-output <bytes>', 'with --json: console bytes kept for the output field (default 1 MiB)', number('--max-output', { min: 1 }))
     .action((path: string, flags: RunFlags & { maxOutput?: number }) => {
       process.exitCode = runCommand(path, flags);

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
+import { TRANSLATOR_V8_FLAGS } from '../shared/v8-flags';
 import { lineWaiter, type LineWaiter } from './line-waiter';
 
 export interface WorkerProcess {
@@ -15,9 +16,12 @@ export interface WorkerProcess {
   exited: Promise<number | NodeJS.Signals>;
 }
 
-/** Starts `node <cli> worker --redis <url> ...args` and resolves once it is ready. */
+/**
+ * Starts `node <cli> worker --redis <url> ...args` (with the flags cli.js's first line gives node)
+ * and resolves once it is ready.
+ */
 export async function startWorkerProcess(cli: string, redis: string, args: string[]): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [cli, 'worker', '--redis', redis, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TRANSLATOR_V8_FLAGS, cli, 'worker', '--redis', redis, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   // A test or bench that ends without stopping its workers (a failure, a timeout) takes them along.
   const orphaned = () => child.kill('SIGKILL');
   process.once('exit', orphaned);

@@ -4,6 +4,9 @@
  */
 import type { Arm64Start } from './arm64-start';
 import type { GuestArch, X86Mode } from './platform';
+import type { JitMode, JitStats } from '../workers/wasm/jit/code-cache';
+
+export type { JitMode, JitStats };
 
 export type BackendKind = 'kvm' | 'wasm';
 
@@ -35,6 +38,14 @@ export interface VmOptions {
   arm64Start?: Arm64Start;
   /** Accesses no device claims: `error` (default) ends the run with ERR_UNHANDLED_ACCESS; `ignore` drops writes and reads 0. */
   unhandled?: 'error' | 'ignore';
+  /**
+   * WebAssembly backend: translate hot guest code to WebAssembly (docs/jit.md). `off` (default):
+   * interpret only; `auto`: translate branch targets once they are hot; `on`: every branch target at
+   * its first execution (for tests). Ignored by KVM, which runs guest code natively.
+   */
+  jit?: JitMode;
+  /** WebAssembly backend: translated units kept (default 1024). */
+  jitCacheUnits?: number;
   /**
    * The console's writes go through KVM's coalesced ring (see DeviceOptions.coalesced): no exit per
    * byte; they reach the output and the event stream in order. x86 needs KVM_CAP_COALESCED_PIO too.
@@ -98,6 +109,8 @@ export interface RunResult {
   outputTruncated: boolean;
   outputDropped: number;
   durationMs: number;
+  /** WebAssembly backend with `jit` on or auto: the translator's counters since the VM was created. */
+  jit?: JitStats;
   /** VmPool.run with `reads`: the guest memory they name, read after the run, in their order. */
   reads?: Uint8Array[];
 }

@@ -4,6 +4,7 @@
  */
 import type { DeviceBus, DeviceRange, DoorbellSpec } from '../shared/devices';
 import type { Arm64StartState } from '../shared/arm64-start';
+import type { JitOptions, JitStats } from './wasm/jit/code-cache';
 import type { GuestArch, RamLayout } from '../shared/platform';
 import type { BackendKind, Irqchip, Outcome } from '../shared/vm-types';
 import type { ConsoleOutput } from './console-output';
@@ -41,6 +42,8 @@ export interface BootState {
   entry: number;
   x86LongMode: boolean;
   irqchip: Irqchip;
+  /** WebAssembly backend: its translator's options. */
+  jit: JitOptions;
   /** interrupt() through an irqfd (VmOptions.irqfd; an in-kernel irqchip, so KVM only). */
   irqfd: boolean;
   /** aarch64: the EL1 system registers (and the KVM ROM of translation tables) of the start state. */
@@ -92,6 +95,8 @@ export interface Backend {
   attachEventRing(ring: SharedArrayBuffer): void;
   /** Process-wide id of the vCPU for kickVcpu() from another thread (0 when not applicable). */
   readonly vcpuId: number;
+  /** The translator's counters, where there is one at work (WebAssembly backend, jit on or auto). */
+  jitStats?(): JitStats | undefined;
   /** Runs until an outcome; throws GuestError (its `exits` set) when the guest cannot go on. */
   run(limits: RunLimits, bus: DeviceBus): BackendRunEnd;
   /** Console bytes kept since the last call, and how many were dropped past the bound. */

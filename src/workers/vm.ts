@@ -8,6 +8,7 @@ import type { StopWord } from './run-watch';
 import { DEFAULT_MAX_OUTPUT, type BackendKind, type Irqchip, type LoadOptions, type RunOptions, type RunResult, type VmOptions } from '../shared/vm-types';
 import { checkDoorbell, checkRange, DeviceBus, type Device, type DeviceOptions, type DeviceRange, type DoorbellHandler, type DoorbellSpec } from '../shared/devices';
 import { loadAddon, type NativeDoorbellWatcher } from '../shared/addon';
+import { JIT_MODES, type JitOptions } from './wasm/jit/code-cache';
 import { ConfigError, GuestError, ImageError, VmStateError, withPc } from '../shared/errors';
 import { parseImage, readImageFile, type LoadedImage } from '../shared/image';
 import { checkObject, describe, describeAddress, optionalAddress } from '../shared/options';
@@ -63,6 +64,7 @@ export class Vm {
       entry: platforms[arch].loadAddr,
       x86LongMode: arch === 'x86_64' && x86Mode === 'long',
       irqchip: this.irqchip,
+      jit: jitOptions(options),
       irqfd,
       ...(arch === 'aarch64' && { arm64: arm64StartState(layout, arm64Start) }),
     };
@@ -302,7 +304,8 @@ export class Vm {
     try {
       const end = this.impl.run(limits, this.bus);
       const output = this.impl.takeOutput();
-      return { backend: this.backend, arch: this.arch, ...end, output: output.bytes, outputTruncated: output.dropped > 0, outputDropped: output.dropped, durationMs: performance.now() - started };
+      const jit = this.impl.jitStats?.();
+      return { backend: this.backend, arch: this.arch, ...end, output: output.bytes, outputTruncated: output.dropped > 0, outputDropped: output.dropped, durationMs: performance.now() - started, ...(jit && { jit }) };
     } catch (error) {
       if (error instanceof GuestError) this.describeFailure(error);
       throw error;
@@ -437,4 +440,15 @@ function checkIrqchip(irqchip: unknown, arch: GuestArch, backend: BackendKind, l
   const gic = layout.regions.find((r) => r.guestAddr < ARM64_GIC.end && r.guestAddr + r.size > ARM64_GIC.distributor);
   if (arch === 'aarch64' && gic !== undefined) throw new ConfigError('ERR_REGION_OVERLAP', `RAM at ${describeAddress(gic.guestAddr)} overlaps the in-kernel GICv3 at ${describeAddress(ARM64_GIC.distributor)}..${describeAddress(ARM64_GIC.end)}`);
   return irqchip;
+}
+
+/** The translator's options from the VM's, checked. */
+function jitOptions(options: VmOptions): JitOptions {
+  const mode = options.jit ?? 'off';
+  if (!JIT_MODES.includes(mode)) throw new ConfigError('ERR_INVALID_OPTION', `jit must be on, off or auto, got ${JSON.stringify(options.jit)}`);
+  const units = options.jitCacheUnits;
+  if (units !== undefined && (!Number.isInteger(units) || units < 1 || units > 65_000)) {
+    throw new ConfigError('ERR_INVALID_OPTION', `jitCacheUnits must be an integer from 1 to 65000, got ${units}`);
+  }
+  return { mode, ...(units !== undefined && { cacheUnits: units }) };
 }

@@ -14,6 +14,7 @@ import { EventRingWriter } from './event-ring-writer';
 import { INTERRUPT_ACK, isConsoleWrite } from '../shared/platform';
 import { coalescedRead, mmioNoSyndrome, unhandledAccess } from './access-rules';
 import { A64_REGISTER_NAMES, A64Cpu, CpuExit, a64RegisterBits, type CoalescedWrite } from './wasm/a64-cpu';
+import type { JitOptions, JitStats } from './wasm/jit/code-cache';
 
 /**
  * Instructions per slice: V8 tiers a wasm function up only between calls, and the loop looks at stop
@@ -39,8 +40,10 @@ const IDLE_BYTES = 256 << 20;
 /** Memory a CPU may have beyond what a VM's RAM needs and still serve it (code, state, and slack). */
 const IDLE_SLACK = 8 << 20;
 
-function idleCpuFor(ramSize: number): A64Cpu | undefined {
-  const i = idleCpus.findIndex((cpu) => cpu.memoryBytes >= ramSize && cpu.memoryBytes <= 2 * ramSize + IDLE_SLACK);
+/** An idle CPU for RAM of `ramSize` bytes, of the build `jit` needs (the interpreter alone when off). */
+function idleCpuFor(ramSize: number, jit: JitOptions): A64Cpu | undefined {
+  const translates = (jit.mode ?? 'off') !== 'off';
+  const i = idleCpus.findIndex((cpu) => cpu.translates === translates && cpu.memoryBytes >= ramSize && cpu.memoryBytes <= 2 * ramSize + IDLE_SLACK);
   return i < 0 ? undefined : idleCpus.splice(i, 1)[0];
 }
 
@@ -106,6 +109,8 @@ export class WasmBackend implements Backend {
   private readonly output = new ConsoleBuffer();
   /** The run's console fd writer, while a run with RunOptions.consoleFd is in progress. */
   private stream: ConsoleStream | undefined;
+  /** A view of RAM was handed out: code written through it is looked for at each run's start. */
+  private viewsOut = false;
   private closed = false;
   private saved: { ram: Uint8Array; state: Uint8Array } | undefined;
   /** The interrupt line: a word of this VM's own, or one shared with the thread that raises it. */
@@ -114,15 +119,22 @@ export class WasmBackend implements Backend {
   constructor(boot: BootState) {
     const [region, ...rest] = boot.layout.regions;
     if (region === undefined || rest.length > 0) throw new ConfigError('ERR_INVALID_OPTION', 'the WebAssembly backend maps one RAM region');
-    const idle = idleCpuFor(region.size);
+    const idle = idleCpuFor(region.size, boot.jit);
     idle?.reset(region.guestAddr, region.size, boot.entry);
-    this.cpu = idle ?? new A64Cpu({ ramBase: region.guestAddr, ramSize: region.size, pc: boot.entry });
+    idle?.configureJit(boot.jit);
+    this.cpu = idle ?? new A64Cpu({ ramBase: region.guestAddr, ramSize: region.size, pc: boot.entry, jit: boot.jit });
     this.cpu.setReg('sp', BigInt(boot.layout.guestTop));
     for (const [name, value] of boot.arm64?.registers ?? []) this.cpu.setReg(name, value);
   }
 
+  jitStats(): JitStats | undefined {
+    const stats = this.cpu.jitStats;
+    return stats.mode === 'off' ? undefined : stats;
+  }
+
   memory(index: number): Uint8Array {
     if (index !== 0) throw new RangeError(`no RAM region ${index}`);
+    this.viewsOut = true;
     return this.cpu.ram;
   }
 
@@ -180,6 +192,7 @@ export class WasmBackend implements Backend {
     this.output.limit = limits.maxOutputBytes;
     const stream = limits.consoleFd >= 0 ? new ConsoleStream(limits.consoleFd, watch) : undefined;
     this.stream = stream;
+    if (this.viewsOut) cpu.verifyCode();
     bus.attachDataBuffer(this.data);
     try {
       for (;;) {

@@ -3,6 +3,8 @@
  * as a minimal reproducer: the snippet with its disassembly, the inputs, and both outputs.
  */
 import { A64Cpu, CpuExit } from '../../src/workers/wasm/a64-cpu';
+import type { JitMode } from '../../src/workers/wasm/jit/code-cache';
+import { testJitMode } from '../wasm-cpu-support';
 import { LAYOUT } from './layout';
 import { type ClassMix, generateCase, type TestCase } from './gen';
 import { disassemble, runOracle, type CaseResult } from './oracle';
@@ -110,9 +112,9 @@ export interface DiffReport {
   mismatches: Mismatch[];
 }
 
-/** Generates `count` cases of `seed` from `first`, runs both sides in batches, and compares. */
-export function runDiff(seed: number, count: number, first = 0, mix: ClassMix = 'all', batch = 5000): DiffReport {
-  const cpu = new A64Cpu({ ramBase: LAYOUT.region, ramSize: LAYOUT.regionSize });
+/** Generates `count` cases of `seed` from `first`, runs both sides in batches (the translator in mode `jit`), and compares. */
+export function runDiff(seed: number, count: number, first = 0, mix: ClassMix = 'all', jit: JitMode = testJitMode(), batch = 5000): DiffReport {
+  const cpu = new A64Cpu({ ramBase: LAYOUT.region, ramSize: LAYOUT.regionSize, jit: { mode: jit } });
   const report: DiffReport = { cases: 0, faulted: 0, mismatches: [] };
   for (let from = first; from < first + count; from += batch) {
     const n = Math.min(batch, first + count - from);

@@ -205,7 +205,8 @@ write_control() {
     echo "HOSTROOT=${HOSTROOT:-0}"
     echo "TTY=$tty"
   } > "$ctl/conf"
-  printf '#!/bin/sh\nexec node %s "$@"\n' "$(shquote "$ROOT/dist/cli.js")" > "$ctl/bin/femtovm"
+  # It runs node itself (not through cli.js's first line): the V8 flags that line gives it.
+  printf '#!/bin/sh\nexec node --no-sparkplug --no-wasm-code-gc %s "$@"\n' "$(shquote "$ROOT/dist/cli.js")" > "$ctl/bin/femtovm"
   chmod 755 "$ctl/bin/femtovm"
   local v
   {

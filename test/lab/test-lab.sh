@@ -5,7 +5,8 @@
 #
 # Files default to dist/test/*.kvm.test.js (built from test/*.kvm.test.ts; `npm run build` runs
 # first when dist/ is missing). FEMTOVM_REQUIRE_KVM=1 is exported into the lab, so KVM tests fail
-# there instead of skipping. Prints one summary line per arch and, last, the total as
+# there instead of skipping. The aarch64 lab starts node with the V8 flags the translator needs
+# there (src/shared/v8-flags.ts). Prints one summary line per arch and, last, the total as
 # "lab: N passed, N failed"; exits non-zero when any arch failed or a lab did not boot.
 set -uo pipefail
 
@@ -51,7 +52,9 @@ SUMMARY=() TOTAL_PASS=0 TOTAL_FAIL=0 STATUS=0
 for arch in "${ARCHES[@]}"; do
   echo "[lab] ===== $arch: node --test ${FILES[*]}" >&2
   start=$SECONDS
-  bash "$LAB_DIR/lab.sh" --arch "$arch" node --test --test-reporter=spec "${FILES[@]}" | tee "$OUT/$arch.log"
+  # The V8 flags the translator needs on arm64, from node's start (src/shared/v8-flags.ts).
+  flags=(); [ "$arch" = aarch64 ] && flags=(--no-sparkplug --no-wasm-code-gc)
+  bash "$LAB_DIR/lab.sh" --arch "$arch" node "${flags[@]}" --test --test-reporter=spec "${FILES[@]}" | tee "$OUT/$arch.log"
   rc=${PIPESTATUS[0]}
   pass=$(count "$OUT/$arch.log" pass) fail=$(count "$OUT/$arch.log" fail)
   TOTAL_PASS=$((TOTAL_PASS + pass)) TOTAL_FAIL=$((TOTAL_FAIL + fail))

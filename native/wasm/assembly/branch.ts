@@ -6,6 +6,7 @@ import { condition } from './flags';
 import { reg, regAt, setReg, sized } from './state';
 import { exceptionReturn, pcAlignmentFault, retry, undefinedOrRetry } from './exceptions';
 import { Op } from './ops';
+import { taken } from './jit';
 
 /** The offset a branch (immediate) of class `op` adds to its PC: imm26, imm14 or imm19, times 4. */
 export function branchOffset(op: Op, insn: u32): u64 {
@@ -19,25 +20,25 @@ export function branchOffset(op: Op, insn: u32): u64 {
 /** Unconditional branch (immediate): B, BL (op = insn[31] links). */
 @inline export function branchImmediate(e: usize, insn: u32, pc: u64): u64 {
   if (sf(insn)) setReg(30, pc + 4);
-  return pc + immOf(e);
+  return taken(pc + immOf(e));
 }
 
 /** Compare and branch (immediate): CBZ, CBNZ (op = insn[24]). */
 @inline export function compareBranch(e: usize, insn: u32, pc: u64): u64 {
   const isZero = sized(regAt(xt(e)), sf(insn)) == 0;
-  return isZero != bit(insn, 24) ? pc + immOf(e) : pc + 4;
+  return isZero != bit(insn, 24) ? taken(pc + immOf(e)) : pc + 4;
 }
 
 /** Test and branch (immediate): TBZ, TBNZ (op = insn[24]) on bit b5:b40 of Rt. */
 @inline export function testBranch(e: usize, insn: u32, pc: u64): u64 {
   const b = (field(insn, 31, 1) << 5) | field(insn, 19, 5);
   const isZero = ((regAt(xt(e)) >> <u64>b) & 1) == 0;
-  return isZero != bit(insn, 24) ? pc + immOf(e) : pc + 4;
+  return isZero != bit(insn, 24) ? taken(pc + immOf(e)) : pc + 4;
 }
 
 /** Conditional branch (immediate): B.cond, cond constant per Op (BC.cond, o0 = insn[4] = 1, is UNDEFINED). */
 @inline export function conditionalBranch(e: usize, pc: u64, cond: u32): u64 {
-  return condition(cond) ? pc + immOf(e) : pc + 4;
+  return condition(cond) ? taken(pc + immOf(e)) : pc + 4;
 }
 
 /**
@@ -56,7 +57,7 @@ export function branchOffset(op: Op, insn: u32): u64 {
     return pcAlignmentFault(target);
   }
   if (opc == 0b0001) setReg(30, pc + 4);
-  return target;
+  return taken(target);
 }
 
 // Indexed by op0 = insn[31:29] : insn[25:24].

@@ -18,6 +18,7 @@ import {
 } from './loadstore';
 import { Ext } from './memory';
 import { retry, simdFp, undefinedInsn, unsupported } from './exceptions';
+import { runTranslated } from './jit';
 import {
   fpCompareInsn, fpConditionalCompare, fpConditionalSelect, fpDataProcessing1, fpDataProcessing2, fpDataProcessing3,
   fpFixedConversion, fpImmediate, fpIntConversion,
@@ -30,8 +31,8 @@ import { advancedSimd } from './advsimd';
  * (an access outside RAM, an UNDEFINED or rare form) returns retry(pc) instead, before any effect, as
  * does every other Op.
  */
-@inline export function executeHot(e: usize, insn: u32, pc: u64, fast: bool): u64 {
-  switch (opOf(e)) {
+@inline export function executeHot(op: Op, e: usize, insn: u32, pc: u64, fast: bool): u64 {
+  switch (op) {
     case Op.ADD_W_IMM: return addSubImmediate(e, pc, false, false, false);
     case Op.ADDS_W_IMM: return addSubImmediate(e, pc, false, false, true);
     case Op.SUB_W_IMM: return addSubImmediate(e, pc, false, true, false);
@@ -132,8 +133,12 @@ import { advancedSimd } from './advsimd';
 
 /** Any class, completely. */
 @inline export function execute(e: usize, insn: u32, pc: u64): u64 {
-  const op = opOf(e);
-  if (op < FIRST_COLD) return executeHot(e, insn, pc, false);
+  return executeOp(opOf(e), e, insn, pc);
+}
+
+/** Class `op`, completely (a translated unit's entry runs its instruction's own Op when the unit declines). */
+@inline export function executeOp(op: Op, e: usize, insn: u32, pc: u64): u64 {
+  if (op < FIRST_COLD) return executeHot(op, e, insn, pc, false);
   switch (op) {
     case Op.UNDEFINED: return undefinedInsn(insn, pc);
     case Op.UNSUPPORTED: return unsupported(insn, pc);
@@ -150,6 +155,7 @@ import { advancedSimd } from './advsimd';
     case Op.LDST_REGISTER: return loadStoreRegister(e, insn, pc);
     case Op.LOAD_LITERAL: return loadLiteral(e, insn, pc);
     case Op.LDST_PAIR: return loadPairSigned(e, insn, pc);
+    case Op.TRANSLATED: return runTranslated(e, insn, pc);
     case Op.LDST_EXCLUSIVE: return loadStoreExclusive(insn, pc);
     // Scalar FP, SIMD&FP loads and stores
     case Op.FP_DP1: return fpDataProcessing1(insn, pc);

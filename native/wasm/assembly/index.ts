@@ -11,6 +11,10 @@ import { buildDispatch, decode } from './decode';
 import { execute, executeHot } from './execute';
 import { opOf } from './insn';
 import { Op } from './ops';
+import { HOOKS, allowUnit, takeUnitExtra } from './jit';
+
+export { CODE_WRITE, GRANULE_LOG2, codeMap, decodeForTranslator, markEntry, setHotThreshold, translatedRuns, unmarkEntry } from './jit';
+export { Op } from './ops';
 import { COALESCED_RING, emptyRing } from './coalesced';
 
 export { Slot, Exit } from './state';
@@ -48,7 +52,8 @@ export function reset(base: u64, size: u64, pc: u64): bool {
 
 /** Exits that stop before their instruction retires (or, for a fetch abort, starts). */
 @inline function retires(exit: u64): bool {
-  return exit != Exit.MMIO && exit != Exit.MMIO_NO_SYNDROME && exit != Exit.UNSUPPORTED && exit != Exit.FETCH_ABORT && exit != Exit.MMU_REGIME;
+  return exit != Exit.MMIO && exit != Exit.MMIO_NO_SYNDROME && exit != Exit.UNSUPPORTED && exit != Exit.FETCH_ABORT && exit != Exit.MMU_REGIME
+    && (!HOOKS || exit != Exit.CODE_WRITTEN);
 }
 
 /**
@@ -66,7 +71,7 @@ export function reset(base: u64, size: u64, pc: u64): bool {
   const e = decoded(off), insn = load<u32>(<usize>off, RAM);
   // An empty entry holds word 0 with Op UNDECODED, which is not hot either.
   if (load<u32>(e) != insn) return retry(pc);
-  return executeHot(e, insn, pc, true);
+  return executeHot(opOf(e), e, insn, pc, true);
 }
 
 /**
@@ -117,8 +122,12 @@ export function run(budget: i32): Exit {
     if ((pc & 1) != 0) { // RETRY
       // Counted already: the instruction the fast loop left to its complete handler.
       pc ^= RETRY;
+      allowUnit(left + 1);
       pc = step(pc - base, pc);
+      left -= takeUnitExtra(); // a translated unit ran more
+
     } else if (left == 1 && pc - base < size) {
+      allowUnit(1);
       pc = step(pc - base, pc); // an odd budget's last instruction
       left--;
     } else {

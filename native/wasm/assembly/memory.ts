@@ -6,6 +6,7 @@ import { signExtend, M32 } from './insn';
 import { Exit, Slot, setReg, setSlot, slot } from './state';
 import { alignmentFault, permissionFault, retry, stop, translationFault } from './exceptions';
 import { mmuOn, ramIsNormal } from './sysregs';
+import { codeMapSize, placeCodeMap, noteCodeWrite } from './jit';
 import { appendCoalesced, appendToHotRange, coalescing } from './coalesced';
 
 /**
@@ -52,6 +53,7 @@ export let resumePc: u64 = 0;
 }
 
 @inline export function writeRam(off: usize, sizeLog2: u32, v: u64): void {
+  noteCodeWrite(off, 1 << sizeLog2);
   switch (sizeLog2) {
     case 0: store<u8>(off, <u8>v, RAM); break;
     case 1: store<u16>(off, <u16>v, RAM); break;
@@ -219,17 +221,18 @@ export function completeMmio(pc: u64): u64 {
 /** Physical addresses have at most 52 bits (so a PC with STOPPED or RETRY flipped in is not in RAM). */
 const PA_LIMIT: u64 = 1 << 52;
 
-/** RAM bytes possibly written since the memory was created: beyond them it is still zero. */
+/** Bytes after RAM possibly written since the memory was created: beyond them it is still zero. */
 let dirty: u64 = 0;
 
 /** Maps `size` bytes of zeroed RAM at guest address `base`; false if memory cannot grow or the RAM ends above PA_LIMIT. */
 export function mapRam(base: u64, size: u64): bool {
   if (base + size > PA_LIMIT) return false;
-  const pages = <i32>((<u64>RAM + size + 0xffff) >> 16);
+  const pages = <i32>((<u64>RAM + size + codeMapSize(size) + 0xffff) >> 16);
   if (memory.size() < pages && memory.grow(pages - memory.size()) < 0) return false;
   memory.fill(RAM, 0, <usize>min(size, dirty));
-  dirty = max(dirty, size);
+  dirty = max(dirty, size + codeMapSize(size)); // the granule map after RAM was written too
   ramBase = base;
   ramSize = size;
+  placeCodeMap(RAM + <usize>size, <usize>codeMapSize(size));
   return true;
 }

@@ -84,6 +84,7 @@ export enum Op {
   SIMD_MOD_IMM,
   SIMD_SHIFT_IMM,
   SIMD_INDEXED,
+  TRANSLATED,       // the entry of a translated unit (jit.ts): the decode cache entry keeps the instruction's own Op
 }
 
 /** The first Op that is not hot. */

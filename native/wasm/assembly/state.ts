@@ -64,6 +64,9 @@ export enum Exit {
   MMIO_NO_SYNDROME = 5, // writeback, pair or exclusive access outside RAM (KVM: no valid syndrome)
   FETCH_ABORT = 6,   // PC outside RAM: FAULT_PC
   MMU_REGIME = 7,    // an MSR that would change the translation regime to one not modelled: FAULT_PC, FAULT_INSN
+  // For the host's translator (jit.ts), never seen by the backend:
+  HOT = 8,           // a branch target got hot (PC is the target, the branch retired)
+  CODE_WRITTEN = 9,  // translated code was written (CODE_WRITE); the instruction at PC not run yet
 }
 
 export const STATE: usize = memory.data(Slot.COUNT * 8, 64);

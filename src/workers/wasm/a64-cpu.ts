@@ -1,7 +1,8 @@
 /**
  * The WebAssembly backend's CPU: a software AArch64 (Armv8.0-A integer, scalar FP and Advanced SIMD,
  * SIMD&FP loads and stores, Armv8.1 LSE atomics, CRC32; EL1, MMU off or one fixed identity map) compiled
- * from native/wasm to dist/a64.wasm. It exits like a KVM/arm64 vCPU does: MMIO with the access
+ * from native/wasm to dist/a64.wasm (dist/a64-jit.wasm with the translator's hooks, for jit on or
+ * auto: jit/). It exits like a KVM/arm64 vCPU does: MMIO with the access
  * described, HVC (PSCI), WFI; architecturally UNDEFINED encodings, SVC, BRK and FP/SIMD traps go to
  * the guest's vector table as on hardware. Stores to coalesced ranges make no exit: they wait in the
  * CPU's ring of coalesced writes (KVM's coalesced MMIO) for the host to take them (takeCoalesced).
@@ -14,6 +15,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { packageRoot } from '../../shared/addon';
+import { checkTranslatorV8Flags } from '../../shared/v8-flags';
+import type { JitOptions, JitStats } from './jit/code-cache';
+import { CpuJit, type JitExports } from './jit/cpu-jit';
+import { importedTableMinimum } from './jit/wasm-code';
 
 /** Why `run()` returned. Values are the wasm module's `Exit.*` (checked when it loads). */
 export const CpuExit = {
@@ -93,10 +98,7 @@ function sysregKey(name: string): number | undefined {
   return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
 }
 
-interface A64Exports {
-  readonly memory: WebAssembly.Memory;
-  readonly STATE_PTR: WebAssembly.Global;
-  readonly RAM_PTR: WebAssembly.Global;
+interface A64Exports extends JitExports {
   readonly COALESCED_PTR: WebAssembly.Global;
   reset(base: bigint, size: bigint, pc: bigint): number;
   coalesce(base: bigint, size: bigint): number;
@@ -153,19 +155,34 @@ interface RingLayout {
 interface Compiled {
   module: WebAssembly.Module;
   slots: Slots;
+  /** The size of the function table the module imports (the translator's units go after). */
+  tableSize: number;
+  /** The interpreter's Op numbers by name, for the translator. */
+  ops: Record<string, number>;
+  /** Exit codes of the translator's own exits (never returned by `run()`). */
+  hot: number;
+  codeWritten: number;
   ring: RingLayout;
 }
 
-let compiled: Compiled | undefined;
+/** The two builds of the CPU (native/wasm/build.mjs): the interpreter alone, and with the translator's hooks. */
+const compiled = new Map<boolean, Compiled>();
 
-/** Compiles dist/a64.wasm on first use (synchronously: a few ms, once per thread). */
-function load(): Compiled {
-  if (compiled !== undefined) return compiled;
-  const path = join(packageRoot(), 'dist', 'a64.wasm');
+/**
+ * Compiles dist/a64.wasm (or, with `hooks`, dist/a64-jit.wasm) on first use (synchronously: a few
+ * ms, once per thread and build).
+ */
+function load(hooks: boolean): Compiled {
+  const done = compiled.get(hooks);
+  if (done !== undefined) return done;
+  const path = join(packageRoot(), 'dist', hooks ? 'a64-jit.wasm' : 'a64.wasm');
   if (!existsSync(path)) throw new Error(`femtovm: ${path} is missing: run npm run build`);
-  const module = new WebAssembly.Module(readFileSync(path));
+  const bytes = readFileSync(path);
+  const module = new WebAssembly.Module(bytes);
+  const tableSize = importedTableMinimum(bytes);
   // A throwaway instance to read the layout constants and check the exit numbering.
-  const probe = new WebAssembly.Instance(module, { env: { counter: () => 0n } }).exports;
+  const table = new WebAssembly.Table({ element: 'anyfunc', initial: tableSize });
+  const probe = new WebAssembly.Instance(module, { env: { counter: () => 0n, table } }).exports;
   const value = (name: string): number => {
     const g = probe[name];
     if (!(g instanceof WebAssembly.Global)) throw new Error(`femtovm: a64.wasm lacks export ${name}`);
@@ -199,8 +216,10 @@ function load(): Compiled {
   }
   const entries = value('Coalesced.ENTRIES');
   const ring: RingLayout = { entries, words: headerBytes + entries * entryBytes, written, delivered, first: headerBytes, entryWords: entryBytes, size, data, ranges: value('Coalesced.RANGES') };
-  compiled = { module, slots, ring };
-  return compiled;
+  const ops = Object.fromEntries(Object.keys(probe).filter((k) => k.startsWith('Op.')).map((k) => [k.slice(3), value(k)]));
+  const build: Compiled = { module, slots, tableSize, ops, hot: value('Exit.HOT'), codeWritten: value('Exit.CODE_WRITTEN'), ring };
+  compiled.set(hooks, build);
+  return build;
 }
 
 export interface A64CpuOptions {
@@ -210,6 +229,11 @@ export interface A64CpuOptions {
   ramSize?: number;
   /** Initial PC. Default: ramBase. */
   pc?: number;
+  /**
+   * The translator of hot code to WebAssembly (default: off). A CPU made with it off runs the
+   * interpreter alone (no hooks for a translator) and cannot turn it on later.
+   */
+  jit?: JitOptions;
 }
 
 const TWO32 = 2 ** 32;
@@ -236,12 +260,21 @@ export class A64Cpu {
   #ring!: Uint32Array; // the coalesced-write ring, as 32-bit words
   #ram!: Uint8Array;
   #ramBase = 0;
+  #ramTaken = false; // `ram` was read since the last verifyCode(): the host may have written code
+  readonly #table: WebAssembly.Table;
+  #jit!: CpuJit;
   #epoch = 0n; // hrtime at reset: CNTVCT_EL0 counts ns (CNTFRQ_EL0 = 1 GHz) from there
 
+  /** This CPU runs the build with the translator's hooks (made with jit on or auto). */
+  readonly translates: boolean;
+
   constructor(options: A64CpuOptions = {}) {
-    const { module, slots, ring } = load();
+    this.translates = (options.jit?.mode ?? 'off') !== 'off';
+    if (this.translates) checkTranslatorV8Flags(); // src/shared/v8-flags.ts says why
+    const { module, slots, tableSize, ring } = load(this.translates);
     const counter = (): bigint => process.hrtime.bigint() - this.#epoch;
-    this.#exports = new WebAssembly.Instance(module, { env: { counter } }).exports as unknown as A64Exports;
+    this.#table = new WebAssembly.Table({ element: 'anyfunc', initial: tableSize });
+    this.#exports = new WebAssembly.Instance(module, { env: { counter, table: this.#table } }).exports as unknown as A64Exports;
     this.#slots = slots;
     this.#layout = ring;
     this.#state = this.#exports.STATE_PTR.value as number;
@@ -249,6 +282,43 @@ export class A64Cpu {
     this.#ringPtr = this.#exports.COALESCED_PTR.value as number;
     const ramBase = options.ramBase ?? 0x10000;
     this.reset(ramBase, options.ramSize ?? 0x10000, options.pc ?? ramBase);
+    this.configureJit(options.jit ?? {});
+  }
+
+  /** Sets the translator's options; its units so far are dropped. Turning it on needs a CPU that `translates`. */
+  configureJit(options: JitOptions): void {
+    const mode = options.mode ?? 'off';
+    if (mode !== 'off' && !this.translates) throw new RangeError(`A64Cpu: jit ${mode} needs a CPU made with the translator on (this one interprets only)`);
+    if (this.#jit?.configuredAs(options)) { // a tiny VM's reuse costs no new translator
+      this.#jit.restart();
+      return;
+    }
+    this.#jit?.reset();
+    const { tableSize, ops, hot, codeWritten } = load(this.translates);
+    const cpu = this; // the translator reads this CPU through getters
+    this.#jit = new CpuJit(this.#exports, this.#table, tableSize, ops, { sliceEnd: CpuExit.SliceEnd, hot, codeWritten }, {
+      get ramBase() { return cpu.#ramBase; },
+      get ramSize() { return cpu.#ram.length; },
+      get pc() { return cpu.pcNumber; },
+      get instret() { return cpu.instret; },
+      setSliceEnd: () => {
+        this.#u32[this.#slots.exit * 2] = CpuExit.SliceEnd;
+      },
+    }, options);
+  }
+
+  /** The translator's counters (hits, misses, translations, invalidations, ...). */
+  get jitStats(): JitStats {
+    return this.#jit.stats();
+  }
+
+  /**
+   * Tells the translator the host wrote guest RAM at [address, address + length) (guest-physical)
+   * while the CPU may have translated code there: its units are dropped. (Stores by the guest are
+   * seen without this; a reset drops every unit.)
+   */
+  codeWritten(address: number, length: number): void {
+    this.#jit.codeWritten(address, length);
   }
 
   /**
@@ -265,6 +335,7 @@ export class A64Cpu {
     if (ramBase % 4096 !== 0 || ramSize % 4096 !== 0 || ramSize <= 0 || !Number.isSafeInteger(ramBase + ramSize)) {
       throw new RangeError(`A64Cpu: RAM must be 4 KiB-aligned and non-empty (base ${ramBase}, size ${ramSize})`);
     }
+    this.#jit?.reset();
     if (!this.#exports.reset(BigInt(ramBase), BigInt(ramSize), BigInt(pc))) {
       throw new RangeError(`A64Cpu: cannot allocate ${ramSize} bytes of RAM`);
     }
@@ -293,14 +364,25 @@ export class A64Cpu {
     new Uint8Array(this.#exports.memory.buffer, this.#state, state.length).set(state);
   }
 
-  /** Guest RAM, a view into wasm memory (a new view after each reset). */
+  /**
+   * Guest RAM, a view into wasm memory (a new view after each reset). Code the host writes through
+   * it is seen by the next `run()` (translated units are checked against RAM once the view was
+   * taken); for writes through a view kept across runs, call `codeWritten` or `verifyCode`.
+   */
   get ram(): Uint8Array {
+    this.#ramTaken = true;
     return this.#ram;
   }
 
   /** Bytes of wasm memory this CPU holds (it never shrinks: a CPU once given large RAM keeps it). */
   get memoryBytes(): number {
     return this.#exports.memory.buffer.byteLength;
+  }
+
+  /** Drops translated units whose code differs from RAM now. */
+  verifyCode(): void {
+    this.#ramTaken = false;
+    this.#jit.verify();
   }
 
   /** Guest-physical address of ram[0]. */
@@ -310,7 +392,9 @@ export class A64Cpu {
 
   /** Runs at most `maxInsns` instructions (keep it ≤ 1e6 per call). */
   run(maxInsns: number): CpuExit {
-    return this.#exports.run(maxInsns) as CpuExit;
+    if (this.#jit.mode === 'off') return this.#exports.run(maxInsns) as CpuExit;
+    if (this.#ramTaken) this.verifyCode();
+    return this.#jit.run(maxInsns) as CpuExit;
   }
 
   /** A 64-bit slot as a number (exact below 2^53). */
