@@ -142,10 +142,12 @@ for (const [arch, backend] of backends) {
         assert.deepEqual(writes.map((e) => Number(e.data)), Array.from({ length: count }, (_, i) => count - i));
         const exited = writes.flatMap((e, i) => (e.pc === 0 ? [] : [i]));
         assert.equal(r.exits, exited.length + 1); // and the end
-        // The ring holds 169 writes (KVM's: a page of 170 entries, one kept free); KVM also drains it
-        // on a timer, so fewer writes may find it full there. The wasm CPU drains it at slice ends only.
+        // The wasm CPU's ring holds 169 writes (as KVM's: a page of 170 entries, one kept free) and is
+        // drained at slice ends only. KVM's is also drained on a timer, and kernels whose
+        // coalesced_mmio_has_room() takes the room modulo 170 in 32-bit unsigned arithmetic (the labs'
+        // 6.1) call it full once 85 writes wait unwrapped: so at least 85 writes between two that exit.
         if (backend === 'wasm') assert.deepEqual(exited, [169, 339, 509, 679, 849]);
-        else assert.ok(exited.every((i, k) => k === 0 || i - exited[k - 1]! >= 170), `writes that exited: ${exited.join(', ')}`);
+        else assert.ok(exited.every((i, k) => i - (k === 0 ? -1 : exited[k - 1]!) > 85), `writes that exited: ${exited.join(', ')}`);
       } finally {
         await pool.close();
       }

@@ -63,9 +63,12 @@ const guestCases: GuestCase[] = [
   { image: 'spin.bin', timeoutMs: 300 },
   { image: 'wfi.bin', timeoutMs: 300 },
   { image: 'fault.bin' },
-  // Coalesced writes: fewer than a ring holds, so no timer drain on KVM can move an exit.
+  // Coalesced writes: fewer than a ring holds, so no timer drain on KVM can move an exit. KVM's ring
+  // holds 169 in name, but kernels whose coalesced_mmio_has_room() takes the room modulo 170 in 32-bit
+  // unsigned arithmetic (the labs' 6.1) call it full once 85 writes wait unwrapped: the 86th exits
+  // unless the 10 ms drain came first (CI tally, series 3, run 7).
   { image: 'hello.bin', options: { coalescedConsole: true } },
-  { image: 'mmio-loop.bin', registers: { x0: 150n }, coalesced: true },
+  { image: 'mmio-loop.bin', registers: { x0: 80n }, coalesced: true },
   { image: 'coalesced-order.bin', registers: { x0: 0n }, coalesced: true },
   { image: 'coalesced-order.bin', registers: { x0: 2n }, coalesced: true },
 ];
