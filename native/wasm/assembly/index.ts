@@ -18,7 +18,7 @@ export { Op } from './ops';
 import { COALESCED_RING, emptyRing } from './coalesced';
 
 export { Slot, Exit } from './state';
-export { Coalesced, coalesce, clearCoalesced } from './coalesced';
+export { Coalesced, coalesce, clearCoalesced, skipWritesIn } from './coalesced';
 
 export const STATE_PTR = STATE;
 export const RAM_PTR = RAM;

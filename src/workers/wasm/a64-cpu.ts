@@ -103,6 +103,7 @@ interface A64Exports extends JitExports {
   reset(base: bigint, size: bigint, pc: bigint): number;
   coalesce(base: bigint, size: bigint): number;
   clearCoalesced(): void;
+  skipWritesIn(start: bigint, end: bigint): number;
   run(budget: number): number;
   readSysreg(key: number): bigint;
   writeSysreg(key: number, value: bigint): number;
@@ -513,6 +514,23 @@ export class A64Cpu {
     h[l.delivered] = all ? 0 : delivered + 1;
     if (all) h[l.written] = 0;
     return true;
+  }
+
+  /**
+   * Takes the pending coalesced writes, oldest first, while each starts inside one of `ranges`
+   * ([start, end)): how many. The host's bulk path for writes that nothing observes.
+   */
+  skipCoalescedIn(ranges: readonly { readonly start: bigint; readonly end: bigint }[]): number {
+    let taken = 0;
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const r of ranges) {
+        const n = this.#exports.skipWritesIn(r.start, r.end);
+        taken += n;
+        progress ||= n > 0;
+      }
+    }
+    return taken;
   }
 
   /**
