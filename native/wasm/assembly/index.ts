@@ -15,6 +15,7 @@ import { HOOKS, allowUnit, takeUnitExtra } from './jit';
 
 export { CODE_WRITE, GRANULE_LOG2, codeMap, decodeForTranslator, markEntry, setHotThreshold, translatedRuns, unmarkEntry } from './jit';
 export { Op } from './ops';
+export { unitStoreCoalesced } from './memory';
 import { COALESCED_RING, emptyRing } from './coalesced';
 
 export { Slot, Exit } from './state';

@@ -20,6 +20,7 @@ export interface JitExports {
   unmarkEntry(pc: bigint, base: bigint, index: number): void;
   decodeForTranslator(insn: number): number;
   translatedRuns(): bigint;
+  unitStoreCoalesced(addr: bigint, sizeLog2: number, data: bigint): number;
 }
 
 /** What the translator reads of its CPU besides the exports. */
@@ -66,6 +67,7 @@ export class CpuJit {
       memory,
       table,
       firstFreeSlot,
+      unitStoreCoalesced: exports.unitStoreCoalesced,
       ops,
       stateAddress,
       ramAddress,
