@@ -532,17 +532,24 @@ class Translator {
     this.#write(rd);
   }
 
-  /** The flags of ANDS/BICS from the result in local r. */
-  #logicalFlags(r: number, is64: boolean): void {
-    const f = this.#f;
-    this.#setFlags(
-      () => {
-        f.get(r);
-        if (!is64) f.i64(32n).op(W.i64Shl);
-      },
-      () => f.i64(0n),
-      () => f.i64(0n),
-    );
+  /** AND, ORR, EOR or ANDS (opc 0–3) of the two values on the stack into xd; ANDS/BICS set the flags. */
+  #logical(opc: number, is64: boolean, flagsLive: boolean, xd: number): void {
+    const f = this.#f, r = this.#t[2]!;
+    f.op([W.i64And, W.i64Or, W.i64Xor, W.i64And][opc]!);
+    this.#sized(is64);
+    f.set(r);
+    if (opc === 3 && flagsLive) {
+      this.#setFlags(
+        () => {
+          f.get(r);
+          if (!is64) f.i64(32n).op(W.i64Shl);
+        },
+        () => f.i64(0n),
+        () => f.i64(0n),
+      );
+    }
+    f.get(r);
+    this.#write(xd);
   }
 
   /** Emits one instruction (number k of block i, of `len`); true if it ended the block's code. */
@@ -578,12 +585,8 @@ class Translator {
       case 'logicalImm': {
         const rel = d.op - o.AND_W_IMM!, opc = rel & 3, x64 = (rel & 4) !== 0;
         this.#read(d.xn);
-        f.i64(d.imm).op([W.i64And, W.i64Or, W.i64Xor, W.i64And][opc]!);
-        this.#sized(x64);
-        f.set(t2);
-        if (opc === 3 && flagsLive) this.#logicalFlags(t2, x64);
-        f.get(t2);
-        this.#write(d.xd);
+        f.i64(d.imm);
+        this.#logical(opc, x64, flagsLive, d.xd);
         return false;
       }
       case 'logicalShifted': {
@@ -594,12 +597,8 @@ class Translator {
         if (bit(w, 21)) f.i64(-1n).op(W.i64Xor);
         f.set(t1);
         this.#read(d.xn);
-        f.get(t1).op([W.i64And, W.i64Or, W.i64Xor, W.i64And][opc]!);
-        this.#sized(is64);
-        f.set(t2);
-        if (opc === 3 && flagsLive) this.#logicalFlags(t2, is64);
-        f.get(t2);
-        this.#write(d.xd);
+        f.get(t1);
+        this.#logical(opc, is64, flagsLive, d.xd);
         return false;
       }
       case 'moveWide': {
