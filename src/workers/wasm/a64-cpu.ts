@@ -122,6 +122,7 @@ interface Slots {
   readonly mmioWrite: number;
   readonly mmioData: number;
   readonly mmioReg: number;
+  readonly mmioPending: number;
   readonly faultPc: number;
   readonly faultInsn: number;
   readonly irqLine: number;
@@ -203,6 +204,7 @@ function load(hooks: boolean): Compiled {
     mmioWrite: value('Slot.MMIO_WRITE'),
     mmioData: value('Slot.MMIO_DATA'),
     mmioReg: value('Slot.MMIO_REG'),
+    mmioPending: value('Slot.MMIO_PENDING'),
     faultPc: value('Slot.FAULT_PC'),
     count: value('Slot.COUNT'),
     faultInsn: value('Slot.FAULT_INSN'),
@@ -302,6 +304,7 @@ export class A64Cpu {
       get ramSize() { return cpu.#ram.length; },
       get pc() { return cpu.pcNumber; },
       get instret() { return cpu.instret; },
+      get accessPending() { return cpu.#u32[cpu.#slots.mmioPending * 2] !== 0; },
       setSliceEnd: () => {
         this.#u32[this.#slots.exit * 2] = CpuExit.SliceEnd;
       },

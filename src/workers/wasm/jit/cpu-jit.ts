@@ -29,6 +29,8 @@ export interface JitCpu {
   readonly ramSize: number;
   readonly pc: number;
   readonly instret: number;
+  /** An MMIO access the next run() completes first: retired, but not counted in that run's budget. */
+  readonly accessPending: boolean;
   /** Sets the exit the last run() reports (after an exit of the translator's used up the budget). */
   setSliceEnd(): void;
 }
@@ -148,10 +150,10 @@ export class CpuJit {
     if (this.#cache.mode === 'on') this.#cache.hot(cpu.pc); // every block at its first execution: this one too
     let left = budget;
     for (;;) {
-      const before = cpu.instret;
+      const before = cpu.instret, completed = cpu.accessPending ? 1 : 0;
       const exit = exports.run(left);
       if (exit !== exits.hot && exit !== exits.codeWritten) return exit;
-      left -= cpu.instret - before;
+      left -= cpu.instret - before - completed; // as run() counts its budget
       this.#codeStored(); // first, so that a unit translated now is not dropped for an older store
       if (exit === exits.hot) this.#cache.hot(cpu.pc);
       if (left <= 0) {
