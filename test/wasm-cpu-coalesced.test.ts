@@ -95,3 +95,19 @@ test('several ranges; a restore empties the ring and keeps them, a reset forgets
   assert.equal(fresh.coalesce(0x900, 4), false);
   assert.equal(fresh.run(100), CpuExit.Mmio); // 0x900 was not taken
 });
+
+test('skipCoalescedIn takes the oldest writes while each starts in one of its ranges, and stops at the first that does not', () => {
+  const cpu = cpuWith([STR_W0, 0xb9000060 /* str w0, [x3] */, 0xb9000080 /* str w0, [x4] */, SUBS_X0, 0x54ffff81 /* b.ne to four back */, HVC0], { x0: 3n, x1: 0x900n, x3: 0xa00n, x4: 0xb00n });
+  for (const base of [0x900, 0xa00, 0xb00]) cpu.coalesce(base, 4);
+  assert.equal(cpu.run(1000), CpuExit.Hvc);
+  assert.equal(cpu.coalescedPending, 9); // 0x900, 0xa00, 0xb00, three times over
+  const range = (start: number) => ({ start: BigInt(start), end: BigInt(start + 4) });
+  assert.equal(cpu.skipCoalescedIn([range(0xb00)]), 0); // the oldest is 0x900's: nothing taken
+  assert.equal(cpu.skipCoalescedIn([range(0xa00), range(0x900)]), 2); // 0x900, then 0xa00, in either order of ranges
+  assert.deepEqual(taken(cpu).map((w) => [w.addressLo, w.dataLo]), [[0xb00, 3], [0x900, 2], [0xa00, 2], [0xb00, 2], [0x900, 1], [0xa00, 1], [0xb00, 1]]);
+  cpu.setReg('x0', 2n);
+  cpu.setReg('pc', BigInt(RAM));
+  assert.equal(cpu.run(1000), CpuExit.Hvc);
+  assert.equal(cpu.skipCoalescedIn([range(0x900), range(0xa00), range(0xb00)]), 6); // all: the ring starts over
+  assert.equal(cpu.coalescedPending, 0);
+});

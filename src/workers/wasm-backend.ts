@@ -11,7 +11,7 @@ import { ConfigError, GuestError, type AccessDetails } from '../shared/errors';
 import { eventKindCode } from '../shared/event-batch';
 import { ConsoleBuffer, ConsoleStream, type ConsoleOutput } from './console-output';
 import { EventRingWriter } from './event-ring-writer';
-import { INTERRUPT_ACK, isConsoleWrite } from '../shared/platform';
+import { CONSOLE_MMIO, INTERRUPT_ACK, isConsoleWrite } from '../shared/platform';
 import { coalescedRead, mmioNoSyndrome, unhandledAccess } from './access-rules';
 import { A64_REGISTER_NAMES, A64Cpu, CpuExit, a64RegisterBits, type CoalescedWrite } from './wasm/a64-cpu';
 import type { JitOptions, JitStats } from './wasm/jit/code-cache';
@@ -90,6 +90,12 @@ export class WasmBackend implements Backend {
   private readonly data = new Uint8Array(8);
   private readonly dataView = new DataView(this.data.buffer);
   private readonly nativeDevices: NativeLikeDevice[] = [];
+  /**
+   * Native devices whose writes have no effect (all but `interrupt`), away from the console and the
+   * interrupt acknowledge: with no event stream to record them, their coalesced writes are dropped
+   * in bulk (skipCoalescedIn), not handled one by one.
+   */
+  private readonly writeSinks: { start: bigint; end: bigint }[] = [];
   /** Doorbells: a matching write rings the eventfd (as KVM would, inside the kernel), no exit. */
   private readonly doorbells: Doorbell[] = [];
   /** The doorbell the CPU's pending MMIO write rings, if any, and the SMCCC function of its HVC (leavesTheGuest finds them). */
@@ -157,7 +163,11 @@ export class WasmBackend implements Backend {
   }
 
   addNativeDevice(range: DeviceRange, spec: NativeDeviceSpec): void {
-    if (range.kind === 'mmio') this.nativeDevices.push({ start: range.base, end: range.base + range.size, spec });
+    if (range.kind !== 'mmio') return;
+    const device = { start: range.base, end: range.base + range.size, spec };
+    this.nativeDevices.push(device);
+    const holds = (address: number) => address >= device.start && address < device.end;
+    if (spec.type !== 'interrupt' && !holds(CONSOLE_MMIO) && !holds(INTERRUPT_ACK)) this.writeSinks.push({ start: BigInt(device.start), end: BigInt(device.end) });
   }
 
   addDoorbell(spec: DoorbellSpec): number {
@@ -327,6 +337,7 @@ export class WasmBackend implements Backend {
     const cpu = this.cpu;
     const access = this.access;
     for (;;) {
+      if (this.ring === undefined && this.writeSinks.length > 0) cpu.skipCoalescedIn(this.writeSinks); // nothing would observe them
       if (this.ring !== undefined && cpu.coalescedPending > 0) {
         const why = this.waitForRecordSpace(limits);
         if (why !== undefined) return why;

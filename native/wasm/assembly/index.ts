@@ -15,10 +15,11 @@ import { HOOKS, allowUnit, takeUnitExtra } from './jit';
 
 export { CODE_WRITE, GRANULE_LOG2, codeMap, decodeForTranslator, markEntry, setHotThreshold, translatedRuns, unmarkEntry } from './jit';
 export { Op } from './ops';
+export { unitStoreCoalesced } from './memory';
 import { COALESCED_RING, emptyRing } from './coalesced';
 
 export { Slot, Exit } from './state';
-export { Coalesced, coalesce, clearCoalesced } from './coalesced';
+export { Coalesced, coalesce, clearCoalesced, skipWritesIn } from './coalesced';
 
 export const STATE_PTR = STATE;
 export const RAM_PTR = RAM;

@@ -185,6 +185,15 @@ function outsideRam(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64,
   return mmioExit(addr, sizeLog2, isWrite, data, pc, insn, mmio, rt, ext);
 }
 
+/**
+ * A translated unit's store outside RAM, of a form KVM has a syndrome for (no writeback): true when
+ * the coalesced ring took it, as outsideRam would; else false, and the unit leaves the store to the
+ * interpreter (src/workers/wasm/jit/translate.ts).
+ */
+export function unitStoreCoalesced(addr: u64, sizeLog2: u32, data: u64): bool {
+  return coalescing() && !untranslated(addr) && (addr & ((1 << sizeLog2) - 1)) == 0 && appendCoalesced(addr, sizeLog2, data);
+}
+
 /** Stops for the host to emulate an aligned access outside RAM: false, with `resumePc` set. */
 @inline function mmioExit(addr: u64, sizeLog2: u32, isWrite: bool, data: u64, pc: u64, insn: u32,
                           mmio: Mmio, rt: u32, ext: Ext): bool {

@@ -103,6 +103,7 @@ interface A64Exports extends JitExports {
   reset(base: bigint, size: bigint, pc: bigint): number;
   coalesce(base: bigint, size: bigint): number;
   clearCoalesced(): void;
+  skipWritesIn(start: bigint, end: bigint): number;
   run(budget: number): number;
   readSysreg(key: number): bigint;
   writeSysreg(key: number, value: bigint): number;
@@ -121,6 +122,7 @@ interface Slots {
   readonly mmioWrite: number;
   readonly mmioData: number;
   readonly mmioReg: number;
+  readonly mmioPending: number;
   readonly faultPc: number;
   readonly faultInsn: number;
   readonly irqLine: number;
@@ -202,6 +204,7 @@ function load(hooks: boolean): Compiled {
     mmioWrite: value('Slot.MMIO_WRITE'),
     mmioData: value('Slot.MMIO_DATA'),
     mmioReg: value('Slot.MMIO_REG'),
+    mmioPending: value('Slot.MMIO_PENDING'),
     faultPc: value('Slot.FAULT_PC'),
     count: value('Slot.COUNT'),
     faultInsn: value('Slot.FAULT_INSN'),
@@ -301,6 +304,7 @@ export class A64Cpu {
       get ramSize() { return cpu.#ram.length; },
       get pc() { return cpu.pcNumber; },
       get instret() { return cpu.instret; },
+      get accessPending() { return cpu.#u32[cpu.#slots.mmioPending * 2] !== 0; },
       setSliceEnd: () => {
         this.#u32[this.#slots.exit * 2] = CpuExit.SliceEnd;
       },
@@ -513,6 +517,23 @@ export class A64Cpu {
     h[l.delivered] = all ? 0 : delivered + 1;
     if (all) h[l.written] = 0;
     return true;
+  }
+
+  /**
+   * Takes the pending coalesced writes, oldest first, while each starts inside one of `ranges`
+   * ([start, end)): how many. The host's bulk path for writes that nothing observes.
+   */
+  skipCoalescedIn(ranges: readonly { readonly start: bigint; readonly end: bigint }[]): number {
+    let taken = 0;
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const r of ranges) {
+        const n = this.#exports.skipWritesIn(r.start, r.end);
+        taken += n;
+        progress ||= n > 0;
+      }
+    }
+    return taken;
   }
 
   /**

@@ -54,6 +54,8 @@ export interface JitHost extends GuestCode {
   readonly table: WebAssembly.Table;
   /** The first table index the interpreter's own functions leave free. */
   readonly firstFreeSlot: number;
+  /** The CPU's memory.ts unitStoreCoalesced, which units import (wasm to wasm: no JavaScript between). */
+  readonly unitStoreCoalesced: (addr: bigint, sizeLog2: number, data: bigint) => number;
   markEntry(pc: number, index: number): void;
   unmarkEntry(pc: number, index: number): void;
   /** Sets the granule-map byte of the granule at RAM offset `granule << granuleLog2`. */
@@ -126,7 +128,7 @@ export class CodeCache {
       return;
     }
     const module = new WebAssembly.Module(unit.bytes);
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.#host.memory } });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.#host.memory, unitStoreCoalesced: this.#host.unitStoreCoalesced } });
     this.#stats.compileMs += performance.now() - t0;
     if (this.#units.size >= this.#capacity) {
       const oldest = this.#units.keys().next().value!;

@@ -20,6 +20,7 @@ export interface JitExports {
   unmarkEntry(pc: bigint, base: bigint, index: number): void;
   decodeForTranslator(insn: number): number;
   translatedRuns(): bigint;
+  unitStoreCoalesced(addr: bigint, sizeLog2: number, data: bigint): number;
 }
 
 /** What the translator reads of its CPU besides the exports. */
@@ -28,6 +29,8 @@ export interface JitCpu {
   readonly ramSize: number;
   readonly pc: number;
   readonly instret: number;
+  /** An MMIO access the next run() completes first: retired, but not counted in that run's budget. */
+  readonly accessPending: boolean;
   /** Sets the exit the last run() reports (after an exit of the translator's used up the budget). */
   setSliceEnd(): void;
 }
@@ -66,6 +69,7 @@ export class CpuJit {
       memory,
       table,
       firstFreeSlot,
+      unitStoreCoalesced: exports.unitStoreCoalesced,
       ops,
       stateAddress,
       ramAddress,
@@ -146,10 +150,10 @@ export class CpuJit {
     if (this.#cache.mode === 'on') this.#cache.hot(cpu.pc); // every block at its first execution: this one too
     let left = budget;
     for (;;) {
-      const before = cpu.instret;
+      const before = cpu.instret, completed = cpu.accessPending ? 1 : 0;
       const exit = exports.run(left);
       if (exit !== exits.hot && exit !== exits.codeWritten) return exit;
-      left -= cpu.instret - before;
+      left -= cpu.instret - before - completed; // as run() counts its budget
       this.#codeStored(); // first, so that a unit translated now is not dropped for an older store
       if (exit === exits.hot) this.#cache.hot(cpu.pc);
       if (left <= 0) {

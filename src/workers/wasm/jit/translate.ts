@@ -19,7 +19,7 @@
  * native/wasm/assembly (alu.ts, dp-imm.ts, dp-reg.ts, branch.ts, loadstore.ts), which the tests
  * run against QEMU with the translator forced on.
  */
-import { FunctionCode, I32, I64, Op as W, moduleWith } from './wasm-code';
+import { FunctionCode, I32, I64, Op as W, moduleWith, type FunctionImport } from './wasm-code';
 import { structure, type Interval, type Structure } from './structure';
 
 /** An instruction as the interpreter decodes it (native/wasm/assembly/insn.ts). */
@@ -33,6 +33,12 @@ export interface Decoded {
   readonly imm: bigint;
   readonly imm2: bigint;
 }
+
+/**
+ * The CPU's function a unit calls for a store outside RAM it may coalesce (memory.ts
+ * unitStoreCoalesced): (address, log2 of the size, data) -> taken. Function index 0.
+ */
+const STORE_COALESCED: FunctionImport = { name: 'unitStoreCoalesced', params: [I64, I32, I64], results: [I32] };
 
 /** What the translator needs of a CPU: its code, its decoder and its memory layout. */
 export interface GuestCode {
@@ -182,7 +188,7 @@ class Translator {
     const ranges = this.#blocks.map((b) => [b.start, b.start + b.insns.length * 4] as const);
     const words = Uint32Array.from(this.#blocks.flatMap((b) => b.insns.map((insn) => insn.word)));
     const continuations = [...this.#continuations].filter((pc) => this.#inRam(pc));
-    return { bytes: moduleWith(f, [I64, I32], [I32], 'unit'), entry, ranges, words, instructions: words.length, continuations };
+    return { bytes: moduleWith(f, [I64, I32], [I32], 'unit', [STORE_COALESCED]), entry, ranges, words, instructions: words.length, continuations };
   }
 
   // ---- discovery ----
@@ -526,17 +532,24 @@ class Translator {
     this.#write(rd);
   }
 
-  /** The flags of ANDS/BICS from the result in local r. */
-  #logicalFlags(r: number, is64: boolean): void {
-    const f = this.#f;
-    this.#setFlags(
-      () => {
-        f.get(r);
-        if (!is64) f.i64(32n).op(W.i64Shl);
-      },
-      () => f.i64(0n),
-      () => f.i64(0n),
-    );
+  /** AND, ORR, EOR or ANDS (opc 0–3) of the two values on the stack into xd; ANDS/BICS set the flags. */
+  #logical(opc: number, is64: boolean, flagsLive: boolean, xd: number): void {
+    const f = this.#f, r = this.#t[2]!;
+    f.op([W.i64And, W.i64Or, W.i64Xor, W.i64And][opc]!);
+    this.#sized(is64);
+    f.set(r);
+    if (opc === 3 && flagsLive) {
+      this.#setFlags(
+        () => {
+          f.get(r);
+          if (!is64) f.i64(32n).op(W.i64Shl);
+        },
+        () => f.i64(0n),
+        () => f.i64(0n),
+      );
+    }
+    f.get(r);
+    this.#write(xd);
   }
 
   /** Emits one instruction (number k of block i, of `len`); true if it ended the block's code. */
@@ -572,12 +585,8 @@ class Translator {
       case 'logicalImm': {
         const rel = d.op - o.AND_W_IMM!, opc = rel & 3, x64 = (rel & 4) !== 0;
         this.#read(d.xn);
-        f.i64(d.imm).op([W.i64And, W.i64Or, W.i64Xor, W.i64And][opc]!);
-        this.#sized(x64);
-        f.set(t2);
-        if (opc === 3 && flagsLive) this.#logicalFlags(t2, x64);
-        f.get(t2);
-        this.#write(d.xd);
+        f.i64(d.imm);
+        this.#logical(opc, x64, flagsLive, d.xd);
         return false;
       }
       case 'logicalShifted': {
@@ -588,12 +597,8 @@ class Translator {
         if (bit(w, 21)) f.i64(-1n).op(W.i64Xor);
         f.set(t1);
         this.#read(d.xn);
-        f.get(t1).op([W.i64And, W.i64Or, W.i64Xor, W.i64And][opc]!);
-        this.#sized(is64);
-        f.set(t2);
-        if (opc === 3 && flagsLive) this.#logicalFlags(t2, is64);
-        f.get(t2);
-        this.#write(d.xd);
+        f.get(t1);
+        this.#logical(opc, is64, flagsLive, d.xd);
         return false;
       }
       case 'moveWide': {
@@ -947,9 +952,10 @@ class Translator {
    * Pushes nothing; leaves in t0 the RAM offset of an access of `count` x 2^sizeLog2 bytes at the
    * address on the stack, after exiting before instruction k unless it lies wholly in RAM, aligned or
    * (MMU on, SCTLR.A clear) in Normal RAM, where unaligned accesses complete (memory.ts inRamAt,
-   * unalignedInRam), and (a store) in no translated code's granule.
+   * unalignedInRam), and (a store) in no translated code's granule. `outside` is emitted first where
+   * it does not: a store's chance to be coalesced.
    */
-  #ramOffset(insn: Insn, k: number, len: number, sizeLog2: number, count: number, store: boolean): void {
+  #ramOffset(insn: Insn, k: number, len: number, sizeLog2: number, count: number, store: boolean, outside?: () => void): void {
     const f = this.#f, t0 = this.#t[0]!, code = this.#code, bytes = count * 2 ** sizeLog2;
     f.i64(BigInt(code.ramBase)).op(W.i64Sub).tee(t0);
     f.i64(BigInt(sizeLog2)).op(W.i64Rotr).i64(BigInt(code.ramSize / 2 ** sizeLog2 - (count - 1))).op(W.i64GeU);
@@ -962,6 +968,7 @@ class Translator {
     f.get(t0).i64(BigInt(code.ramSize - bytes)).op(W.i64GtU);
     f.i32(0).memory(W.i64Load, code.stateAddress + SCTLR_SLOT * 8).i64(3n).op(W.i64And).i64(1n).op(W.i64Ne, W.i32Or); // M set, A clear
     f.open(W.if, 'outside');
+    outside?.();
     this.#sideExit(insn, k, len);
     f.close();
     if (store) {
@@ -1077,6 +1084,14 @@ class Translator {
     if (opc === 3) f.i64(M32).op(W.i64And);
   }
 
+  /** Offers the store of register xt at RAM offset t0 to the coalesced ring: taken, on past 'stored'. */
+  #storeCoalesced(sizeLog2: number, xt: number): void {
+    const f = this.#f;
+    f.get(this.#t[0]!).i64(BigInt(this.#code.ramBase)).op(W.i64Add).i32(sizeLog2);
+    this.#read(xt);
+    f.call(0).brIf('stored');
+  }
+
   /** Stores the value in local v to RAM offset t0 + extra. */
   #store(sizeLog2: number, v: () => void, extra: number): void {
     const f = this.#f;
@@ -1095,6 +1110,9 @@ class Translator {
     const sizeLog2 = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 3, 3][rel]!;
     const opc = [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 0, 1][rel]!;
     const index = form === 'imm9' ? field(w, 10, 2) : 0; // 00 unscaled, 01 post, 11 pre
+    // A store KVM has a syndrome for (no writeback) may go to the CPU's coalesced ring: the unit runs on.
+    const coalescable = opc === 0 && index === 0;
+    if (coalescable) f.open(W.block, 'stored');
     this.#read(d.xn);
     if (form === 'uimm') f.i64(d.imm).op(W.i64Add);
     else if (form === 'reg') {
@@ -1107,11 +1125,14 @@ class Translator {
       f.get(t1);
       if (index !== 1) f.i64(d.imm).op(W.i64Add);
     }
-    this.#ramOffset(insn, k, len, sizeLog2, 1, opc === 0);
-    if (opc === 0) this.#store(sizeLog2, () => this.#read(d.xt), 0);
-    else {
+    if (opc !== 0) {
+      this.#ramOffset(insn, k, len, sizeLog2, 1, false);
       this.#load(sizeLog2, opc, 0);
       this.#write(d.xd);
+    } else {
+      this.#ramOffset(insn, k, len, sizeLog2, 1, true, coalescable ? () => this.#storeCoalesced(sizeLog2, d.xt) : undefined);
+      this.#store(sizeLog2, () => this.#read(d.xt), 0);
+      if (coalescable) f.close();
     }
     if (index !== 0) {
       f.get(t1).i64(d.imm).op(W.i64Add); // the base wins over a loaded Rt

@@ -1,6 +1,6 @@
 /**
  * A small WebAssembly binary writer: just what the translator emits (one function per module,
- * importing the CPU's memory), with structured control labels resolved by name so that a branch
+ * importing the CPU's memory and functions of the CPU's), with structured control labels resolved by name so that a branch
  * says where it goes, not how deep it is. Opcodes and encodings from the WebAssembly core spec.
  */
 
@@ -9,7 +9,7 @@ export const I64 = 0x7e;
 
 /** Opcodes the translator uses (core spec, section 5.4). */
 export const Op = {
-  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f,
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f, call: 0x10,
   drop: 0x1a, select: 0x1b,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load8U: 0x2d, i64Load: 0x29, i64Load8S: 0x30, i64Load8U: 0x31, i64Load16S: 0x32, i64Load16U: 0x33,
@@ -143,6 +143,13 @@ export class FunctionCode {
     return this;
   }
 
+  /** Calls function `index` (imported functions first, in moduleWith's order). */
+  call(index: number): this {
+    this.bytes.push(Op.call);
+    unsignedLeb(this.bytes, index);
+    return this;
+  }
+
   /** br_table to `labels` by the i32 on the stack, the last one the default. */
   brTable(labels: readonly string[]): this {
     this.bytes.push(Op.brTable);
@@ -183,23 +190,38 @@ function name(out: number[], s: string): void {
   for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
 }
 
+/** A function a module imports from env: its name and type. */
+export interface FunctionImport {
+  readonly name: string;
+  readonly params: readonly number[];
+  readonly results: readonly number[];
+}
+
 /**
  * A module of one function `params` -> `results`, exported as `exportName`, importing its memory as
- * env.memory (any size: the CPU's, which may grow).
+ * env.memory (any size: the CPU's, which may grow) and `functions` from env (function indices 0..,
+ * the module's own function after them).
  */
-export function moduleWith(fn: FunctionCode, params: readonly number[], results: readonly number[], exportName: string): Uint8Array<ArrayBuffer> {
+export function moduleWith(fn: FunctionCode, params: readonly number[], results: readonly number[], exportName: string,
+                           functions: readonly FunctionImport[] = []): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const type = [1, 0x60, params.length, ...params, results.length, ...results];
-  section(out, 1, type);
-  const imports = [1];
+  const types = [1 + functions.length];
+  for (const t of [{ params, results }, ...functions]) types.push(0x60, t.params.length, ...t.params, t.results.length, ...t.results);
+  section(out, 1, types);
+  const imports = [1 + functions.length];
   name(imports, 'env');
   name(imports, 'memory');
   imports.push(0x02, 0x00, 0x00); // memory, limits: min 0, no max
+  functions.forEach((f, i) => {
+    name(imports, 'env');
+    name(imports, f.name);
+    imports.push(0x00, 1 + i); // a function of type 1 + i
+  });
   section(out, 2, imports);
   section(out, 3, [1, 0]);
   const exports = [1];
   name(exports, exportName);
-  exports.push(0x00, 0);
+  exports.push(0x00, functions.length);
   section(out, 7, exports);
   section(out, 10, [1, ...fn.encode()]);
   return new Uint8Array(out);
