@@ -61,6 +61,9 @@ touch /run/lab/ready
 # The command: stdin from /dev/null (the console never sends EOF); piped through cat when the
 # host's stdout is not a terminal, so the command sees what it would see on the host.
 cd /
+# A process killed by a fault gets a kernel line (debug.exception-trace): with it, a test file that
+# died shows how in the lab's log, where `node --test` says only 'test failed'.
+echo 1 > /proc/sys/debug/exception-trace 2>/dev/null
 T0=$(up)
 if [ "$TTY" = 1 ]; then
   chroot "$NEWROOT" /bin/sh /tmp/.lab/cmd.sh < /dev/null
@@ -70,6 +73,10 @@ else
   rc=$(cat /tmp/rc)
 fi
 say "command exit status $rc after $(awk "BEGIN { print $(up) - $T0 }")s (guest uptime $(up)s)"
+if [ "$rc" != 0 ]; then  # what the kernel saw: a fault, the OOM killer, an oops
+  dmesg | grep -iE 'segfault|unhandled|killed process|out of memory|oops|bug:|call trace|hung task' |
+    tail -20 | while IFS= read -r l; do say "dmesg: $l"; done
+fi
 umount "$NEWROOT$DIR" 2>/dev/null
 echo "$rc" > /run/lab/rc
 off
